@@ -1,0 +1,39 @@
+"""boto3 clients bounded so that a failing AWS call ends in a 5xx well within Zenoti's 10 s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from zenoti_receiver.errors import TemporaryFailure
+
+# Worst case per call: 2 attempts x (1 s connect + 2 s read) plus one short backoff. Three calls
+# in a row could still exceed that budget; the function's timeout is the hard stop, and API
+# Gateway then answers 5xx, which is what Zenoti needs to retry.
+BOUNDED = Config(
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 2},
+    tcp_keepalive=True,
+)
+
+
+def client(service: str) -> Any:
+    """A client for `service`; AWS_ENDPOINT_URL, if set, points it at an emulator."""
+    return boto3.client(service, config=BOUNDED)  # type: ignore[call-overload]
+
+
+@contextmanager
+def unavailable_on_failure(action: str) -> Iterator[None]:
+    """Turn any AWS failure that escapes the block into TemporaryFailure (a 5xx: Zenoti retries)."""
+    try:
+        yield
+    except ClientError as error:
+        raise TemporaryFailure(f"{action} failed: {error.response.get('Error', {}).get('Code')}") from error
+    except BotoCoreError as error:
+        raise TemporaryFailure(f"{action} failed: {type(error).__name__}") from error

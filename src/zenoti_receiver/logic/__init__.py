@@ -1,0 +1,1 @@
+"""What happens to a delivery: authenticate, validate, store once, publish. Plain Python, no HTTP."""

@@ -1,0 +1,38 @@
+"""Checking the shared token that Zenoti sends in the webhook URL (or a header)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from zenoti_receiver.errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class AcceptedTokens:
+    """The token in force and, during a rotation, the one it replaces."""
+
+    token: str
+    previous_token: str | None = None
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value in (self.token, self.previous_token) if value)
+
+
+def authenticate(presented: Iterable[str | None], accepted: AcceptedTokens) -> None:
+    """Raise Unauthorized unless every presented token is the same and matches an accepted one.
+
+    A request may carry the token in the query string and in a header; if both are present they
+    must agree, so a stale URL cannot be rescued by a header or the other way round.
+    """
+    offered = {value for value in presented if value}
+    if not offered:
+        raise Unauthorized("missing token: pass it as the 'token' query parameter or the X-Webhook-Token header")
+    if len(offered) > 1:
+        raise Unauthorized("invalid token")
+    candidate = offered.pop().encode()
+    # Compare against every accepted token, without stopping early, in constant time.
+    matches = [hmac.compare_digest(candidate, value.encode()) for value in accepted.values()]
+    if not any(matches):
+        raise Unauthorized("invalid token")

@@ -1,0 +1,60 @@
+"""Turning the bytes of a delivery into a BookingDeletedEvent, or saying precisely why not."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
+from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
+from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+
+# SNS refuses messages over 256 KiB, message attributes included, and the message is the body
+# verbatim: keep 1 KiB of that for the attributes so every event we store can be published.
+MAX_BODY_BYTES = 256 * 1024 - 1024
+
+
+def read_body(body: str | None, is_base64: bool) -> str:
+    """The body as text, decoded from base64 when API Gateway says it encoded it."""
+    if not body:
+        raise MalformedBody("empty body: expected a JSON Class.Booking.Deleted event")
+    if is_base64:
+        # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
+        if len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
+            raise _too_large()
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedBody("body is flagged as base64 but is not valid base64") from None
+    else:
+        raw = body.encode("utf-8", errors="surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedBody("body is not valid UTF-8") from None
+
+
+def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
+    """Validate the JSON text against the model; 400 if it is not JSON, 422 if it is the wrong JSON."""
+    try:
+        return parse(event=payload, model=BookingDeletedEvent)  # type: ignore[arg-type]  # a str is parsed as JSON
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise MalformedBody(f"body is not valid JSON: {problems[0]['msg']}") from None
+        raise InvalidEvent(
+            "body is not a valid Class.Booking.Deleted event", errors=[_field_error(p) for p in problems]
+        ) from None
+
+
+def _field_error(problem: Any) -> dict[str, str]:
+    location = ".".join(str(part) for part in problem["loc"]) or "(body)"
+    return {"field": location, "message": problem["msg"], "type": problem["type"]}
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")

@@ -1,0 +1,58 @@
+"""What the logic needs from the outside world; the adapters provide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from zenoti_receiver.logic.authentication import AcceptedTokens
+from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """An authenticated, valid event and how it reached us."""
+
+    event: BookingDeletedEvent
+    payload: str  # the body exactly as Zenoti sent it
+    request_id: str
+    received_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right, for a short time, to publish one stored event."""
+
+    claim_id: str
+    expires_at: int  # epoch seconds
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the table already holds for an event_id."""
+
+    published: bool
+    claim_id: str | None
+    claim_expires_at: int
+
+
+class TokenSource(Protocol):
+    def accepted_tokens(self) -> AcceptedTokens: ...
+
+
+class EventStore(Protocol):
+    def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
+        """Write the event unless its event_id is stored; return the stored state if it was."""
+
+    def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
+        """Claim an unpublished event whose earlier claim has expired; False if someone else holds it."""
+
+    def release_claim(self, event_id: str, claim: Claim) -> None:
+        """Give the claim up early so the next redelivery can publish at once."""
+
+    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish_event(self, received: ReceivedEvent) -> str:
+        """Publish the event; return the message id."""

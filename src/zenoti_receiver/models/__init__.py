@@ -1,0 +1,1 @@
+"""Pydantic models of what Zenoti sends."""

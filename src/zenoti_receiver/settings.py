@@ -1,0 +1,40 @@
+"""Configuration, read once from environment variables at cold start and checked there."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    topic_arn: str
+    token_secret_id: str
+    token_cache_seconds: float
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        # Powertools reads these itself; checked here so a missing one fails at init, by name.
+        required = ("EVENTS_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN", "POWERTOOLS_METRICS_NAMESPACE")
+        missing = [name for name in required if not environ.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
+        raw_seconds = environ.get("TOKEN_CACHE_SECONDS", "300")
+        try:
+            token_cache_seconds = float(raw_seconds)
+        except ValueError:
+            raise ConfigurationError(f"TOKEN_CACHE_SECONDS must be a number of seconds, not {raw_seconds!r}") from None
+        if token_cache_seconds < 0:
+            raise ConfigurationError("TOKEN_CACHE_SECONDS must not be negative")
+        return cls(
+            table_name=environ["EVENTS_TABLE_NAME"],
+            topic_arn=environ["EVENTS_TOPIC_ARN"],
+            token_secret_id=environ["TOKEN_SECRET_ARN"],
+            token_cache_seconds=token_cache_seconds,
+        )
