@@ -39,7 +39,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         receipt = receiver.receive(delivery_from_api_gateway(event))
     except WebhookRejected as rejection:
         logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
-        _count_rejection(rejection.reason)
+        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        _count_rejection_reason(rejection.reason)
         body: dict[str, Any] = {"status": "rejected", "reason": rejection.reason, "message": rejection.message}
         if rejection.errors:
             body["errors"] = rejection.errors
@@ -73,7 +74,8 @@ def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
     )
 
 
-def _count_rejection(reason: str) -> None:
+def _count_rejection_reason(reason: str) -> None:
+    # Also by reason, as its own metric: the dimensions of `metrics` apply to all its metrics.
     with single_metric(
         name="EventsRejected",
         unit=MetricUnit.Count,
@@ -85,7 +87,7 @@ def _count_rejection(reason: str) -> None:
 
 
 def _failure_body() -> dict[str, str]:
-    return {"status": "error", "reason": "temporarily_unavailable", "message": "not stored; please retry"}
+    return {"status": "error", "reason": "temporarily_unavailable", "message": "temporary failure; please send the event again"}
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:

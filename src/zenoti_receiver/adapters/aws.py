@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from zenoti_receiver.errors import TemporaryFailure
 
@@ -35,5 +35,6 @@ def unavailable_on_failure(action: str) -> Iterator[None]:
         yield
     except ClientError as error:
         raise TemporaryFailure(f"{action} failed: {error.response.get('Error', {}).get('Code')}") from error
-    except BotoCoreError as error:
+    except Exception as error:
+        # Timeouts, connection errors, unparsable answers: botocore has more kinds than BotoCoreError.
         raise TemporaryFailure(f"{action} failed: {type(error).__name__}") from error

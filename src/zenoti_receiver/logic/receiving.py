@@ -101,7 +101,7 @@ class BookingDeletedReceiver:
         event_id = received.event.event_id
         try:
             message_id = self._publisher.publish_event(received)
-        except TemporaryFailure:
+        except Exception:
             self._release(event_id, claim)
             raise
         try:

@@ -1,0 +1,48 @@
+# One command to set up and run, one to test; CI (.ci/run) runs the same targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAM_VENV ?= .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: demo test lint typecheck validate check build clean
+
+$(BIN)/.installed: requirements-dev.txt src/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
+demo: $(BIN)/.installed
+	$(BIN)/python -m local_stack invoke events/apigw_booking_deleted.json
+
+## test: the whole test suite
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+## validate: sam validate --lint and cfn-lint with the serverless rules
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+
+## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+check: lint typecheck validate test
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

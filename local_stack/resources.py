@@ -1,0 +1,76 @@
+"""Create the receiver's table, topic and secret in an emulator, the way template.yaml declares them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from local_stack.template import load_template, parameter_default, resource
+
+LOCAL_TOKEN = "local-demo-token"
+REGION = "us-east-1"
+FUNCTION = "ReceiverFunction"
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str
+    topic_arn: str
+    secret_arn: str
+    subscriber_queue_url: str  # an SQS queue subscribed to the topic, standing in for a subscriber
+    function_environment: dict[str, str]
+
+
+def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = None) -> LocalResources:
+    """Create everything the function needs; return its names and the function's environment."""
+    template = load_template()
+    session = boto3.session.Session(region_name=REGION)
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+    table_name = f"{prefix}-events"
+    client("dynamodb").create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
+
+    topic_arn = client("sns").create_topic(Name=f"{prefix}-events")["TopicArn"]
+    secret_arn = client("secretsmanager").create_secret(
+        Name=f"{prefix}-webhook-token", SecretString=json.dumps({"token": LOCAL_TOKEN})
+    )["ARN"]
+
+    sqs = client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"{prefix}-subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+    names = {"EventsTable": table_name, "EventsTopic": topic_arn, "WebhookTokenSecret": secret_arn}
+    return LocalResources(
+        table_name=table_name,
+        topic_arn=topic_arn,
+        secret_arn=secret_arn,
+        subscriber_queue_url=queue_url,
+        function_environment=_function_environment(template, names),
+    )
+
+
+def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
+    properties = table["Properties"]
+    return {
+        key: properties[key]
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+        if key in properties
+    }
+
+
+def _function_environment(template: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
+    """The function's environment variables from the template, with !Ref resolved locally."""
+    variables = resource(template, FUNCTION)["Properties"]["Environment"]["Variables"]
+    environment = {}
+    for name, value in variables.items():
+        if isinstance(value, dict) and "Ref" in value:
+            target = value["Ref"]
+            value = names[target] if target in names else parameter_default(template, target)
+        environment[name] = str(value)
+    return environment

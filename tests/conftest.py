@@ -1,0 +1,199 @@
+"""Fixtures shared by all tests: the sample events under events/, and a moto-backed stack."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.logging import logger as powertools_logger
+from aws_lambda_powertools.metrics.provider import cold_start
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
+from moto import mock_aws
+
+from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def raw_payload() -> str:
+    """Zenoti's sample body, byte for byte as a user would curl it."""
+    return (EVENTS / "booking_deleted.json").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def api_event() -> dict[str, Any]:
+    """The valid API Gateway event a user invokes with `sam local invoke`."""
+    return load_event("apigw_booking_deleted.json")
+
+
+def with_body(event: dict[str, Any], body: str | bytes | None, *, base64_encoded: bool = False) -> dict[str, Any]:
+    """A copy of `event` carrying another body, encoded the way API Gateway would."""
+    changed = copy.deepcopy(event)
+    if base64_encoded:
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        changed["body"] = base64.b64encode(raw).decode()
+    else:
+        changed["body"] = body.decode() if isinstance(body, bytes) else body
+    changed["isBase64Encoded"] = base64_encoded
+    return changed
+
+
+def with_payload(event: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    return with_body(event, json.dumps(payload))
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "ReceiverFunction"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ReceiverFunction"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "5b1e7a4e-0c1d-4a8e-9f5e-1f2a3b4c5d6e"
+    log_group_name: str = "/aws/lambda/ReceiverFunction"
+    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 7000
+
+
+@dataclass
+class Faults:
+    """Makes chosen AWS calls fail, as botocore would see it, until cleared.
+
+    A timeout is raised where the HTTP request would be sent, so botocore retries it as it would a
+    real one; an error answer (500, throttling) replaces the whole call, so moto never executes it.
+    """
+
+    plans: dict[str, str] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def fail(self, service: str, operation: str, kind: str = "server_error") -> None:
+        self.plans[f"{service}.{operation}"] = kind
+
+    def clear(self) -> None:
+        self.plans.clear()
+
+    def install(self, events: Any) -> None:
+        events.register_first("before-call", self._before_call)
+        events.register_first("before-send", self._before_send)
+
+    def _before_send(self, request: Any, event_name: str, **_: Any) -> None:
+        key = event_name.split(".", 1)[1]  # before-send.<service>.<Operation>
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        if self.plans.get(key) == "timeout":
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    def _before_call(self, event_name: str, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        key = event_name.split(".", 1)[1]
+        kind = self.plans.get(key)
+        if kind not in ("server_error", "throttling"):
+            return None
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        status, code = (500, "InternalFailure") if kind == "server_error" else (400, "ThrottlingException")
+        error = {"Error": {"Code": code, "Message": kind}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://aws.invalid", status, {}, None), error
+
+
+@dataclass
+class Stack:
+    resources: LocalResources
+    faults: Faults
+
+    def items(self) -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name=REGION)
+        return client.scan(TableName=self.resources.table_name)["Items"]  # type: ignore[no-any-return]
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What an SQS subscriber of the topic has received: the SNS notifications, decoded."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        received = sqs.receive_message(
+            QueueUrl=self.resources.subscriber_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        )
+        return [json.loads(message["Body"]) for message in received.get("Messages", [])]
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The template's resources in moto, the function's environment set as the template sets it."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # mock_aws does not intercept when it is set
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    faults = Faults()
+    with mock_aws():
+        boto3.setup_default_session()
+        # Clients created from the default session after this point inherit the hook.
+        faults.install(boto3.DEFAULT_SESSION.events)
+        resources = create_resources()
+        for name, value in resources.function_environment.items():
+            monkeypatch.setenv(name, value)
+        yield Stack(resources=resources, faults=faults)
+    boto3.DEFAULT_SESSION = None
+
+
+@pytest.fixture
+def handler(stack: Stack, capsys: pytest.CaptureFixture[str]) -> Iterator[ModuleType]:
+    """The real entry point, imported fresh (cold start) inside the mocked account.
+
+    Its logs go to the stdout captured by `capsys`, which tests read to check the log lines.
+    """
+    _fresh_execution_environment()
+    module = importlib.import_module("zenoti_receiver.handler")
+    yield module
+    sys.modules.pop("zenoti_receiver.handler", None)
+
+
+def _fresh_execution_environment() -> None:
+    """Forget what a previous test's "Lambda execution environment" left in this process."""
+    sys.modules.pop("zenoti_receiver.handler", None)
+    # Powertools configures its logger once per process and writes to the stdout of that moment;
+    # let it configure again, so pytest's capture of this test sees the log lines.
+    service_logger = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    for log_handler in list(service_logger.handlers):
+        service_logger.removeHandler(log_handler)
+    for attribute in ("init", "powertools_handler"):
+        service_logger.__dict__.pop(attribute, None)
+    powertools_logger.is_cold_start = True
+    cold_start.reset_cold_start_flag()
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def invoke(handler: ModuleType) -> Any:
+    def call(event: dict[str, Any]) -> Response:
+        result = handler.lambda_handler(event, LambdaContext())
+        return Response(status=result["statusCode"], body=json.loads(result["body"]), headers=result["headers"])
+
+    return call
+
+
+__all__ = ["LOCAL_TOKEN", "load_event", "with_body", "with_payload"]

@@ -1,0 +1,399 @@
+"""The real entry point, fed realistic API Gateway events, against the template's resources in moto."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from local_stack.resources import LOCAL_TOKEN, REGION
+from tests.conftest import Stack, load_event, with_body, with_payload
+
+SAMPLE_EVENT_ID = "6239c247a961750e01dda051"
+
+
+def other_event(raw_payload: str, event_id: str, **data_changes: Any) -> dict[str, Any]:
+    payload = json.loads(raw_payload)
+    payload["event_id"] = event_id
+    payload["data"].update(data_changes)
+    return payload
+
+
+# --- The happy path -----------------------------------------------------------------------------
+
+
+def test_sample_event_is_stored_once_with_its_verbatim_payload(invoke, stack: Stack, api_event, raw_payload):
+    response = invoke(api_event)
+
+    assert response.status == 200
+    assert response.body == {"status": "accepted", "event_id": SAMPLE_EVENT_ID}
+    assert response.headers["content-type"] == "application/json"
+    [item] = stack.items()
+    assert item["event_id"] == {"S": SAMPLE_EVENT_ID}
+    assert item["payload"] == {"S": raw_payload}
+    assert item["request_id"] == {"S": api_event["requestContext"]["requestId"]}
+    assert item["received_at"]["S"].endswith("Z")
+    assert item["center_id"] == {"S": "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"}
+    assert item["guest_id"] == {"S": "ef44e802-505c-4129-9744-0978c094c8f2"}
+    assert item["event_timestamp"] == {"S": "2022-03-22T12:34:15.3797492Z"}
+    assert item["occurred_at"] == {"S": "2022-03-22T12:34:15.379749Z"}
+    assert item["published"] == {"BOOL": True}
+
+
+def test_subscriber_receives_the_event_exactly_as_zenoti_sent_it(invoke, stack: Stack, api_event, raw_payload):
+    invoke(api_event)
+
+    [notification] = stack.messages()
+    assert notification["Message"] == raw_payload
+    assert notification["MessageAttributes"] == {
+        "event_type": {"Type": "String", "Value": "Class.Booking.Deleted"},
+        "event_resource": {"Type": "String", "Value": "Class"},
+        "center_id": {"Type": "String", "Value": "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"},
+    }
+    [item] = stack.items()
+    assert item["sns_message_id"] == {"S": notification["MessageId"]}
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_every_verb_zenoti_can_be_configured_with_is_accepted(invoke, stack: Stack, api_event, method):
+    api_event["requestContext"]["http"]["method"] = method
+    api_event["routeKey"] = api_event["requestContext"]["routeKey"] = f"{method} /zenoti/class-booking-deleted"
+
+    assert invoke(api_event).status == 200
+    assert len(stack.items()) == 1
+
+
+def test_other_methods_are_refused_with_405(invoke, stack: Stack, api_event):
+    api_event["requestContext"]["http"]["method"] = "GET"
+
+    response = invoke(api_event)
+
+    assert response.status == 405
+    assert response.body["reason"] == "method_not_allowed"
+    assert stack.items() == []
+
+
+def test_base64_encoded_body_is_decoded(invoke, stack: Stack, api_event, raw_payload):
+    response = invoke(with_body(api_event, raw_payload, base64_encoded=True))
+
+    assert response.status == 200
+    [item] = stack.items()
+    assert item["payload"] == {"S": raw_payload}
+    assert stack.messages()[0]["Message"] == raw_payload
+
+
+def test_unknown_fields_are_kept_in_the_item_and_the_message(invoke, stack: Stack, api_event, raw_payload):
+    payload = json.loads(raw_payload)
+    payload["added_by_zenoti_later"] = {"nested": [1, 2]}
+    payload["data"]["room_id"] = "R-12"
+    body = json.dumps(payload)
+
+    assert invoke(with_body(api_event, body)).status == 200
+
+    assert stack.items()[0]["payload"] == {"S": body}
+    assert json.loads(stack.messages()[0]["Message"])["data"]["room_id"] == "R-12"
+
+
+# --- Authentication ------------------------------------------------------------------------------
+
+
+def test_wrong_token_sample_is_refused_and_nothing_is_stored(invoke, stack: Stack, capsys):
+    response = invoke(load_event("apigw_wrong_token.json"))
+
+    assert response.status == 401
+    assert response.body["status"] == "rejected"
+    assert response.body["reason"] == "unauthorized"
+    assert stack.items() == []
+    assert stack.messages() == []
+    assert "not-the-token" not in capsys.readouterr().out
+
+
+def test_token_in_header_is_accepted(invoke, stack: Stack, api_event):
+    del api_event["queryStringParameters"]
+    api_event["rawQueryString"] = ""
+    api_event["headers"]["x-webhook-token"] = LOCAL_TOKEN
+
+    assert invoke(api_event).status == 200
+    assert len(stack.items()) == 1
+
+
+def test_missing_token_is_refused(invoke, stack: Stack, api_event):
+    del api_event["queryStringParameters"]
+
+    response = invoke(api_event)
+
+    assert response.status == 401
+    assert "missing token" in response.body["message"]
+    assert stack.items() == []
+
+
+def test_query_and_header_tokens_must_agree(invoke, stack: Stack, api_event):
+    api_event["headers"]["x-webhook-token"] = "something-else"
+
+    assert invoke(api_event).status == 401
+    assert stack.items() == []
+
+
+def test_previous_token_still_works_during_a_rotation(invoke, stack: Stack, api_event):
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=stack.resources.secret_arn,
+        SecretString=json.dumps({"token": "the-new-token", "previous_token": LOCAL_TOKEN}),
+    )
+
+    assert invoke(api_event).status == 200  # the old token, from the URL Zenoti still has
+    api_event["queryStringParameters"]["token"] = "the-new-token"
+    assert invoke(with_payload(api_event, other_event(api_event["body"], "e2"))).status == 200
+    assert len(stack.items()) == 2
+
+
+def test_valid_token_never_reaches_the_logs(invoke, api_event, capsys):
+    invoke(api_event)
+    invoke(load_event("apigw_invalid_body.json"))
+
+    assert LOCAL_TOKEN not in capsys.readouterr().out
+
+
+# --- Bad bodies ----------------------------------------------------------------------------------
+
+
+def test_invalid_body_sample_gets_field_level_errors(invoke, stack: Stack):
+    response = invoke(load_event("apigw_invalid_body.json"))
+
+    assert response.status == 422
+    assert response.body["reason"] == "invalid_event"
+    fields = {error["field"] for error in response.body["errors"]}
+    assert fields == {"data.guest_id", "data.registration_id"}
+    assert all(error["message"] for error in response.body["errors"])
+    assert stack.items() == []
+    assert stack.messages() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ('{"event_id": ', 400, "malformed_body"),
+        ("not json at all", 400, "malformed_body"),
+        ("", 400, "malformed_body"),
+        (None, 400, "malformed_body"),
+        ("[1, 2, 3]", 422, "invalid_event"),
+        ('"a string"', 422, "invalid_event"),
+        ("{}", 422, "invalid_event"),
+    ],
+)
+def test_bodies_that_are_not_an_event_are_refused(invoke, stack: Stack, api_event, body, status, reason):
+    response = invoke(with_body(api_event, body))
+
+    assert (response.status, response.body["reason"]) == (status, reason)
+    assert response.body["message"]
+    assert stack.items() == []
+
+
+def test_body_flagged_base64_that_is_not_base64_is_a_400(invoke, stack: Stack, api_event):
+    api_event["isBase64Encoded"] = True  # the body is plain JSON text
+
+    response = invoke(api_event)
+
+    assert response.status == 400
+    assert "base64" in response.body["message"]
+    assert stack.items() == []
+
+
+def test_body_that_is_not_utf8_is_a_400(invoke, stack: Stack, api_event, raw_payload):
+    response = invoke(with_body(api_event, raw_payload.encode().replace(b"v1", b"v\xff"), base64_encoded=True))
+
+    assert response.status == 400
+    assert "UTF-8" in response.body["message"]
+
+
+@pytest.mark.parametrize("sibling", ["Class.Booking.Created", "Class.Booking.Cancelled", "Class.Booking.NoShow"])
+def test_sibling_events_are_refused(invoke, stack: Stack, api_event, raw_payload, sibling):
+    payload = json.loads(raw_payload)
+    payload["event_type"] = sibling
+
+    response = invoke(with_payload(api_event, payload))
+
+    assert response.status == 422
+    assert [error["field"] for error in response.body["errors"]] == ["event_type"]
+    assert stack.items() == []
+
+
+def test_oversized_body_is_a_413(invoke, stack: Stack, api_event, raw_payload):
+    payload = json.loads(raw_payload)
+    payload["padding"] = "x" * (256 * 1024)
+
+    response = invoke(with_payload(api_event, payload))
+
+    assert response.status == 413
+    assert stack.items() == []
+
+
+# --- Duplicates and recovery ---------------------------------------------------------------------
+
+
+def test_redelivery_is_a_duplicate_with_no_second_item_or_message(invoke, stack: Stack, api_event):
+    first = invoke(api_event)
+    again = copy.deepcopy(api_event)
+    again["requestContext"]["requestId"] = "another-request"
+
+    second = invoke(again)
+
+    assert first.body["status"] == "accepted"
+    assert second.status == 200
+    assert second.body == {"status": "duplicate", "event_id": SAMPLE_EVENT_ID}
+    assert len(stack.items()) == 1
+    assert len(stack.messages()) == 1
+    assert stack.items()[0]["request_id"] == {"S": api_event["requestContext"]["requestId"]}
+
+
+def test_event_stored_but_not_published_is_published_by_the_retry(invoke, stack: Stack, api_event, raw_payload):
+    stack.faults.fail("sns", "Publish")
+
+    failed = invoke(api_event)
+
+    assert failed.status == 503
+    assert failed.body["status"] == "error"
+    [item] = stack.items()
+    assert item["published"] == {"BOOL": False}
+    assert stack.messages() == []
+
+    stack.faults.clear()
+    retried = invoke(api_event)
+
+    assert retried.status == 200
+    assert retried.body == {"status": "accepted", "event_id": SAMPLE_EVENT_ID}
+    [notification] = stack.messages()
+    assert notification["Message"] == raw_payload
+    assert stack.items()[0]["published"] == {"BOOL": True}
+    assert invoke(api_event).body["status"] == "duplicate"
+    assert stack.messages() == []  # nothing more was sent
+
+
+def test_delivery_in_flight_elsewhere_is_answered_duplicate_without_publishing(invoke, stack: Stack, api_event):
+    # Another delivery of the same event has stored it and holds a fresh claim to publish it.
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=stack.resources.table_name,
+        Item={
+            "event_id": {"S": SAMPLE_EVENT_ID},
+            "published": {"BOOL": False},
+            "claim_id": {"S": "someone-else"},
+            "claim_expires_at": {"N": "99999999999"},
+        },
+    )
+
+    response = invoke(api_event)
+
+    assert response.body["status"] == "duplicate"
+    assert stack.messages() == []
+
+
+def test_abandoned_claim_is_taken_over_and_the_event_published(invoke, stack: Stack, api_event):
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=stack.resources.table_name,
+        Item={
+            "event_id": {"S": SAMPLE_EVENT_ID},
+            "published": {"BOOL": False},
+            "claim_id": {"S": "crashed-attempt"},
+            "claim_expires_at": {"N": "1"},
+        },
+    )
+
+    response = invoke(api_event)
+
+    assert response.body["status"] == "accepted"
+    assert len(stack.messages()) == 1
+    assert stack.items()[0]["published"] == {"BOOL": True}
+
+
+# --- AWS failing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["server_error", "throttling", "timeout"])
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [("secrets-manager", "GetSecretValue"), ("dynamodb", "PutItem"), ("sns", "Publish")],
+)
+def test_aws_failure_is_a_5xx_and_the_retry_succeeds(invoke, stack: Stack, api_event, service, operation, kind):
+    stack.faults.fail(service, operation, kind)
+
+    failed = invoke(api_event)
+
+    assert failed.status == 503
+    assert failed.body == {
+        "status": "error",
+        "reason": "temporarily_unavailable",
+        "message": "temporary failure; please send the event again",
+    }
+    assert stack.messages() == []
+
+    stack.faults.clear()
+    retried = invoke(api_event)
+
+    assert retried.status == 200
+    assert retried.body["status"] == "accepted"
+    assert len(stack.items()) == 1
+    assert len(stack.messages()) == 1
+
+
+def test_failing_to_record_the_publication_still_accepts_the_event(invoke, stack: Stack, api_event):
+    stack.faults.fail("dynamodb", "UpdateItem")
+
+    response = invoke(api_event)
+
+    assert response.status == 200  # stored and published: Zenoti need not send it again
+    assert len(stack.messages()) == 1
+    assert len(stack.items()) == 1
+
+
+def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):
+    stack.faults.fail("dynamodb", "PutItem", "timeout")
+
+    invoke(api_event)
+
+    assert stack.faults.attempts["dynamodb.PutItem"] == 2
+
+
+# --- Observability -------------------------------------------------------------------------------
+
+
+def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, capsys):
+    invoke(api_event)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    accepted = [line for line in lines if line.get("message") == "Delivery accepted"]
+    assert accepted
+    assert accepted[0]["correlation_id"] == api_event["requestContext"]["requestId"]
+    assert accepted[0]["event_id"] == SAMPLE_EVENT_ID
+
+
+def emitted_metrics(output: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric name, dimensions) of every EMF record printed."""
+    found = []
+    for line in output.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            dimensions = {name: record[name] for group in directive["Dimensions"] for name in group}
+            found += [(metric["Name"], dimensions) for metric in directive["Metrics"]]
+    return found
+
+
+def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
+    invoke(api_event)
+    invoke(api_event)
+    invoke(load_event("apigw_wrong_token.json"))
+    invoke(load_event("apigw_invalid_body.json"))
+    stack.faults.fail("dynamodb", "PutItem")
+    invoke(with_payload(api_event, other_event(api_event["body"], "another")))
+
+    names = [(name, dims.get("reason")) for name, dims in emitted_metrics(capsys.readouterr().out)]
+    assert names.count(("EventsAccepted", None)) == 1
+    assert names.count(("EventsDuplicate", None)) == 1
+    assert names.count(("EventsRejected", None)) == 2
+    assert names.count(("EventsRejected", "unauthorized")) == 1
+    assert names.count(("EventsRejected", "invalid_event")) == 1
+    assert names.count(("EventsFailed", None)) == 1
+    assert names.count(("ColdStart", None)) == 1
