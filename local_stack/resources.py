@@ -10,7 +10,7 @@ import boto3
 
 from local_stack.template import load_template, parameter_default, resource
 
-LOCAL_TOKEN = "local-demo-token"
+LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
 REGION = "us-east-1"
 FUNCTION = "ReceiverFunction"
 
@@ -30,7 +30,7 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
     session = boto3.session.Session(region_name=REGION)
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        return session.client(service, endpoint_url=endpoint_url)
 
     table_name = f"{prefix}-events"
     client("dynamodb").create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))

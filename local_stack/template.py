@@ -32,7 +32,8 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as stream:
-        return yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+        template: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+    return template
 
 
 def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:

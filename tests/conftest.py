@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import importlib
+import io
 import json
 import logging
 import os
@@ -155,13 +156,29 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def handler(stack: Stack, capsys: pytest.CaptureFixture[str]) -> Iterator[ModuleType]:
-    """The real entry point, imported fresh (cold start) inside the mocked account.
+def log_stream() -> io.StringIO:
+    return io.StringIO()
 
-    Its logs go to the stdout captured by `capsys`, which tests read to check the log lines.
-    """
+
+@pytest.fixture
+def logs(log_stream: io.StringIO) -> Any:
+    """The structured log lines the function has written so far, parsed."""
+
+    def read() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in log_stream.getvalue().splitlines() if line.strip()]
+
+    return read
+
+
+@pytest.fixture
+def handler(stack: Stack, log_stream: io.StringIO) -> Iterator[ModuleType]:
+    """The real entry point, imported fresh (cold start) inside the mocked account."""
     _fresh_execution_environment()
     module = importlib.import_module("zenoti_receiver.handler")
+    # Powertools sets its log handler up once per process, on the stdout of that moment.
+    for log_handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers:
+        if isinstance(log_handler, logging.StreamHandler):
+            log_handler.setStream(log_stream)
     yield module
     sys.modules.pop("zenoti_receiver.handler", None)
 
@@ -169,13 +186,6 @@ def handler(stack: Stack, capsys: pytest.CaptureFixture[str]) -> Iterator[Module
 def _fresh_execution_environment() -> None:
     """Forget what a previous test's "Lambda execution environment" left in this process."""
     sys.modules.pop("zenoti_receiver.handler", None)
-    # Powertools configures its logger once per process and writes to the stdout of that moment;
-    # let it configure again, so pytest's capture of this test sees the log lines.
-    service_logger = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
-    for log_handler in list(service_logger.handlers):
-        service_logger.removeHandler(log_handler)
-    for attribute in ("init", "powertools_handler"):
-        service_logger.__dict__.pop(attribute, None)
     powertools_logger.is_cold_start = True
     cold_start.reset_cold_start_flag()
 

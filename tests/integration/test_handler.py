@@ -100,7 +100,7 @@ def test_unknown_fields_are_kept_in_the_item_and_the_message(invoke, stack: Stac
 # --- Authentication ------------------------------------------------------------------------------
 
 
-def test_wrong_token_sample_is_refused_and_nothing_is_stored(invoke, stack: Stack, capsys):
+def test_wrong_token_sample_is_refused_and_nothing_is_stored(invoke, stack: Stack, log_stream):
     response = invoke(load_event("apigw_wrong_token.json"))
 
     assert response.status == 401
@@ -108,7 +108,7 @@ def test_wrong_token_sample_is_refused_and_nothing_is_stored(invoke, stack: Stac
     assert response.body["reason"] == "unauthorized"
     assert stack.items() == []
     assert stack.messages() == []
-    assert "not-the-token" not in capsys.readouterr().out
+    assert "not-the-token" not in log_stream.getvalue()
 
 
 def test_token_in_header_is_accepted(invoke, stack: Stack, api_event):
@@ -149,11 +149,15 @@ def test_previous_token_still_works_during_a_rotation(invoke, stack: Stack, api_
     assert len(stack.items()) == 2
 
 
-def test_valid_token_never_reaches_the_logs(invoke, api_event, capsys):
+def test_valid_token_never_reaches_the_logs(invoke, stack: Stack, api_event, log_stream):
+    invoke(api_event)
     invoke(api_event)
     invoke(load_event("apigw_invalid_body.json"))
+    stack.faults.fail("sns", "Publish")
+    invoke(with_payload(api_event, other_event(api_event["body"], "e3")))
 
-    assert LOCAL_TOKEN not in capsys.readouterr().out
+    assert "Delivery accepted" in log_stream.getvalue()
+    assert LOCAL_TOKEN not in log_stream.getvalue()
 
 
 # --- Bad bodies ----------------------------------------------------------------------------------
@@ -358,12 +362,11 @@ def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):
 # --- Observability -------------------------------------------------------------------------------
 
 
-def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, capsys):
+def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, logs):
     invoke(api_event)
 
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    accepted = [line for line in lines if line.get("message") == "Delivery accepted"]
-    assert accepted
+    accepted = [line for line in logs() if line["message"] == "Delivery accepted"]
+    assert len(accepted) == 1
     assert accepted[0]["correlation_id"] == api_event["requestContext"]["requestId"]
     assert accepted[0]["event_id"] == SAMPLE_EVENT_ID
 

@@ -25,7 +25,7 @@ BOUNDED = Config(
 
 def client(service: str) -> Any:
     """A client for `service`; AWS_ENDPOINT_URL, if set, points it at an emulator."""
-    return boto3.client(service, config=BOUNDED)  # type: ignore[call-overload]
+    return boto3.client(service, config=BOUNDED)
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
@@ -49,21 +50,19 @@ class EventTable:
         return True
 
     def release_claim(self, event_id: str, claim: Claim) -> None:
-        with unavailable_on_failure("releasing the claim"):
-            try:
-                self._dynamodb.update_item(
-                    TableName=self._table_name,
-                    Key={"event_id": {"S": event_id}},
-                    UpdateExpression="SET claim_expires_at = :zero",
-                    ConditionExpression="claim_id = :claim AND published = :false",
-                    ExpressionAttributeValues={
-                        ":claim": {"S": claim.claim_id},
-                        ":zero": {"N": "0"},
-                        ":false": {"BOOL": False},
-                    },
-                )
-            except self._conflict:
-                pass  # already published or claimed by someone else: nothing to release
+        # Refused when already published or claimed by someone else: nothing to release then.
+        with unavailable_on_failure("releasing the claim"), suppress(self._conflict):
+            self._dynamodb.update_item(
+                TableName=self._table_name,
+                Key={"event_id": {"S": event_id}},
+                UpdateExpression="SET claim_expires_at = :zero",
+                ConditionExpression="claim_id = :claim AND published = :false",
+                ExpressionAttributeValues={
+                    ":claim": {"S": claim.claim_id},
+                    ":zero": {"N": "0"},
+                    ":false": {"BOOL": False},
+                },
+            )
 
     def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
         with unavailable_on_failure("recording the publication"):

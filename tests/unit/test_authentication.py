@@ -1,0 +1,49 @@
+"""The token check: what passes, what does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from zenoti_receiver.errors import Unauthorized
+from zenoti_receiver.logic.authentication import AcceptedTokens, authenticate
+
+ACCEPTED = AcceptedTokens(token="current-token", previous_token="old-token")
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [("current-token", None), (None, "current-token"), ("current-token", "current-token"), ("old-token", None)],
+)
+def test_accepted_tokens_pass(presented):
+    authenticate(presented, ACCEPTED)
+
+
+@pytest.mark.parametrize(
+    ("presented", "message"),
+    [
+        ((None, None), "missing token"),
+        (("", ""), "missing token"),
+        (("current-toke", None), "invalid token"),
+        (("current-tokenx", None), "invalid token"),
+        (("Current-token", None), "invalid token"),
+        (("current-token ", None), "invalid token"),
+        (("current-token", "old-token"), "invalid token"),
+        (("current-token", "wrong"), "invalid token"),
+        (("prévu", None), "invalid token"),
+    ],
+)
+def test_anything_else_is_unauthorized(presented, message):
+    with pytest.raises(Unauthorized, match=message) as raised:
+        authenticate(presented, ACCEPTED)
+
+    assert raised.value.status == 401
+
+
+def test_without_a_previous_token_the_old_one_is_refused():
+    with pytest.raises(Unauthorized):
+        authenticate(("old-token", None), AcceptedTokens(token="current-token"))
+
+
+def test_an_empty_previous_token_never_matches_an_empty_presented_one():
+    with pytest.raises(Unauthorized):
+        authenticate(("", None), AcceptedTokens(token="current-token", previous_token=""))

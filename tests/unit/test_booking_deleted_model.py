@@ -1,0 +1,126 @@
+"""The model: strict on identity fields, lenient on the rest, unknown fields kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+from pydantic import ValidationError
+
+from zenoti_receiver.models.booking_deleted import BookingDeletedEvent, parse_event_timestamp
+
+
+@pytest.fixture
+def sample(raw_payload: str) -> dict:
+    return json.loads(raw_payload)
+
+
+def test_zenoti_sample_parses(sample):
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert event.event_id == "6239c247a961750e01dda051"
+    assert event.data.center_id == UUID("e1693623-bda5-4b3e-a2a7-611ea4f1f7ad")
+    assert event.data.registration_id == 119986
+    assert event.data.track_id == -1
+
+
+def test_seven_fractional_digits_parse_and_the_original_string_is_kept(sample):
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert event.event_timestamp == "2022-03-22T12:34:15.3797492Z"
+    assert event.occurred_at == datetime(2022, 3, 22, 12, 34, 15, 379749, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2022-03-22T12:34:15Z", datetime(2022, 3, 22, 12, 34, 15, tzinfo=UTC)),
+        ("2022-03-22T12:34:15.1Z", datetime(2022, 3, 22, 12, 34, 15, 100000, tzinfo=UTC)),
+        ("2022-03-22T14:34:15.123456789+02:00", datetime(2022, 3, 22, 12, 34, 15, 123456, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_are_read_in_utc(text, expected):
+    assert parse_event_timestamp(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2022-03-22T12:34:15", "2022-03-22 12:34:15Z", "2022-13-22T12:34:15Z", "yesterday", "2022-03-22T12:34:15.Z"],
+)
+def test_timestamps_without_offset_or_invalid_are_refused(sample, text):
+    sample["event_timestamp"] = text
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    assert [error["loc"] for error in raised.value.errors()] == [("event_timestamp",)]
+
+
+def test_null_and_absent_lenient_fields_are_accepted(sample):
+    for name in ("workshop_id", "waitlist", "booking_source", "is_recurring", "guest_registration_ids"):
+        del sample["data"][name]
+    sample["data"]["track_id"] = None
+    sample["data"]["recurrence_registration_ids"] = [1, 2, 3]
+
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert event.data.workshop_id is None
+    assert event.data.recurrence_registration_ids == [1, 2, 3]
+
+
+def test_unknown_fields_are_kept(sample):
+    sample["tenant"] = "spa-42"
+    sample["data"]["room"] = {"id": 7}
+
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert event.model_extra == {"tenant": "spa-42"}
+    assert event.data.model_extra == {"room": {"id": 7}}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("id",), None),
+        (("id",), 123),
+        (("event_id",), ""),
+        (("event_id",), "has spaces"),
+        (("event_id",), "x" * 129),
+        (("event_type",), "Class.Booking.Created"),
+        (("event_schema",), "v2"),
+        (("event_resource",), "Appointment"),
+        (("event_timestamp",), 1647952455),
+        (("data", "registration_id"), "119986"),
+        (("data", "registration_id"), None),
+        (("data", "registration_id"), True),
+        (("data", "registration_id"), 0),
+        (("data", "registration_id"), 2**63),
+        (("data", "class_id"), 1.5),
+        (("data", "session_id"), None),
+        (("data", "center_id"), "e1693623"),
+        (("data", "guest_id"), None),
+        (("data", "guest_id"), 42),
+    ],
+)
+def test_identity_fields_are_strict(sample, path, value):
+    target = sample
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    assert raised.value.errors()[0]["loc"] == path
+
+
+@pytest.mark.parametrize("field", ["id", "event_id", "event_type", "event_timestamp", "data"])
+def test_required_fields_must_be_present(sample, field):
+    del sample[field]
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    assert raised.value.errors()[0]["type"] == "missing"

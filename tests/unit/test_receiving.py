@@ -1,0 +1,179 @@
+"""The use case with in-memory stand-ins for the table and topic: who publishes, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from zenoti_receiver.errors import TemporaryFailure, Unauthorized
+from zenoti_receiver.logic.authentication import AcceptedTokens
+from zenoti_receiver.logic.ports import Claim, ReceivedEvent, StoredState
+from zenoti_receiver.logic.receiving import CLAIM_SECONDS, BookingDeletedReceiver, Delivery
+
+TOKEN = "t0ken"
+
+
+class FixedTokens:
+    def accepted_tokens(self) -> AcceptedTokens:
+        return AcceptedTokens(token=TOKEN)
+
+
+@dataclass
+class Row:
+    received: ReceivedEvent | None
+    published: bool = False
+    claim_id: str | None = None
+    claim_expires_at: int = 0
+
+
+@dataclass
+class MemoryTable:
+    """Behaves like the DynamoDB adapter: conditional writes on one row per event_id."""
+
+    rows: dict[str, Row] = field(default_factory=dict)
+    fail_mark: bool = False
+    fail_release: bool = False
+
+    def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
+        row = self.rows.get(received.event.event_id)
+        if row is not None:
+            return StoredState(row.published, row.claim_id, row.claim_expires_at)
+        self.rows[received.event.event_id] = Row(received, False, claim.claim_id, claim.expires_at)
+        return None
+
+    def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
+        row = self.rows[event_id]
+        if row.published or (row.claim_expires_at >= now and row.claim_id != claim.claim_id):
+            return False
+        row.claim_id, row.claim_expires_at = claim.claim_id, claim.expires_at
+        return True
+
+    def release_claim(self, event_id: str, claim: Claim) -> None:
+        if self.fail_release:
+            raise TemporaryFailure("release")
+        row = self.rows[event_id]
+        if row.claim_id == claim.claim_id and not row.published:
+            row.claim_expires_at = 0
+
+    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
+        if self.fail_mark:
+            raise TemporaryFailure("mark")
+        row = self.rows[event_id]
+        row.published, row.claim_id, row.claim_expires_at = True, None, 0
+
+
+@dataclass
+class MemoryTopic:
+    sent: list[str] = field(default_factory=list)
+    failures: int = 0
+
+    def publish_event(self, received: ReceivedEvent) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise TemporaryFailure("publish")
+        self.sent.append(received.event.event_id)
+        return f"message-{len(self.sent)}"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def table() -> MemoryTable:
+    return MemoryTable()
+
+
+@pytest.fixture
+def topic() -> MemoryTopic:
+    return MemoryTopic()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def receiver(table, topic, clock) -> BookingDeletedReceiver:
+    return BookingDeletedReceiver(FixedTokens(), table, topic, clock=clock)
+
+
+@pytest.fixture
+def delivery(raw_payload) -> Delivery:
+    return Delivery(request_id="req-1", presented_tokens=(TOKEN, None), body=raw_payload)
+
+
+def test_new_event_is_stored_then_published(receiver, table, topic, delivery):
+    receipt = receiver.receive(delivery)
+
+    assert (receipt.outcome, receipt.event_id) == ("accepted", "6239c247a961750e01dda051")
+    assert topic.sent == ["6239c247a961750e01dda051"]
+    assert table.rows["6239c247a961750e01dda051"].published
+
+
+def test_unauthenticated_delivery_touches_nothing(receiver, table, topic, delivery):
+    with pytest.raises(Unauthorized):
+        receiver.receive(Delivery("req", ("wrong", None), delivery.body))
+
+    assert table.rows == {}
+    assert topic.sent == []
+
+
+def test_delivery_while_another_holds_the_claim_does_not_publish(receiver, table, topic, delivery, clock):
+    topic.failures = 1
+    table.fail_release = True  # the first attempt crashed hard: its claim stays
+    with pytest.raises(TemporaryFailure):
+        receiver.receive(delivery)
+
+    clock.now += CLAIM_SECONDS - 1
+    assert receiver.receive(delivery).outcome == "duplicate"
+    assert topic.sent == []
+
+    clock.now += 2  # the claim has expired: the next delivery publishes
+    assert receiver.receive(delivery).outcome == "accepted"
+    assert len(topic.sent) == 1
+
+
+def test_failed_publish_releases_the_claim_so_an_immediate_retry_publishes(receiver, topic, delivery):
+    topic.failures = 1
+    with pytest.raises(TemporaryFailure):
+        receiver.receive(delivery)
+
+    assert receiver.receive(delivery).outcome == "accepted"
+    assert len(topic.sent) == 1
+
+
+def test_published_event_is_never_published_again(receiver, topic, delivery, clock):
+    receiver.receive(delivery)
+    clock.now += 3600
+
+    assert receiver.receive(delivery).outcome == "duplicate"
+    assert len(topic.sent) == 1
+
+
+def test_failing_to_record_the_publication_still_accepts(receiver, table, topic, delivery):
+    table.fail_mark = True
+
+    assert receiver.receive(delivery).outcome == "accepted"
+    assert len(topic.sent) == 1
+
+
+def test_our_own_write_seen_again_after_a_sdk_retry_is_still_published(table, topic, clock, delivery):
+    # botocore retried a put_item whose first attempt had landed: the row holds our own claim.
+    receiver = BookingDeletedReceiver(FixedTokens(), table, topic, clock=clock, new_claim_id=lambda: "claim-1")
+    real_store_once = table.store_once
+
+    def store_twice(received, claim):
+        real_store_once(received, claim)
+        return real_store_once(received, claim)
+
+    table.store_once = store_twice  # type: ignore[method-assign]
+
+    assert receiver.receive(delivery).outcome == "accepted"
+    assert len(topic.sent) == 1

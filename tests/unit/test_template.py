@@ -1,0 +1,108 @@
+"""template.yaml promises that matter at run time, checked where a linter cannot see them."""
+
+from __future__ import annotations
+
+import pytest
+
+from local_stack.template import load_template, resource
+from zenoti_receiver.logic.receiving import CLAIM_SECONDS
+
+ZENOTI_TIMEOUT_SECONDS = 10
+ZENOTI_SHORTEST_RETRY_GAP_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load_template()
+
+
+def function(template):
+    return resource(template, "ReceiverFunction")["Properties"]
+
+
+def test_function_answers_within_zenotis_wait_and_the_claim_covers_it(template):
+    timeout = template["Globals"]["Function"]["Timeout"]
+
+    assert timeout < ZENOTI_TIMEOUT_SECONDS
+    assert timeout < CLAIM_SECONDS < ZENOTI_SHORTEST_RETRY_GAP_SECONDS
+
+
+def test_runtime_and_architecture(template):
+    assert template["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
+
+
+def test_post_put_and_patch_reach_the_function_on_one_path(template):
+    events = function(template)["Events"].values()
+
+    assert sorted(event["Properties"]["Method"] for event in events) == ["PATCH", "POST", "PUT"]
+    assert {event["Properties"]["Path"] for event in events} == {"/zenoti/class-booking-deleted"}
+    assert all(event["Type"] == "HttpApi" for event in events)
+
+
+def test_permissions_are_scoped_to_the_one_table_topic_and_secret(template):
+    assert function(template)["Policies"] == [
+        {"DynamoDBWritePolicy": {"TableName": {"Ref": "EventsTable"}}},
+        {"SNSPublishMessagePolicy": {"TopicName": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}},
+        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "WebhookTokenSecret"}}},
+    ]
+
+
+def test_access_log_format_cannot_leak_the_token(template):
+    api = resource(template, "WebhookApi")["Properties"]
+    log_format = api["AccessLogSettings"]["Format"]
+
+    assert "queryString" not in log_format
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+
+
+def test_table_is_kept_encrypted_and_recoverable(template):
+    table = resource(template, "EventsTable")
+    properties = table["Properties"]
+
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    indexes = {index["IndexName"]: index["KeySchema"] for index in properties["GlobalSecondaryIndexes"]}
+    assert indexes == {
+        "by_center": [
+            {"AttributeName": "center_id", "KeyType": "HASH"},
+            {"AttributeName": "occurred_at", "KeyType": "RANGE"},
+        ],
+        "by_guest": [
+            {"AttributeName": "guest_id", "KeyType": "HASH"},
+            {"AttributeName": "occurred_at", "KeyType": "RANGE"},
+        ],
+    }
+
+
+def test_topic_is_encrypted_and_refuses_publishing_without_tls(template):
+    assert resource(template, "EventsTopic")["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    [statement] = resource(template, "EventsTopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+
+    assert statement["Effect"] == "Deny"
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_secret_is_generated_as_url_safe_json_token(template):
+    generated = resource(template, "WebhookTokenSecret")["Properties"]["GenerateSecretString"]
+
+    assert generated["SecretStringTemplate"] == "{}"
+    assert generated["GenerateStringKey"] == "token"
+    assert generated["ExcludePunctuation"] is True
+    assert generated["PasswordLength"] >= 32
+
+
+def test_outputs_give_the_user_everything_to_configure_zenoti(template):
+    outputs = template["Outputs"]
+
+    assert set(outputs) >= {
+        "WebhookUrl",
+        "EventsTableName",
+        "EventsTopicArn",
+        "WebhookTokenSecretArn",
+        "PrintTokenCommand",
+    }
+    assert "aws secretsmanager get-secret-value" in outputs["PrintTokenCommand"]["Value"]["Fn::Sub"]
