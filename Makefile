@@ -6,7 +6,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint typecheck validate check build clean
+.PHONY: demo serve test lint typecheck validate check build clean
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
 demo: $(BIN)/.installed
 	$(BIN)/python -m local_stack invoke events/apigw_booking_deleted.json
+
+## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
+serve: $(BIN)/.installed
+	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
 
 ## test: the whole test suite
 test: $(BIN)/.installed

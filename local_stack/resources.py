@@ -36,8 +36,9 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
     client("dynamodb").create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
 
     topic_arn = client("sns").create_topic(Name=f"{prefix}-events")["TopicArn"]
+    secret_name = f"{prefix}-webhook-token"
     secret_arn = client("secretsmanager").create_secret(
-        Name=f"{prefix}-webhook-token", SecretString=json.dumps({"token": LOCAL_TOKEN})
+        Name=secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
     )["ARN"]
 
     sqs = client("sqs")
@@ -45,7 +46,8 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
-    names = {"EventsTable": table_name, "EventsTopic": topic_arn, "WebhookTokenSecret": secret_arn}
+    # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
+    names = {"EventsTable": table_name, "EventsTopic": topic_arn, "WebhookTokenSecret": secret_name}
     return LocalResources(
         table_name=table_name,
         topic_arn=topic_arn,

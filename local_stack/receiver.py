@@ -1,0 +1,118 @@
+"""The real handler, configured from template.yaml, running against an emulator; and what it left there."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+from local_stack.resources import REGION, LocalResources
+
+FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    aws_request_id: str
+    function_name: str = "ReceiverFunction"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ReceiverFunction"
+    memory_limit_in_mb: int = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 7000
+
+
+class LocalReceiver:
+    """One Lambda execution environment: the handler module, imported once, one request at a time."""
+
+    def __init__(self, resources: LocalResources, endpoint_url: str | None = None) -> None:
+        self.resources = resources
+        os.environ.update(resources.function_environment)
+        session = boto3.session.Session(region_name=REGION)
+        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+        self._sqs = session.client("sqs", endpoint_url=endpoint_url)
+        self._handler = _import_handler()
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
+        with self._lock:
+            result: dict[str, Any] = self._handler.lambda_handler(event, context)
+        return result
+
+    def stored_item(self, event_id: str) -> dict[str, Any] | None:
+        item = self._dynamodb.get_item(
+            TableName=self.resources.table_name, Key={"event_id": {"S": event_id}}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        deserialize = TypeDeserializer().deserialize
+        return {name: _plain(deserialize(value)) for name, value in sorted(item.items())}
+
+    def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        """Messages the demo subscriber (an SQS queue on the topic) has received since last asked."""
+        queue = self.resources.subscriber_queue_url
+        received = self._sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
+        messages = received.get("Messages", [])
+        for message in messages:
+            self._sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(message["Body"]) for message in messages]
+
+
+def _import_handler() -> ModuleType:
+    # The function's code root (CodeUri: src/) is on the path in Lambda; put it there here too.
+    if str(FUNCTION_CODE) not in sys.path:
+        sys.path.insert(0, str(FUNCTION_CODE))
+    sys.modules.pop("zenoti_receiver.handler", None)
+    return importlib.import_module("zenoti_receiver.handler")
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; show them as ints."""
+    return int(value) if type(value).__name__ == "Decimal" else value
+
+
+def report(receiver: LocalReceiver, result: dict[str, Any], out: Any = sys.stdout) -> None:
+    """Print the HTTP response, the stored item and what the subscriber received."""
+    body = json.loads(result["body"])
+
+    def section(title: str) -> None:
+        print(f"\n=== {title} ===", file=out)
+
+    section(f"HTTP response: {result['statusCode']}")
+    print(json.dumps(body, indent=2), file=out)
+    event_id = body.get("event_id")
+    section(f"Stored in DynamoDB table {receiver.resources.table_name}")
+    item = receiver.stored_item(event_id) if event_id else None
+    if item is None:
+        print("(nothing stored)", file=out)
+    else:
+        payload = item.pop("payload")
+        print(json.dumps(item, indent=2), file=out)
+        print(f"payload (verbatim, {len(payload.encode())} bytes):\n{payload}", file=out)
+    section("Received by a subscriber of the SNS topic (SQS queue)")
+    messages = receiver.take_messages()
+    if not messages:
+        print("(no message)", file=out)
+    for notification in messages:
+        attributes = {name: value["Value"] for name, value in notification.get("MessageAttributes", {}).items()}
+        print(f"MessageId: {notification['MessageId']}", file=out)
+        print(f"MessageAttributes: {json.dumps(attributes)}", file=out)
+        print(f"Message:\n{notification['Message']}", file=out)
