@@ -6,7 +6,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test lint typecheck validate check build clean
+.PHONY: demo serve test bench lint typecheck validate check build clean
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ serve: $(BIN)/.installed
 ## test: the whole test suite
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+## bench: what a webhook costs (cold start, warm latency, CPU, AWS calls, package size), one table
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

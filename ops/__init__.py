@@ -1,0 +1,1 @@
+"""Tools for people operating the receiver: replay stored events, look deletions up."""
