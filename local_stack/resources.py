@@ -18,6 +18,7 @@ FUNCTION = "ReceiverFunction"
 @dataclass(frozen=True)
 class LocalResources:
     table_name: str
+    quarantine_table_name: str
     topic_arn: str
     secret_arn: str
     subscriber_queue_url: str  # an SQS queue subscribed to the topic, standing in for a subscriber
@@ -33,7 +34,10 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
         return session.client(service, endpoint_url=endpoint_url)
 
     table_name = f"{prefix}-events"
-    client("dynamodb").create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
+    quarantine_table_name = f"{prefix}-quarantine"
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
+    dynamodb.create_table(TableName=quarantine_table_name, **_table_properties(resource(template, "QuarantineTable")))
 
     topic_arn = client("sns").create_topic(Name=f"{prefix}-events")["TopicArn"]
     secret_name = f"{prefix}-webhook-token"
@@ -47,9 +51,15 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
-    names = {"EventsTable": table_name, "EventsTopic": topic_arn, "WebhookTokenSecret": secret_name}
+    names = {
+        "EventsTable": table_name,
+        "QuarantineTable": quarantine_table_name,
+        "EventsTopic": topic_arn,
+        "WebhookTokenSecret": secret_name,
+    }
     return LocalResources(
         table_name=table_name,
+        quarantine_table_name=quarantine_table_name,
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,

@@ -122,6 +122,10 @@ class Stack:
         client = boto3.client("dynamodb", region_name=REGION)
         return client.scan(TableName=self.resources.table_name)["Items"]  # type: ignore[no-any-return]
 
+    def quarantined(self) -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name=REGION)
+        return client.scan(TableName=self.resources.quarantine_table_name)["Items"]  # type: ignore[no-any-return]
+
     def messages(self) -> list[dict[str, Any]]:
         """What an SQS subscriber of the topic has received: the SNS notifications, decoded."""
         sqs = boto3.client("sqs", region_name=REGION)

@@ -8,8 +8,6 @@ This is the one place where status codes are chosen. Zenoti retries any 5xx (5 t
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class WebhookRejected(Exception):
     """The request itself is wrong; sending it again unchanged will not help."""
@@ -17,10 +15,11 @@ class WebhookRejected(Exception):
     status: int = 400
     reason: str = "bad_request"
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
+        self.quarantined = False  # set once the body is kept in the quarantine
 
 
 class Unauthorized(WebhookRejected):

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zenoti_receiver.adapters.event_table import EventTable
 from zenoti_receiver.adapters.event_topic import EventTopic
+from zenoti_receiver.adapters.quarantine_table import QuarantineTable
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import UNEXPECTED_ERROR_STATUS, MethodNotAllowed, TemporaryFailure, WebhookRejected
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
@@ -29,6 +30,7 @@ receiver = BookingDeletedReceiver(
     tokens=TokenSecret(settings.token_secret_id, max_age=settings.token_cache_seconds),
     store=EventTable(settings.table_name),
     publisher=EventTopic(settings.topic_arn),
+    quarantine=QuarantineTable(settings.quarantine_table_name),
 )
 
 
@@ -40,6 +42,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except WebhookRejected as rejection:
         logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
         metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        if rejection.quarantined:
+            metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
         _count_rejection_reason(rejection.reason)
         body: dict[str, Any] = {"status": "rejected", "reason": rejection.reason, "message": rejection.message}
         if rejection.errors:

@@ -14,6 +14,7 @@ class ConfigurationError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     table_name: str
+    quarantine_table_name: str
     topic_arn: str
     token_secret_id: str
     token_cache_seconds: float
@@ -21,7 +22,13 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         # Powertools reads these itself; checked here so a missing one fails at init, by name.
-        required = ("EVENTS_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN", "POWERTOOLS_METRICS_NAMESPACE")
+        required = (
+            "EVENTS_TABLE_NAME",
+            "QUARANTINE_TABLE_NAME",
+            "EVENTS_TOPIC_ARN",
+            "TOKEN_SECRET_ARN",
+            "POWERTOOLS_METRICS_NAMESPACE",
+        )
         missing = [name for name in required if not environ.get(name)]
         if missing:
             raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
@@ -34,6 +41,7 @@ class Settings:
             raise ConfigurationError("TOKEN_CACHE_SECONDS must not be negative")
         return cls(
             table_name=environ["EVENTS_TABLE_NAME"],
+            quarantine_table_name=environ["QUARANTINE_TABLE_NAME"],
             topic_arn=environ["EVENTS_TOPIC_ARN"],
             token_secret_id=environ["TOKEN_SECRET_ARN"],
             token_cache_seconds=token_cache_seconds,

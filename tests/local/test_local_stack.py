@@ -226,6 +226,6 @@ def test_sam_local_env_file_points_at_the_resources_serve_creates(monkeypatch):
         environment = create_resources().function_environment
     variables = json.loads((EVENTS / "sam-local-env.json").read_text())["ReceiverFunction"]
 
-    for name in ("EVENTS_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"):
+    for name in ("EVENTS_TABLE_NAME", "QUARANTINE_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"):
         assert variables[name] == environment[name]
     assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # serve's default emulator port

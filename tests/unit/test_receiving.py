@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from zenoti_receiver.errors import TemporaryFailure, Unauthorized
+from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.authentication import AcceptedTokens
-from zenoti_receiver.logic.ports import Claim, ReceivedEvent, StoredState
+from zenoti_receiver.logic.ports import Claim, ReceivedEvent, RejectedDelivery, StoredState
 from zenoti_receiver.logic.receiving import CLAIM_SECONDS, BookingDeletedReceiver, Delivery
 
 TOKEN = "t0ken"
@@ -76,6 +76,14 @@ class MemoryTopic:
         return f"message-{len(self.sent)}"
 
 
+@dataclass
+class MemoryQuarantine:
+    kept: list[RejectedDelivery] = field(default_factory=list)
+
+    def keep(self, rejected: RejectedDelivery) -> None:
+        self.kept.append(rejected)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_700_000_000.0
@@ -100,8 +108,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def receiver(table, topic, clock) -> BookingDeletedReceiver:
-    return BookingDeletedReceiver(FixedTokens(), table, topic, clock=clock)
+def quarantine() -> MemoryQuarantine:
+    return MemoryQuarantine()
+
+
+@pytest.fixture
+def receiver(table, topic, quarantine, clock) -> BookingDeletedReceiver:
+    return BookingDeletedReceiver(FixedTokens(), table, topic, quarantine, clock=clock)
 
 
 @pytest.fixture
@@ -117,12 +130,44 @@ def test_new_event_is_stored_then_published(receiver, table, topic, delivery):
     assert table.rows["6239c247a961750e01dda051"].published
 
 
-def test_unauthenticated_delivery_touches_nothing(receiver, table, topic, delivery):
+def test_unauthenticated_delivery_touches_nothing(receiver, table, topic, quarantine, delivery):
     with pytest.raises(Unauthorized):
-        receiver.receive(Delivery("req", ("wrong", None), delivery.body))
+        receiver.receive(Delivery("req", ("wrong", None), "not json"))
 
     assert table.rows == {}
     assert topic.sent == []
+    assert quarantine.kept == []
+
+
+def test_authenticated_invalid_body_is_quarantined_then_refused(receiver, table, topic, quarantine):
+    with pytest.raises(InvalidEvent) as raised:
+        receiver.receive(Delivery("req-9", (TOKEN, None), '{"event_id": "x"}'))
+
+    assert raised.value.quarantined
+    [kept] = quarantine.kept
+    assert (kept.body, kept.request_id, kept.reason) == (b'{"event_id": "x"}', "req-9", "invalid_event")
+    assert {error["field"] for error in kept.errors} >= {"id", "data"}
+    assert kept.received_at.endswith("Z")
+    assert table.rows == {}
+    assert topic.sent == []
+
+
+def test_body_that_is_not_base64_is_quarantined_as_received(receiver, quarantine):
+    with pytest.raises(MalformedBody):
+        receiver.receive(Delivery("req", (TOKEN, None), "not*base64", body_is_base64=True))
+
+    assert quarantine.kept[0].body == b"not*base64"
+
+
+def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, topic, clock):
+    class BrokenQuarantine:
+        def keep(self, rejected: RejectedDelivery) -> None:
+            raise TemporaryFailure("quarantine down")
+
+    receiver = BookingDeletedReceiver(FixedTokens(), table, topic, BrokenQuarantine(), clock=clock)
+
+    with pytest.raises(TemporaryFailure):
+        receiver.receive(Delivery("req", (TOKEN, None), "{}"))
 
 
 def test_delivery_while_another_holds_the_claim_does_not_publish(receiver, table, topic, delivery, clock):
@@ -166,7 +211,9 @@ def test_failing_to_record_the_publication_still_accepts(receiver, table, topic,
 
 def test_our_own_write_seen_again_after_a_sdk_retry_is_still_published(table, topic, clock, delivery):
     # botocore retried a put_item whose first attempt had landed: the row holds our own claim.
-    receiver = BookingDeletedReceiver(FixedTokens(), table, topic, clock=clock, new_claim_id=lambda: "claim-1")
+    receiver = BookingDeletedReceiver(
+        FixedTokens(), table, topic, MemoryQuarantine(), clock=clock, new_claim_id=lambda: "claim-1"
+    )
     real_store_once = table.store_once
 
     def store_twice(received, claim):

@@ -13,6 +13,7 @@ from zenoti_receiver.settings import ConfigurationError, Settings
 
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
+    "QUARANTINE_TABLE_NAME": "quarantine",
     "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:events",
     "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:token",
     "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks",

@@ -43,6 +43,7 @@ def test_post_put_and_patch_reach_the_function_on_one_path(template):
 def test_permissions_are_scoped_to_the_one_table_topic_and_secret(template):
     assert function(template)["Policies"] == [
         {"DynamoDBWritePolicy": {"TableName": {"Ref": "EventsTable"}}},
+        {"DynamoDBWritePolicy": {"TableName": {"Ref": "QuarantineTable"}}},
         {"SNSPublishMessagePolicy": {"TopicName": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}},
         {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "WebhookTokenSecret"}}},
     ]
@@ -56,14 +57,19 @@ def test_access_log_format_cannot_leak_the_token(template):
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
 
 
-def test_table_is_kept_encrypted_and_recoverable(template):
-    table = resource(template, "EventsTable")
+@pytest.mark.parametrize("logical_id", ["EventsTable", "QuarantineTable"])
+def test_tables_are_kept_encrypted_and_recoverable(template, logical_id):
+    table = resource(template, logical_id)
     properties = table["Properties"]
 
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_events_table_indexes_list_deletions_in_time_order(template):
+    properties = resource(template, "EventsTable")["Properties"]
     indexes = {index["IndexName"]: index["KeySchema"] for index in properties["GlobalSecondaryIndexes"]}
     assert indexes == {
         "by_center": [
@@ -101,6 +107,7 @@ def test_outputs_give_the_user_everything_to_configure_zenoti(template):
     assert set(outputs) >= {
         "WebhookUrl",
         "EventsTableName",
+        "QuarantineTableName",
         "EventsTopicArn",
         "WebhookTokenSecretArn",
         "PrintTokenCommand",

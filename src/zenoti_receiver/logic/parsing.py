@@ -38,6 +38,18 @@ def read_body(body: str | None, is_base64: bool) -> str:
         raise MalformedBody("body is not valid UTF-8") from None
 
 
+def received_bytes(body: str | None, is_base64: bool) -> bytes:
+    """The body's bytes as close to what was sent as can be had, even when it is malformed."""
+    if not body:
+        return b""
+    if is_base64:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            pass  # keep what API Gateway handed over
+    return body.encode("utf-8", errors="surrogatepass")
+
+
 def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
     """Validate the JSON text against the model; 400 if it is not JSON, 422 if it is the wrong JSON."""
     try:

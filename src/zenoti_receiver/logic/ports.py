@@ -36,6 +36,18 @@ class StoredState:
     claim_expires_at: int
 
 
+@dataclass(frozen=True)
+class RejectedDelivery:
+    """An authenticated body we could not accept, kept so it can be re-driven once fixed."""
+
+    body: bytes  # as received (decoded from base64 where that worked)
+    request_id: str
+    received_at: str  # ISO 8601, UTC
+    reason: str
+    message: str
+    errors: list[dict[str, str]]
+
+
 class TokenSource(Protocol):
     def accepted_tokens(self) -> AcceptedTokens: ...
 
@@ -56,3 +68,8 @@ class EventStore(Protocol):
 class EventPublisher(Protocol):
     def publish_event(self, received: ReceivedEvent) -> str:
         """Publish the event; return the message id."""
+
+
+class Quarantine(Protocol):
+    def keep(self, rejected: RejectedDelivery) -> None:
+        """Keep the body once (keyed by its hash), counting every delivery of it."""

@@ -20,10 +20,18 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from zenoti_receiver.errors import TemporaryFailure
+from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure
 from zenoti_receiver.logic.authentication import authenticate
-from zenoti_receiver.logic.parsing import parse_booking_deleted, read_body
-from zenoti_receiver.logic.ports import Claim, EventPublisher, EventStore, ReceivedEvent, TokenSource
+from zenoti_receiver.logic.parsing import parse_booking_deleted, read_body, received_bytes
+from zenoti_receiver.logic.ports import (
+    Claim,
+    EventPublisher,
+    EventStore,
+    Quarantine,
+    ReceivedEvent,
+    RejectedDelivery,
+    TokenSource,
+)
 
 logger = Logger(child=True)
 
@@ -55,19 +63,26 @@ class BookingDeletedReceiver:
         tokens: TokenSource,
         store: EventStore,
         publisher: EventPublisher,
+        quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         new_claim_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self._tokens = tokens
         self._store = store
         self._publisher = publisher
+        self._quarantine = quarantine
         self._clock = clock
         self._new_claim_id = new_claim_id
 
     def receive(self, delivery: Delivery) -> Receipt:
         authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
-        payload = read_body(delivery.body, delivery.body_is_base64)
-        event = parse_booking_deleted(payload)
+        try:
+            payload = read_body(delivery.body, delivery.body_is_base64)
+            event = parse_booking_deleted(payload)
+        except (MalformedBody, InvalidEvent) as rejection:
+            # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
+            self._keep_in_quarantine(delivery, rejection)
+            raise
         now = self._clock()
         received = ReceivedEvent(
             event=event,
@@ -80,6 +95,19 @@ class BookingDeletedReceiver:
             return Receipt("duplicate", event.event_id)
         self._publish(received, claim)
         return Receipt("accepted", event.event_id)
+
+    def _keep_in_quarantine(self, delivery: Delivery, rejection: MalformedBody | InvalidEvent) -> None:
+        self._quarantine.keep(
+            RejectedDelivery(
+                body=received_bytes(delivery.body, delivery.body_is_base64),
+                request_id=delivery.request_id,
+                received_at=_iso(self._clock()),
+                reason=rejection.reason,
+                message=rejection.message,
+                errors=rejection.errors,
+            )
+        )
+        rejection.quarantined = True
 
     def _store_and_claim(self, received: ReceivedEvent, claim: Claim, now: int) -> bool:
         """True when this delivery must publish the event: it is new, or stored but never published."""
