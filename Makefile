@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test bench lint typecheck validate check build clean
+.PHONY: demo serve test bench lint typecheck validate scan check build clean
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,11 @@ $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
@@ -46,11 +52,15 @@ validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 
+## scan: checkov on the template; every skipped check carries its reason next to the resource
+scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-check: lint typecheck validate test
+check: lint typecheck validate scan test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
