@@ -80,3 +80,22 @@ def test_a_list_is_an_invalid_event_about_the_whole_body():
         parse_booking_deleted("[]")
 
     assert raised.value.errors[0]["field"] == "(body)"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_standard_numbers_are_refused_so_subscribers_can_parse_every_message(raw_payload, constant):
+    payload = raw_payload.replace('"add_to_all": null', f'"add_to_all": {constant}')
+
+    with pytest.raises(MalformedBody, match=f"{constant} is not a JSON number"):
+        parse_booking_deleted(payload)
+
+
+def test_the_same_words_inside_strings_are_fine(raw_payload):
+    payload = raw_payload.replace('"booking_source": null', '"booking_source": "NaN Infinity"')
+
+    assert parse_booking_deleted(payload).data.booking_source == "NaN Infinity"
+
+
+def test_deeply_nested_body_with_those_words_is_a_400_not_a_crash():
+    with pytest.raises(MalformedBody):
+        parse_booking_deleted("[" * 100_000 + "NaN" + "]" * 100_000)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
+from contextlib import suppress
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
@@ -52,6 +55,7 @@ def received_bytes(body: str | None, is_base64: bool) -> bytes:
 
 def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
     """Validate the JSON text against the model; 400 if it is not JSON, 422 if it is the wrong JSON."""
+    _refuse_non_standard_numbers(payload)
     try:
         # Given text, Powertools validates it with pydantic's JSON parser: one pass, no json.loads.
         event: BookingDeletedEvent = parse(event=payload, model=BookingDeletedEvent)  # type: ignore[call-overload]
@@ -63,6 +67,24 @@ def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
         raise InvalidEvent(
             "body is not a valid Class.Booking.Deleted event", errors=[_field_error(p) for p in problems]
         ) from None
+
+
+# pydantic's parser accepts NaN and Infinity, which are not JSON: a subscriber parsing the message
+# (JSON.parse, strict parsers) would fail on it. The cheap scan finds the words; only then does a
+# full parse tell a bare constant from the same letters inside a string.
+_NON_STANDARD_NUMBER = re.compile(r"NaN|Infinity")
+
+
+def _refuse_non_standard_numbers(payload: str) -> None:
+    if _NON_STANDARD_NUMBER.search(payload) is None:
+        return
+
+    def refuse(constant: str) -> None:
+        raise MalformedBody(f"body is not valid JSON: {constant} is not a JSON number")
+
+    # Not JSON, or nested too deep: the model's parser says so precisely.
+    with suppress(ValueError, RecursionError):
+        json.loads(payload, parse_constant=refuse)
 
 
 def _field_error(problem: Any) -> dict[str, str]:

@@ -1,0 +1,262 @@
+"""A corpus of hostile or broken deliveries: each gets its expected status, never a 5xx, and
+leaves behind exactly what it should (an event, a quarantine entry, or nothing) and no secret in
+the logs."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local_stack.resources import LOCAL_TOKEN
+from tests.conftest import EVENTS, Stack, load_event
+from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
+
+# A value that must never reach a log line: the logs may name ids, nothing else of the payload.
+CANARY = "canary-7f3a9c-guest-note"
+SAMPLE: dict[str, Any] = json.loads((EVENTS / "booking_deleted.json").read_text(encoding="utf-8"))
+
+
+def sample(**top: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(SAMPLE)
+    payload["note"] = CANARY
+    payload.update(top)
+    return payload
+
+
+def with_data(**fields: Any) -> dict[str, Any]:
+    payload = sample()
+    payload["data"].update(fields)
+    return payload
+
+
+def without(*path: str) -> dict[str, Any]:
+    payload = sample()
+    target = payload
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return payload
+
+
+def sized_body(size: int) -> str:
+    """A valid event whose JSON text is exactly `size` bytes."""
+    payload = sample(padding="")
+    base = len(json.dumps(payload).encode())
+    payload["padding"] = "x" * (size - base)
+    body = json.dumps(payload)
+    assert len(body.encode()) == size
+    return body
+
+
+@dataclass
+class Case:
+    body: str | bytes | None = None  # None: the sample; bytes: sent base64-encoded
+    status: int = 200
+    query_token: str | None = LOCAL_TOKEN
+    header_token: str | None = None
+    method: str = "POST"
+    base64_flag: bool | None = None  # force the flag regardless of the body
+    other_headers: dict[str, str] | None = None
+    drop_body: bool = False  # no "body" key at all in the event
+
+    @property
+    def authenticated(self) -> bool:
+        presented = {token for token in (self.query_token, self.header_token) if token}
+        return presented == {LOCAL_TOKEN}
+
+    def event(self) -> dict[str, Any]:
+        event = load_event("apigw_booking_deleted.json")
+        event["requestContext"]["http"]["method"] = self.method
+        body: str | bytes | None = json.dumps(sample()) if self.body is None else self.body
+        if isinstance(body, bytes):
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+        else:
+            event["body"], event["isBase64Encoded"] = body, False
+        if self.base64_flag is not None:
+            event["isBase64Encoded"] = self.base64_flag
+        if self.drop_body:
+            del event["body"]
+        event["queryStringParameters"] = {"token": self.query_token} if self.query_token is not None else None
+        if self.header_token is not None:
+            event["headers"]["x-webhook-token"] = self.header_token
+        event["headers"].update(self.other_headers or {})
+        return event
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload)
+
+
+def nested(depth: int) -> str:
+    return json.dumps(sample())[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+
+
+SIBLINGS = ["Class.Booking.Created", "Class.Booking.Cancelled", "Class.Booking.Approved"]
+SIBLINGS += ["Class.Booking.Rejected", "Class.Booking.NoShow"]
+
+CASES: dict[str, Case] = {
+    # --- tokens ---------------------------------------------------------------------------------
+    "no token": Case(status=401, query_token=None),
+    "empty token": Case(status=401, query_token=""),
+    "token one character different": Case(status=401, query_token=LOCAL_TOKEN[:-1] + "X"),
+    "token in upper case": Case(status=401, query_token=LOCAL_TOKEN.upper()),
+    "token with a trailing space": Case(status=401, query_token=LOCAL_TOKEN + " "),
+    "token with a leading space": Case(status=401, query_token=" " + LOCAL_TOKEN),
+    "token missing its last character": Case(status=401, query_token=LOCAL_TOKEN[:-1]),
+    "token with an extra character": Case(status=401, query_token=LOCAL_TOKEN + "a"),
+    "token repeated in the query": Case(status=401, query_token=f"{LOCAL_TOKEN},{LOCAL_TOKEN}"),
+    "query valid, header different": Case(status=401, header_token="something-else"),
+    "header valid, query different": Case(status=401, query_token="something-else", header_token=LOCAL_TOKEN),
+    "token as a bearer authorization": Case(
+        status=401, query_token=None, other_headers={"authorization": f"Bearer {LOCAL_TOKEN}"}
+    ),
+    "wrong token and a broken body": Case(body="{", status=401, query_token="nope"),
+    "header token only": Case(status=200, query_token=None, header_token=LOCAL_TOKEN),
+    # --- bodies that are not JSON ---------------------------------------------------------------
+    "invalid UTF-8": Case(body=json.dumps(sample()).encode().replace(b"v1", b"v\xff\xfe"), status=400),
+    "truncated JSON": Case(body=json.dumps(sample())[:200], status=400),
+    "empty body": Case(body="", status=400),
+    "no body at all": Case(drop_body=True, status=400),
+    "whitespace only": Case(body="  \n\t ", status=400),
+    "byte order mark": Case(body="\ufeff" + json.dumps(sample()), status=400),
+    "trailing garbage": Case(body=json.dumps(sample()) + " x", status=400),
+    "two objects": Case(body=json.dumps(sample()) * 2, status=400),
+    "single quotes": Case(body=json.dumps(sample()).replace('"', "'"), status=400),
+    "lone surrogate escape": Case(body=json.dumps(sample())[:-1] + ', "x": "\\ud800"}', status=400),
+    "NaN constant": Case(body=json.dumps(sample())[:-1] + ', "x": NaN}', status=400),
+    "Infinity constant": Case(body=json.dumps(sample())[:-1] + ', "x": -Infinity}', status=400),
+    "nesting deeper than the parser allows": Case(body=nested(5000), status=400),
+    "flagged base64 but not base64": Case(body=json.dumps(sample()), base64_flag=True, status=400),
+    "flagged base64 with bad padding": Case(body="eyJ", base64_flag=True, status=400),
+    # --- JSON that is not an event --------------------------------------------------------------
+    "a list": Case(body="[]", status=422),
+    "a list holding the event": Case(body=dumps([sample()]), status=422),
+    "a string": Case(body='"Class.Booking.Deleted"', status=422),
+    "a number": Case(body="42", status=422),
+    "null": Case(body="null", status=422),
+    "true": Case(body="true", status=422),
+    "empty object": Case(body="{}", status=422),
+    "missing data": Case(body=dumps(without("data")), status=422),
+    "data is null": Case(body=dumps(sample(data=None)), status=422),
+    "data is a list": Case(body=dumps(sample(data=[SAMPLE["data"]])), status=422),
+    "data is a string": Case(body=dumps(sample(data="{}")), status=422),
+    "missing id": Case(body=dumps(without("id")), status=422),
+    "missing event_id": Case(body=dumps(without("event_id")), status=422),
+    "missing event_timestamp": Case(body=dumps(without("event_timestamp")), status=422),
+    "missing registration_id": Case(body=dumps(without("data", "registration_id")), status=422),
+    "missing center_id": Case(body=dumps(without("data", "center_id")), status=422),
+    "id is a number": Case(body=dumps(sample(id=6239)), status=422),
+    "id is null": Case(body=dumps(sample(id=None)), status=422),
+    "id is an object": Case(body=dumps(sample(id={"$oid": "6239"})), status=422),
+    "id too long": Case(body=dumps(sample(id="a" * 129)), status=422),
+    "event_id is null": Case(body=dumps(sample(event_id=None)), status=422),
+    "event_id is empty": Case(body=dumps(sample(event_id="")), status=422),
+    "event_id is a number": Case(body=dumps(sample(event_id=1)), status=422),
+    "event_id is a boolean": Case(body=dumps(sample(event_id=True)), status=422),
+    "event_id with a space": Case(body=dumps(sample(event_id="62 39")), status=422),
+    "event_id with a newline": Case(body=dumps(sample(event_id="6239\nforged log line")), status=422),
+    "event_id with a huge string": Case(body=dumps(sample(event_id="e" * 100_000)), status=422),
+    "event_type is null": Case(body=dumps(sample(event_type=None)), status=422),
+    "event_type in lower case": Case(body=dumps(sample(event_type="class.booking.deleted")), status=422),
+    **{f"sibling event {name}": Case(body=dumps(sample(event_type=name)), status=422) for name in SIBLINGS},
+    "unknown event_schema": Case(body=dumps(sample(event_schema="v2")), status=422),
+    "event_schema is null": Case(body=dumps(sample(event_schema=None)), status=422),
+    "event_resource is Appointment": Case(body=dumps(sample(event_resource="Appointment")), status=422),
+    "timestamp is a number": Case(body=dumps(sample(event_timestamp=1647952455)), status=422),
+    "timestamp without offset": Case(body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492")), status=422),
+    "timestamp with ten fractional digits": Case(
+        body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492123Z")), status=422
+    ),
+    "timestamp on February 30th": Case(body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=422),
+    "registration_id as a string": Case(body=dumps(with_data(registration_id="119986")), status=422),
+    "registration_id as a float": Case(body=dumps(with_data(registration_id=119986.5)), status=422),
+    "registration_id is null": Case(body=dumps(with_data(registration_id=None)), status=422),
+    "registration_id is true": Case(body=dumps(with_data(registration_id=True)), status=422),
+    "registration_id is negative": Case(body=dumps(with_data(registration_id=-1)), status=422),
+    "registration_id beyond 64 bits": Case(body=dumps(with_data(registration_id=10**30)), status=422),
+    "class_id as a string": Case(body=dumps(with_data(class_id="11370")), status=422),
+    "session_id is null": Case(body=dumps(with_data(session_id=None)), status=422),
+    "session_id is a list": Case(body=dumps(with_data(session_id=[89607])), status=422),
+    "center_id is not a UUID": Case(body=dumps(with_data(center_id="center-1")), status=422),
+    "center_id is a number": Case(body=dumps(with_data(center_id=1)), status=422),
+    "center_id is null": Case(body=dumps(with_data(center_id=None)), status=422),
+    "guest_id is a list": Case(body=dumps(with_data(guest_id=[SAMPLE["data"]["guest_id"]])), status=422),
+    "guest_id is a truncated UUID": Case(body=dumps(with_data(guest_id=SAMPLE["data"]["guest_id"][:-1])), status=422),
+    "duplicate key, the last one invalid": Case(
+        body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=422
+    ),
+    # --- sizes ----------------------------------------------------------------------------------
+    "body exactly at the limit": Case(body=sized_body(MAX_BODY_BYTES), status=200),
+    "body one byte over the limit": Case(body=sized_body(MAX_BODY_BYTES + 1), status=413),
+    "base64 body one byte over the limit": Case(body=sized_body(MAX_BODY_BYTES + 1).encode(), status=413),
+    "body of a megabyte": Case(body=dumps(sample(padding="x" * 2**20)), status=413),
+    # --- accepted although unusual: Zenoti's leniency, documented in the README ------------------
+    "extra fields everywhere": Case(body=dumps({**with_data(room={"id": 7}), "tenant": [1, {"a": None}]})),
+    "huge number in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 400 + "}"),
+    "nesting the parser allows": Case(body=nested(150)),
+    "duplicate key, the last one valid": Case(
+        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}'
+    ),
+    "NaN inside a string": Case(body=dumps(sample(note2="NaN and Infinity"))),
+    "NUL character inside a string": Case(body=dumps(sample(note2="a\u0000b"))),
+    "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper()))),
+    "text/plain content type": Case(other_headers={"content-type": "text/plain"}),
+    "sent base64-encoded": Case(body=dumps(sample()).encode()),
+    "PUT": Case(method="PUT"),
+    "PATCH": Case(method="PATCH"),
+    # --- wrong verbs ----------------------------------------------------------------------------
+    "GET": Case(method="GET", status=405),
+    "DELETE": Case(method="DELETE", status=405),
+}
+
+
+def test_the_corpus_is_large_enough():
+    hostile = [case for case in CASES.values() if case.status != 200]
+    assert len(hostile) >= 60
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_delivery(name: str, invoke: Callable[..., Any], stack: Stack, log_stream) -> None:
+    case = CASES[name]
+    event = case.event()
+
+    response = invoke(event)
+
+    assert response.status == case.status, response.body
+    assert response.status < 500
+    assert response.body["status"] in ("accepted", "rejected")
+    if case.status == 200:
+        [item] = stack.items()
+        assert item["payload"]["S"].encode() == _sent_bytes(event)
+        assert len(stack.messages()) == 1
+    else:
+        assert response.body["reason"]
+        assert response.body["message"]
+        assert stack.items() == []
+        assert stack.messages() == []
+    quarantined = stack.quarantined()
+    if case.authenticated and case.status in (400, 422):
+        [entry] = quarantined
+        assert entry["body"]["B"] == _sent_bytes(event)
+    else:
+        assert quarantined == []
+    logs = log_stream.getvalue()
+    assert LOCAL_TOKEN not in logs
+    assert LOCAL_TOKEN.upper() not in logs
+    assert CANARY not in logs
+
+
+def _sent_bytes(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event["isBase64Encoded"]:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            pass
+    return str(body).encode("utf-8", errors="surrogatepass")
