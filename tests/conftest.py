@@ -84,13 +84,30 @@ class Faults:
     """
 
     plans: dict[str, str] = field(default_factory=dict)
+    remaining: dict[str, int] = field(default_factory=dict)  # attempts left to fail; absent: all
     attempts: dict[str, int] = field(default_factory=dict)
 
-    def fail(self, service: str, operation: str, kind: str = "server_error") -> None:
-        self.plans[f"{service}.{operation}"] = kind
+    def fail(self, service: str, operation: str, kind: str = "server_error", times: int | None = None) -> None:
+        key = f"{service}.{operation}"
+        self.plans[key] = kind
+        if times is None:
+            self.remaining.pop(key, None)
+        else:
+            self.remaining[key] = times
 
     def clear(self) -> None:
         self.plans.clear()
+        self.remaining.clear()
+
+    def _fails_now(self, key: str, kinds: tuple[str, ...]) -> str | None:
+        kind = self.plans.get(key)
+        if kind not in kinds:
+            return None
+        if key in self.remaining:
+            if self.remaining[key] <= 0:
+                return None
+            self.remaining[key] -= 1
+        return kind
 
     def install(self, events: Any) -> None:
         events.register_first("before-call", self._before_call)
@@ -99,13 +116,13 @@ class Faults:
     def _before_send(self, request: Any, event_name: str, **_: Any) -> None:
         key = event_name.split(".", 1)[1]  # before-send.<service>.<Operation>
         self.attempts[key] = self.attempts.get(key, 0) + 1
-        if self.plans.get(key) == "timeout":
+        if self._fails_now(key, ("timeout",)):
             raise ReadTimeoutError(endpoint_url=request.url)
 
     def _before_call(self, event_name: str, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         key = event_name.split(".", 1)[1]
-        kind = self.plans.get(key)
-        if kind not in ("server_error", "throttling"):
+        kind = self._fails_now(key, ("server_error", "throttling"))
+        if kind is None:
             return None
         self.attempts[key] = self.attempts.get(key, 0) + 1
         status, code = (500, "InternalFailure") if kind == "server_error" else (400, "ThrottlingException")

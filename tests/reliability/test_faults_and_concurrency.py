@@ -1,0 +1,190 @@
+"""AWS failing at every step, concurrent deliveries and token rotation: count what is lost (zero)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from local_stack.resources import LOCAL_TOKEN, REGION, create_resources
+from tests.conftest import LambdaContext, Stack, _fresh_execution_environment
+from zenoti_receiver.adapters.aws import BOUNDED
+
+ZENOTI_RETRIES = 5
+CALLS = [
+    ("secrets-manager", "GetSecretValue"),
+    ("dynamodb", "PutItem"),
+    ("sns", "Publish"),
+    ("dynamodb", "UpdateItem"),
+]
+KINDS = ["server_error", "throttling", "timeout"]
+
+
+def event_with_id(api_event: dict[str, Any], event_id: str) -> dict[str, Any]:
+    event = copy.deepcopy(api_event)
+    payload = json.loads(event["body"])
+    payload["event_id"] = event_id
+    event["body"] = json.dumps(payload)
+    return event
+
+
+def deliver_like_zenoti(invoke, event: dict[str, Any]) -> list[int]:
+    """The first delivery and up to five retries, stopping at the first 2xx."""
+    statuses = []
+    for _ in range(1 + ZENOTI_RETRIES):
+        statuses.append(invoke(event).status)
+        if statuses[-1] < 300:
+            break
+    return statuses
+
+
+def published_event_ids(stack: Stack) -> Counter[str]:
+    published: Counter[str] = Counter()
+    while batch := stack.messages():
+        published.update(json.loads(message["Message"])["event_id"] for message in batch)
+    return published
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("service", "operation"), CALLS)
+def test_a_fault_at_any_step_loses_nothing(invoke, stack: Stack, api_event, service, operation, kind):
+    # The fault lasts for both botocore attempts of the first delivery, then clears.
+    stack.faults.fail(service, operation, kind, times=BOUNDED.retries["total_max_attempts"])
+
+    statuses = deliver_like_zenoti(invoke, api_event)
+
+    assert all(status in (200, 503) for status in statuses)
+    assert statuses[-1] == 200
+    assert len(stack.items()) == 1
+    assert published_event_ids(stack)[json.loads(api_event["body"])["event_id"]] >= 1
+
+
+def test_random_faults_over_many_events_lose_none(invoke, stack: Stack, api_event):
+    chance = random.Random(20261124)
+    event_ids = [f"fault{number:04d}" for number in range(120)]
+    answered: dict[str, list[int]] = {}
+    for event_id in event_ids:
+        service, operation = chance.choice(CALLS)
+        stack.faults.fail(service, operation, chance.choice(KINDS), times=chance.randint(0, 4))
+        answered[event_id] = deliver_like_zenoti(invoke, event_with_id(api_event, event_id))
+        stack.faults.clear()
+
+    accepted = {event_id for event_id, statuses in answered.items() if statuses[-1] == 200}
+    stored = {item["event_id"]["S"] for item in stack.items()}
+    published = published_event_ids(stack)
+    lost = [event_id for event_id in accepted if event_id not in stored or not published[event_id]]
+    assert lost == []
+    assert accepted == set(event_ids)  # five retries were always enough
+    assert all(status in (200, 503) for statuses in answered.values() for status in statuses)
+    assert any(len(statuses) > 1 for statuses in answered.values())  # faults did happen
+
+
+def test_one_slow_call_cannot_outlast_zenotis_wait():
+    per_attempt = BOUNDED.connect_timeout + BOUNDED.read_timeout
+    assert per_attempt * BOUNDED.retries["total_max_attempts"] < 10
+
+
+# --- Token rotation ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_second_token_cache(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKEN_CACHE_SECONDS", "1")
+
+
+def test_rotation_keeps_both_tokens_then_revokes_the_old_one(one_second_token_cache, invoke, stack: Stack, api_event):
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    old_url = copy.deepcopy(api_event)
+    new_url = copy.deepcopy(api_event)
+    new_url["queryStringParameters"] = {"token": "the-new-token"}
+    assert invoke(event_with_id(old_url, "r1")).status == 200
+
+    secrets.put_secret_value(
+        SecretId=stack.resources.secret_arn,
+        SecretString=json.dumps({"token": "the-new-token", "previous_token": LOCAL_TOKEN}),
+    )
+    time.sleep(1.1)
+    assert invoke(event_with_id(old_url, "r2")).status == 200
+    assert invoke(event_with_id(new_url, "r3")).status == 200
+
+    secrets.put_secret_value(SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": "the-new-token"}))
+    time.sleep(1.1)
+    assert invoke(event_with_id(old_url, "r4")).status == 401
+    assert invoke(event_with_id(new_url, "r5")).status == 200
+
+
+# --- Concurrency against the emulator server --------------------------------------------------
+
+
+@pytest.fixture
+def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """The handler against moto's server on 127.0.0.1, as in `make serve`, without the one-at-a-time lock."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        resources = create_resources(endpoint_url=endpoint)
+        for name, value in resources.function_environment.items():
+            monkeypatch.setenv(name, value)
+        _fresh_execution_environment()
+        import zenoti_receiver.handler as handler
+
+        yield handler, resources
+    finally:
+        sys.modules.pop("zenoti_receiver.handler", None)
+        server.stop()
+
+
+# Threads share Powertools' metric set (a Lambda environment never runs two requests at once), so
+# one thread may flush another's metrics and leave its own flush empty.
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_fifty_concurrent_deliveries_of_one_event_store_once_and_publish_once(served_handler, api_event):
+    handler, resources = served_handler
+    start = threading.Barrier(50)
+    answers: list[tuple[int, str]] = []
+
+    def deliver(number: int) -> None:
+        event = copy.deepcopy(api_event)
+        event["requestContext"]["requestId"] = f"concurrent-{number}"
+        start.wait()
+        result = handler.lambda_handler(event, LambdaContext(aws_request_id=f"concurrent-{number}"))
+        answers.append((result["statusCode"], json.loads(result["body"])["status"]))
+
+    threads = [threading.Thread(target=deliver, args=(number,)) for number in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert Counter(answers) == {(200, "accepted"): 1, (200, "duplicate"): 49}
+    client = boto3.client("dynamodb")
+    assert client.scan(TableName=resources.table_name)["Count"] == 1
+    sqs = boto3.client("sqs")
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=resources.subscriber_queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        messages += batch
+    assert len(messages) == 1
