@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test bench lint typecheck validate scan check build clean
+.PHONY: demo serve test load bench lint typecheck validate scan check build clean
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ serve: $(BIN)/.installed
 ## test: the whole test suite
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
+load: $(BIN)/.installed
+	$(BIN)/python -m local_stack.load $(LOAD_ARGS)
 
 ## bench: what a webhook costs (cold start, warm latency, CPU, AWS calls, package size), one table
 bench: $(BIN)/.installed

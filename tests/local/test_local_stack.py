@@ -229,3 +229,21 @@ def test_sam_local_env_file_points_at_the_resources_serve_creates(monkeypatch):
     for name in ("EVENTS_TABLE_NAME", "QUARANTINE_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"):
         assert variables[name] == environment[name]
     assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # serve's default emulator port
+
+
+def test_load_script_counts_every_event_through_the_http_stack():
+    # The README's load run sends 2,000; this proves the script and its checks on a few.
+    run = subprocess.run(
+        [sys.executable, "-m", "local_stack.load", "--events", "40", "--senders", "4"],
+        cwd=ROOT,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "5xx answers:        0" in run.stdout
+    assert "items stored:       40" in run.stdout
+    assert "messages received:  40 (40 distinct events)" in run.stdout
+    assert "result:             PASS" in run.stdout

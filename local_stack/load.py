@@ -1,0 +1,139 @@
+"""A bounded load run over the local HTTP stack: distinct events from concurrent senders.
+
+    python -m local_stack.load [--events 2000] [--senders 8]
+
+Prints what was sent, how it was answered, and what landed in the table and in a subscriber's
+queue; exits 1 unless every event was accepted, stored once and received once, with no 5xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+from local_stack.resources import LOCAL_TOKEN, REGION
+from local_stack.server import RunningStack, local_stack, serving_in_background
+
+SAMPLE = json.loads((Path(__file__).resolve().parent.parent / "events" / "booking_deleted.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_stack.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000, help="distinct events to send (default 2000)")
+    parser.add_argument("--senders", type=int, default=8, help="concurrent senders (default 8)")
+    parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds (default 300)")
+    arguments = parser.parse_args(argv)
+    with local_stack("127.0.0.1", 0, 0, report_requests=False) as stack, serving_in_background(stack):
+        return run(stack, arguments.events, arguments.senders, arguments.timeout)
+
+
+def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
+    queue_url = _subscribe_a_queue(stack)
+    target = urlsplit(stack.webhook_url)
+    deadline = time.monotonic() + timeout
+    bodies = [_event(number) for number in range(events)]
+    shares = [bodies[sender::senders] for sender in range(senders)]
+
+    def send_share(share: list[bytes]) -> list[tuple[int, float]]:
+        connection = HTTPConnection(target.netloc, timeout=30)
+        answers = []
+        for body in share:
+            if time.monotonic() > deadline:
+                break
+            started = time.perf_counter()
+            connection.request("POST", f"{target.path}?token={LOCAL_TOKEN}", body, {"content-type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, time.perf_counter() - started))
+        connection.close()
+        return answers
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        answers = [answer for share_answers in pool.map(send_share, shares) for answer in share_answers]
+    elapsed = time.perf_counter() - started
+
+    statuses = Counter(status for status, _ in answers)
+    latencies = sorted(seconds for _, seconds in answers)
+    stored = _count_items(stack)
+    received = _drain(stack, queue_url, expected=events, deadline=deadline)
+    server_errors = sum(count for status, count in statuses.items() if status >= 500)
+    print(f"events sent:        {len(answers)} of {events}, by {senders} concurrent senders")
+    print(f"answers:            {dict(sorted(statuses.items()))}")
+    print(f"5xx answers:        {server_errors}")
+    print(f"items stored:       {stored}")
+    print(f"messages received:  {len(received)} ({len(set(received))} distinct events) by a subscriber queue")
+    print(f"elapsed:            {elapsed:.1f} s, {len(answers) / elapsed:.0f} events/s")
+    if latencies:
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(f"latency:            median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    complete = (
+        len(answers) == events
+        and statuses == Counter({200: events})
+        and stored == events
+        and sorted(received) == sorted(f"load{number:06d}" for number in range(events))
+    )
+    print(f"result:             {'PASS' if complete else 'FAIL'}: {events} of {events} expected everywhere")
+    return 0 if complete else 1
+
+
+def _event(number: int) -> bytes:
+    payload = dict(SAMPLE, event_id=f"load{number:06d}", id=f"call{number:06d}")
+    return json.dumps(payload).encode()
+
+
+def _client(stack: RunningStack, service: str) -> Any:
+    return boto3.client(service, endpoint_url=stack.endpoint, region_name=REGION)
+
+
+def _subscribe_a_queue(stack: RunningStack) -> str:
+    sqs = _client(stack, "sqs")
+    queue_url = sqs.create_queue(QueueName="load-subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    _client(stack, "sns").subscribe(
+        TopicArn=stack.resources.topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return str(queue_url)
+
+
+def _count_items(stack: RunningStack) -> int:
+    pages = (
+        _client(stack, "dynamodb").get_paginator("scan").paginate(TableName=stack.resources.table_name, Select="COUNT")
+    )
+    return sum(page["Count"] for page in pages)
+
+
+def _drain(stack: RunningStack, queue_url: str, expected: int, deadline: float) -> list[str]:
+    """Event ids of the messages the subscriber queue received (deleting them as it goes)."""
+    sqs = _client(stack, "sqs")
+    received: list[str] = []
+    while len(received) < expected and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        if not messages:
+            break
+        received += [json.loads(message["Body"])["event_id"] for message in messages]
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(messages)],
+        )
+    return received
+
+
+if __name__ == "__main__":
+    sys.exit(main())
