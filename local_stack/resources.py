@@ -10,9 +10,36 @@ import boto3
 
 from local_stack.template import load_template, parameter_default, resource
 
+LOCAL_PREFIX = "zenoti-local"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account
 LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
 REGION = "us-east-1"
 FUNCTION = "ReceiverFunction"
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """What create_resources() calls things: the same on every run, so tools can find them."""
+
+    table_name: str
+    quarantine_table_name: str
+    topic_name: str
+    secret_name: str
+    queue_name: str
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{self.topic_name}"
+
+
+def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
+    return LocalNames(
+        table_name=f"{prefix}-events",
+        quarantine_table_name=f"{prefix}-quarantine",
+        topic_name=f"{prefix}-events",
+        secret_name=f"{prefix}-webhook-token",
+        queue_name=f"{prefix}-subscriber",
+    )
 
 
 @dataclass(frozen=True)
@@ -25,7 +52,7 @@ class LocalResources:
     function_environment: dict[str, str]
 
 
-def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = None) -> LocalResources:
+def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None) -> LocalResources:
     """Create everything the function needs; return its names and the function's environment."""
     template = load_template()
     session = boto3.session.Session(region_name=REGION)
@@ -33,25 +60,25 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
     def client(service: str) -> Any:
         return session.client(service, endpoint_url=endpoint_url)
 
-    table_name = f"{prefix}-events"
-    quarantine_table_name = f"{prefix}-quarantine"
+    names = local_names(prefix)
+    table_name, quarantine_table_name = names.table_name, names.quarantine_table_name
     dynamodb = client("dynamodb")
     dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
     dynamodb.create_table(TableName=quarantine_table_name, **_table_properties(resource(template, "QuarantineTable")))
 
-    topic_arn = client("sns").create_topic(Name=f"{prefix}-events")["TopicArn"]
-    secret_name = f"{prefix}-webhook-token"
+    topic_arn = client("sns").create_topic(Name=names.topic_name)["TopicArn"]
+    secret_name = names.secret_name
     secret_arn = client("secretsmanager").create_secret(
         Name=secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
     )["ARN"]
 
     sqs = client("sqs")
-    queue_url = sqs.create_queue(QueueName=f"{prefix}-subscriber")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=names.queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
-    names = {
+    references = {
         "EventsTable": table_name,
         "QuarantineTable": quarantine_table_name,
         "EventsTopic": topic_arn,
@@ -63,7 +90,7 @@ def create_resources(prefix: str = "zenoti-local", endpoint_url: str | None = No
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,
-        function_environment=_function_environment(template, names),
+        function_environment=_function_environment(template, references),
     )
 
 

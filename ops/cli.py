@@ -1,0 +1,173 @@
+"""python -m ops: replay stored events to the topic, or look stored deletions up.
+
+python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
+python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
+Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+from ops import lookup, replay, stored_events
+from ops.errors import EXIT_REFUSED, OperatorError
+from ops.stored_events import StoredEvent, TimeWindow
+from ops.target import DEFAULT_STACK_NAME, LOCAL_ENDPOINT, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
+
+WINDOW_HELP = (
+    "ISO 8601 date or time, compared with the event's occurred_at; without an offset it is UTC. "
+    "The window is [--since, --until): since included, until excluded."
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if arguments.command == "lookup":
+            return run_lookup(arguments, out)
+        return run_replay(arguments, out, err)
+    except OperatorError as error:
+        return _refuse(str(error), err)
+    except NoRegionError:
+        return _refuse("no AWS region: pass --region, set AWS_DEFAULT_REGION, or use --local", err)
+    except NoCredentialsError:
+        return _refuse("no AWS credentials: configure them (aws configure, AWS_PROFILE), or use --local", err)
+    except EndpointConnectionError as error:
+        hint = " (is `make serve` running?)" if arguments.local else ""
+        return _refuse(f"{error}{hint}", err)
+    except (ClientError, BotoCoreError) as error:
+        return _refuse(str(error), err)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=err)
+        return 130
+
+
+def run_lookup(arguments: argparse.Namespace, out: TextIO) -> int:
+    window = TimeWindow.parse(arguments.since, arguments.until)
+    target = resolve_target(_target_options(arguments), needs_topic=False)
+    if arguments.center:
+        index, key, value, whose = "by_center", "center_id", arguments.center, f"center {arguments.center}"
+    else:
+        index, key, value, whose = "by_guest", "guest_id", arguments.guest, f"guest {arguments.guest}"
+    events = stored_events.events_of(target.dynamodb, target.table_name, index, key, value, window)
+    if not events:
+        raise OperatorError(f"no stored deletions of {whose}{window.describe()} in table {target.table_name}")
+    if arguments.format == "jsonl":
+        lookup.print_jsonl(events, out)
+    else:
+        lookup.print_table(events, out)
+    return 0
+
+
+def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    window = TimeWindow.parse(arguments.since, arguments.until)
+    if arguments.event_id and (arguments.center or not window.is_open):
+        raise OperatorError("choose events either by --event-id or by --center/--since/--until, not both")
+    if not arguments.event_id and not arguments.center and window.is_open:
+        raise OperatorError("choose the events to replay: --event-id, --center, or a window (--since/--until)")
+    target = resolve_target(_target_options(arguments), needs_topic=True)
+    if target.topic_arn is None:
+        raise OperatorError("no topic to publish to: pass --topic-arn")
+    events = _events_to_replay(arguments, window, target.dynamodb, target.table_name)
+    replay.replay(events, target.sns, target.topic_arn, dry_run=arguments.dry_run, out=out, err=err)
+    return 0
+
+
+def _events_to_replay(
+    arguments: argparse.Namespace, window: TimeWindow, dynamodb: Any, table: str
+) -> list[StoredEvent]:
+    if arguments.event_id:
+        return stored_events.in_time_order(stored_events.events_by_id(dynamodb, table, arguments.event_id))
+    if arguments.center:
+        events = stored_events.events_of(dynamodb, table, "by_center", "center_id", arguments.center, window)
+        chosen = f"center {arguments.center}"
+    else:
+        events = stored_events.events_in_window(dynamodb, table, window)
+        chosen = "any center"
+    if not events:
+        raise OperatorError(f"no stored events of {chosen}{window.describe()} in table {table}: nothing to replay")
+    return stored_events.in_time_order(events)
+
+
+def _refuse(message: str, err: TextIO) -> int:
+    print(f"error: {' '.join(message.splitlines())}", file=err)  # one line, whatever AWS said
+    return EXIT_REFUSED
+
+
+def _target_options(arguments: argparse.Namespace) -> TargetOptions:
+    return TargetOptions(
+        stack_name=arguments.stack_name,
+        region=arguments.region,
+        local=arguments.local,
+        endpoint_url=arguments.endpoint_url,
+        table=arguments.table,
+        topic_arn=getattr(arguments, "topic_arn", None),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    where = argparse.ArgumentParser(add_help=False)
+    options = where.add_argument_group("where the events are")
+    options.add_argument(
+        "--stack-name",
+        metavar="NAME",
+        default=DEFAULT_STACK_NAME,
+        help=f"deployed stack whose outputs name the table and topic (default {DEFAULT_STACK_NAME})",
+    )
+    options.add_argument("--region", help="AWS region of the stack (default: your AWS configuration's)")
+    options.add_argument(
+        "--local",
+        action="store_true",
+        help=f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {LOCAL_TABLE} (any credentials)",
+    )
+    options.add_argument(
+        "--endpoint-url", metavar="URL", help=f"AWS endpoint to call (with --local: default {LOCAL_ENDPOINT})"
+    )
+    options.add_argument(
+        "--table", metavar="NAME", help="DynamoDB table name, instead of the stack's EventsTableName output"
+    )
+    window = argparse.ArgumentParser(add_help=False)
+    window.add_argument("--since", metavar="ISO", help=WINDOW_HELP)
+    window.add_argument("--until", metavar="ISO", help="see --since")
+
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    found = commands.add_parser(
+        "lookup",
+        parents=[where, window],
+        help="list the stored deletions of one center or one guest",
+        description="List the stored deletions of one center or one guest, in time order "
+        "(a Query on the by_center or by_guest index; never a Scan).",
+    )
+    whose = found.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--center", metavar="UUID", help="a center_id (index by_center)")
+    whose.add_argument("--guest", metavar="UUID", help="a guest_id (index by_guest)")
+    found.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
+
+    again = commands.add_parser(
+        "replay",
+        parents=[where, window],
+        help="publish stored events to the topic again",
+        description="Publish stored events to the topic again, in time order: the stored body verbatim, with "
+        "the attributes the function sends (event_type, event_resource, center_id) and replay=true. "
+        "Choose them by --event-id; by --center, optionally in a window (a Query on the by_center index); "
+        "or by a window alone, which needs a Scan of the whole table filtered on occurred_at "
+        "(it reads, and is billed for, every item).",
+    )
+    again.add_argument(
+        "--event-id", action="append", metavar="ID", help="an event to replay (repeat for more); all must exist"
+    )
+    again.add_argument("--center", metavar="UUID", help="replay this center's events (index by_center)")
+    again.add_argument("--dry-run", action="store_true", help="print what would be published; send nothing")
+    again.add_argument(
+        "--topic-arn",
+        metavar="ARN",
+        help=f"SNS topic, instead of the stack's EventsTopicArn output (--local: {LOCAL_TOPIC_ARN})",
+    )
+    return parser

@@ -1,0 +1,41 @@
+"""Showing stored deletions: an aligned table for people, JSON lines for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ops.stored_events import StoredEvent
+
+COLUMNS = ("occurred_at", "event_id", "center_id", "guest_id", "registration_id", "class_id", "session_id", "published")
+
+
+def print_table(events: list[StoredEvent], out: TextIO) -> None:
+    rows = [COLUMNS, *([_cell(event.attributes.get(column)) for column in COLUMNS] for event in events)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print(f"({len(events)} deletion{'' if len(events) == 1 else 's'})", file=out)
+
+
+def print_jsonl(events: list[StoredEvent], out: TextIO) -> None:
+    for event in events:
+        print(json.dumps(_with_payload_parsed(event.attributes)), file=out)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _with_payload_parsed(attributes: dict[str, Any]) -> dict[str, Any]:
+    shown = {name: attributes[name] for name in sorted(attributes) if name != "payload"}
+    if "payload" in attributes:
+        try:
+            shown["payload"] = json.loads(attributes["payload"])
+        except ValueError:  # the receiver only stores JSON; kept as text should that ever change
+            shown["payload"] = attributes["payload"]
+    return shown

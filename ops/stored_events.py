@@ -1,0 +1,169 @@
+"""Reading stored events back from the table: by id, through the by_center and by_guest indexes, or by Scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ops.errors import OperatorError
+
+# None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
+PAGE_SIZE: int | None = None
+
+
+def occurred_at_text(moment: datetime) -> str:
+    """The item's occurred_at form: fixed-width UTC, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """[since, until) on occurred_at; either end may be open."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def parse(cls, since: str | None, until: str | None) -> TimeWindow:
+        window = cls(_parse_moment("--since", since), _parse_moment("--until", until))
+        if window.since and window.until and window.since >= window.until:
+            raise OperatorError(f"--since {since} is not before --until {until}: the window is empty")
+        return window
+
+    @property
+    def is_open(self) -> bool:
+        return self.since is None and self.until is None
+
+    def condition(self, values: dict[str, Any]) -> str | None:
+        """A condition on occurred_at (valid as a key condition and as a filter); fills in its values."""
+        # DynamoDB allows one condition on a sort key, so the exclusive end becomes an inclusive one a
+        # microsecond earlier: occurred_at has microsecond resolution, so nothing falls in between.
+        if self.since:
+            values[":since"] = {"S": occurred_at_text(self.since)}
+        if self.until:
+            values[":until"] = {"S": occurred_at_text(self.until - timedelta(microseconds=1))}
+        if self.since and self.until:
+            return "occurred_at BETWEEN :since AND :until"
+        if self.since:
+            return "occurred_at >= :since"
+        if self.until:
+            return "occurred_at <= :until"
+        return None
+
+    def describe(self) -> str:
+        since = occurred_at_text(self.since) if self.since else None
+        until = occurred_at_text(self.until) if self.until else None
+        if since and until:
+            return f" from {since} until (before) {until}"
+        if since:
+            return f" since {since}"
+        if until:
+            return f" before {until}"
+        return ""
+
+
+def _parse_moment(option: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        # Python keeps 6 fractional digits of Zenoti's 7, as the receiver does for occurred_at.
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise OperatorError(
+            f"{option} {text!r} is not an ISO 8601 date or time (for example 2022-03-22 or 2022-03-22T12:34:15Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # without an offset: UTC
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One item of the table, its attributes as plain Python values."""
+
+    attributes: dict[str, Any]
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> StoredEvent:
+        return cls({name: _plain(value) for name, value in item.items()})
+
+    @property
+    def event_id(self) -> str:
+        return str(self.attributes["event_id"])
+
+    @property
+    def occurred_at(self) -> str:
+        return str(self.attributes.get("occurred_at", ""))
+
+    @property
+    def payload(self) -> str | None:
+        payload = self.attributes.get("payload")
+        return payload if isinstance(payload, str) else None
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    [(kind, content)] = value.items()
+    if kind == "N":
+        return int(content) if content.lstrip("-").isdigit() else float(content)
+    if kind == "NULL":
+        return None
+    if kind in ("S", "BOOL"):
+        return content
+    return value  # not in this table's schema; shown as DynamoDB gave it
+
+
+def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
+    return sorted(events, key=lambda event: (event.occurred_at, event.event_id))
+
+
+def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredEvent]:
+    """The events with these ids; refuses all of them if one is not stored (a typo must not replay half)."""
+    found, missing = [], []
+    for event_id in dict.fromkeys(event_ids):  # each id once, in the order given
+        item = dynamodb.get_item(TableName=table, Key={"event_id": {"S": event_id}}, ConsistentRead=True).get("Item")
+        event = StoredEvent.from_item(item) if item else None
+        if event is None or event.payload is None:
+            missing.append(event_id)
+        else:
+            found.append(event)
+    if missing:
+        raise OperatorError(f"no stored event with event_id {', '.join(missing)} in table {table}")
+    return found
+
+
+def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
+    """The events of one center or guest, in time order: a Query on one of the indexes, every page."""
+    values: dict[str, Any] = {":key": {"S": value}}
+    condition = f"{key} = :key"
+    on_time = window.condition(values)
+    if on_time:
+        condition += f" AND {on_time}"
+    request = {
+        "TableName": table,
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": True,
+    }
+    return [StoredEvent.from_item(item) for item in _pages(dynamodb.query, request)]
+
+
+def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:
+    """Every event in the window, whatever its center: a Scan, which reads (and bills) the whole table."""
+    values: dict[str, Any] = {}
+    condition = window.condition(values)
+    if condition is None:
+        raise OperatorError("a Scan needs --since or --until")
+    request = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
+    return in_time_order([StoredEvent.from_item(item) for item in _pages(dynamodb.scan, request)])
+
+
+def _pages(operation: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if PAGE_SIZE is not None:
+        request = {**request, "Limit": PAGE_SIZE}
+    while True:
+        page = operation(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}

@@ -1,0 +1,106 @@
+"""Events stored through the real handler, for the operator tools to find and replay."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from ops.cli import main
+from tests.conftest import Stack, with_payload
+
+CENTER_A = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's
+CENTER_B = "5a0c4b3e-6d2f-4c1e-9b8a-7f6e5d4c3b2a"
+GUEST_X = "ef44e802-505c-4129-9744-0978c094c8f2"  # the sample's
+GUEST_Y = "0b9d8c7e-1a2b-4c3d-8e9f-a0b1c2d3e4f5"
+SAMPLE_ID = "6239c247a961750e01dda051"
+
+
+@dataclass(frozen=True)
+class Sample:
+    event_id: str
+    center_id: str
+    guest_id: str
+    event_timestamp: str
+    occurred_at: str  # what the receiver stores: fixed-width UTC
+    registration_id: int
+
+
+# Not in time order, and with offsets, so that the order the tools print is theirs.
+SAMPLES = [
+    Sample("b-afternoon", CENTER_B, GUEST_X, "2022-03-22T18:00:00+02:00", "2022-03-22T16:00:00.000000Z", 300003),
+    Sample("a-late", CENTER_A, GUEST_Y, "2022-03-23T08:00:00.0000000Z", "2022-03-23T08:00:00.000000Z", 200002),
+    Sample(SAMPLE_ID, CENTER_A, GUEST_X, "2022-03-22T12:34:15.3797492Z", "2022-03-22T12:34:15.379749Z", 119986),
+    Sample("a-early", CENTER_A, GUEST_X, "2022-03-21T23:59:59.9999999-05:00", "2022-03-22T04:59:59.999999Z", 400004),
+]
+BY_ID = {sample.event_id: sample for sample in SAMPLES}
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the function stored and published for each sample."""
+
+    bodies: dict[str, str]  # event_id -> the body as Zenoti sent it
+    attributes: dict[str, dict[str, Any]]  # event_id -> the message attributes the function sent
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def drain(stack: Stack) -> list[dict[str, Any]]:
+    """Everything the subscriber queue holds now (read messages stay invisible for the test's duration)."""
+    messages: list[dict[str, Any]] = []
+    while batch := stack.messages():
+        messages += batch
+    return messages
+
+
+@pytest.fixture
+def stored(stack: Stack, invoke: Any, api_event: dict[str, Any]) -> Stored:
+    bodies = {}
+    for sample in SAMPLES:
+        if sample.event_id == SAMPLE_ID:
+            event = api_event  # the sample file itself, indentation and all: the body must come back verbatim
+        else:
+            payload = json.loads(api_event["body"])
+            payload["event_id"] = sample.event_id
+            payload["event_timestamp"] = sample.event_timestamp
+            payload["data"].update(
+                center_id=sample.center_id, guest_id=sample.guest_id, registration_id=sample.registration_id
+            )
+            event = with_payload(api_event, payload)
+        assert invoke(event).body["status"] == "accepted"
+        bodies[sample.event_id] = event["body"]
+    published = drain(stack)
+    attributes = {json.loads(message["Message"])["event_id"]: message["MessageAttributes"] for message in published}
+    assert attributes.keys() == bodies.keys()
+    return Stored(bodies=bodies, attributes=attributes)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Any:
+    """main(argv) as `python -m ops` runs it: exit code, stdout, stderr."""
+
+    def call(*argv: str) -> Run:
+        capsys.readouterr()  # forget what the function printed (its metrics) while storing the events
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return call
+
+
+@pytest.fixture
+def table(stack: Stack) -> list[str]:
+    return ["--table", stack.resources.table_name]
+
+
+@pytest.fixture
+def table_and_topic(stack: Stack) -> list[str]:
+    return ["--table", stack.resources.table_name, "--topic-arn", stack.resources.topic_arn]

@@ -1,0 +1,103 @@
+"""`python -m ops lookup`: the stored deletions of one center or guest, as a table or JSON lines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ops import stored_events
+from tests.ops.conftest import BY_ID, CENTER_A, CENTER_B, GUEST_X, GUEST_Y, SAMPLE_ID, Stored
+
+
+def table_rows(output: str) -> list[list[str]]:
+    return [line.split() for line in output.splitlines()]
+
+
+def test_center_lookup_prints_a_table_in_time_order(run, stored: Stored, table):
+    result = run("lookup", *table, "--center", CENTER_A)
+
+    assert result.code == 0, result.err
+    header, *rows, count = table_rows(result.out)
+    assert header == [
+        "occurred_at", "event_id", "center_id", "guest_id", "registration_id", "class_id", "session_id", "published"
+    ]  # fmt: skip
+    assert [row[1] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
+    assert rows[0] == ["2022-03-22T04:59:59.999999Z", "a-early", CENTER_A, GUEST_X, "400004", "11370", "89607", "yes"]
+    assert rows[2][:4] == ["2022-03-23T08:00:00.000000Z", "a-late", CENTER_A, GUEST_Y]
+    assert count == ["(3", "deletions)"]
+    assert result.err == ""
+
+
+def test_guest_lookup_in_a_window_prints_json_lines_with_the_payload_parsed(run, stored: Stored, table):
+    result = run(
+        "lookup", *table, "--guest", GUEST_X, "--since", "2022-03-22", "--until", "2022-03-23", "--format", "jsonl"
+    )
+
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert [line["event_id"] for line in lines] == ["a-early", SAMPLE_ID, "b-afternoon"]  # both centers, in time order
+    for line in lines:
+        sample = BY_ID[line["event_id"]]
+        assert line["payload"] == json.loads(stored.bodies[sample.event_id])
+        assert line["occurred_at"] == sample.occurred_at
+        assert line["event_timestamp"] == sample.event_timestamp
+        assert (line["center_id"], line["guest_id"]) == (sample.center_id, sample.guest_id)
+        assert line["registration_id"] == sample.registration_id  # a number, not DynamoDB's {"N": "..."}
+        assert line["published"] is True
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        # --since is included, to the microsecond the receiver keeps of Zenoti's 7 digits.
+        ("2022-03-22T12:34:15.3797492Z", None, [SAMPLE_ID, "b-afternoon"]),
+        # --until is excluded; offsets are honoured (16:00Z is b-afternoon's moment, 18:00 in +02:00).
+        (None, "2022-03-22T18:00:00+02:00", ["a-early", SAMPLE_ID]),
+        # No offset means UTC.
+        ("2022-03-22T05:00", "2022-03-22T16:00:00.000001", [SAMPLE_ID, "b-afternoon"]),
+    ],
+)
+def test_window_ends_are_since_included_until_excluded(run, stored: Stored, table, since, until, expected):
+    window = [*(["--since", since] if since else []), *(["--until", until] if until else [])]
+
+    result = run("lookup", *table, "--guest", GUEST_X, *window, "--format", "jsonl")
+
+    found = [json.loads(line)["event_id"] for line in result.out.splitlines()]
+    assert found == expected
+
+
+def test_every_page_of_the_index_is_read(run, stored: Stored, table, monkeypatch):
+    monkeypatch.setattr(stored_events, "PAGE_SIZE", 1)  # a page per item, as a big center has pages of 1 MB
+
+    result = run("lookup", *table, "--center", CENTER_A, "--format", "jsonl")
+
+    assert [json.loads(line)["event_id"] for line in result.out.splitlines()] == ["a-early", SAMPLE_ID, "a-late"]
+
+
+def test_nothing_matched_is_a_one_line_error(run, stored: Stored, table):
+    result = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23")
+
+    assert result.code == 2
+    assert result.out == ""
+    expected = (
+        f"no stored deletions of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
+    )
+    assert result.err == f"error: {expected}\n"
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--since", "last tuesday"], "--since 'last tuesday' is not an ISO 8601 date or time"),
+        (["--until", "2022-13-01"], "--until '2022-13-01' is not an ISO 8601 date or time"),
+        (["--since", "2022-03-23", "--until", "2022-03-22"], "the window is empty"),
+    ],
+)
+def test_bad_dates_are_a_one_line_error(run, table, window, message):
+    result = run("lookup", *table, "--center", CENTER_A, *window)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert message in result.err
+    assert len(result.err.splitlines()) == 1

@@ -1,0 +1,158 @@
+"""Where the tools find the table and topic: a deployed stack's outputs, or the stack `make serve` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+import boto3
+import pytest
+
+from local_stack.resources import LOCAL_TOKEN, REGION
+from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN
+from tests.conftest import Stack
+from tests.ops.conftest import CENTER_A, SAMPLE_ID, Stored, drain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deploy(name: str, outputs: dict[str, str]) -> None:
+    """A CloudFormation stack in moto with these outputs, standing in for `sam deploy`."""
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation", region_name=REGION).create_stack(StackName=name, TemplateBody=json.dumps(template))
+
+
+def test_table_and_topic_come_from_the_stack_outputs(run, stack: Stack, stored: Stored):
+    outputs = {"EventsTableName": stack.resources.table_name, "EventsTopicArn": stack.resources.topic_arn}
+    deploy(DEFAULT_STACK_NAME, outputs)
+    deploy("zenoti-staging", outputs)
+
+    looked_up = run("lookup", "--center", CENTER_A, "--format", "jsonl")  # the default stack name
+    replayed = run("replay", "--stack-name", "zenoti-staging", "--region", REGION, "--event-id", SAMPLE_ID)
+
+    assert looked_up.code == 0, looked_up.err
+    assert [json.loads(line)["event_id"] for line in looked_up.out.splitlines()] == ["a-early", SAMPLE_ID, "a-late"]
+    assert replayed.code == 0, replayed.err
+    [notification] = drain(stack)
+    assert notification["Message"] == stored.bodies[SAMPLE_ID]
+    assert notification["MessageAttributes"]["replay"]["Value"] == "true"
+
+
+def test_a_stack_that_does_not_exist_is_a_one_line_error(run, stack: Stack):
+    result = run("lookup", "--stack-name", "not-deployed", "--center", CENTER_A)
+
+    assert result.code == 2
+    assert result.err == ("error: stack not-deployed not found in us-east-1; pass --stack-name, --region, or --local\n")
+
+
+def test_a_stack_without_the_outputs_is_a_one_line_error(run, stack: Stack):
+    deploy("other-project", {"SomethingElse": "x"})
+    deploy("half-ours", {"EventsTableName": stack.resources.table_name})
+
+    no_table = run("lookup", "--stack-name", "other-project", "--center", CENTER_A)
+    no_topic = run("replay", "--stack-name", "half-ours", "--center", CENTER_A)
+
+    assert no_table.code == no_topic.code == 2
+    assert no_table.err.startswith(
+        "error: stack other-project in us-east-1 (CREATE_COMPLETE) has no output EventsTableName"
+    )
+    assert no_topic.err == "error: stack half-ours has no output EventsTopicArn; pass --topic-arn\n"
+
+
+def test_no_region_is_a_one_line_error(run, monkeypatch, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    result = run("lookup", "--center", CENTER_A)
+
+    assert result.code == 2
+    assert result.err == "error: no AWS region: pass --region, set AWS_DEFAULT_REGION, or use --local\n"
+
+
+def test_local_names_are_those_make_serve_creates(stack: Stack):
+    assert (stack.resources.table_name, stack.resources.topic_arn) == (LOCAL_TABLE, LOCAL_TOPIC_ARN)
+
+
+def test_help_says_a_window_alone_scans_the_table():
+    result = subprocess.run(
+        [sys.executable, "-m", "ops", "replay", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0
+    assert "Scan of the whole table" in " ".join(result.stdout.split())
+
+
+# --- Against `make serve` ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """`python -m local_stack serve` on free ports, and a shell without AWS credentials; (webhook, emulator)."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    port, emulator_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "Ctrl-C stops." in line or not line:
+            break
+    try:
+        yield f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_local_stack_without_credentials(run, served, raw_payload):
+    webhook, emulator = served
+    request = Request(
+        f"{webhook}?token={LOCAL_TOKEN}",
+        data=raw_payload.encode(),
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["status"] == "accepted"
+
+    looked_up = run("lookup", "--local", "--endpoint-url", emulator, "--center", CENTER_A)
+    replayed = run("replay", "--local", "--endpoint-url", emulator, "--event-id", SAMPLE_ID)
+
+    assert looked_up.code == 0, looked_up.err
+    assert looked_up.out.splitlines()[1].split()[:2] == ["2022-03-22T12:34:15.379749Z", SAMPLE_ID]
+    assert replayed.code == 0, replayed.err
+    sqs = boto3.client(
+        "sqs", endpoint_url=emulator, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    queue = sqs.get_queue_url(QueueName="zenoti-local-subscriber")["QueueUrl"]
+    [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+    notification = json.loads(message["Body"])
+    assert notification["Message"] == raw_payload
+    assert notification["MessageAttributes"]["replay"] == {"Type": "String", "Value": "true"}
