@@ -1,7 +1,9 @@
-"""python -m ops: replay stored events to the topic, or look stored deletions up.
+"""python -m ops: replay stored events, look stored deletions up, list and re-drive the quarantine.
 
 python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
+python -m ops quarantine list [--format table|jsonl]
+python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
 Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
 """
 
@@ -13,7 +15,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from ops import lookup, replay, stored_events
+from ops import lookup, quarantine, replay, stored_events
 from ops.errors import EXIT_REFUSED, OperatorError
 from ops.stored_events import StoredEvent, TimeWindow
 from ops.target import DEFAULT_STACK_NAME, LOCAL_ENDPOINT, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "lookup":
             return run_lookup(arguments, out)
+        if arguments.command == "quarantine":
+            return run_quarantine(arguments, out)
         return run_replay(arguments, out, err)
     except OperatorError as error:
         return _refuse(str(error), err)
@@ -78,6 +82,17 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
+    redriving = arguments.action == "redrive"
+    target = quarantine.resolve(
+        _target_options(arguments), getattr(arguments, "webhook_url", None), needs_webhook=redriving
+    )
+    if redriving:
+        return quarantine.redrive(target, arguments.body_sha256, out)
+    quarantine.print_entries(quarantine.entries(target), out, as_jsonl=arguments.format == "jsonl")
+    return 0
+
+
 def _events_to_replay(
     arguments: argparse.Namespace, window: TimeWindow, dynamodb: Any, table: str
 ) -> list[StoredEvent]:
@@ -111,6 +126,20 @@ def _target_options(arguments: argparse.Namespace) -> TargetOptions:
 
 
 def _parser() -> argparse.ArgumentParser:
+    where = _where("DynamoDB table name, instead of the stack's EventsTableName output")
+    window = argparse.ArgumentParser(add_help=False)
+    window.add_argument("--since", metavar="ISO", help=WINDOW_HELP)
+    window.add_argument("--until", metavar="ISO", help="see --since")
+
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_lookup(commands, where, window)
+    _add_replay(commands, where, window)
+    _add_quarantine(commands)
+    return parser
+
+
+def _where(table_help: str) -> argparse.ArgumentParser:
     where = argparse.ArgumentParser(add_help=False)
     options = where.add_argument_group("where the events are")
     options.add_argument(
@@ -128,16 +157,11 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument(
         "--endpoint-url", metavar="URL", help=f"AWS endpoint to call (with --local: default {LOCAL_ENDPOINT})"
     )
-    options.add_argument(
-        "--table", metavar="NAME", help="DynamoDB table name, instead of the stack's EventsTableName output"
-    )
-    window = argparse.ArgumentParser(add_help=False)
-    window.add_argument("--since", metavar="ISO", help=WINDOW_HELP)
-    window.add_argument("--until", metavar="ISO", help="see --since")
+    options.add_argument("--table", metavar="NAME", help=table_help)
+    return where
 
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
 
+def _add_lookup(commands: Any, where: argparse.ArgumentParser, window: argparse.ArgumentParser) -> None:
     found = commands.add_parser(
         "lookup",
         parents=[where, window],
@@ -150,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     whose.add_argument("--guest", metavar="UUID", help="a guest_id (index by_guest)")
     found.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
 
+
+def _add_replay(commands: Any, where: argparse.ArgumentParser, window: argparse.ArgumentParser) -> None:
     again = commands.add_parser(
         "replay",
         parents=[where, window],
@@ -170,4 +196,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ARN",
         help=f"SNS topic, instead of the stack's EventsTopicArn output (--local: {LOCAL_TOPIC_ARN})",
     )
-    return parser
+
+
+def _add_quarantine(commands: Any) -> None:
+    where = _where("quarantine table name, instead of the stack's QuarantineTableName output")
+    kept = commands.add_parser(
+        "quarantine",
+        help="list or re-drive authenticated bodies that failed validation",
+        description="Authenticated bodies that failed validation (400/422) are kept, once per body (sha256).",
+    )
+    actions = kept.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", parents=[where], help="list the quarantined bodies, oldest first")
+    listing.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
+    redrive = actions.add_parser(
+        "redrive",
+        parents=[where],
+        help="send one kept body to the webhook again, as Zenoti would",
+        description="POST the kept body to the webhook with the token (from the stack's secret, or the local "
+        "one). Accepted: the entry is marked redriven. Refused again: it stays, its delivery count goes up.",
+    )
+    redrive.add_argument("body_sha256", help="the entry's body_sha256, as `quarantine list` shows it")
+    redrive.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help=f"instead of the stack's WebhookUrl output (--local: {quarantine.LOCAL_WEBHOOK})",
+    )

@@ -49,7 +49,7 @@ def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
     names: dict[str, str] = {}
     if options.local:
         endpoint = options.endpoint_url or LOCAL_ENDPOINT
-        session = _local_session(options.region or LOCAL_REGION)
+        session = local_session(options.region)
         names = {TABLE_OUTPUT: LOCAL_TABLE, TOPIC_OUTPUT: LOCAL_TOPIC_ARN}
     else:
         endpoint = options.endpoint_url
@@ -90,7 +90,9 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return outputs
 
 
-def _local_session(region: str) -> Any:
+def local_session(region: str | None = None) -> Any:
+    """A session for the emulator: your credentials if you have any, dummy ones otherwise."""
+    region = region or LOCAL_REGION
     session = boto3.session.Session(region_name=region)
     try:
         credentials = session.get_credentials()

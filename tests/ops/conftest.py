@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +18,7 @@ import pytest
 from ops.cli import main
 from tests.conftest import Stack, with_payload
 
+ROOT = Path(__file__).resolve().parents[2]
 CENTER_A = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's
 CENTER_B = "5a0c4b3e-6d2f-4c1e-9b8a-7f6e5d4c3b2a"
 GUEST_X = "ef44e802-505c-4129-9744-0978c094c8f2"  # the sample's
@@ -104,3 +112,38 @@ def table(stack: Stack) -> list[str]:
 @pytest.fixture
 def table_and_topic(stack: Stack) -> list[str]:
     return ["--table", stack.resources.table_name, "--topic-arn", stack.resources.topic_arn]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    """`python -m local_stack serve` on free ports, and a shell without AWS credentials; (webhook, emulator)."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    port, emulator_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "Ctrl-C stops." in line or not line:
+            break
+    try:
+        yield f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
+    finally:
+        process.kill()
+        process.wait(timeout=10)

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.request import Request, urlopen
 
 import boto3
-import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN
 from tests.conftest import Stack
-from tests.ops.conftest import CENTER_A, SAMPLE_ID, Stored, drain
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ops.conftest import CENTER_A, ROOT, SAMPLE_ID, Stored, drain
 
 
 def deploy(name: str, outputs: dict[str, str]) -> None:
@@ -94,41 +86,6 @@ def test_help_says_a_window_alone_scans_the_table():
 
 
 # --- Against `make serve` ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    """`python -m local_stack serve` on free ports, and a shell without AWS credentials; (webhook, emulator)."""
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    port, emulator_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if "Ctrl-C stops." in line or not line:
-            break
-    try:
-        yield f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def test_local_stack_without_credentials(run, served, raw_payload):

@@ -1,0 +1,136 @@
+"""The quarantine: list the authenticated bodies that failed validation, and re-drive one through the API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+from local_stack.api_gateway import WEBHOOK_PATH
+from local_stack.resources import LOCAL_TOKEN, local_names
+from ops.errors import OperatorError
+from ops.target import TargetOptions, local_session, stack_outputs
+
+QUARANTINE_OUTPUT = "QuarantineTableName"
+WEBHOOK_OUTPUT = "WebhookUrl"
+SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
+LOCAL_WEBHOOK = f"http://127.0.0.1:3000{WEBHOOK_PATH}"  # `make serve`
+COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes")
+
+
+@dataclass(frozen=True)
+class QuarantineTarget:
+    table_name: str
+    dynamodb: Any
+    webhook_url: str | None = None
+    token: str | None = None
+
+
+def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> QuarantineTarget:
+    """The quarantine table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
+    if options.local:
+        session = local_session(options.region)
+        dynamodb = session.client("dynamodb", endpoint_url=options.endpoint_url or "http://127.0.0.1:5000")
+        table = options.table or local_names().quarantine_table_name
+        return QuarantineTarget(table, dynamodb, webhook_url or LOCAL_WEBHOOK, LOCAL_TOKEN)
+    import boto3
+
+    session = boto3.session.Session(region_name=options.region)
+    outputs: dict[str, str] = {}
+    if options.table is None or needs_webhook:
+        outputs = stack_outputs(session.client("cloudformation", endpoint_url=options.endpoint_url), options.stack_name)
+    table = options.table or outputs.get(QUARANTINE_OUTPUT, "")
+    if not table:
+        raise OperatorError(f"stack {options.stack_name} has no output {QUARANTINE_OUTPUT}; pass --table")
+    dynamodb = session.client("dynamodb", endpoint_url=options.endpoint_url)
+    if not needs_webhook:
+        return QuarantineTarget(table, dynamodb)
+    secretsmanager = session.client("secretsmanager", endpoint_url=options.endpoint_url)
+    secret = secretsmanager.get_secret_value(SecretId=outputs[SECRET_OUTPUT])
+    token = json.loads(secret["SecretString"])["token"]
+    return QuarantineTarget(table, dynamodb, webhook_url or outputs[WEBHOOK_OUTPUT], token)
+
+
+def entries(target: QuarantineTarget) -> list[dict[str, Any]]:
+    """Every entry, oldest first. A Scan: the quarantine holds what Zenoti sent wrongly, a small table."""
+    request: dict[str, Any] = {"TableName": target.table_name}
+    found: list[dict[str, Any]] = []
+    while True:
+        page = target.dynamodb.scan(**request)
+        found += [_plain_entry(item) for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return sorted(found, key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
+
+
+def print_entries(found: list[dict[str, Any]], out: TextIO, as_jsonl: bool) -> None:
+    if as_jsonl:
+        for entry in found:
+            print(json.dumps(entry), file=out)
+        return
+    rows = [COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in found)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print(f"({len(found)} quarantined bod{'y' if len(found) == 1 else 'ies'})", file=out)
+
+
+def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
+    """POST the kept body to the webhook, as Zenoti would; mark the entry re-driven if it is accepted now."""
+    item = target.dynamodb.get_item(
+        TableName=target.table_name, Key={"body_sha256": {"S": body_sha256}}, ConsistentRead=True
+    ).get("Item")
+    if item is None:
+        raise OperatorError(f"no quarantined body {body_sha256} in table {target.table_name}")
+    if target.webhook_url is None or target.token is None:
+        raise OperatorError("no webhook URL and token to re-drive through")
+    status, answer = _post(f"{target.webhook_url}?token={target.token}", item["body"]["B"])
+    print(f"HTTP {status}: {json.dumps(answer)}", file=out)
+    if status >= 500:
+        raise OperatorError(f"the receiver answered {status}; the entry stays quarantined, try again later")
+    if status >= 300:
+        print("Still refused: the entry stays quarantined (its delivery count went up).", file=out)
+        return 1
+    target.dynamodb.update_item(
+        TableName=target.table_name,
+        Key={"body_sha256": {"S": body_sha256}},
+        UpdateExpression="SET #state = :redriven, redriven_at = :now, redrive_answer = :answer",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={
+            ":redriven": {"S": "redriven"},
+            ":now": {"S": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")},
+            ":answer": {"S": json.dumps(answer)},
+        },
+    )
+    print(f"Accepted ({answer.get('status')}): entry {body_sha256} marked redriven.", file=out)
+    return 0
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    request = Request(url, data=body, method="POST", headers={"content-type": "application/json"})  # noqa: S310
+    try:
+        with urlopen(request, timeout=15) as response:  # noqa: S310 - the receiver's own URL
+            return response.status, json.loads(response.read())
+    except HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except URLError as error:
+        raise OperatorError(f"cannot reach the webhook {url.split('?')[0]}: {error.reason}") from None
+
+
+def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for name, value in item.items():
+        [(kind, content)] = value.items()
+        if kind == "B":
+            entry["body"] = bytes(content).decode("utf-8", errors="replace")
+        elif kind == "N":
+            entry[name] = int(content)
+        elif name == "errors":
+            entry[name] = json.loads(content)
+        else:
+            entry[name] = content
+    return entry
