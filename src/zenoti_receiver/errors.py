@@ -57,6 +57,10 @@ class TemporaryFailure(Exception):
     status = 503
     reason = "temporarily_unavailable"
 
+    def __init__(self, message: str, dependency: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency  # which one: "secret", "events_table", "quarantine_table", "topic"
+
 
 # Anything unforeseen is still answered with a 5xx, so Zenoti keeps the event and retries it.
 UNEXPECTED_ERROR_STATUS = 500

@@ -44,14 +44,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
         if rejection.quarantined:
             metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
-        _count_rejection_reason(rejection.reason)
+        _count_by("EventsRejected", "reason", rejection.reason)
         body: dict[str, Any] = {"status": "rejected", "reason": rejection.reason, "message": rejection.message}
         if rejection.errors:
             body["errors"] = rejection.errors
         return _response(rejection.status, body)
     except TemporaryFailure as failure:
-        logger.exception("Delivery failed; Zenoti will retry", extra={"detail": str(failure)})
+        logger.exception(
+            "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
+        )
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
+        _count_by("DependencyFailures", "dependency", failure.dependency)
         return _response(TemporaryFailure.status, _failure_body())
     except Exception:
         logger.exception("Unexpected error; Zenoti will retry")
@@ -78,16 +81,16 @@ def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
     )
 
 
-def _count_rejection_reason(reason: str) -> None:
-    # Also by reason, as its own metric: the dimensions of `metrics` apply to all its metrics.
+def _count_by(name: str, dimension: str, value: str) -> None:
+    # A metric of its own, with one more dimension: the dimensions of `metrics` apply to all its metrics.
     with single_metric(
-        name="EventsRejected",
+        name=name,
         unit=MetricUnit.Count,
         value=1,
         namespace=metrics.namespace,
         default_dimensions={"service": metrics.service},
     ) as metric:
-        metric.add_dimension(name="reason", value=reason)
+        metric.add_dimension(name=dimension, value=value)
 
 
 def _failure_body() -> dict[str, str]:

@@ -351,6 +351,25 @@ def test_failing_to_record_the_publication_still_accepts_the_event(invoke, stack
     assert len(stack.items()) == 1
 
 
+@pytest.mark.parametrize(
+    ("service", "operation", "dependency"),
+    [
+        ("secrets-manager", "GetSecretValue", "secret"),
+        ("dynamodb", "PutItem", "events_table"),
+        ("sns", "Publish", "topic"),
+    ],
+)
+def test_failures_are_counted_by_the_dependency_that_failed(
+    invoke, stack: Stack, api_event, capsys, service, operation, dependency
+):
+    stack.faults.fail(service, operation)
+
+    invoke(api_event)
+
+    failures = [dims for name, dims in emitted_metrics(capsys.readouterr().out) if name == "DependencyFailures"]
+    assert failures == [{"service": "zenoti-booking-deleted", "dependency": dependency}]
+
+
 def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):
     stack.faults.fail("dynamodb", "PutItem", "timeout")
 
@@ -392,7 +411,8 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     stack.faults.fail("dynamodb", "PutItem")
     invoke(with_payload(api_event, other_event(api_event["body"], "another")))
 
-    names = [(name, dims.get("reason")) for name, dims in emitted_metrics(capsys.readouterr().out)]
+    output = capsys.readouterr().out
+    names = [(name, dims.get("reason")) for name, dims in emitted_metrics(output)]
     assert names.count(("EventsAccepted", None)) == 1
     assert names.count(("EventsDuplicate", None)) == 1
     assert names.count(("EventsRejected", None)) == 2
@@ -400,3 +420,5 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     assert names.count(("EventsRejected", "invalid_event")) == 1
     assert names.count(("EventsFailed", None)) == 1
     assert names.count(("ColdStart", None)) == 1
+    failures = [dims.get("dependency") for name, dims in emitted_metrics(output) if name == "DependencyFailures"]
+    assert failures == ["events_table"]

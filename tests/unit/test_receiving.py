@@ -51,14 +51,14 @@ class MemoryTable:
 
     def release_claim(self, event_id: str, claim: Claim) -> None:
         if self.fail_release:
-            raise TemporaryFailure("release")
+            raise TemporaryFailure("release", "events_table")
         row = self.rows[event_id]
         if row.claim_id == claim.claim_id and not row.published:
             row.claim_expires_at = 0
 
     def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
         if self.fail_mark:
-            raise TemporaryFailure("mark")
+            raise TemporaryFailure("mark", "events_table")
         row = self.rows[event_id]
         row.published, row.claim_id, row.claim_expires_at = True, None, 0
 
@@ -71,7 +71,7 @@ class MemoryTopic:
     def publish_event(self, received: ReceivedEvent) -> str:
         if self.failures:
             self.failures -= 1
-            raise TemporaryFailure("publish")
+            raise TemporaryFailure("publish", "topic")
         self.sent.append(received.event.event_id)
         return f"message-{len(self.sent)}"
 
@@ -162,7 +162,7 @@ def test_body_that_is_not_base64_is_quarantined_as_received(receiver, quarantine
 def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, topic, clock):
     class BrokenQuarantine:
         def keep(self, rejected: RejectedDelivery) -> None:
-            raise TemporaryFailure("quarantine down")
+            raise TemporaryFailure("quarantine down", "quarantine_table")
 
     receiver = BookingDeletedReceiver(FixedTokens(), table, topic, BrokenQuarantine(), clock=clock)
 

@@ -29,12 +29,13 @@ def client(service: str) -> Any:
 
 
 @contextmanager
-def unavailable_on_failure(action: str) -> Iterator[None]:
+def unavailable_on_failure(action: str, dependency: str) -> Iterator[None]:
     """Turn any AWS failure that escapes the block into TemporaryFailure (a 5xx: Zenoti retries)."""
     try:
         yield
     except ClientError as error:
-        raise TemporaryFailure(f"{action} failed: {error.response.get('Error', {}).get('Code')}") from error
+        code = error.response.get("Error", {}).get("Code")
+        raise TemporaryFailure(f"{action} failed: {code}", dependency) from error
     except Exception as error:
         # Timeouts, connection errors, unparsable answers: botocore has more kinds than BotoCoreError.
-        raise TemporaryFailure(f"{action} failed: {type(error).__name__}") from error
+        raise TemporaryFailure(f"{action} failed: {type(error).__name__}", dependency) from error

@@ -8,6 +8,8 @@ from typing import Any
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.logic.ports import Claim, ReceivedEvent, StoredState
 
+DEPENDENCY = "events_table"
+
 
 class EventTable:
     def __init__(self, table_name: str, dynamodb: Any = None) -> None:
@@ -16,7 +18,7 @@ class EventTable:
         self._conflict = self._dynamodb.exceptions.ConditionalCheckFailedException
 
     def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
-        with unavailable_on_failure("storing the event"):
+        with unavailable_on_failure("storing the event", DEPENDENCY):
             try:
                 self._dynamodb.put_item(
                     TableName=self._table_name,
@@ -30,7 +32,7 @@ class EventTable:
         return None
 
     def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
-        with unavailable_on_failure("claiming the event"):
+        with unavailable_on_failure("claiming the event", DEPENDENCY):
             try:
                 self._dynamodb.update_item(
                     TableName=self._table_name,
@@ -51,7 +53,7 @@ class EventTable:
 
     def release_claim(self, event_id: str, claim: Claim) -> None:
         # Refused when already published or claimed by someone else: nothing to release then.
-        with unavailable_on_failure("releasing the claim"), suppress(self._conflict):
+        with unavailable_on_failure("releasing the claim", DEPENDENCY), suppress(self._conflict):
             self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"event_id": {"S": event_id}},
@@ -65,7 +67,7 @@ class EventTable:
             )
 
     def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
-        with unavailable_on_failure("recording the publication"):
+        with unavailable_on_failure("recording the publication", DEPENDENCY):
             self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"event_id": {"S": event_id}},

@@ -15,7 +15,7 @@ class EventTopic:
 
     def publish_event(self, received: ReceivedEvent) -> str:
         event = received.event
-        with unavailable_on_failure("publishing the event"):
+        with unavailable_on_failure("publishing the event", "topic"):
             response = self._sns.publish(
                 TopicArn=self._topic_arn,
                 # Verbatim, unknown fields included, so subscribers can rely on Zenoti's documentation.

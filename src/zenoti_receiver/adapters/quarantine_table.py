@@ -17,7 +17,7 @@ class QuarantineTable:
 
     def keep(self, rejected: RejectedDelivery) -> None:
         # Keyed by the body's hash: Zenoti's retries of one body make one entry, counted.
-        with unavailable_on_failure("quarantining the body"):
+        with unavailable_on_failure("quarantining the body", "quarantine_table"):
             self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"body_sha256": {"S": hashlib.sha256(rejected.body).hexdigest()}},

@@ -11,6 +11,8 @@ from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 
+DEPENDENCY = "secret"
+
 
 class TokenSecret:
     """Reads `{"token": ..., "previous_token": ...}` at most once per `max_age` seconds."""
@@ -37,7 +39,7 @@ class TokenSecret:
         return self._cached
 
     def _fetch(self) -> AcceptedTokens:
-        with unavailable_on_failure("reading the token secret"):
+        with unavailable_on_failure("reading the token secret", DEPENDENCY):
             secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
         try:
             value = json.loads(secret["SecretString"])
@@ -45,7 +47,7 @@ class TokenSecret:
             previous = value.get("previous_token")
         except (KeyError, TypeError, ValueError, AttributeError):
             # Our misconfiguration, not Zenoti's fault: answer 5xx so the event is retried, not lost.
-            raise TemporaryFailure('the token secret is not JSON of the form {"token": "..."}') from None
+            raise TemporaryFailure('the token secret is not JSON of the form {"token": "..."}', DEPENDENCY) from None
         if not isinstance(token, str) or not token or not isinstance(previous, (str, type(None))):
-            raise TemporaryFailure("the token secret's 'token' must be a non-empty string") from None
+            raise TemporaryFailure("the token secret's 'token' must be a non-empty string", DEPENDENCY) from None
         return AcceptedTokens(token=token, previous_token=previous or None)
