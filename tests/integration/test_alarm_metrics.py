@@ -1,0 +1,27 @@
+"""Every custom metric an alarm watches is one the handler really emits, with the same dimensions."""
+
+from __future__ import annotations
+
+from local_stack.template import load_template
+from tests.conftest import Stack, load_event, with_payload
+from tests.integration.test_handler import emitted_metrics, other_event
+
+
+def test_alarms_watch_metrics_the_handler_emits(invoke, stack: Stack, api_event, capsys):
+    invoke(api_event)  # EventsAccepted
+    invoke(load_event("apigw_wrong_token.json"))  # EventsRejected reason=unauthorized
+    invoke(load_event("apigw_invalid_body.json"))  # EventsQuarantined
+    stack.faults.fail("sns", "Publish")
+    invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))  # DependencyFailures topic
+    emitted = {
+        (name, tuple(sorted(dimensions.items()))) for name, dimensions in emitted_metrics(capsys.readouterr().out)
+    }
+
+    watched = [
+        (alarm["Properties"]["MetricName"], {d["Name"]: d["Value"] for d in alarm["Properties"]["Dimensions"]})
+        for alarm in load_template()["Resources"].values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" and alarm["Properties"]["Namespace"] == "ZenotiWebhooks"
+    ]
+    assert len(watched) == 4
+    for name, dimensions in watched:
+        assert (name, tuple(sorted(dimensions.items()))) in emitted, name

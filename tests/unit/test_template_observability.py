@@ -1,0 +1,154 @@
+"""The alarms and dashboard in template.yaml: they exist, watch the right metric of the right
+resource, with thresholds that fire well before Zenoti's 20 consecutive failures."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local_stack.template import load_template, resource
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: body["Properties"]
+        for logical_id, body in template["Resources"].items()
+        if body["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def dimensions(alarm: dict[str, Any]) -> dict[str, Any]:
+    return {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
+
+
+def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
+    found = alarms(template)
+
+    assert set(found) == {
+        "ServerErrorsAlarm",
+        "UnauthorizedAlarm",
+        "FunctionErrorsAlarm",
+        "FunctionThrottlesAlarm",
+        "QuarantineAlarm",
+        "PublishFailuresAlarm",
+        "SubscriberDeliveryFailuresAlarm",
+        "NoEventsAlarm",
+    }
+    for logical_id, alarm in found.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        description = alarm["AlarmDescription"]
+        text = description if isinstance(description, str) else description["Fn::Sub"]
+        assert len(text) > 60, logical_id  # what it means and what to do
+
+
+def test_5xx_alarm_fires_after_three_consecutive_minutes_on_this_api(template):
+    alarm = alarms(template)["ServerErrorsAlarm"]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", "5xx")
+    assert dimensions(alarm) == {"ApiId": {"Ref": "WebhookApi"}, "Stage": "$default"}
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (60, 3, 3)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    # Zenoti retries 30 s to 10 min apart: three minutes of 5xx is a handful of failed deliveries, not 20.
+    assert alarm["Period"] * alarm["EvaluationPeriods"] <= 5 * 60
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "metric"), [("FunctionErrorsAlarm", "Errors"), ("FunctionThrottlesAlarm", "Throttles")]
+)
+def test_function_alarms_watch_the_receiver_function(template, logical_id, metric):
+    alarm = alarms(template)[logical_id]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", metric)
+    assert dimensions(alarm) == {"FunctionName": {"Ref": "ReceiverFunction"}}
+    assert alarm["Threshold"] == 1
+
+
+def test_subscriber_delivery_alarm_watches_the_events_topic(template):
+    alarm = alarms(template)["SubscriberDeliveryFailuresAlarm"]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+    assert dimensions(alarm) == {"TopicName": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}
+
+
+def test_no_event_alarm_is_off_at_zero_and_counts_whole_hours(template):
+    alarm = alarms(template)["NoEventsAlarm"]
+    parameter = template["Parameters"]["NoEventAlarmHours"]
+
+    assert template["Resources"]["NoEventsAlarm"]["Condition"] == "HasNoEventAlarm"
+    assert template["Conditions"]["HasNoEventAlarm"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NoEventAlarmHours"}, 0]}]}
+    assert parameter["Default"] == 0
+    assert alarm["Period"] == 3600
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "NoEventAlarmHours"}
+    # CloudWatch evaluates at most 7 days of periods.
+    assert parameter["MaxValue"] * alarm["Period"] <= 7 * 24 * 3600
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["TreatMissingData"] == "breaching"  # no data at all is exactly the case to catch
+
+
+def test_custom_metric_alarms_use_the_functions_namespace_and_service(template):
+    variables = resource(template, "ReceiverFunction")["Properties"]["Environment"]["Variables"]
+    for logical_id, alarm in alarms(template).items():
+        if alarm["Namespace"].startswith("AWS/"):
+            continue
+        assert alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"], logical_id
+        assert dimensions(alarm)["service"] == variables["POWERTOOLS_SERVICE_NAME"], logical_id
+
+
+def test_alarm_email_is_optional(template):
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_only_cloudwatch_of_this_account_may_publish_alarms(template):
+    statements = resource(template, "AlarmTopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    allow = next(statement for statement in statements if statement["Effect"] == "Allow")
+
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+@pytest.mark.parametrize("logical_id", ["ApiAccessLogs", "ReceiverLogs"])
+def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
+    assert resource(template, logical_id)["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+
+
+def dashboard_widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
+    body = resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+    references = set(re.findall(r"\$\{([^}]+)\}", body))
+    assert references <= {"AWS::Region", "WebhookApi", "ReceiverFunction"}
+    resolved = re.sub(r"\$\{([^}]+)\}", lambda match: f"<{match.group(1)}>", body)
+    return json.loads(resolved)["widgets"]  # type: ignore[no-any-return]
+
+
+def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(template):
+    widgets = dashboard_widgets(template)
+    titles = [widget["properties"]["title"] for widget in widgets]
+    names = {
+        name for widget in widgets for row in widget["properties"]["metrics"] for name in row if isinstance(name, str)
+    }
+
+    assert titles == [
+        "Requests by status",
+        "Events: accepted, duplicate, rejected, failed",
+        "Latency (ms)",
+        "Cold starts",
+        "Entering the quarantine",
+    ]
+    assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
+    assert {"Latency", "Duration", "ColdStart", "EventsQuarantined"} <= names
+    assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
