@@ -1,0 +1,261 @@
+"""python -m bench [--quick] [--build] [--src DIR]: what a webhook costs, in one table.
+
+Every figure is a median over repeated runs; each comparison is measured side by side, the two
+sides interleaved, in the same run. The goals are printed next to the figures; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.cold_start import ColdStart, measure_cold_start
+from bench.emulator import Emulator
+from bench.events import REPO, EventFactory
+from bench.in_process import (
+    CallCount,
+    CallCounts,
+    Function,
+    HandlerCpu,
+    WarmLatency,
+    count_calls,
+    measure_handler_cpu,
+    measure_warm_latency,
+)
+from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
+from bench.stats import median, megabytes, microseconds, milliseconds, percentile
+
+# The goals of issue 5.
+COLD_START_GOAL = 1.5  # x the floor
+WARM_LATENCY_GOAL = 1.15  # x the baseline
+NEW_EVENT_CALLS_GOAL = 3
+DUPLICATE_CALLS_GOAL = 1
+CPU_BEYOND_JSON_GOAL_S = 100e-6
+
+Row = tuple[str, str, str, str, str, str]
+HEADER: Row = ("measure", "ours", "reference", "ratio", "goal", "verdict")
+
+
+@dataclass(frozen=True)
+class Repetitions:
+    cold_pairs: int
+    warm_rounds: int
+    warm_batch: int
+    cpu_rounds: int
+    cpu_batch: int
+
+    def describe(self) -> str:
+        return (
+            f"cold start {self.cold_pairs} process pairs; warm {self.warm_rounds * self.warm_batch} events a side "
+            f"in {self.warm_rounds} interleaved batches; CPU {self.cpu_rounds} rounds of {self.cpu_batch} events"
+        )
+
+
+DEFAULT = Repetitions(cold_pairs=20, warm_rounds=30, warm_batch=40, cpu_rounds=15, cpu_batch=300)
+QUICK = Repetitions(cold_pairs=2, warm_rounds=2, warm_batch=10, cpu_rounds=3, cpu_batch=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke test, not figures to trust")
+    parser.add_argument("--build", action="store_true", help="run `make build` first, for the package size")
+    parser.add_argument(
+        "--src", type=Path, default=REPO / "src", help="the function's code root (default src/): compare a copy"
+    )
+    arguments = parser.parse_args(argv)
+    src: Path = arguments.src.resolve()
+    if not (src / "zenoti_receiver" / "handler.py").is_file():
+        parser.error(f"{src} holds no zenoti_receiver/handler.py")
+    repetitions = QUICK if arguments.quick else DEFAULT
+
+    build_status = 0
+    if arguments.build:
+        _progress("make build")
+        build_status = run_make_build()
+
+    started = time.perf_counter()
+    events = EventFactory()
+    with Emulator() as emulator:
+        environment = emulator.function_environment()
+        _progress(f"emulator on {emulator.endpoint}; cold start, {repetitions.cold_pairs} pairs of processes")
+        cold = measure_cold_start(repetitions.cold_pairs, src, environment)
+        function = Function(src, environment)
+        try:
+            _progress("AWS calls per event")
+            calls = count_calls(function, events)
+            _progress("warm latency")
+            warm = measure_warm_latency(function, events, repetitions.warm_rounds, repetitions.warm_batch)
+            _progress("handler CPU, AWS stubbed")
+            cpu = measure_handler_cpu(function, events, repetitions.cpu_rounds, repetitions.cpu_batch)
+        finally:
+            function.close()
+    package = measure_package()
+    _progress(f"done in {time.perf_counter() - started:.0f} s")
+
+    rows = [
+        *_cold_start_rows(cold),
+        *_warm_rows(warm),
+        *_cpu_rows(cpu),
+        *_call_rows(calls),
+        *_package_rows(package, build_status),
+    ]
+    print(
+        f"Zenoti receiver benchmark: medians. Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"function code {src}.\n{repetitions.describe()}.\n"
+    )
+    print(_table(rows))
+    return 1 if build_status else 0
+
+
+def _cold_start_rows(cold: ColdStart) -> list[Row]:
+    ours, floor = median(cold.handler.wall_s), median(cold.floor.wall_s)
+    ratio = ours / floor
+    return [
+        (
+            "Cold start: process + 1st request",
+            milliseconds(ours),
+            f"floor {milliseconds(floor)}",
+            f"{ratio:.2f}x",
+            f"<= {COLD_START_GOAL}x floor",
+            _verdict(ratio <= COLD_START_GOAL),
+        ),
+        (
+            "  init (imports, clients) + 1st request",
+            f"{_ms(median(cold.handler.init_s))} + {_ms(median(cold.handler.request_s))} ms",
+            f"{_ms(median(cold.floor.init_s))} + {_ms(median(cold.floor.request_s))} ms",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
+def _warm_rows(warm: WarmLatency) -> list[Row]:
+    ours, baseline = median(warm.handler_s), median(warm.baseline_s)
+    ratio = ours / baseline
+    ours_p99, baseline_p99 = percentile(warm.handler_s, 0.99), percentile(warm.baseline_s, 0.99)
+    ours_rate, baseline_rate = len(warm.handler_s) / sum(warm.handler_s), len(warm.baseline_s) / sum(warm.baseline_s)
+    return [
+        (
+            "Warm latency per event, median",
+            milliseconds(ours),
+            f"baseline {milliseconds(baseline)}",
+            f"{ratio:.2f}x",
+            f"<= {WARM_LATENCY_GOAL}x baseline",
+            _verdict(ratio <= WARM_LATENCY_GOAL),
+        ),
+        (
+            "  p99 per event",
+            milliseconds(ours_p99),
+            milliseconds(baseline_p99),
+            f"{ours_p99 / baseline_p99:.2f}x",
+            "",
+            "",
+        ),
+        (
+            "  events per second",
+            f"{ours_rate:.0f}/s",
+            f"{baseline_rate:.0f}/s",
+            f"{ours_rate / baseline_rate:.2f}x",
+            "",
+            "",
+        ),
+    ]
+
+
+def _cpu_rows(cpu: HandlerCpu) -> list[Row]:
+    ours, baseline, parsing = median(cpu.handler_s), median(cpu.baseline_s), median(cpu.json_loads_s)
+    beyond = ours - parsing
+    return [
+        (
+            "Handler CPU per event, AWS stubbed",
+            microseconds(ours),
+            f"json.loads {microseconds(parsing)}",
+            f"+{microseconds(beyond)} beyond",
+            f"< {microseconds(CPU_BEYOND_JSON_GOAL_S)} beyond JSON",
+            _verdict(beyond < CPU_BEYOND_JSON_GOAL_S),
+        ),
+        (
+            "  vs bare baseline, AWS stubbed",
+            "",
+            f"baseline {microseconds(baseline)}",
+            f"+{microseconds(ours - baseline)} beyond",
+            "",
+            "",
+        ),
+    ]
+
+
+def _call_rows(calls: CallCounts) -> list[Row]:
+    first_extra = [name.split(".", 1)[1] for name in sorted(set(calls.first_new.calls) - set(calls.new.calls))]
+    return [
+        (
+            "AWS calls per new event",
+            f"{calls.new.total} ({_operations(calls.new)})",
+            f"1st in a process: {calls.first_new.total}" + (f" (+{', '.join(first_extra)})" if first_extra else ""),
+            "",
+            f"<= {NEW_EVENT_CALLS_GOAL}",
+            _verdict(calls.new.total <= NEW_EVENT_CALLS_GOAL),
+        ),
+        (
+            "AWS calls per duplicate",
+            f"{calls.duplicate.total} ({_operations(calls.duplicate)})",
+            f"HTTP attempts: {calls.duplicate.attempts} (new: {calls.new.attempts})",
+            "",
+            f"<= {DUPLICATE_CALLS_GOAL}",
+            _verdict(calls.duplicate.total <= DUPLICATE_CALLS_GOAL),
+        ),
+    ]
+
+
+def _package_rows(package: PackageSize | None, build_status: int) -> list[Row]:
+    label = "Package size (sam build artifact)"
+    if build_status:
+        return [(label, f"`make build` failed (exit {build_status})", "", "", "", "")]
+    if package is None:
+        relative = ARTIFACT.relative_to(REPO)
+        return [(label, "run `make build` first", f"(no {relative}; or --build)", "", "", "")]
+    return [
+        (
+            label,
+            f"{megabytes(package.disk_bytes)} on disk",
+            f"{megabytes(package.bytes)} in {package.files} files; zipped {megabytes(package.zipped_bytes)}",
+            "",
+            "(none)",
+            "",
+        ),
+        *[(f"  {name}", megabytes(size), "", "", "", "") for name, size in package.top[:3]],
+    ]
+
+
+def _operations(count: CallCount) -> str:
+    return ", ".join(f"{name.split('.', 1)[1]}" + (f" x{n}" if n > 1 else "") for name, n in count.calls.items())
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def _table(rows: list[Row]) -> str:
+    padded = [HEADER, *rows]
+    widths = [max(len(row[column]) for row in padded) for column in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in padded]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The function imported once in this process, as in a warm Lambda execution environment.
+
+Measures, against the emulator: how many AWS calls an event costs (counted by a botocore hook on
+every client, not estimated) and the warm latency next to a bare baseline handler; then, with
+every AWS call answered by the same hook, the CPU our own code spends per event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from bench.events import EventFactory
+from local_stack.receiver import LambdaContext
+from local_stack.resources import LOCAL_TOKEN
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# What the function's adapters configure (src/zenoti_receiver/adapters/aws.py), for the baseline.
+BASELINE_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
+)
+
+_OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
+# Canned answers by "<service>.<Operation>"; anything else gets an empty success.
+_CANNED: dict[str, dict[str, Any]] = {
+    "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})},
+    "sns.Publish": {"MessageId": "00000000-0000-4000-8000-000000000000"},
+}
+
+
+@dataclass
+class AwsCalls:
+    """A botocore hook on every client: counts API calls and HTTP attempts; answers calls when stubbed.
+
+    Answering in `before-call` skips signing, the HTTP exchange and response parsing, and keeps
+    what happens before it: parameter validation and serialisation, which any AWS call costs.
+    """
+
+    calls: Counter[str] = field(default_factory=Counter)
+    attempts: int = 0
+    stubbed: bool = False
+
+    def install(self, session: boto3.session.Session) -> None:
+        session.events.register_first("before-call", self._before_call)
+        session.events.register_first("before-send", self._before_send)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.attempts = 0
+
+    def _before_call(self, event_name: str, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        operation = event_name.split(".", 1)[1]  # before-call.<service>.<Operation>
+        self.calls[operation] += 1
+        if not self.stubbed:
+            return None
+        return _OK, dict(_CANNED.get(operation, {}))
+
+    def _before_send(self, **_: Any) -> None:
+        self.attempts += 1
+
+
+@dataclass
+class CallCount:
+    calls: dict[str, int]
+    attempts: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+@dataclass
+class CallCounts:
+    first_new: CallCount  # the first event an execution environment serves
+    new: CallCount
+    duplicate: CallCount
+
+
+@dataclass
+class WarmLatency:
+    handler_s: list[float]
+    baseline_s: list[float]
+
+
+@dataclass
+class HandlerCpu:
+    """CPU seconds per event, one figure per round."""
+
+    handler_s: list[float]
+    baseline_s: list[float]  # the bare baseline, its two AWS calls stubbed the same way
+    json_loads_s: list[float]
+
+
+class Function:
+    """The handler module in this process, its output discarded, every AWS call seen by `aws`."""
+
+    def __init__(self, src: Path, function_environment: dict[str, str]) -> None:
+        os.environ.update(function_environment)
+        self.aws = AwsCalls()
+        boto3.setup_default_session()
+        # Clients the handler creates from the default session inherit the hook.
+        self.aws.install(boto3.DEFAULT_SESSION)
+        # Powertools binds its log handler to sys.stdout when the module is imported, and the
+        # metrics are printed to sys.stdout: /dev/null for both, so only the table is printed.
+        self._sink: TextIO = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        if str(src) not in sys.path:
+            sys.path.insert(0, str(src))
+        with self.quiet():
+            self._module: ModuleType = importlib.import_module("zenoti_receiver.handler")
+        self.handler: Handler = self._module.lambda_handler
+        self.baseline: Handler = _baseline_handler(function_environment)
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        with contextlib.redirect_stdout(self._sink):
+            yield
+
+    def close(self) -> None:
+        self._sink.close()
+
+    def invoke(self, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
+        return handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
+
+
+def count_calls(function: Function, events: EventFactory) -> CallCounts:
+    def counted(event: dict[str, Any], outcome: str) -> CallCount:
+        function.aws.reset()
+        with function.quiet():
+            _expect(function.invoke(function.handler, event), outcome)
+        return CallCount(calls=dict(function.aws.calls), attempts=function.aws.attempts)
+
+    first = counted(events.new_event(), "accepted")
+    event = events.new_event()
+    new = counted(event, "accepted")
+    duplicate = counted(event, "duplicate")
+    return CallCounts(first_new=first, new=new, duplicate=duplicate)
+
+
+def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> WarmLatency:
+    result = WarmLatency(handler_s=[], baseline_s=[])
+    sides = {"handler": (function.handler, result.handler_s), "baseline": (function.baseline, result.baseline_s)}
+    with function.quiet():
+        # Unrecorded warm-up: connections opened, caches filled, on both sides.
+        for handler, _ in sides.values():
+            for event in events.new_events(5):
+                _expect(function.invoke(handler, event), "accepted")
+        for run in range(rounds):
+            order = ["handler", "baseline"] if run % 2 == 0 else ["baseline", "handler"]
+            for side in order:
+                handler, latencies = sides[side]
+                for event in events.new_events(batch):
+                    context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
+                    started = time.perf_counter()
+                    response = handler(event, context)
+                    latencies.append(time.perf_counter() - started)
+                    _expect(response, "accepted")
+    return result
+
+
+def measure_handler_cpu(function: Function, events: EventFactory, rounds: int, batch: int) -> HandlerCpu:
+    result = HandlerCpu(handler_s=[], baseline_s=[], json_loads_s=[])
+    sides: dict[str, tuple[Handler, list[float]]] = {
+        "handler": (function.handler, result.handler_s),
+        "baseline": (function.baseline, result.baseline_s),
+        "json": (_json_loads_only, result.json_loads_s),
+    }
+    function.aws.stubbed = True
+    try:
+        with function.quiet():
+            for handler, _ in sides.values():  # unrecorded warm-up
+                for event in events.new_events(batch):
+                    handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
+            for run in range(rounds):
+                order = list(sides)[run % 3 :] + list(sides)[: run % 3]
+                for side in order:
+                    handler, figures = sides[side]
+                    batch_events = events.new_events(batch)
+                    contexts = [LambdaContext(aws_request_id=e["requestContext"]["requestId"]) for e in batch_events]
+                    gc.collect()  # each batch starts from a clean heap
+                    started = time.process_time()
+                    for event, context in zip(batch_events, contexts, strict=True):
+                        handler(event, context)
+                    figures.append((time.process_time() - started) / batch)
+            # The stubbed events were accepted, as the timed ones are assumed to have been.
+            _expect(function.invoke(function.handler, events.new_event()), "accepted")
+    finally:
+        function.aws.stubbed = False
+    return result
+
+
+def _json_loads_only(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(event["body"])
+    return body
+
+
+def _baseline_handler(function_environment: dict[str, str]) -> Handler:
+    """The least a receiver does: parse the body, one put_item, one publish. No framework."""
+    dynamodb = boto3.client("dynamodb", config=BASELINE_CONFIG)
+    sns = boto3.client("sns", config=BASELINE_CONFIG)
+    table = function_environment["EVENTS_TABLE_NAME"]
+    topic = function_environment["EVENTS_TOPIC_ARN"]
+
+    def baseline(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        payload = event["body"]
+        body = json.loads(payload)
+        dynamodb.put_item(
+            TableName=table,
+            Item={"event_id": {"S": body["event_id"]}, "payload": {"S": payload}},
+            ConditionExpression="attribute_not_exists(event_id)",
+        )
+        sns.publish(TopicArn=topic, Message=payload)
+        return {"statusCode": 200, "body": json.dumps({"status": "accepted", "event_id": body["event_id"]})}
+
+    return baseline
+
+
+def _expect(response: dict[str, Any], outcome: str) -> None:
+    """The benchmark is only valid if every event took the path it means to time."""
+    status = json.loads(response["body"]).get("status")
+    if response["statusCode"] != 200 or status != outcome:
+        raise RuntimeError(f"expected a 200 {outcome!r}, got {response['statusCode']}: {response['body']}")

@@ -1,0 +1,1 @@
+"""The benchmark (python -m bench), run the way `make bench` runs it."""

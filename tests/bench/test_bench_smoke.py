@@ -1,0 +1,43 @@
+"""The benchmark runs and prints its whole table; its figures are for people to read, never asserted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ROWS = (
+    "Cold start: process + 1st request",
+    "init (imports, clients) + 1st request",
+    "Warm latency per event, median",
+    "p99 per event",
+    "events per second",
+    "Handler CPU per event, AWS stubbed",
+    "vs bare baseline, AWS stubbed",
+    "AWS calls per new event",
+    "AWS calls per duplicate",
+    "Package size (sam build artifact)",
+)
+GOALS = ("<= 1.5x floor", "<= 1.15x baseline", "< 100 us beyond JSON", "<= 3", "<= 1")
+
+
+def test_quick_bench_prints_every_row_and_goal():
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    missing = [label for label in (*ROWS, *GOALS) if label not in run.stdout]
+    assert not missing, f"not in the table: {missing}\n{run.stdout}"
+    # Either the artifact's size or what to do to get it.
+    assert "MB on disk" in run.stdout or "run `make build` first" in run.stdout
