@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
     queue_url = _subscribe_a_queue(stack)
+    # Only our subscriber: moto's publish slows down as the demo queue nobody reads grows.
+    _unsubscribe_demo_queue(stack)
     target = urlsplit(stack.webhook_url)
     deadline = time.monotonic() + timeout
     bodies = [_event(number) for number in range(events)]
@@ -60,14 +62,16 @@ def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
         return answers
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=senders) as pool:
+    with ThreadPoolExecutor(max_workers=senders + 1) as pool:
+        # The subscriber reads while the senders send, as a real one would.
+        receiving = pool.submit(_drain, stack, queue_url, events, deadline)
         answers = [answer for share_answers in pool.map(send_share, shares) for answer in share_answers]
-    elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        received = receiving.result()
 
     statuses = Counter(status for status, _ in answers)
     latencies = sorted(seconds for _, seconds in answers)
     stored = _count_items(stack)
-    received = _drain(stack, queue_url, expected=events, deadline=deadline)
     server_errors = sum(count for status, count in statuses.items() if status >= 500)
     print(f"events sent:        {len(answers)} of {events}, by {senders} concurrent senders")
     print(f"answers:            {dict(sorted(statuses.items()))}")
@@ -110,6 +114,14 @@ def _subscribe_a_queue(stack: RunningStack) -> str:
     return str(queue_url)
 
 
+def _unsubscribe_demo_queue(stack: RunningStack) -> None:
+    sns = _client(stack, "sns")
+    demo_queue = stack.resources.subscriber_queue_url.rsplit("/", 1)[-1]
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=stack.resources.topic_arn)["Subscriptions"]:
+        if subscription["Endpoint"].endswith(f":{demo_queue}"):
+            sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+
+
 def _count_items(stack: RunningStack) -> int:
     pages = (
         _client(stack, "dynamodb").get_paginator("scan").paginate(TableName=stack.resources.table_name, Select="COUNT")
@@ -121,12 +133,16 @@ def _drain(stack: RunningStack, queue_url: str, expected: int, deadline: float) 
     """Event ids of the messages the subscriber queue received (deleting them as it goes)."""
     sqs = _client(stack, "sqs")
     received: list[str] = []
+    idle_since = time.monotonic()
     while len(received) < expected and time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
             "Messages", []
         )
         if not messages:
-            break
+            if time.monotonic() - idle_since > 10:
+                break  # nothing for 10 s: the rest is not coming
+            continue
+        idle_since = time.monotonic()
         received += [json.loads(message["Body"])["event_id"] for message in messages]
         sqs.delete_message_batch(
             QueueUrl=queue_url,
