@@ -20,6 +20,9 @@ BOUNDED = Config(
     read_timeout=2,
     retries={"mode": "standard", "total_max_attempts": 2},
     tcp_keepalive=True,
+    # Our requests are built by this code, not by users; AWS validates them anyway. Skipping
+    # botocore's client-side check saves about 90 us of CPU per event (README, "Performance").
+    parameter_validation=False,
 )
 
 
