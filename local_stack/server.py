@@ -46,7 +46,7 @@ def local_stack(host: str, port: int, emulator_port: int, report_requests: bool 
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    emulator_port = emulator_port or _free_port(host)
+    emulator_port = emulator_port or free_port(host)
     emulator = ThreadedMotoServer(ip_address=host, port=emulator_port, verbose=False)
     emulator.start()
     endpoint = f"http://{host}:{emulator_port}"
@@ -76,7 +76,8 @@ def serving_in_background(stack: RunningStack) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now (the OS picks it)."""
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])

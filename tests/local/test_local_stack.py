@@ -20,16 +20,11 @@ import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
+from local_stack.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def clean_environment() -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local_stack.server import free_port
 from ops.cli import main
 from tests.conftest import Stack, with_payload
 
@@ -112,12 +112,6 @@ def table(stack: Stack) -> list[str]:
 @pytest.fixture
 def table_and_topic(stack: Stack) -> list[str]:
     return ["--table", stack.resources.table_name, "--topic-arn", stack.resources.topic_arn]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import socket
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION, create_resources
+from local_stack.server import free_port
 from tests.conftest import LambdaContext, Stack, _fresh_execution_environment
 from zenoti_receiver.adapters.aws import BOUNDED
 
@@ -131,9 +131,7 @@ def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]
     """The handler against moto's server on 127.0.0.1, as in `make serve`, without the one-at-a-time lock."""
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
