@@ -13,8 +13,8 @@ from types import ModuleType
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
 
+from local_stack.items import plain_item
 from local_stack.resources import REGION, LocalResources
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
@@ -63,8 +63,7 @@ class LocalReceiver:
         ).get("Item")
         if item is None:
             return None
-        deserialize = TypeDeserializer().deserialize
-        return {name: _plain(deserialize(value)) for name, value in sorted(item.items())}
+        return plain_item(item)
 
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the demo subscriber (an SQS queue on the topic) has received since last asked."""
@@ -82,11 +81,6 @@ def _import_handler() -> ModuleType:
         sys.path.insert(0, str(FUNCTION_CODE))
     sys.modules.pop("zenoti_receiver.handler", None)
     return importlib.import_module("zenoti_receiver.handler")
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; show them as ints."""
-    return int(value) if type(value).__name__ == "Decimal" else value
 
 
 def report(receiver: LocalReceiver, result: dict[str, Any], out: Any = sys.stdout) -> None:

@@ -10,6 +10,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from local_stack.api_gateway import WEBHOOK_PATH
+from local_stack.items import plain_item
 from local_stack.resources import LOCAL_TOKEN, local_names
 from ops.errors import OperatorError
 from ops.target import TargetOptions, local_session, stack_outputs
@@ -122,15 +123,9 @@ def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
 
 
 def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:
-    entry: dict[str, Any] = {}
-    for name, value in item.items():
-        [(kind, content)] = value.items()
-        if kind == "B":
-            entry["body"] = bytes(content).decode("utf-8", errors="replace")
-        elif kind == "N":
-            entry[name] = int(content)
-        elif name == "errors":
-            entry[name] = json.loads(content)
-        else:
-            entry[name] = content
+    entry = plain_item(item)
+    # Shown as text (the body may not be UTF-8: undecodable bytes become U+FFFD), errors as JSON.
+    entry["body"] = entry.get("body", b"").decode("utf-8", errors="replace")
+    if "errors" in entry:
+        entry["errors"] = json.loads(entry["errors"])
     return entry

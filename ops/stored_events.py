@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local_stack.items import plain_item
 from ops.errors import OperatorError
 
 # None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
@@ -85,7 +86,7 @@ class StoredEvent:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StoredEvent:
-        return cls({name: _plain(value) for name, value in item.items()})
+        return cls(plain_item(item))
 
     @property
     def event_id(self) -> str:
@@ -99,17 +100,6 @@ class StoredEvent:
     def payload(self) -> str | None:
         payload = self.attributes.get("payload")
         return payload if isinstance(payload, str) else None
-
-
-def _plain(value: dict[str, Any]) -> Any:
-    [(kind, content)] = value.items()
-    if kind == "N":
-        return int(content) if content.lstrip("-").isdigit() else float(content)
-    if kind == "NULL":
-        return None
-    if kind in ("S", "BOOL"):
-        return content
-    return value  # not in this table's schema; shown as DynamoDB gave it
 
 
 def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
