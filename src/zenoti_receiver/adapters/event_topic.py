@@ -7,6 +7,8 @@ from typing import Any
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.logic.ports import ReceivedEvent
 
+DEPENDENCY = "topic"
+
 
 class EventTopic:
     def __init__(self, topic_arn: str, sns: Any = None) -> None:
@@ -15,7 +17,7 @@ class EventTopic:
 
     def publish_event(self, received: ReceivedEvent) -> str:
         event = received.event
-        with unavailable_on_failure("publishing the event", "topic"):
+        with unavailable_on_failure("publishing the event", DEPENDENCY):
             response = self._sns.publish(
                 TopicArn=self._topic_arn,
                 # Verbatim, unknown fields included, so subscribers can rely on Zenoti's documentation.

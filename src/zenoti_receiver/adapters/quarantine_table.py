@@ -9,6 +9,8 @@ from typing import Any
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.logic.ports import RejectedDelivery
 
+DEPENDENCY = "quarantine_table"
+
 
 class QuarantineTable:
     def __init__(self, table_name: str, dynamodb: Any = None) -> None:
@@ -17,7 +19,7 @@ class QuarantineTable:
 
     def keep(self, rejected: RejectedDelivery) -> None:
         # Keyed by the body's hash: Zenoti's retries of one body make one entry, counted.
-        with unavailable_on_failure("quarantining the body", "quarantine_table"):
+        with unavailable_on_failure("quarantining the body", DEPENDENCY):
             self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"body_sha256": {"S": hashlib.sha256(rejected.body).hexdigest()}},

@@ -23,16 +23,10 @@ def read_body(body: str | None, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it."""
     if not body:
         raise MalformedBody("empty body: expected a JSON Class.Booking.Deleted event")
-    if is_base64:
-        # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
-        if len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
-            raise _too_large()
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise MalformedBody("body is flagged as base64 but is not valid base64") from None
-    else:
-        raw = body.encode("utf-8", errors="surrogatepass")
+    # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
+    if is_base64 and len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
+        raise _too_large()
+    raw = _body_bytes(body, is_base64)
     if len(raw) > MAX_BODY_BYTES:
         raise _too_large()
     try:
@@ -43,14 +37,19 @@ def read_body(body: str | None, is_base64: bool) -> str:
 
 def received_bytes(body: str | None, is_base64: bool) -> bytes:
     """The body's bytes as close to what was sent as can be had, even when it is malformed."""
-    if not body:
-        return b""
-    if is_base64:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            pass  # keep what API Gateway handed over
-    return body.encode("utf-8", errors="surrogatepass")
+    try:
+        return _body_bytes(body or "", is_base64)
+    except MalformedBody:
+        return _body_bytes(body or "", is_base64=False)  # keep what API Gateway handed over
+
+
+def _body_bytes(body: str, is_base64: bool) -> bytes:
+    if not is_base64:
+        return body.encode("utf-8", errors="surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedBody("body is flagged as base64 but is not valid base64") from None
 
 
 def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
