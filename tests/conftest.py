@@ -9,7 +9,9 @@ import io
 import json
 import logging
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +26,32 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
+from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+
+
+def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    """`python -m local_stack serve`, once it has printed its banner or exited; and the lines it printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_stack", "serve", *arguments],
+        cwd=ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    printed = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        printed.append(line)
+        if "Ctrl-C stops." in line or not line:
+            break
+    return process, printed
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -59,20 +84,6 @@ def with_body(event: dict[str, Any], body: str | bytes | None, *, base64_encoded
 
 def with_payload(event: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     return with_body(event, json.dumps(payload))
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "ReceiverFunction"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ReceiverFunction"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = "5b1e7a4e-0c1d-4a8e-9f5e-1f2a3b4c5d6e"
-    log_group_name: str = "/aws/lambda/ReceiverFunction"
-    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 7000
 
 
 @dataclass
@@ -221,10 +232,11 @@ class Response:
 @pytest.fixture
 def invoke(handler: ModuleType) -> Any:
     def call(event: dict[str, Any]) -> Response:
-        result = handler.lambda_handler(event, LambdaContext())
+        context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
+        result = handler.lambda_handler(event, context)
         return Response(status=result["statusCode"], body=json.loads(result["body"]), headers=result["headers"])
 
     return call
 
 
-__all__ = ["LOCAL_TOKEN", "load_event", "with_body", "with_payload"]
+__all__ = ["LOCAL_TOKEN", "LambdaContext", "load_event", "start_serve", "with_body", "with_payload"]

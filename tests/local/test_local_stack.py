@@ -8,10 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -21,9 +19,8 @@ import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import free_port
+from tests.conftest import EVENTS, ROOT, start_serve
 
-ROOT = Path(__file__).resolve().parents[2]
-EVENTS = ROOT / "events"
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
 
 
@@ -96,29 +93,10 @@ class Served:
         )
 
 
-def start_serve(*arguments: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", *arguments],
-        cwd=ROOT,
-        env=clean_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 @pytest.fixture
 def served() -> Iterator[Served]:
     port, emulator_port = free_port(), free_port()
-    process = start_serve("--port", str(port), "--emulator-port", str(emulator_port))
-    assert process.stdout is not None
-    banner = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        banner.append(line)
-        if "Ctrl-C stops." in line or not line:
-            break
+    process, banner = start_serve("--port", str(port), "--emulator-port", str(emulator_port), env=clean_environment())
     assert any(f"127.0.0.1:{emulator_port}" in line for line in banner), "".join(banner)
     served = Served(
         process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
@@ -201,8 +179,11 @@ def test_port_in_use_is_a_clear_message_not_a_traceback():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = start_serve("--port", str(port), "--emulator-port", str(free_port()))
-        output, _ = process.communicate(timeout=60)
+        process, printed = start_serve(
+            "--port", str(port), "--emulator-port", str(free_port()), env=clean_environment()
+        )
+        rest, _ = process.communicate(timeout=60)
+        output = "".join(printed) + rest
 
     assert process.returncode == 2
     assert f"port {port} on 127.0.0.1 is already in use" in output

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +13,8 @@ import pytest
 
 from local_stack.server import free_port
 from ops.cli import main
-from tests.conftest import Stack, with_payload
+from tests.conftest import Stack, start_serve, with_payload
 
-ROOT = Path(__file__).resolve().parents[2]
 CENTER_A = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's
 CENTER_B = "5a0c4b3e-6d2f-4c1e-9b8a-7f6e5d4c3b2a"
 GUEST_X = "ef44e802-505c-4129-9744-0978c094c8f2"  # the sample's
@@ -122,20 +118,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     port, emulator_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if "Ctrl-C stops." in line or not line:
-            break
+    process, _ = start_serve("--port", str(port), "--emulator-port", str(emulator_port), env=dict(os.environ))
     try:
         yield f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
     finally:

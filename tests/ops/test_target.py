@@ -11,8 +11,8 @@ import boto3
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN
-from tests.conftest import Stack
-from tests.ops.conftest import CENTER_A, ROOT, SAMPLE_ID, Stored, drain
+from tests.conftest import ROOT, Stack
+from tests.ops.conftest import CENTER_A, SAMPLE_ID, Stored, drain
 
 
 def deploy(name: str, outputs: dict[str, str]) -> None:
