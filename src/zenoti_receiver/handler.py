@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.adapters.event_table import EventTable
 from zenoti_receiver.adapters.event_topic import EventTopic
 from zenoti_receiver.adapters.quarantine_table import QuarantineTable
@@ -26,11 +27,12 @@ logger = Logger()
 metrics = Metrics()
 
 settings = Settings.from_environment()
+dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
 receiver = BookingDeletedReceiver(
     tokens=TokenSecret(settings.token_secret_id, max_age=settings.token_cache_seconds),
-    store=EventTable(settings.table_name),
+    store=EventTable(settings.table_name, dynamodb),
     publisher=EventTopic(settings.topic_arn),
-    quarantine=QuarantineTable(settings.quarantine_table_name),
+    quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb),
 )
 
 
