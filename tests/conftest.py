@@ -27,10 +27,18 @@ from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from local_stack.receiver import LambdaContext
-from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
+from local_stack.resources import FUNCTION, LOCAL_TOKEN, REGION, LocalResources, create_resources
+from local_stack.template import load_template, resource
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
+
+# Set before any test imports the function's modules, as Lambda sets it before the function starts:
+# Powertools names the child loggers of the logic and adapters after the service, once, on import.
+os.environ.setdefault(
+    "POWERTOOLS_SERVICE_NAME",
+    resource(load_template(), FUNCTION)["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+)
 
 
 def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
