@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zenoti_receiver.adapters.after_response import after_response
 from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.adapters.event_table import EventTable
 from zenoti_receiver.adapters.event_topic import EventTopic
@@ -28,17 +29,25 @@ metrics = Metrics()
 
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
+# Registers the internal extension in Lambda: this must happen during init, before the first request.
+later = after_response(settings.lambda_runtime_api)
 receiver = BookingDeletedReceiver(
     tokens=TokenSecret(settings.token_secret_id, max_age=settings.token_cache_seconds),
     store=EventTable(settings.table_name, dynamodb),
     publisher=EventTopic(settings.topic_arn),
     quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb),
+    after_response=later,
 )
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with later.invocation():
+        return respond(event)
+
+
+def respond(event: dict[str, Any]) -> dict[str, Any]:
     try:
         receipt = receiver.receive(delivery_from_api_gateway(event))
     except WebhookRejected as rejection:

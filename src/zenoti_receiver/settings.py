@@ -18,6 +18,7 @@ class Settings:
     topic_arn: str
     token_secret_id: str
     token_cache_seconds: float
+    lambda_runtime_api: str | None = None  # set by Lambda (and by `sam local`), absent elsewhere
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -45,4 +46,5 @@ class Settings:
             topic_arn=environ["EVENTS_TOPIC_ARN"],
             token_secret_id=environ["TOKEN_SECRET_ARN"],
             token_cache_seconds=token_cache_seconds,
+            lambda_runtime_api=environ.get("AWS_LAMBDA_RUNTIME_API") or None,
         )

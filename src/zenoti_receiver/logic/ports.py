@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -73,3 +74,8 @@ class EventPublisher(Protocol):
 class Quarantine(Protocol):
     def keep(self, rejected: RejectedDelivery) -> None:
         """Keep the body once (keyed by its hash), counting every delivery of it."""
+
+
+class AfterResponse(Protocol):
+    def defer(self, task: Callable[[], None]) -> None:
+        """Run `task` once Zenoti has its answer, where the runtime allows; otherwise right away."""

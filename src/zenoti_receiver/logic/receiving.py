@@ -7,6 +7,9 @@ is published by the next delivery of it (Zenoti retries every 5xx).
 Concurrent deliveries of one event are serialised by a short *claim* on the stored item: only the
 holder publishes; the others answer "duplicate", which is safe because the holder either publishes
 or answers 5xx, and that 5xx makes Zenoti deliver the event again.
+
+Recording that an event was published is the one step Zenoti need not wait for: it only spares
+subscribers a second message on a later redelivery, so it is deferred until after the response.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure
 from zenoti_receiver.logic.authentication import authenticate
 from zenoti_receiver.logic.parsing import parse_booking_deleted, read_body, received_bytes
 from zenoti_receiver.logic.ports import (
+    AfterResponse,
     Claim,
     EventPublisher,
     EventStore,
@@ -66,6 +70,7 @@ class BookingDeletedReceiver:
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         new_claim_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        after_response: AfterResponse | None = None,
     ) -> None:
         self._tokens = tokens
         self._store = store
@@ -73,6 +78,7 @@ class BookingDeletedReceiver:
         self._quarantine = quarantine
         self._clock = clock
         self._new_claim_id = new_claim_id
+        self._after_response = after_response or _RightAway()
 
     def receive(self, delivery: Delivery) -> Receipt:
         authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
@@ -132,6 +138,9 @@ class BookingDeletedReceiver:
         except Exception:
             self._release(event_id, claim)
             raise
+        self._after_response.defer(lambda: self._record_publication(event_id, message_id))
+
+    def _record_publication(self, event_id: str, message_id: str) -> None:
         try:
             self._store.mark_published(event_id, message_id, _iso(self._clock()))
         except TemporaryFailure:
@@ -145,6 +154,11 @@ class BookingDeletedReceiver:
         except TemporaryFailure:
             # The claim simply expires; Zenoti's next retry comes after it has.
             logger.warning("Could not release the publication claim", extra={"event_id": event_id})
+
+
+class _RightAway:
+    def defer(self, task: Callable[[], None]) -> None:
+        task()
 
 
 def _iso(epoch_seconds: float) -> str:
