@@ -1,8 +1,9 @@
 """The function imported once in this process, as in a warm Lambda execution environment.
 
 Measures, against the emulator: how many AWS calls an event costs (counted by a botocore hook on
-every client, not estimated) and the warm latency next to a bare baseline handler; then, with
-every AWS call answered by the same hook, the CPU our own code spends per event.
+every client, not estimated) and the warm latency next to a bare baseline handler, with Lambda's
+Extensions API emulated so that what the function does after its response is seen as Lambda runs
+it; then, with every AWS call answered by the same hook, the CPU our own code spends per event.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, TextIO
+from unittest import mock
 
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from bench.events import EventFactory
+from local_stack.extensions_api import ExtensionsApi
 from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN
 
@@ -35,6 +38,11 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 BASELINE_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
 )
+
+# Powertools binds its log handler to sys.stdout when the handler module is first imported, and
+# keeps it for later imports; the metrics are printed to sys.stdout: /dev/null for both, for the
+# whole process, so only the table is printed.
+_SINK: TextIO = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open as long as the process
 
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
 # Canned answers by "<service>.<Operation>"; anything else gets an empty success.
@@ -75,6 +83,23 @@ class AwsCalls:
         self.attempts += 1
 
 
+class StandInClient:
+    """An AWS client whose every call answers at once with `_CANNED`: no botocore work at all."""
+
+    def __init__(self, service: str, **_: Any) -> None:
+        self._canned = {_snake(key.split(".")[1]): answer for key, answer in _CANNED.items()}
+        conflict = type("ConditionalCheckFailedException", (Exception,), {})
+        self.exceptions = SimpleNamespace(ConditionalCheckFailedException=conflict)
+
+    def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
+        answer = self._canned.get(method, {})
+        return lambda **_: dict(answer)
+
+
+def _snake(operation: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+
+
 @dataclass
 class CallCount:
     calls: dict[str, int]
@@ -94,7 +119,8 @@ class CallCounts:
 
 @dataclass
 class WarmLatency:
-    handler_s: list[float]
+    handler_s: list[float]  # until the response
+    handler_busy_s: list[float]  # until the execution environment could take the next request
     baseline_s: list[float]
 
 
@@ -103,39 +129,64 @@ class HandlerCpu:
     """CPU seconds per event, one figure per round."""
 
     handler_s: list[float]
+    own_code_s: list[float]  # the handler with stand-in AWS clients: no botocore at all
     baseline_s: list[float]  # the bare baseline, its two AWS calls stubbed the same way
     json_loads_s: list[float]
 
 
 class Function:
-    """The handler module in this process, its output discarded, every AWS call seen by `aws`."""
+    """The handler module in this process, its output discarded, every AWS call seen by `aws`.
 
-    def __init__(self, src: Path, function_environment: dict[str, str]) -> None:
+    With `extensions_api`, the module is imported as in Lambda (AWS_LAMBDA_RUNTIME_API set), and
+    each invocation of the handler is one invocation of that emulated execution environment.
+    """
+
+    def __init__(
+        self,
+        src: Path,
+        function_environment: dict[str, str],
+        extensions_api: ExtensionsApi | None = None,
+        *,
+        stand_in_clients: bool = False,
+    ) -> None:
         os.environ.update(function_environment)
+        self._extensions_api = extensions_api
+        if extensions_api is None:
+            os.environ.pop("AWS_LAMBDA_RUNTIME_API", None)
+        else:
+            os.environ["AWS_LAMBDA_RUNTIME_API"] = extensions_api.address
         self.aws = AwsCalls()
         boto3.setup_default_session()
         # Clients the handler creates from the default session inherit the hook.
         self.aws.install(boto3.DEFAULT_SESSION)
-        # Powertools binds its log handler to sys.stdout when the module is imported, and the
-        # metrics are printed to sys.stdout: /dev/null for both, so only the table is printed.
-        self._sink: TextIO = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         if str(src) not in sys.path:
             sys.path.insert(0, str(src))
-        with self.quiet():
+        sys.modules.pop("zenoti_receiver.handler", None)  # a new execution environment
+        # The function creates all its clients while it is imported.
+        clients = mock.patch.object(boto3, "client", StandInClient) if stand_in_clients else contextlib.nullcontext()
+        with self.quiet(), clients:
             self._module: ModuleType = importlib.import_module("zenoti_receiver.handler")
         self.handler: Handler = self._module.lambda_handler
         self.baseline: Handler = _baseline_handler(function_environment)
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
-        with contextlib.redirect_stdout(self._sink):
+        with contextlib.redirect_stdout(_SINK):
             yield
 
-    def close(self) -> None:
-        self._sink.close()
-
     def invoke(self, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
-        return handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
+        return self.timed_invoke(handler, event)[0]
+
+    def timed_invoke(self, handler: Handler, event: dict[str, Any]) -> tuple[dict[str, Any], float, float]:
+        """The response, the seconds until it, and the seconds until the environment could take the next request."""
+        request_id = event["requestContext"]["requestId"]
+        context = LambdaContext(aws_request_id=request_id)
+        in_lambda = self._extensions_api is not None and handler is self.handler
+        with self._extensions_api.invocation(request_id) if in_lambda else contextlib.nullcontext():  # type: ignore[union-attr]
+            started = time.perf_counter()
+            response = handler(event, context)
+            answered = time.perf_counter()
+        return response, answered - started, time.perf_counter() - started
 
 
 def count_calls(function: Function, events: EventFactory) -> CallCounts:
@@ -153,7 +204,8 @@ def count_calls(function: Function, events: EventFactory) -> CallCounts:
 
 
 def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> WarmLatency:
-    result = WarmLatency(handler_s=[], baseline_s=[])
+    result = WarmLatency(handler_s=[], handler_busy_s=[], baseline_s=[])
+    busy: dict[str, list[float]] = {"handler": result.handler_busy_s, "baseline": []}
     sides = {"handler": (function.handler, result.handler_s), "baseline": (function.baseline, result.baseline_s)}
     with function.quiet():
         # Unrecorded warm-up: connections opened, caches filled, on both sides.
@@ -165,18 +217,25 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
             for side in order:
                 handler, latencies = sides[side]
                 for event in events.new_events(batch):
-                    context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
-                    started = time.perf_counter()
-                    response = handler(event, context)
-                    latencies.append(time.perf_counter() - started)
+                    response, answered_s, busy_s = function.timed_invoke(handler, event)
+                    latencies.append(answered_s)
+                    busy[side].append(busy_s)
                     _expect(response, "accepted")
     return result
 
 
-def measure_handler_cpu(function: Function, events: EventFactory, rounds: int, batch: int) -> HandlerCpu:
-    result = HandlerCpu(handler_s=[], baseline_s=[], json_loads_s=[])
+def measure_handler_cpu(
+    function: Function, stand_in: Function, events: EventFactory, rounds: int, batch: int
+) -> HandlerCpu:
+    """Measured outside Lambda's lifecycle (no Extensions API): the work of an event, all of it in the handler.
+
+    `function` has its AWS calls answered by the botocore hook (botocore's client-side work stays);
+    `stand_in` is the same handler with stand-in clients, so what it spends is our own code.
+    """
+    result = HandlerCpu(handler_s=[], own_code_s=[], baseline_s=[], json_loads_s=[])
     sides: dict[str, tuple[Handler, list[float]]] = {
         "handler": (function.handler, result.handler_s),
+        "own": (stand_in.handler, result.own_code_s),
         "baseline": (function.baseline, result.baseline_s),
         "json": (_json_loads_only, result.json_loads_s),
     }
@@ -187,7 +246,7 @@ def measure_handler_cpu(function: Function, events: EventFactory, rounds: int, b
                 for event in events.new_events(batch):
                     handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
             for run in range(rounds):
-                order = list(sides)[run % 3 :] + list(sides)[: run % 3]
+                order = list(sides)[run % len(sides) :] + list(sides)[: run % len(sides)]
                 for side in order:
                     handler, figures = sides[side]
                     batch_events = events.new_events(batch)
@@ -198,7 +257,8 @@ def measure_handler_cpu(function: Function, events: EventFactory, rounds: int, b
                         handler(event, context)
                     figures.append((time.process_time() - started) / batch)
             # The stubbed events were accepted, as the timed ones are assumed to have been.
-            _expect(function.invoke(function.handler, events.new_event()), "accepted")
+            for handler in (function.handler, stand_in.handler):
+                _expect(function.invoke(handler, events.new_event()), "accepted")
     finally:
         function.aws.stubbed = False
     return result

@@ -51,6 +51,10 @@ class ExtensionsApi:
                 self._events[extension_id] = event
             self._idle.clear()
             self._changed.notify_all()
+            # Lambda delivers the event from outside this process: let this emulation's share of
+            # the work (writing the answers) end before the function starts, so it is not timed.
+            if not self._changed.wait_for(lambda: not self._events, timeout=WAIT_SECONDS):
+                raise TimeoutError("the INVOKE event was never delivered")
         yield
         with self._changed:
             self._wait_all_idle()
@@ -79,12 +83,18 @@ class ExtensionsApi:
             self._idle.add(extension_id)
             self._changed.notify_all()
             self._changed.wait_for(lambda: extension_id in self._events or self._closed)
-            return self._events.pop(extension_id, None)
+            return self._events.get(extension_id)
+
+    def _delivered(self, extension_id: str) -> None:
+        with self._changed:
+            self._events.pop(extension_id, None)
+            self._changed.notify_all()
 
 
 def _handler_for(api: ExtensionsApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # the extension keeps one connection for all its next events
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
         def do_POST(self) -> None:  # the name http.server looks up
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -101,11 +111,13 @@ def _handler_for(api: ExtensionsApi) -> type[BaseHTTPRequestHandler]:
             if self.path != f"{API}/event/next":
                 self._answer(404, {"errorType": "NotFound"})
                 return
-            event = api._next_event(self.headers.get("Lambda-Extension-Identifier", ""))
+            extension_id = self.headers.get("Lambda-Extension-Identifier", "")
+            event = api._next_event(extension_id)
             if event is None:
                 self._answer(500, {"errorType": "Extension.Closed"})
                 return
             self._answer(200, event)
+            api._delivered(extension_id)
 
         def _answer(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
