@@ -40,14 +40,12 @@ receiver = BookingDeletedReceiver(
 )
 
 
+# Outermost: what a request defers is handed to the extension once Powertools has written the log
+# line and the metrics, so the extension's thread never holds up the answer.
+@later.hand_over_after
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with later.invocation():
-        return respond(event)
-
-
-def respond(event: dict[str, Any]) -> dict[str, Any]:
     try:
         receipt = receiver.receive(delivery_from_api_gateway(event))
     except WebhookRejected as rejection:

@@ -22,10 +22,13 @@ def test_outside_lambda_work_is_done_as_it_is_deferred():
     done: list[str] = []
 
     later = after_response(None)
-    with later.invocation():
-        later.defer(lambda: done.append("recorded"))
-        assert done == ["recorded"]
 
+    @later.hand_over_after
+    def handler(event: str, context: None) -> list[str]:
+        later.defer(lambda: done.append(event))
+        return list(done)
+
+    assert handler("recorded", None) == ["recorded"]  # done before the handler returned
     assert isinstance(later, RightAway)
 
 
@@ -41,10 +44,14 @@ def test_deferred_work_waits_for_the_handler_to_return_and_the_environment_for_t
     handler_returned = threading.Event()
     seen: list[bool] = []
 
-    # api.invocation() is Lambda's part: it ends once the extension asks for its next event.
-    with api.invocation("request-1"), later.invocation():
+    @later.hand_over_after
+    def handler(event: str, context: None) -> None:
         later.defer(lambda: seen.append(handler_returned.is_set()))
         handler_returned.set()  # the last thing the handler does
+
+    # api.invocation() is Lambda's part: it ends once the extension asks for its next event.
+    with api.invocation("request-1"):
+        handler("event", None)
 
     assert seen == [True]  # it ran after the handler, and before the environment went idle
 

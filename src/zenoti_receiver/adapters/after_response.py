@@ -11,6 +11,7 @@ Outside Lambda (no AWS_LAMBDA_RUNTIME_API: tests, the local stack) tasks run as 
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import queue
@@ -25,6 +26,7 @@ from aws_lambda_powertools import Logger
 logger = Logger(child=True)
 
 Task = Callable[[], None]
+Handler = Callable[[Any, Any], Any]
 
 EXTENSION_NAME = "zenoti-receiver-after-response"
 EXTENSIONS_API = "/2020-01-01/extension"
@@ -43,9 +45,8 @@ class RightAway:
     def defer(self, task: Task) -> None:
         _run(task)
 
-    @contextmanager
-    def invocation(self) -> Iterator[None]:
-        yield
+    def hand_over_after(self, handler: Handler) -> Handler:
+        return handler
 
 
 class InternalExtension:
@@ -60,6 +61,16 @@ class InternalExtension:
 
     def defer(self, task: Task) -> None:
         self._deferred.append(task)
+
+    def hand_over_after(self, handler: Handler) -> Handler:
+        """Decorate the Lambda handler: each invocation of it is one `invocation()`."""
+
+        @functools.wraps(handler)
+        def handed_over_after(event: Any, context: Any) -> Any:
+            with self.invocation():
+                return handler(event, context)
+
+        return handed_over_after
 
     @contextmanager
     def invocation(self) -> Iterator[None]:
@@ -91,40 +102,43 @@ class InternalExtension:
         return extension_id
 
     def _serve(self) -> None:
-        # No timeout: asking for the next event waits for as long as the environment is idle.
+        # No timeout: Lambda answers "next event" only when the next request arrives.
         connection = http.client.HTTPConnection(self._runtime_api)
-        while True:
-            invoke = self._next_event(connection)
-            if invoke is None:
-                # Lambda ends the invocation at its timeout and replaces this environment.
-                logger.error("The extension stopped: the Extensions API gave no next event")
-                return
-            deadline = invoke.get("deadlineMs", 0) / 1000
-            try:
-                tasks = self._handed_over.get(timeout=max(deadline - time.time(), 0.0))
-            except queue.Empty:
-                # The handler never returned within its time: Lambda resets this environment.
-                continue
+        while self._ask_for_next_event(connection):
+            # The answer (an INVOKE event) arrives with the request whose handler hands the tasks
+            # over. Wait for the hand-over first and read the answer after it, so this thread does
+            # nothing while the handler runs: Zenoti's answer never waits for it.
+            tasks = self._handed_over.get()
+            self._read_next_event(connection)
             for task in tasks:
                 _run(task)
+        # Lambda then ends the next invocation at its timeout and replaces this environment.
+        logger.error("The extension stopped: it could not ask the Extensions API for the next event")
 
-    def _next_event(self, connection: http.client.HTTPConnection) -> dict[str, Any] | None:
+    def _ask_for_next_event(self, connection: http.client.HTTPConnection) -> bool:
+        """Tell Lambda this invocation's work is done (Lambda freezes or reuses the environment after it)."""
         for attempt in range(1, NEXT_EVENT_ATTEMPTS + 1):
             try:
                 connection.request(
                     "GET", f"{EXTENSIONS_API}/event/next", headers={"Lambda-Extension-Identifier": self._extension_id}
                 )
-                response = connection.getresponse()
-                body = response.read()
-                if response.status == 200:
-                    event: dict[str, Any] = json.loads(body)
-                    return event
-                logger.warning("The Extensions API refused the next event", extra={"status": response.status})
-            except (OSError, http.client.HTTPException, ValueError):
+                return True
+            except (OSError, http.client.HTTPException):
                 logger.exception("Could not ask for the next event", extra={"attempt": attempt})
                 connection.close()
-            time.sleep(RETRY_SECONDS)
-        return None
+                time.sleep(RETRY_SECONDS)
+        return False
+
+    def _read_next_event(self, connection: http.client.HTTPConnection) -> None:
+        try:
+            response = connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            logger.exception("Could not read the next event; asking again on a new connection")
+            connection.close()
+            return
+        if response.status != 200:
+            logger.warning("The Extensions API refused the next event", extra={"status": response.status})
 
 
 def after_response(runtime_api: str | None) -> RightAway | InternalExtension:
