@@ -150,5 +150,6 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Entering the quarantine",
     ]
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
-    assert {"Latency", "Duration", "ColdStart", "EventsQuarantined"} <= names
+    # PostRuntimeExtensionsDuration: the record written after the answer (README, "Recording after the answer").
+    assert {"Latency", "Duration", "PostRuntimeExtensionsDuration", "ColdStart", "EventsQuarantined"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
