@@ -6,7 +6,9 @@ event. An internal extension (a thread of this process, registered during init t
 Extensions API) can therefore finish short tasks after the response: Zenoti does not wait for them,
 the next request in this environment does not start before they end, and their time is billed.
 
-Outside Lambda (no AWS_LAMBDA_RUNTIME_API: tests, the local stack) tasks run as they are deferred.
+It relies on one request at a time per execution environment, as Lambda's on-demand environments
+run them. Outside Lambda (no AWS_LAMBDA_RUNTIME_API: tests, the local stack) tasks run as they are
+deferred.
 """
 
 from __future__ import annotations
