@@ -30,7 +30,7 @@ metrics = Metrics()
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
 # Registers the internal extension in Lambda: this must happen during init, before the first request.
-later = after_response(settings.lambda_runtime_api)
+later = after_response(settings.lambda_runtime_api if settings.record_after_answer else None)
 receiver = BookingDeletedReceiver(
     tokens=TokenSecret(settings.token_secret_id, max_age=settings.token_cache_seconds),
     store=EventTable(settings.table_name, dynamodb),

@@ -18,6 +18,7 @@ class Settings:
     topic_arn: str
     token_secret_id: str
     token_cache_seconds: float
+    record_after_answer: bool = True
     lambda_runtime_api: str | None = None  # set by Lambda (and by `sam local`), absent elsewhere
 
     @classmethod
@@ -40,11 +41,15 @@ class Settings:
             raise ConfigurationError(f"TOKEN_CACHE_SECONDS must be a number of seconds, not {raw_seconds!r}") from None
         if token_cache_seconds < 0:
             raise ConfigurationError("TOKEN_CACHE_SECONDS must not be negative")
+        record_after_answer = environ.get("RECORD_AFTER_ANSWER", "true").lower()
+        if record_after_answer not in ("true", "false"):
+            raise ConfigurationError(f"RECORD_AFTER_ANSWER must be true or false, not {record_after_answer!r}")
         return cls(
             table_name=environ["EVENTS_TABLE_NAME"],
             quarantine_table_name=environ["QUARANTINE_TABLE_NAME"],
             topic_arn=environ["EVENTS_TOPIC_ARN"],
             token_secret_id=environ["TOKEN_SECRET_ARN"],
             token_cache_seconds=token_cache_seconds,
+            record_after_answer=record_after_answer == "true",
             lambda_runtime_api=environ.get("AWS_LAMBDA_RUNTIME_API") or None,
         )

@@ -116,3 +116,16 @@ def test_a_record_that_fails_after_the_answer_is_logged_and_the_next_event_is_re
     assert [line["event_id"] for line in warnings] == [first["event_id"]]
     assert _item(stack, first["event_id"])["published"] == {"BOOL": False}
     assert _item(stack, second["event_id"])["published"] == {"BOOL": True}
+
+
+def test_turned_off_the_record_is_written_before_answering(stack, extensions_api, monkeypatch, request, new_event):
+    monkeypatch.setenv("RECORD_AFTER_ANSWER", "false")  # the template's RecordAfterAnswer parameter
+    handler = request.getfixturevalue("handler")
+    event = new_event()
+    event_id = json.loads(event["body"])["event_id"]
+
+    result = handler.lambda_handler(event, LambdaContext(aws_request_id="request-off"))
+
+    assert result["statusCode"] == 200
+    assert extensions_api.registered == []
+    assert _item(stack, event_id)["published"] == {"BOOL": True}  # before the handler returned

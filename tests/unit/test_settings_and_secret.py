@@ -41,6 +41,18 @@ def test_a_bad_cache_duration_fails_at_init(value):
         Settings.from_environment({**ENVIRONMENT, "TOKEN_CACHE_SECONDS": value})
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, True), ("true", True), ("FALSE", False)])
+def test_recording_after_the_answer_is_on_unless_turned_off(value, expected):
+    environment = ENVIRONMENT if value is None else {**ENVIRONMENT, "RECORD_AFTER_ANSWER": value}
+
+    assert Settings.from_environment(environment).record_after_answer is expected
+
+
+def test_a_bad_switch_for_recording_after_the_answer_fails_at_init():
+    with pytest.raises(ConfigurationError, match="RECORD_AFTER_ANSWER"):
+        Settings.from_environment({**ENVIRONMENT, "RECORD_AFTER_ANSWER": "yes"})
+
+
 class FakeSecretsManager:
     def __init__(self, value: str) -> None:
         self.value = value
