@@ -28,7 +28,7 @@ class ExtensionsApi:
         self.registered: list[str] = []  # extension names, in order of registration
         self._ids = itertools.count(1)
         self._idle: set[str] = set()  # extensions waiting in event/next
-        self._events: dict[str, dict[str, Any]] = {}  # INVOKE events given out, not yet read
+        self._events: dict[str, dict[str, Any]] = {}  # INVOKE events given out, not yet written
         self._closed = False
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
