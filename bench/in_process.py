@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from unittest import mock
 
 import boto3
+from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
@@ -87,17 +88,13 @@ class StandInClient:
     """An AWS client whose every call answers at once with `_CANNED`: no botocore work at all."""
 
     def __init__(self, service: str, **_: Any) -> None:
-        self._canned = {_snake(key.split(".")[1]): answer for key, answer in _CANNED.items()}
+        self._canned = {xform_name(key.split(".")[1]): answer for key, answer in _CANNED.items()}
         conflict = type("ConditionalCheckFailedException", (Exception,), {})
         self.exceptions = SimpleNamespace(ConditionalCheckFailedException=conflict)
 
     def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
         answer = self._canned.get(method, {})
         return lambda **_: dict(answer)
-
-
-def _snake(operation: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
 
 
 @dataclass
@@ -181,8 +178,8 @@ class Function:
         """The response, the seconds until it, and the seconds until the environment could take the next request."""
         request_id = event["requestContext"]["requestId"]
         context = LambdaContext(aws_request_id=request_id)
-        in_lambda = self._extensions_api is not None and handler is self.handler
-        with self._extensions_api.invocation(request_id) if in_lambda else contextlib.nullcontext():  # type: ignore[union-attr]
+        api = self._extensions_api
+        with api.invocation(request_id) if api is not None and handler is self.handler else contextlib.nullcontext():
             started = time.perf_counter()
             response = handler(event, context)
             answered = time.perf_counter()
