@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo serve test load bench lint typecheck validate scan check build clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build clean
 
 $(BIN)/.installed: requirements-dev.txt src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,13 @@ demo: $(BIN)/.installed
 serve: $(BIN)/.installed
 	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
 
-## test: the whole test suite
+## test: the test suite, without the deep tier
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not deep"
+
+## test-deep: the deep tier (thousands of deliveries, load, concurrency), which CI runs every time
+test-deep: $(BIN)/.installed
+	$(BIN)/python -m pytest -m deep
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
 load: $(BIN)/.installed

@@ -207,6 +207,7 @@ def test_sam_local_env_file_points_at_the_resources_serve_creates(monkeypatch):
     assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # serve's default emulator port
 
 
+@pytest.mark.deep
 def test_load_script_counts_every_event_through_the_http_stack():
     # The README's load run sends 2,000; this proves the script and its checks on a few.
     run = subprocess.run(

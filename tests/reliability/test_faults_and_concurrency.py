@@ -69,6 +69,7 @@ def test_a_fault_at_any_step_loses_nothing(invoke, stack: Stack, api_event, serv
     assert published_event_ids(stack)[json.loads(api_event["body"])["event_id"]] >= 1
 
 
+@pytest.mark.deep
 def test_random_faults_over_many_events_lose_none(invoke, stack: Stack, api_event):
     chance = random.Random(20261124)
     event_ids = [f"fault{number:04d}" for number in range(120)]
@@ -157,6 +158,7 @@ def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]
 
 # Threads share Powertools' metric set (a Lambda environment never runs two requests at once), so
 # one thread may flush another's metrics and leave its own flush empty.
+@pytest.mark.deep
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_fifty_concurrent_deliveries_of_one_event_store_once_and_publish_once(served_handler, api_event):
     handler, resources = served_handler

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ tokens = st.one_of(
 )
 
 
+@pytest.mark.deep
 def test_generated_deliveries_get_deliberate_answers_and_lose_nothing(invoke, stack: Stack, log_stream) -> None:
     accepted: set[str] = set()
     quarantinable: set[str] = set()  # sha256 of authenticated bodies refused with 400/422
