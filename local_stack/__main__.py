@@ -14,7 +14,7 @@ from pathlib import Path
 
 from local_stack.receiver import FAKE_CREDENTIALS, LocalReceiver, report
 from local_stack.resources import LOCAL_TOKEN, REGION, create_resources
-from local_stack.server import PortInUse, local_stack
+from local_stack.server import PortInUse, local_stack, publishing_pending_every
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,11 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="webhook port (default 3000)")
     serve.add_argument("--emulator-port", type=int, default=5000, help="AWS emulator (moto) port (default 5000)")
+    serve.add_argument(
+        "--pending-every",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="run the publisher of pending events this often, as the deployed schedule does (default 60)",
+    )
     arguments = parser.parse_args(argv)
     os.environ.update(FAKE_CREDENTIALS)
     if arguments.command == "invoke":
         return run_invoke(arguments.event)
-    return run_serve(arguments.host, arguments.port, arguments.emulator_port)
+    return run_serve(arguments.host, arguments.port, arguments.emulator_port, arguments.pending_every)
 
 
 def run_invoke(event_file: Path) -> int:
@@ -50,15 +57,16 @@ def run_invoke(event_file: Path) -> int:
     return 0
 
 
-def run_serve(host: str, port: int, emulator_port: int) -> int:
+def run_serve(host: str, port: int, emulator_port: int, pending_every: float) -> int:
     try:
-        with local_stack(host, port, emulator_port) as stack:
+        with local_stack(host, port, emulator_port) as stack, publishing_pending_every(stack, pending_every):
             print(
                 f"Webhook:       POST, PUT or PATCH {stack.url_with_token}\n"
                 f"Local token:   {LOCAL_TOKEN}\n"
                 f"AWS emulator:  {stack.endpoint} (region {REGION}, any credentials)\n"
                 f"  aws --endpoint-url {stack.endpoint} --region {REGION} dynamodb scan"
                 f" --table-name {stack.resources.table_name}\n"
+                f"Pending:       the publisher of pending events runs every {pending_every:g} s\n"
                 f"Try:           curl -X POST -H 'content-type: application/json' "
                 f"--data-binary @events/booking_deleted.json '{stack.url_with_token}'\n"
                 "Ctrl-C stops.",

@@ -7,15 +7,17 @@ import json
 import os
 import sys
 import threading
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 
-from local_stack.items import plain_item
-from local_stack.resources import REGION, LocalResources
+from local_stack.items import plain_event
+from local_stack.resources import PENDING_FUNCTION, REGION, LocalResources
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
 FAKE_CREDENTIALS = {
@@ -32,29 +34,46 @@ class LambdaContext:
     aws_request_id: str
     function_name: str = "ReceiverFunction"
     function_version: str = "$LATEST"
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:ReceiverFunction"
     memory_limit_in_mb: int = 512
+    timeout_ms: int = 7000  # the function's Timeout in template.yaml; the remaining time never runs down here
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 7000
+        return self.timeout_ms
 
 
 class LocalReceiver:
-    """One Lambda execution environment: the handler module, imported once, one request at a time."""
+    """The stack's two functions, each one Lambda execution environment: imported once, one request at a time."""
 
     def __init__(self, resources: LocalResources, endpoint_url: str | None = None) -> None:
         self.resources = resources
+        # The names both functions read have the same values; each reads its own.
+        os.environ.update(resources.pending_function_environment)
         os.environ.update(resources.function_environment)
         session = boto3.session.Session(region_name=REGION)
         self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
         self._sqs = session.client("sqs", endpoint_url=endpoint_url)
-        self._handler = _import_handler()
+        self._handler = _import_function("zenoti_receiver.handler")
         self._lock = threading.Lock()
+        self._pending = _import_function("zenoti_receiver.pending_handler")
+        self._pending_lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
         with self._lock:
             result: dict[str, Any] = self._handler.lambda_handler(event, context)
+        return result
+
+    def publish_pending(self) -> dict[str, Any]:
+        """One run of the publisher of pending events, as EventBridge Scheduler starts it every minute."""
+        now = datetime.now(UTC)
+        event = {"scheduled_time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "execution_id": str(uuid.uuid4())}
+        context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PENDING_FUNCTION, timeout_ms=60_000)
+        with self._pending_lock:
+            result: dict[str, Any] = self._pending.lambda_handler(event, context)
         return result
 
     def stored_item(self, event_id: str) -> dict[str, Any] | None:
@@ -63,7 +82,7 @@ class LocalReceiver:
         ).get("Item")
         if item is None:
             return None
-        return plain_item(item)
+        return plain_event(item)
 
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the demo subscriber (an SQS queue on the topic) has received since last asked."""
@@ -75,12 +94,12 @@ class LocalReceiver:
         return [json.loads(message["Body"]) for message in messages]
 
 
-def _import_handler() -> ModuleType:
+def _import_function(module: str) -> ModuleType:
     # The function's code root (CodeUri: src/) is on the path in Lambda; put it there here too.
     if str(FUNCTION_CODE) not in sys.path:
         sys.path.insert(0, str(FUNCTION_CODE))
-    sys.modules.pop("zenoti_receiver.handler", None)
-    return importlib.import_module("zenoti_receiver.handler")
+    sys.modules.pop(module, None)  # a new execution environment
+    return importlib.import_module(module)
 
 
 def report(receiver: LocalReceiver, result: dict[str, Any], out: Any = sys.stdout) -> None:

@@ -15,6 +15,7 @@ LOCAL_ACCOUNT = "123456789012"  # moto's default account
 LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
 REGION = "us-east-1"
 FUNCTION = "ReceiverFunction"
+PENDING_FUNCTION = "PendingPublisherFunction"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class LocalResources:
     topic_arn: str
     secret_arn: str
     subscriber_queue_url: str  # an SQS queue subscribed to the topic, standing in for a subscriber
-    function_environment: dict[str, str]
+    function_environment: dict[str, str]  # the receiving function's
+    pending_function_environment: dict[str, str]  # the scheduled publisher's
 
 
 def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None) -> LocalResources:
@@ -90,7 +92,8 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,
-        function_environment=_function_environment(template, references),
+        function_environment=_function_environment(template, FUNCTION, references),
+        pending_function_environment=_function_environment(template, PENDING_FUNCTION, references),
     )
 
 
@@ -103,9 +106,12 @@ def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _function_environment(template: dict[str, Any], names: dict[str, str]) -> dict[str, str]:
-    """The function's environment variables from the template, with !Ref resolved locally."""
-    variables = resource(template, FUNCTION)["Properties"]["Environment"]["Variables"]
+def _function_environment(template: dict[str, Any], function: str, names: dict[str, str]) -> dict[str, str]:
+    """A function's environment variables from the template (its Globals too), with !Ref resolved locally."""
+    variables = {
+        **template["Globals"]["Function"]["Environment"]["Variables"],
+        **resource(template, function)["Properties"]["Environment"]["Variables"],
+    }
     environment = {}
     for name, value in variables.items():
         if isinstance(value, dict) and "Ref" in value:

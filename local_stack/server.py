@@ -31,6 +31,7 @@ class RunningStack:
     endpoint: str  # the AWS emulator
     webhook_url: str  # without the token
     resources: LocalResources
+    receiver: LocalReceiver
 
     @property
     def url_with_token(self) -> str:
@@ -58,11 +59,31 @@ def local_stack(host: str, port: int, emulator_port: int, report_requests: bool 
         receiver = LocalReceiver(resources, endpoint_url=endpoint)
         http = ThreadingHTTPServer((host, port), _request_handler(receiver, report_requests))
         bound_port = http.server_address[1]
-        yield RunningStack(http, endpoint, f"http://{host}:{bound_port}{WEBHOOK_PATH}", resources)
+        yield RunningStack(http, endpoint, f"http://{host}:{bound_port}{WEBHOOK_PATH}", resources, receiver)
     finally:
         if http is not None:
             http.server_close()
         emulator.stop()
+
+
+@contextmanager
+def publishing_pending_every(stack: RunningStack, seconds: float, report: bool = True) -> Iterator[None]:
+    """Run the publisher of pending events every `seconds`, as the schedule in template.yaml does."""
+    stopped = threading.Event()
+
+    def every() -> None:
+        while not stopped.wait(seconds):
+            run = stack.receiver.publish_pending()
+            if report and run.get("published"):
+                print(f"\n=== The stack published {run['published']} pending event(s) ===", flush=True)
+
+    thread = threading.Thread(target=every, name="pending-publisher", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=70)
 
 
 @contextmanager

@@ -18,11 +18,12 @@ def replay_message(event: StoredEvent) -> dict[str, Any]:
     """The body and attributes the function sent for this event, plus replay=true."""
     payload = event.payload
     try:
-        # The item has no event_resource of its own; the function took it from the validated body.
-        event_resource = json.loads(payload or "")["event_resource"]
+        # The function took event_type and event_resource from the validated body, center_id in its
+        # canonical form (the item's).
+        body = json.loads(payload or "")
         attributes = {
-            "event_type": event.attributes["event_type"],
-            "event_resource": event_resource,
+            "event_type": body["event_type"],
+            "event_resource": body["event_resource"],
             "center_id": event.attributes["center_id"],
             REPLAY_ATTRIBUTE: "true",
         }

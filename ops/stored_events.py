@@ -1,4 +1,7 @@
-"""Reading stored events back from the table: by id, through the by_center and by_guest indexes, or by Scan."""
+"""Reading stored events back from the table: by id, through the by_center and by_guest indexes, or by Scan.
+
+The indexes project only keys (README, "Cost"): what they find is then read from the table by key.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local_stack.items import plain_item
+from local_stack.items import plain_event
 from ops.errors import OperatorError
 
 # None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
 PAGE_SIZE: int | None = None
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
 
 
 def occurred_at_text(moment: datetime) -> str:
@@ -80,13 +84,13 @@ def _parse_moment(option: str, text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """One item of the table, its attributes as plain Python values."""
+    """One item of the table, its attributes as plain Python values, the body as text in `payload`."""
 
     attributes: dict[str, Any]
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StoredEvent:
-        return cls(plain_item(item))
+        return cls(plain_event(item))
 
     @property
     def event_id(self) -> str:
@@ -135,7 +139,23 @@ def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, windo
         "ExpressionAttributeValues": values,
         "ScanIndexForward": True,
     }
-    return [StoredEvent.from_item(item) for item in _pages(dynamodb.query, request)]
+    keys = [item["event_id"]["S"] for item in _pages(dynamodb.query, request)]
+    return items_by_id(dynamodb, table, keys)
+
+
+def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredEvent]:
+    """The stored events with these ids, in that order (BatchGetItem, strongly consistent); absent ones left out."""
+    found: dict[str, StoredEvent] = {}
+    for start in range(0, len(event_ids), BATCH_GET_KEYS):
+        keys = [{"event_id": {"S": event_id}} for event_id in event_ids[start : start + BATCH_GET_KEYS]]
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            answer = dynamodb.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(table, []):
+                event = StoredEvent.from_item(item)
+                found[event.event_id] = event
+            request = answer.get("UnprocessedKeys") or {}  # DynamoDB may answer part of a batch
+    return [found[event_id] for event_id in event_ids if event_id in found]
 
 
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,9 @@ from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from local_stack.receiver import LambdaContext
-from local_stack.resources import FUNCTION, LOCAL_TOKEN, REGION, LocalResources, create_resources
-from local_stack.template import load_template, resource
+from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
+from local_stack.server import free_port
+from local_stack.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -37,7 +39,7 @@ EVENTS = ROOT / "events"
 # Powertools names the child loggers of the logic and adapters after the service, once, on import.
 os.environ.setdefault(
     "POWERTOOLS_SERVICE_NAME",
-    resource(load_template(), FUNCTION)["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+    load_template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
 )
 
 
@@ -60,6 +62,11 @@ def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[
         if "Ctrl-C stops." in line or not line:
             break
     return process, printed
+
+
+def stored_payload(item: dict[str, Any]) -> str:
+    """The body an events-table item keeps (compressed), as Zenoti sent it."""
+    return zlib.decompress(item["payload_zlib"]["B"]).decode()
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -155,8 +162,13 @@ class Stack:
     faults: Faults
 
     def items(self) -> list[dict[str, Any]]:
-        client = boto3.client("dynamodb", region_name=REGION)
-        return client.scan(TableName=self.resources.table_name)["Items"]  # type: ignore[no-any-return]
+        """Every item of the events table (every page of the Scan)."""
+        pages = (
+            boto3.client("dynamodb", region_name=REGION)
+            .get_paginator("scan")
+            .paginate(TableName=self.resources.table_name)
+        )
+        return [item for page in pages for item in page["Items"]]
 
     def quarantined(self) -> list[dict[str, Any]]:
         client = boto3.client("dynamodb", region_name=REGION)
@@ -189,7 +201,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         # Clients created from the default session after this point inherit the hook.
         faults.install(boto3.DEFAULT_SESSION.events)
         resources = create_resources()
-        for name, value in resources.function_environment.items():
+        # Both functions' environments: the names they share have the same values.
+        for name, value in {**resources.pending_function_environment, **resources.function_environment}.items():
             monkeypatch.setenv(name, value)
         yield Stack(resources=resources, faults=faults)
     boto3.DEFAULT_SESSION = None
@@ -215,12 +228,49 @@ def handler(stack: Stack, log_stream: io.StringIO) -> Iterator[ModuleType]:
     """The real entry point, imported fresh (cold start) inside the mocked account."""
     _fresh_execution_environment()
     module = importlib.import_module("zenoti_receiver.handler")
+    _log_to(log_stream)
+    yield module
+    sys.modules.pop("zenoti_receiver.handler", None)
+
+
+@pytest.fixture
+def pending_handler(stack: Stack, log_stream: io.StringIO) -> Iterator[ModuleType]:
+    """The scheduled publisher of pending events, imported fresh inside the mocked account."""
+    sys.modules.pop("zenoti_receiver.pending_handler", None)
+    module = importlib.import_module("zenoti_receiver.pending_handler")
+    _log_to(log_stream)
+    yield module
+    sys.modules.pop("zenoti_receiver.pending_handler", None)
+
+
+@pytest.fixture
+def publish_pending(pending_handler: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """One scheduled run of the publisher, as EventBridge Scheduler invokes it, `after` seconds from now.
+
+    The publisher leaves alone what a live delivery may still be publishing (CLAIM_SECONDS); a run
+    a minute later, as the schedule makes it, sees it.
+    """
+
+    from zenoti_receiver.logic.publishing_pending import PendingPublisher  # after the service name is set
+
+    def run(after: float = 60, max_events: int | None = None) -> dict[str, Any]:
+        later = PendingPublisher(pending_handler.table, pending_handler.topic, clock=lambda: time.time() + after)
+        monkeypatch.setattr(pending_handler, "publisher", later)
+        if max_events is not None:
+            fewer = pending_handler.settings.model_copy(update={"max_events_per_run": max_events})
+            monkeypatch.setattr(pending_handler, "settings", fewer)
+        context = LambdaContext(aws_request_id="schedule", function_name="PendingPublisherFunction", timeout_ms=60_000)
+        result: dict[str, Any] = pending_handler.lambda_handler(load_event("pending_schedule.json"), context)
+        return result
+
+    return run
+
+
+def _log_to(log_stream: io.StringIO) -> None:
     # Powertools sets its log handler up once per process, on the stdout of that moment.
     for log_handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers:
         if isinstance(log_handler, logging.StreamHandler):
             log_handler.setStream(log_stream)
-    yield module
-    sys.modules.pop("zenoti_receiver.handler", None)
 
 
 def _fresh_execution_environment() -> None:
@@ -228,6 +278,37 @@ def _fresh_execution_environment() -> None:
     sys.modules.pop("zenoti_receiver.handler", None)
     powertools_logger.is_cold_start = True
     cold_start.reset_cold_start_flag()
+
+
+@pytest.fixture
+def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """The handler against moto's server on 127.0.0.1, as in `make serve`, without the one-at-a-time lock."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        resources = create_resources(endpoint_url=endpoint)
+        for name, value in resources.function_environment.items():
+            monkeypatch.setenv(name, value)
+        for name, value in resources.pending_function_environment.items():
+            monkeypatch.setenv(name, value)
+        _fresh_execution_environment()
+        import zenoti_receiver.handler as handler
+
+        yield handler, resources
+    finally:
+        sys.modules.pop("zenoti_receiver.handler", None)
+        server.stop()
 
 
 @dataclass

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zenoti_receiver.adapters.after_response import after_response
 from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.adapters.event_table import EventTable
+from zenoti_receiver.adapters.event_topic import DEPENDENCY as EVENTS_TOPIC
 from zenoti_receiver.adapters.event_topic import EventTopic
 from zenoti_receiver.adapters.quarantine_table import QuarantineTable
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import UNEXPECTED_ERROR_STATUS, MethodNotAllowed, TemporaryFailure, WebhookRejected
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
+from zenoti_receiver.metric_dimensions import count_by
 from zenoti_receiver.settings import Settings
 
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})  # Zenoti lets the customer choose the verb
@@ -27,12 +30,22 @@ TOKEN_HEADER = "x-webhook-token"  # noqa: S105
 logger = Logger()
 metrics = Metrics()
 
+
+def _count_dependency_failure(failure: TemporaryFailure) -> None:
+    count_by(metrics, "DependencyFailures", "dependency", failure.dependency)
+
+
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
 # Registers the internal extension in Lambda: this must happen during init, before the first request.
 later = after_response(settings.lambda_runtime_api if settings.record_after_answer else None)
 receiver = BookingDeletedReceiver(
-    tokens=TokenSecret(settings.token_secret_id, max_age=settings.token_cache_seconds),
+    tokens=TokenSecret(
+        settings.token_secret_id,
+        max_age=settings.token_cache_seconds,
+        grace=settings.token_grace_seconds,
+        on_stale_tokens=_count_dependency_failure,
+    ),
     store=EventTable(settings.table_name, dynamodb),
     publisher=EventTopic(settings.topic_arn),
     quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb),
@@ -44,16 +57,20 @@ receiver = BookingDeletedReceiver(
 # line and the metrics, so the extension's thread never holds up the answer.
 @later.hand_over_after
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# log_event=False said here, so that no environment variable can make the Logger write the request
+# (its query string holds the token, its body a guest's booking).
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        receipt = receiver.receive(delivery_from_api_gateway(event))
+        receipt = receiver.receive(
+            delivery_from_api_gateway(event, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
+        )
     except WebhookRejected as rejection:
         logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
         metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
         if rejection.quarantined:
             metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
-        _count_by("EventsRejected", "reason", rejection.reason)
+        count_by(metrics, "EventsRejected", "reason", rejection.reason)
         body: dict[str, Any] = {"status": "rejected", "reason": rejection.reason, "message": rejection.message}
         if rejection.errors:
             body["errors"] = rejection.errors
@@ -63,7 +80,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
         )
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
-        _count_by("DependencyFailures", "dependency", failure.dependency)
+        _count_dependency_failure(failure)
         return _response(TemporaryFailure.status, _failure_body())
     except Exception:
         logger.exception("Unexpected error; Zenoti will retry")
@@ -72,10 +89,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     logger.info("Delivery " + receipt.outcome, extra={"event_id": receipt.event_id})
     metrics.add_metric(name=f"Events{receipt.outcome.capitalize()}", unit=MetricUnit.Count, value=1)
-    return _response(200, {"status": receipt.outcome, "event_id": receipt.event_id})
+    body = {"status": receipt.outcome, "event_id": receipt.event_id}
+    if receipt.outcome == "accepted":
+        body["publication"] = "pending" if receipt.pending_because else "published"
+    if receipt.pending_because:
+        # Stored, so Zenoti is done; the stack publishes it (logic/publishing_pending.py).
+        metrics.add_metric(name="PublicationsPending", unit=MetricUnit.Count, value=1)
+        if receipt.pending_because == "publish_failed":
+            count_by(metrics, "DependencyFailures", "dependency", EVENTS_TOPIC)
+        body["message"] = "stored; publication is pending and the stack will publish it"
+    return _response(200, body)
 
 
-def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
+def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], float]) -> Delivery:
     method = event["requestContext"]["http"]["method"]
     if method not in ACCEPTED_METHODS:
         raise MethodNotAllowed(f"method {method} not allowed; use POST, PUT or PATCH")
@@ -87,19 +113,8 @@ def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
         presented_tokens=(query.get(TOKEN_QUERY_PARAMETER), headers.get(TOKEN_HEADER)),
         body=event.get("body"),
         body_is_base64=bool(event.get("isBase64Encoded")),
+        seconds_left=seconds_left,
     )
-
-
-def _count_by(name: str, dimension: str, value: str) -> None:
-    # A metric of its own, with one more dimension: the dimensions of `metrics` apply to all its metrics.
-    with single_metric(
-        name=name,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions={"service": metrics.service},
-    ) as metric:
-        metric.add_dimension(name=dimension, value=value)
 
 
 def _failure_body() -> dict[str, str]:

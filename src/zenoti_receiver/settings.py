@@ -1,55 +1,75 @@
-"""Configuration, read once from environment variables at cold start and checked there."""
+"""Configuration: each function's environment variables as one model, read and checked at cold start.
+
+A function that is misconfigured fails at init, naming every bad variable at once, not deep
+inside a request. template.yaml sets these; the local stack reads them from there.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 
 class ConfigurationError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    quarantine_table_name: str
-    topic_arn: str
-    token_secret_id: str
-    token_cache_seconds: float
-    record_after_answer: bool = True
-    lambda_runtime_api: str | None = None  # set by Lambda (and by `sam local`), absent elsewhere
+def _absent_if_empty(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _true_or_false(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError("must be true or false")
+
+
+Name = Annotated[str, Field(min_length=1)]
+Seconds = Annotated[float, Field(ge=0)]
+Switch = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+class FunctionSettings(BaseModel):
+    """What every function of the stack reads."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
+
+    table_name: Name = Field(alias="EVENTS_TABLE_NAME")
+    topic_arn: Name = Field(alias="EVENTS_TOPIC_ARN")
+    # Powertools reads this itself; checked here so a missing one fails at init, by name.
+    metrics_namespace: Name = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        # Powertools reads these itself; checked here so a missing one fails at init, by name.
-        required = (
-            "EVENTS_TABLE_NAME",
-            "QUARANTINE_TABLE_NAME",
-            "EVENTS_TOPIC_ARN",
-            "TOKEN_SECRET_ARN",
-            "POWERTOOLS_METRICS_NAMESPACE",
-        )
-        missing = [name for name in required if not environ.get(name)]
-        if missing:
-            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
-        raw_seconds = environ.get("TOKEN_CACHE_SECONDS", "300")
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
         try:
-            token_cache_seconds = float(raw_seconds)
-        except ValueError:
-            raise ConfigurationError(f"TOKEN_CACHE_SECONDS must be a number of seconds, not {raw_seconds!r}") from None
-        if token_cache_seconds < 0:
-            raise ConfigurationError("TOKEN_CACHE_SECONDS must not be negative")
-        record_after_answer = environ.get("RECORD_AFTER_ANSWER", "true").lower()
-        if record_after_answer not in ("true", "false"):
-            raise ConfigurationError(f"RECORD_AFTER_ANSWER must be true or false, not {record_after_answer!r}")
-        return cls(
-            table_name=environ["EVENTS_TABLE_NAME"],
-            quarantine_table_name=environ["QUARANTINE_TABLE_NAME"],
-            topic_arn=environ["EVENTS_TOPIC_ARN"],
-            token_secret_id=environ["TOKEN_SECRET_ARN"],
-            token_cache_seconds=token_cache_seconds,
-            record_after_answer=record_after_answer == "true",
-            lambda_runtime_api=environ.get("AWS_LAMBDA_RUNTIME_API") or None,
-        )
+            return cls.model_validate(dict(environ))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
+            )
+            raise ConfigurationError(f"bad environment variable(s): {problems}") from None
+
+
+class Settings(FunctionSettings):
+    """The receiving function (handler.py)."""
+
+    quarantine_table_name: Name = Field(alias="QUARANTINE_TABLE_NAME")
+    token_secret_id: Name = Field(alias="TOKEN_SECRET_ARN")
+    token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
+    # How long the tokens read last stay good while the secret cannot be read again.
+    token_grace_seconds: Seconds = Field(86_400, alias="TOKEN_GRACE_SECONDS")
+    record_after_answer: Switch = Field(True, alias="RECORD_AFTER_ANSWER")
+    # Set by Lambda (and by `sam local`), absent elsewhere.
+    lambda_runtime_api: Annotated[str | None, BeforeValidator(_absent_if_empty)] = Field(
+        None, alias="AWS_LAMBDA_RUNTIME_API"
+    )
+
+
+class PendingSettings(FunctionSettings):
+    """The scheduled function that publishes pending events (pending_handler.py)."""
+
+    # Bounded work per run: at one run a minute, a backlog of 5,000 drains in 5 minutes.
+    max_events_per_run: int = Field(1000, alias="PENDING_MAX_PER_RUN", ge=1, le=10_000)

@@ -1,4 +1,4 @@
-"""Every custom metric an alarm watches is one the handler really emits, with the same dimensions."""
+"""Every custom metric an alarm watches is one the functions really emit, with the same dimensions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from tests.conftest import Stack, load_event, with_payload
 from tests.integration.test_handler import emitted_metrics, other_event
 
 
-def test_alarms_watch_metrics_the_handler_emits(invoke, stack: Stack, api_event, capsys):
+def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack: Stack, api_event, capsys):
+    stack.faults.fail("secrets-manager", "GetSecretValue", times=2)  # both attempts of a cold start's read
+    invoke(api_event)  # DependencyFailures secret
     invoke(api_event)  # EventsAccepted
     invoke(load_event("apigw_wrong_token.json"))  # EventsRejected reason=unauthorized
     invoke(load_event("apigw_invalid_body.json"))  # EventsQuarantined
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))  # DependencyFailures topic
+    publish_pending()  # OldestPendingAge
     emitted = {
         (name, tuple(sorted(dimensions.items()))) for name, dimensions in emitted_metrics(capsys.readouterr().out)
     }
@@ -22,6 +25,6 @@ def test_alarms_watch_metrics_the_handler_emits(invoke, stack: Stack, api_event,
         for alarm in load_template()["Resources"].values()
         if alarm["Type"] == "AWS::CloudWatch::Alarm" and alarm["Properties"]["Namespace"] == "ZenotiWebhooks"
     ]
-    assert len(watched) == 4
+    assert len(watched) == 6
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

@@ -10,9 +10,10 @@ import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from tests.conftest import Stack, load_event, with_body, with_payload
+from tests.conftest import Stack, load_event, stored_payload, with_body, with_payload
 
 SAMPLE_EVENT_ID = "6239c247a961750e01dda051"
+ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "publication": "published"}
 
 
 def other_event(raw_payload: str, event_id: str, **data_changes: Any) -> dict[str, Any]:
@@ -29,18 +30,19 @@ def test_sample_event_is_stored_once_with_its_verbatim_payload(invoke, stack: St
     response = invoke(api_event)
 
     assert response.status == 200
-    assert response.body == {"status": "accepted", "event_id": SAMPLE_EVENT_ID}
+    assert response.body == ACCEPTED
     assert response.headers["content-type"] == "application/json"
     [item] = stack.items()
     assert item["event_id"] == {"S": SAMPLE_EVENT_ID}
-    assert item["payload"] == {"S": raw_payload}
+    assert stored_payload(item) == raw_payload
     assert item["request_id"] == {"S": api_event["requestContext"]["requestId"]}
     assert item["received_at"]["S"].endswith("Z")
     assert item["center_id"] == {"S": "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"}
     assert item["guest_id"] == {"S": "ef44e802-505c-4129-9744-0978c094c8f2"}
-    assert item["event_timestamp"] == {"S": "2022-03-22T12:34:15.3797492Z"}
     assert item["occurred_at"] == {"S": "2022-03-22T12:34:15.379749Z"}
     assert item["published"] == {"BOOL": True}
+    # Published and recorded: no longer in the pending index, no claim left behind.
+    assert not {"pending_shard", "claim_id", "claim_expires_at"} & item.keys()
 
 
 def test_subscriber_receives_the_event_exactly_as_zenoti_sent_it(invoke, stack: Stack, api_event, raw_payload):
@@ -81,7 +83,7 @@ def test_base64_encoded_body_is_decoded(invoke, stack: Stack, api_event, raw_pay
 
     assert response.status == 200
     [item] = stack.items()
-    assert item["payload"] == {"S": raw_payload}
+    assert stored_payload(item) == raw_payload
     assert stack.messages()[0]["Message"] == raw_payload
 
 
@@ -93,7 +95,7 @@ def test_unknown_fields_are_kept_in_the_item_and_the_message(invoke, stack: Stac
 
     assert invoke(with_body(api_event, body)).status == 200
 
-    assert stack.items()[0]["payload"] == {"S": body}
+    assert stored_payload(stack.items()[0]) == body
     assert json.loads(stack.messages()[0]["Message"])["data"]["room_id"] == "R-12"
 
 
@@ -252,26 +254,39 @@ def test_redelivery_is_a_duplicate_with_no_second_item_or_message(invoke, stack:
     assert stack.items()[0]["request_id"] == {"S": api_event["requestContext"]["requestId"]}
 
 
-def test_event_stored_but_not_published_is_published_by_the_retry(invoke, stack: Stack, api_event, raw_payload):
+def test_event_stored_while_sns_fails_is_accepted_then_published_by_the_stack(
+    invoke, publish_pending, stack: Stack, api_event, raw_payload
+):
     stack.faults.fail("sns", "Publish")
 
-    failed = invoke(api_event)
+    answered = invoke(api_event)
 
-    assert failed.status == 503
-    assert failed.body["status"] == "error"
+    # Stored is what Zenoti needs: a 2xx, and no redelivery is needed for the rest.
+    assert answered.status == 200
+    assert answered.body == {
+        "status": "accepted",
+        "event_id": SAMPLE_EVENT_ID,
+        "publication": "pending",
+        "message": "stored; publication is pending and the stack will publish it",
+    }
     [item] = stack.items()
     assert item["published"] == {"BOOL": False}
+    assert "pending_shard" in item
     assert stack.messages() == []
 
     stack.faults.clear()
-    retried = invoke(api_event)
+    run = publish_pending()
 
-    assert retried.status == 200
-    assert retried.body == {"status": "accepted", "event_id": SAMPLE_EVENT_ID}
+    assert run["published"] == 1
     [notification] = stack.messages()
     assert notification["Message"] == raw_payload
-    assert stack.items()[0]["published"] == {"BOOL": True}
+    assert notification["MessageAttributes"]["center_id"]["Value"] == "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"
+    [item] = stack.items()
+    assert item["published"] == {"BOOL": True}
+    assert item["sns_message_id"] == {"S": notification["MessageId"]}
+    assert "pending_shard" not in item
     assert invoke(api_event).body["status"] == "duplicate"
+    assert publish_pending()["published"] == 0
     assert stack.messages() == []  # nothing more was sent
 
 
@@ -317,9 +332,12 @@ def test_abandoned_claim_is_taken_over_and_the_event_published(invoke, stack: St
 @pytest.mark.parametrize("kind", ["server_error", "throttling", "timeout"])
 @pytest.mark.parametrize(
     ("service", "operation"),
-    [("secrets-manager", "GetSecretValue"), ("dynamodb", "PutItem"), ("sns", "Publish")],
+    # The secret at a cold start (nothing read yet to trust), and the write that stores the event.
+    [("secrets-manager", "GetSecretValue"), ("dynamodb", "PutItem")],
 )
-def test_aws_failure_is_a_5xx_and_the_retry_succeeds(invoke, stack: Stack, api_event, service, operation, kind):
+def test_a_failure_that_leaves_the_event_unstored_is_a_5xx_and_the_retry_succeeds(
+    invoke, stack: Stack, api_event, service, operation, kind
+):
     stack.faults.fail(service, operation, kind)
 
     failed = invoke(api_event)
@@ -330,15 +348,26 @@ def test_aws_failure_is_a_5xx_and_the_retry_succeeds(invoke, stack: Stack, api_e
         "reason": "temporarily_unavailable",
         "message": "temporary failure; please send the event again",
     }
+    assert stack.items() == []
     assert stack.messages() == []
 
     stack.faults.clear()
     retried = invoke(api_event)
 
     assert retried.status == 200
-    assert retried.body["status"] == "accepted"
+    assert retried.body == ACCEPTED
     assert len(stack.items()) == 1
     assert len(stack.messages()) == 1
+
+
+@pytest.mark.parametrize("kind", ["server_error", "throttling", "timeout"])
+def test_sns_failing_is_never_a_5xx(invoke, stack: Stack, api_event, kind):
+    stack.faults.fail("sns", "Publish", kind)
+
+    answered = invoke(api_event)
+
+    assert (answered.status, answered.body["publication"]) == (200, "pending")
+    assert len(stack.items()) == 1
 
 
 def test_failing_to_record_the_publication_still_accepts_the_event(invoke, stack: Stack, api_event):

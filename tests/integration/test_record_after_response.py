@@ -83,7 +83,7 @@ def test_zenoti_has_its_answer_before_the_publication_is_recorded(stack, handler
 
     answer = lambda_invoke(event, meanwhile=meanwhile)
 
-    assert answer == (200, {"status": "accepted", "event_id": event_id})
+    assert answer == (200, {"status": "accepted", "event_id": event_id, "publication": "published"})
     assert while_waiting == {"status": 200, "published": False, "messages": [event["body"]]}
     recorded = _item(stack, event_id)
     assert recorded["published"] == {"BOOL": True}
@@ -98,7 +98,7 @@ def test_a_redelivery_after_the_record_is_a_duplicate_and_sends_no_second_messag
     first = lambda_invoke(event)
     second = lambda_invoke(event)
 
-    assert first == (200, {"status": "accepted", "event_id": event_id})
+    assert first == (200, {"status": "accepted", "event_id": event_id, "publication": "published"})
     assert second == (200, {"status": "duplicate", "event_id": event_id})
     assert len(stack.messages()) == 1
 

@@ -19,7 +19,7 @@ import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import free_port
-from tests.conftest import EVENTS, ROOT, start_serve
+from tests.conftest import EVENTS, ROOT, start_serve, stored_payload
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
 
@@ -94,9 +94,16 @@ class Served:
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
+def serve_arguments() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def served(serve_arguments: list[str]) -> Iterator[Served]:
     port, emulator_port = free_port(), free_port()
-    process, banner = start_serve("--port", str(port), "--emulator-port", str(emulator_port), env=clean_environment())
+    process, banner = start_serve(
+        "--port", str(port), "--emulator-port", str(emulator_port), *serve_arguments, env=clean_environment()
+    )
     assert any(f"127.0.0.1:{emulator_port}" in line for line in banner), "".join(banner)
     served = Served(
         process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
@@ -128,7 +135,8 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     put_event = {**sample, "event_id": "put-event"}
     patch_event = {**sample, "event_id": "patch-event"}
 
-    assert served.send("POST", SAMPLE) == (200, {"status": "accepted", "event_id": sample["event_id"]})
+    accepted = {"status": "accepted", "event_id": sample["event_id"], "publication": "published"}
+    assert served.send("POST", SAMPLE) == (200, accepted)
     assert served.send("PUT", json.dumps(put_event).encode())[0] == 200
     assert (
         served.send("PATCH", json.dumps(patch_event).encode(), token=None, **{"X-Webhook-Token": LOCAL_TOKEN})[0] == 200
@@ -144,7 +152,7 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
     assert sorted(item["event_id"]["S"] for item in items) == sorted([sample["event_id"], "put-event", "patch-event"])
     stored = next(item for item in items if item["event_id"]["S"] == sample["event_id"])
-    assert stored["payload"]["S"] == SAMPLE.decode()
+    assert stored_payload(stored) == SAMPLE.decode()
     messages = received(served, queue_url) + received(served, queue_url)
     assert sorted(json.loads(message["Message"])["event_id"] for message in messages) == sorted(
         [sample["event_id"], "put-event", "patch-event"]
@@ -152,6 +160,25 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     assert all(
         message["MessageAttributes"]["center_id"]["Value"] == sample["data"]["center_id"] for message in messages
     )
+
+
+@pytest.mark.parametrize("serve_arguments", [["--pending-every", "0.5"]])
+def test_serve_publishes_pending_events_on_a_schedule_as_the_stack_does(served):
+    from zenoti_receiver.adapters.event_table import EventTable
+    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.ports import Claim, ReceivedEvent
+
+    queue_url = subscribe_queue(served)
+    # Stored a minute ago by a delivery that died before it could publish.
+    body = SAMPLE.decode()
+    crashed = ReceivedEvent(parse_booking_deleted(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
+    EventTable("zenoti-local-events", served.client("dynamodb")).store_once(crashed, Claim("crashed", expires_at=1))
+
+    messages = received(served, queue_url) or received(served, queue_url)
+
+    assert [json.loads(message["Message"])["event_id"] for message in messages] == [json.loads(body)["event_id"]]
+    [item] = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
+    assert item["published"] == {"BOOL": True}
 
 
 def test_unknown_route_is_a_404_as_api_gateway_answers(served):

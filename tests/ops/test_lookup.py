@@ -41,7 +41,7 @@ def test_guest_lookup_in_a_window_prints_json_lines_with_the_payload_parsed(run,
         sample = BY_ID[line["event_id"]]
         assert line["payload"] == json.loads(stored.bodies[sample.event_id])
         assert line["occurred_at"] == sample.occurred_at
-        assert line["event_timestamp"] == sample.event_timestamp
+        assert line["payload"]["event_timestamp"] == sample.event_timestamp
         assert (line["center_id"], line["guest_id"]) == (sample.center_id, sample.guest_id)
         assert line["registration_id"] == sample.registration_id  # a number, not DynamoDB's {"N": "..."}
         assert line["published"] is True

@@ -10,7 +10,7 @@ from urllib.request import Request, urlopen
 import boto3
 
 from local_stack.resources import LOCAL_TOKEN, REGION, local_names
-from tests.conftest import Stack, load_event, with_body
+from tests.conftest import Stack, load_event, stored_payload, with_body
 from tests.ops.test_target import deploy
 
 INVALID = load_event("apigw_invalid_body.json")
@@ -111,4 +111,4 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
     stored = dynamodb.get_item(
         TableName=local_names().table_name, Key={"event_id": {"S": json.loads(fixed)["event_id"]}}
     )
-    assert stored["Item"]["payload"] == {"S": raw_payload}
+    assert stored_payload(stored["Item"]) == raw_payload

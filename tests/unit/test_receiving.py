@@ -3,94 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pytest
 
+from tests.unit.memory import TOKEN, Clock, FixedTokens, MemoryQuarantine, MemoryTable, MemoryTopic
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure, Unauthorized
-from zenoti_receiver.logic.authentication import AcceptedTokens
-from zenoti_receiver.logic.ports import Claim, ReceivedEvent, RejectedDelivery, StoredState
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS, BookingDeletedReceiver, Delivery
-
-TOKEN = "t0ken"
-
-
-class FixedTokens:
-    def accepted_tokens(self) -> AcceptedTokens:
-        return AcceptedTokens(token=TOKEN)
-
-
-@dataclass
-class Row:
-    received: ReceivedEvent | None
-    published: bool = False
-    claim_id: str | None = None
-    claim_expires_at: int = 0
-
-
-@dataclass
-class MemoryTable:
-    """Behaves like the DynamoDB adapter: conditional writes on one row per event_id."""
-
-    rows: dict[str, Row] = field(default_factory=dict)
-    fail_mark: bool = False
-    fail_release: bool = False
-
-    def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
-        row = self.rows.get(received.event.event_id)
-        if row is not None:
-            return StoredState(row.published, row.claim_id, row.claim_expires_at)
-        self.rows[received.event.event_id] = Row(received, False, claim.claim_id, claim.expires_at)
-        return None
-
-    def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
-        row = self.rows[event_id]
-        if row.published or (row.claim_expires_at >= now and row.claim_id != claim.claim_id):
-            return False
-        row.claim_id, row.claim_expires_at = claim.claim_id, claim.expires_at
-        return True
-
-    def release_claim(self, event_id: str, claim: Claim) -> None:
-        if self.fail_release:
-            raise TemporaryFailure("release", "events_table")
-        row = self.rows[event_id]
-        if row.claim_id == claim.claim_id and not row.published:
-            row.claim_expires_at = 0
-
-    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
-        if self.fail_mark:
-            raise TemporaryFailure("mark", "events_table")
-        row = self.rows[event_id]
-        row.published, row.claim_id, row.claim_expires_at = True, None, 0
-
-
-@dataclass
-class MemoryTopic:
-    sent: list[str] = field(default_factory=list)
-    failures: int = 0
-
-    def publish_event(self, received: ReceivedEvent) -> str:
-        if self.failures:
-            self.failures -= 1
-            raise TemporaryFailure("publish", "topic")
-        self.sent.append(received.event.event_id)
-        return f"message-{len(self.sent)}"
-
-
-@dataclass
-class MemoryQuarantine:
-    kept: list[RejectedDelivery] = field(default_factory=list)
-
-    def keep(self, rejected: RejectedDelivery) -> None:
-        self.kept.append(rejected)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from zenoti_receiver.logic.ports import RejectedDelivery
+from zenoti_receiver.logic.receiving import CLAIM_SECONDS, PUBLISH_BUDGET_SECONDS, BookingDeletedReceiver, Delivery
 
 
 @pytest.fixture
@@ -196,27 +115,47 @@ def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, to
         receiver.receive(Delivery("req", (TOKEN, None), "{}"))
 
 
+def test_a_failed_publish_still_accepts_and_leaves_the_event_pending(receiver, table, topic, delivery):
+    topic.failures = 1
+
+    receipt = receiver.receive(delivery)
+
+    assert (receipt.outcome, receipt.pending_because) == ("accepted", "publish_failed")
+    assert topic.sent == []
+    assert not table.rows[receipt.event_id].published  # in the pending index, for the stack
+
+
+def test_an_unexpected_error_while_publishing_still_accepts(receiver, table, topic, delivery):
+    def broken(received):
+        raise RuntimeError("a bug in the topic adapter")
+
+    topic.publish_event = broken  # type: ignore[method-assign]
+
+    assert receiver.receive(delivery).pending_because == "publish_failed"
+    assert len(table.rows) == 1
+
+
+def test_with_too_little_time_left_the_event_is_stored_and_left_to_the_stack(receiver, table, topic, raw_payload):
+    short = Delivery("req", (TOKEN, None), raw_payload, seconds_left=lambda: PUBLISH_BUDGET_SECONDS - 0.1)
+
+    receipt = receiver.receive(short)
+
+    assert (receipt.outcome, receipt.pending_because) == ("accepted", "no_time")
+    assert topic.sent == []
+    assert len(table.rows) == 1
+
+
 def test_delivery_while_another_holds_the_claim_does_not_publish(receiver, table, topic, delivery, clock):
     topic.failures = 1
-    table.fail_release = True  # the first attempt crashed hard: its claim stays
-    with pytest.raises(TemporaryFailure):
-        receiver.receive(delivery)
+    assert receiver.receive(delivery).pending_because == "publish_failed"  # the claim stays until it expires
 
     clock.now += CLAIM_SECONDS - 1
     assert receiver.receive(delivery).outcome == "duplicate"
     assert topic.sent == []
 
-    clock.now += 2  # the claim has expired: the next delivery publishes
-    assert receiver.receive(delivery).outcome == "accepted"
-    assert len(topic.sent) == 1
-
-
-def test_failed_publish_releases_the_claim_so_an_immediate_retry_publishes(receiver, topic, delivery):
-    topic.failures = 1
-    with pytest.raises(TemporaryFailure):
-        receiver.receive(delivery)
-
-    assert receiver.receive(delivery).outcome == "accepted"
+    clock.now += 2  # the claim has expired: a redelivery publishes (as the stack would)
+    receipt = receiver.receive(delivery)
+    assert (receipt.outcome, receipt.pending_because) == ("accepted", None)
     assert len(topic.sent) == 1
 
 

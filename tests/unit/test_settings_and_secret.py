@@ -9,7 +9,7 @@ import pytest
 
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import TemporaryFailure
-from zenoti_receiver.settings import ConfigurationError, Settings
+from zenoti_receiver.settings import ConfigurationError, PendingSettings, Settings
 
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
@@ -94,3 +94,98 @@ def test_a_malformed_secret_is_a_temporary_failure_not_a_rejection(value):
 
     with pytest.raises(TemporaryFailure, match="token secret"):
         tokens.accepted_tokens()
+
+
+def test_every_bad_setting_is_named_at_once():
+    environment = {name: value for name, value in ENVIRONMENT.items() if name != "EVENTS_TABLE_NAME"}
+
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_environment({**environment, "TOKEN_CACHE_SECONDS": "soon", "RECORD_AFTER_ANSWER": "yes"})
+
+    for name in ("EVENTS_TABLE_NAME", "TOKEN_CACHE_SECONDS", "RECORD_AFTER_ANSWER"):
+        assert name in str(raised.value)
+
+
+def test_the_publisher_of_pending_events_needs_only_the_table_and_topic():
+    environment = {name: ENVIRONMENT[name] for name in ("EVENTS_TABLE_NAME", "EVENTS_TOPIC_ARN")}
+
+    settings = PendingSettings.from_environment({**environment, "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"})
+
+    assert (settings.table_name, settings.max_events_per_run) == ("events", 1000)
+    with pytest.raises(ConfigurationError, match="PENDING_MAX_PER_RUN"):
+        PendingSettings.from_environment({**ENVIRONMENT, "PENDING_MAX_PER_RUN": "0"})
+
+
+class FailingSecretsManager(FakeSecretsManager):
+    """Answers like the fake until `down`, then fails as botocore would see an outage."""
+
+    down = False
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
+        if self.down:
+            self.calls += 1
+            raise ConnectionError("Secrets Manager unreachable")
+        return super().get_secret_value(SecretId)
+
+
+def outage() -> tuple[FailingSecretsManager, Clock, TokenSecret, list[TemporaryFailure]]:
+    secrets = FailingSecretsManager(json.dumps({"token": "a"}))
+    clock = Clock()
+    absorbed: list[TemporaryFailure] = []
+    tokens = TokenSecret(
+        "id", max_age=300, grace=86_400, secretsmanager=secrets, clock=clock, on_stale_tokens=absorbed.append
+    )
+    return secrets, clock, tokens, absorbed
+
+
+def test_during_an_outage_the_tokens_read_last_are_still_accepted_for_the_grace_period():
+    secrets, clock, tokens, absorbed = outage()
+    tokens.accepted_tokens()
+    secrets.down = True
+
+    clock.now = 301  # the cache has expired; the read fails
+    assert tokens.accepted_tokens().values() == ("a",)
+    assert len(absorbed) == 1
+    assert absorbed[0].dependency == "secret"
+
+    clock.now = 86_399  # almost a day later: still the last tokens read
+    assert tokens.accepted_tokens().values() == ("a",)
+
+    clock.now = 86_400  # the grace is over: nothing can be trusted any more
+    with pytest.raises(TemporaryFailure, match="86400 s"):
+        tokens.accepted_tokens()
+
+
+def test_during_an_outage_a_read_is_retried_once_a_minute_not_on_every_request():
+    secrets, clock, tokens, absorbed = outage()
+    tokens.accepted_tokens()
+    secrets.down = True
+
+    for second in range(301, 421):  # two minutes of requests, one a second
+        clock.now = second
+        tokens.accepted_tokens()
+
+    assert secrets.calls == 1 + 2  # the first read, then one failed read a minute
+    assert len(absorbed) == 2
+
+
+def test_once_the_secret_is_back_it_is_read_again():
+    secrets, clock, tokens, _ = outage()
+    tokens.accepted_tokens()
+    secrets.down = True
+    clock.now = 301
+    tokens.accepted_tokens()
+
+    secrets.down = False
+    secrets.value = json.dumps({"token": "rotated"})
+    clock.now = 301 + 60
+    assert tokens.accepted_tokens().values() == ("rotated",)
+
+
+def test_a_cold_start_that_cannot_read_the_secret_fails():
+    secrets, _, tokens, absorbed = outage()
+    secrets.down = True
+
+    with pytest.raises(TemporaryFailure, match="token secret"):
+        tokens.accepted_tokens()
+    assert absorbed == []  # not absorbed: the handler counts it as the 5xx it becomes

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from local_stack.template import load_template, resource
@@ -21,7 +24,7 @@ def function(template):
 
 
 def test_function_answers_within_zenotis_wait_and_the_claim_covers_it(template):
-    timeout = template["Globals"]["Function"]["Timeout"]
+    timeout = function(template)["Timeout"]
 
     assert timeout < ZENOTI_TIMEOUT_SECONDS
     assert timeout < CLAIM_SECONDS < ZENOTI_SHORTEST_RETRY_GAP_SECONDS
@@ -40,13 +43,46 @@ def test_post_put_and_patch_reach_the_function_on_one_path(template):
     assert all(event["Type"] == "HttpApi" for event in events)
 
 
-def test_permissions_are_scoped_to_the_one_table_topic_and_secret(template):
-    assert function(template)["Policies"] == [
-        {"DynamoDBWritePolicy": {"TableName": {"Ref": "EventsTable"}}},
-        {"DynamoDBWritePolicy": {"TableName": {"Ref": "QuarantineTable"}}},
-        {"SNSPublishMessagePolicy": {"TopicName": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}},
-        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "WebhookTokenSecret"}}},
-    ]
+def granted(template: dict[str, Any], logical_id: str) -> dict[str, set[str]]:
+    """What a function may do, by resource: its policy statements, which must be all it has."""
+    policies = resource(template, logical_id)["Properties"]["Policies"]
+    assert [list(policy) for policy in policies] == [["Statement"]]  # no SAM policy template, no managed policy
+    actions: dict[str, set[str]] = {}
+    for statement in policies[0]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        actions.setdefault(json.dumps(statement["Resource"], sort_keys=True), set()).update(listed)
+    return actions
+
+
+def test_the_receiver_may_make_only_the_calls_its_code_makes(template):
+    assert granted(template, "ReceiverFunction") == {
+        json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        json.dumps({"Fn::GetAtt": ["QuarantineTable", "Arn"]}): {"dynamodb:UpdateItem"},
+        json.dumps({"Ref": "EventsTopic"}): {"sns:Publish"},
+        json.dumps({"Ref": "WebhookTokenSecret"}): {"secretsmanager:GetSecretValue"},
+    }
+
+
+def test_the_publisher_of_pending_events_may_only_read_the_pending_index_claim_record_and_publish(template):
+    assert granted(template, "PendingPublisherFunction") == {
+        json.dumps({"Fn::Sub": "${EventsTable.Arn}/index/pending"}): {"dynamodb:Query"},
+        json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:UpdateItem"},
+        json.dumps({"Ref": "EventsTopic"}): {"sns:Publish"},
+    }
+
+
+def test_the_publisher_of_pending_events_runs_every_minute_one_at_a_time(template):
+    publisher = resource(template, "PendingPublisherFunction")["Properties"]
+    [schedule] = publisher["Events"].values()
+
+    assert (schedule["Type"], schedule["Properties"]["ScheduleExpression"]) == ("ScheduleV2", "rate(1 minute)")
+    assert schedule["Properties"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    assert publisher["ReservedConcurrentExecutions"] == 1
+    assert publisher["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    assert publisher["Handler"] == "zenoti_receiver.pending_handler.lambda_handler"
+    # A run stops taking batches SECONDS_PER_BATCH before its timeout.
+    assert publisher["Timeout"] >= 60
 
 
 def test_access_log_format_cannot_leak_the_token(template):
@@ -80,7 +116,13 @@ def test_events_table_indexes_list_deletions_in_time_order(template):
             {"AttributeName": "guest_id", "KeyType": "HASH"},
             {"AttributeName": "occurred_at", "KeyType": "RANGE"},
         ],
+        "pending": [
+            {"AttributeName": "pending_shard", "KeyType": "HASH"},
+            {"AttributeName": "received_at", "KeyType": "RANGE"},
+        ],
     }
+    # Keys only: recording a publication then rewrites no index entry but the pending one it removes.
+    assert {index["Projection"]["ProjectionType"] for index in properties["GlobalSecondaryIndexes"]} == {"KEYS_ONLY"}
 
 
 def test_topic_is_encrypted_and_refuses_publishing_without_tls(template):

@@ -39,6 +39,8 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "FunctionThrottlesAlarm",
         "QuarantineAlarm",
         "PublishFailuresAlarm",
+        "PendingEventsAlarm",
+        "TokenSecretAlarm",
         "SubscriberDeliveryFailuresAlarm",
         "NoEventsAlarm",
     }
@@ -93,8 +95,19 @@ def test_no_event_alarm_is_off_at_zero_and_counts_whole_hours(template):
     assert alarm["TreatMissingData"] == "breaching"  # no data at all is exactly the case to catch
 
 
+def test_pending_alarm_fires_when_an_event_waits_too_long_or_the_publisher_is_silent(template):
+    alarm = alarms(template)["PendingEventsAlarm"]
+
+    assert (alarm["MetricName"], alarm["Statistic"]) == ("OldestPendingAge", "Maximum")
+    assert alarm["Threshold"] == {"Ref": "PendingAlarmSeconds"}
+    # The publisher reports every minute; a period without a report means it is not running.
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["Period"] >= 5 * 60
+    assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+
+
 def test_custom_metric_alarms_use_the_functions_namespace_and_service(template):
-    variables = resource(template, "ReceiverFunction")["Properties"]["Environment"]["Variables"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
     for logical_id, alarm in alarms(template).items():
         if alarm["Namespace"].startswith("AWS/"):
             continue
@@ -122,7 +135,7 @@ def test_only_cloudwatch_of_this_account_may_publish_alarms(template):
     assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
-@pytest.mark.parametrize("logical_id", ["ApiAccessLogs", "ReceiverLogs"])
+@pytest.mark.parametrize("logical_id", ["ApiAccessLogs", "ReceiverLogs", "PendingPublisherLogs"])
 def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
     assert resource(template, logical_id)["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
@@ -130,8 +143,16 @@ def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
 def dashboard_widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
     body = resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
     references = set(re.findall(r"\$\{([^}]+)\}", body))
-    assert references <= {"AWS::Region", "WebhookApi", "ReceiverFunction"}
-    resolved = re.sub(r"\$\{([^}]+)\}", lambda match: f"<{match.group(1)}>", body)
+    assert references <= {"AWS::Region", "WebhookApi", "ReceiverFunction", "PendingAlarmSeconds"}
+    # A parameter stands for its default (a number where the body leaves it unquoted); a resource for its name.
+    parameters = template["Parameters"]
+    resolved = re.sub(
+        r"\$\{([^}]+)\}",
+        lambda match: (
+            str(parameters[match.group(1)]["Default"]) if match.group(1) in parameters else f"<{match.group(1)}>"
+        ),
+        body,
+    )
     return json.loads(resolved)["widgets"]  # type: ignore[no-any-return]
 
 
@@ -148,8 +169,11 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Latency (ms)",
         "Cold starts",
         "Entering the quarantine",
+        "Pending publication: events waiting, and published by the stack",
+        "Oldest pending event (s)",
     ]
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
     # PostRuntimeExtensionsDuration: the record written after the answer (README, "Recording after the answer").
     assert {"Latency", "Duration", "PostRuntimeExtensionsDuration", "ColdStart", "EventsQuarantined"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
+    assert {"PendingEvents", "PendingEventsPublished", "PublicationsPending", "OldestPendingAge"} <= names

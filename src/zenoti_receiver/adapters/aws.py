@@ -26,9 +26,14 @@ BOUNDED = Config(
 )
 
 
-def client(service: str) -> Any:
+# Publishing may fail without failing the delivery (the stack publishes what is pending), so it
+# gets a shorter read: the receiver answers Zenoti within PUBLISH_BUDGET_SECONDS of a slow topic.
+PUBLISHING = BOUNDED.merge(Config(read_timeout=1))
+
+
+def client(service: str, config: Config = BOUNDED) -> Any:
     """A client for `service`; AWS_ENDPOINT_URL, if set, points it at an emulator."""
-    return boto3.client(service, config=BOUNDED)
+    return boto3.client(service, config=config)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,6 +38,32 @@ class StoredState:
 
 
 @dataclass(frozen=True)
+class StoredEvent:
+    """A stored event as the table gives it back: what was received, to publish it as it came."""
+
+    event_id: str
+    payload: str
+    request_id: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An event stored but not yet published, as the table's pending index lists it."""
+
+    event_id: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class PendingCensus:
+    """How many events wait to be published, and since when the oldest has."""
+
+    count: int
+    oldest_received_at: str | None
+
+
+@dataclass(frozen=True)
 class RejectedDelivery:
     """An authenticated body we could not accept, kept so it can be re-driven once fixed."""
 
@@ -60,15 +86,28 @@ class EventStore(Protocol):
     def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
         """Claim an unpublished event whose earlier claim has expired; False if someone else holds it."""
 
-    def release_claim(self, event_id: str, claim: Claim) -> None:
-        """Give the claim up early so the next redelivery can publish at once."""
+    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
+        """Record the publication: the event leaves the pending index."""
+
+
+class PendingStore(Protocol):
+    def oldest_pending(self, limit: int, received_before: str) -> list[PendingEntry]:
+        """Up to `limit` pending events received before that time, oldest first."""
+
+    def claim_pending(self, event_id: str, claim: Claim, now: int) -> StoredEvent | None:
+        """take_over_claim, returning the stored event; None if it was published or is claimed."""
 
     def mark_published(self, event_id: str, message_id: str, published_at: str) -> None: ...
+
+    def pending_census(self) -> PendingCensus: ...
 
 
 class EventPublisher(Protocol):
     def publish_event(self, received: ReceivedEvent) -> str:
         """Publish the event; return the message id."""
+
+    def publish_events(self, received: Sequence[ReceivedEvent]) -> dict[str, str]:
+        """Publish several at once; return the message id of each event_id published (absent: not published)."""
 
 
 class Quarantine(Protocol):

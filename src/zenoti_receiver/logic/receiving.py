@@ -1,23 +1,28 @@
 """The one use case: receive a Class.Booking.Deleted delivery, store it once, publish it once.
 
-Order matters for "never lose an event": the event is stored before it is published, and we
-answer 2xx only once it is both stored and published. A stored event that could not be published
-is published by the next delivery of it (Zenoti retries every 5xx).
+The answer depends only on durable storage. Zenoti deactivates a webhook after 20 failed
+deliveries in a row and never re-sends what it produced meanwhile, so an outage of anything that
+does not hold the event (the topic) must not cost us the webhook: once the event is stored, Zenoti
+gets a 2xx. The event is published right after it is stored; if that fails, or there is no time
+left for it, it stays in the table's pending index and the stack publishes it
+(logic/publishing_pending.py), with no redelivery and no operator.
 
 Concurrent deliveries of one event are serialised by a short *claim* on the stored item: only the
-holder publishes; the others answer "duplicate", which is safe because the holder either publishes
-or answers 5xx, and that 5xx makes Zenoti deliver the event again.
+holder publishes; the others answer "duplicate". The scheduled publisher obeys the same claim, so
+no two of them ever publish one event in the normal case.
 
-Recording that an event was published is the one step Zenoti need not wait for: it only spares
-subscribers a second message on a later redelivery, so it is deferred until after the response.
+Recording that an event was published is the one step Zenoti need not wait for: it takes the
+event out of the pending index and spares subscribers a second message, so it is deferred until
+after the response.
 """
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -40,9 +45,20 @@ from zenoti_receiver.logic.ports import (
 logger = Logger(child=True)
 
 # Longer than the function may run (its timeout is well under Zenoti's 10 s), so a live attempt
-# is never overtaken; shorter than Zenoti's shortest retry gap (30 s), so the retry that follows a
-# crashed attempt always finds the claim expired and publishes.
+# is never overtaken; the scheduled publisher only looks at events older than this.
 CLAIM_SECONDS = 15
+
+# The longest a publish may take (adapters/aws.py bounds the topic's client to 2 attempts of 1 s
+# connect + 1 s read, plus one backoff). With less time left, publishing could outlast the
+# function's timeout and turn a stored event into a 5xx: leave it to the stack instead.
+PUBLISH_BUDGET_SECONDS = 5.0
+
+
+PendingReason = Literal["publish_failed", "no_time"]
+
+
+def _unlimited() -> float:
+    return math.inf
 
 
 @dataclass(frozen=True)
@@ -53,12 +69,15 @@ class Delivery:
     presented_tokens: tuple[str | None, ...]
     body: str | None
     body_is_base64: bool = False
+    seconds_left: Callable[[], float] = field(default=_unlimited, compare=False)  # before the function's timeout
 
 
 @dataclass(frozen=True)
 class Receipt:
     outcome: Literal["accepted", "duplicate"]
     event_id: str
+    # Accepted but not published yet, and why; the stack publishes it.
+    pending_because: PendingReason | None = None
 
 
 class BookingDeletedReceiver:
@@ -94,20 +113,20 @@ class BookingDeletedReceiver:
             event=event,
             payload=payload,
             request_id=delivery.request_id,
-            received_at=_iso(now),
+            received_at=iso_utc(now),
         )
         claim = Claim(claim_id=self._new_claim_id(), expires_at=int(now) + CLAIM_SECONDS)
         if not self._store_and_claim(received, claim, int(now)):
             return Receipt("duplicate", event.event_id)
-        self._publish(received, claim)
-        return Receipt("accepted", event.event_id)
+        # Stored: from here on the answer is a 2xx whatever happens to the publication.
+        return Receipt("accepted", event.event_id, self._publish(received, delivery.seconds_left))
 
     def _keep_in_quarantine(self, delivery: Delivery, rejection: MalformedBody | InvalidEvent) -> None:
         self._quarantine.keep(
             RejectedDelivery(
                 body=received_bytes(delivery.body, delivery.body_is_base64),
                 request_id=delivery.request_id,
-                received_at=_iso(self._clock()),
+                received_at=iso_utc(self._clock()),
                 reason=rejection.reason,
                 message=rejection.message,
                 errors=rejection.errors,
@@ -131,29 +150,28 @@ class BookingDeletedReceiver:
         logger.warning("Event was stored but never published; publishing it now", extra={"event_id": event_id})
         return self._store.take_over_claim(event_id, claim, now)
 
-    def _publish(self, received: ReceivedEvent, claim: Claim) -> None:
+    def _publish(self, received: ReceivedEvent, seconds_left: Callable[[], float]) -> PendingReason | None:
+        """Publish the stored event now; otherwise say why it stays pending (its claim simply expires)."""
         event_id = received.event.event_id
+        if seconds_left() < PUBLISH_BUDGET_SECONDS:
+            logger.warning("Stored; too little time left to publish it, the stack will", extra={"event_id": event_id})
+            return "no_time"
         try:
             message_id = self._publisher.publish_event(received)
         except Exception:
-            self._release(event_id, claim)
-            raise
+            # Stored is what Zenoti needs; the pending index keeps the rest for the stack to finish.
+            logger.exception("Stored, but publishing failed; the stack will publish it", extra={"event_id": event_id})
+            return "publish_failed"
         self._after_response.defer(lambda: self._record_publication(event_id, message_id))
+        return None
 
     def _record_publication(self, event_id: str, message_id: str) -> None:
         try:
-            self._store.mark_published(event_id, message_id, _iso(self._clock()))
+            self._store.mark_published(event_id, message_id, iso_utc(self._clock()))
         except TemporaryFailure:
-            # Stored and published: the delivery succeeded. The only cost is that a redelivery
-            # arriving after the claim expires would publish the event a second time.
+            # Stored and published: the delivery succeeded. The event stays in the pending index,
+            # so the stack publishes it a second time once the claim has expired.
             logger.warning("Published, but could not record it", extra={"event_id": event_id})
-
-    def _release(self, event_id: str, claim: Claim) -> None:
-        try:
-            self._store.release_claim(event_id, claim)
-        except TemporaryFailure:
-            # The claim simply expires; Zenoti's next retry comes after it has.
-            logger.warning("Could not release the publication claim", extra={"event_id": event_id})
 
 
 class _RightAway:
@@ -161,5 +179,6 @@ class _RightAway:
         task()
 
 
-def _iso(epoch_seconds: float) -> str:
+def iso_utc(epoch_seconds: float) -> str:
+    """ISO 8601 in UTC to the microsecond, ending in Z: fixed width, so text order is time order."""
     return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

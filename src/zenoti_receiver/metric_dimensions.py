@@ -1,0 +1,21 @@
+"""Counting a metric by one more dimension (which dependency failed, why a delivery was refused)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+
+def count_by(metrics: Metrics, name: str, dimension: str, value: str) -> None:
+    """One more count of `name` with `dimension`=`value`, beside the service dimension.
+
+    A metric of its own: the dimensions of `metrics` apply to every metric it holds.
+    """
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions={"service": metrics.service},
+    ) as metric:
+        metric.add_dimension(name=dimension, value=value)
