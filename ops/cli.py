@@ -4,6 +4,7 @@ python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|j
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
 python -m ops quarantine list [--format table|jsonl]
 python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
+python -m ops pending [--format table|jsonl]
 Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
 """
 
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from ops import lookup, quarantine, replay, stored_events
+from ops import lookup, pending, quarantine, replay, stored_events
 from ops.errors import EXIT_REFUSED, OperatorError
 from ops.stored_events import StoredEvent, TimeWindow
 from ops.target import DEFAULT_STACK_NAME, LOCAL_ENDPOINT, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lookup(arguments, out)
         if arguments.command == "quarantine":
             return run_quarantine(arguments, out)
+        if arguments.command == "pending":
+            return run_pending(arguments, out)
         return run_replay(arguments, out, err)
     except OperatorError as error:
         return _refuse(str(error), err)
@@ -79,6 +82,13 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise OperatorError("no topic to publish to: pass --topic-arn")
     events = _events_to_replay(arguments, window, target.dynamodb, target.table_name)
     replay.replay(events, target.sns, target.topic_arn, dry_run=arguments.dry_run, out=out, err=err)
+    return 0
+
+
+def run_pending(arguments: argparse.Namespace, out: TextIO) -> int:
+    target = resolve_target(_target_options(arguments), needs_topic=False)
+    events = pending.pending_events(target.dynamodb, target.table_name)
+    pending.print_pending(events, out, as_jsonl=arguments.format == "jsonl")
     return 0
 
 
@@ -136,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_lookup(commands, where, window)
     _add_replay(commands, where, window)
     _add_quarantine(commands)
+    _add_pending(commands, where)
     return parser
 
 
@@ -221,3 +232,14 @@ def _add_quarantine(commands: Any) -> None:
         metavar="URL",
         help=f"instead of the stack's WebhookUrl output (--local: {quarantine.LOCAL_WEBHOOK})",
     )
+
+
+def _add_pending(commands: Any, where: argparse.ArgumentParser) -> None:
+    waiting = commands.add_parser(
+        "pending",
+        parents=[where],
+        help="list the events stored but not yet published, oldest first",
+        description="List the events stored but not yet published, oldest first (a Scan of the sparse pending "
+        "index, which holds nothing else). The stack publishes them itself, every minute; this only shows them.",
+    )
+    waiting.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
