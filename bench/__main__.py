@@ -11,6 +11,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,18 @@ from bench.in_process import (
     Function,
     HandlerCpu,
     WarmLatency,
+    WriteUnits,
     count_calls,
+    count_write_units,
     measure_handler_cpu,
     measure_warm_latency,
 )
 from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
 from bench.stats import median, megabytes, microseconds, milliseconds, percentile
+from bench.write_units import TableShape, WriteMeter
 from local_stack.extensions_api import ExtensionsApi
+from local_stack.resources import REGION
+from local_stack.template import load_template, resource
 
 # The goals of issue 5.
 COLD_START_GOAL = 1.5  # x the floor
@@ -37,6 +43,18 @@ WARM_LATENCY_GOAL = 1.15  # x the baseline
 NEW_EVENT_CALLS_GOAL = 3
 DUPLICATE_CALLS_GOAL = 1
 CPU_BEYOND_JSON_GOAL_S = 100e-6
+# The goals of issue 10.
+NEW_EVENT_WRITE_UNITS_GOAL = 6
+DUPLICATE_WRITE_UNITS_GOAL = 2
+
+# List prices the cost estimate assumes: us-east-1, on-demand, as published by AWS in 2026.
+PRICE_PER_MILLION_WRITE_UNITS = 0.625  # DynamoDB on-demand write request units
+PRICE_PER_MILLION_HTTP_API_REQUESTS = 1.00  # API Gateway HTTP API, first 300 million a month
+PRICE_PER_MILLION_LAMBDA_REQUESTS = 0.20
+PRICE_PER_LAMBDA_GB_SECOND_ARM = 0.0000133334
+PRICE_PER_MILLION_SNS_PUBLISHES = 0.50  # each 64 KB chunk of a message is one request
+PRICE_PER_GB_LOGS_INGESTED = 0.50  # CloudWatch Logs: the log line and the metrics (EMF) of each event
+FUNCTION_MEMORY_GB = 0.5  # template.yaml, Globals: MemorySize 512
 
 Row = tuple[str, str, str, str, str, str]
 HEADER: Row = ("measure", "ours", "reference", "ratio", "goal", "verdict")
@@ -94,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             function = Function(src, environment, extensions_api)
             _progress("AWS calls per event")
             calls = count_calls(function, events)
+            _progress("DynamoDB write units per event")
+            writes = count_write_units(*_metered_function(src, environment, emulator), events)
             _progress("warm latency, Lambda's Extensions API emulated")
             warm = measure_warm_latency(function, events, repetitions.warm_rounds, repetitions.warm_batch)
         finally:
@@ -106,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         *_warm_rows(warm),
         *_cpu_rows(cpu),
         *_call_rows(calls),
+        *_write_unit_rows(writes),
+        *_cost_rows(writes, warm),
         *_package_rows(package, build_status),
     ]
     print(
@@ -113,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         f"function code {src}.\n{repetitions.describe()}.\n"
     )
     print(_table(rows))
+    print(_prices(writes, warm))
     return 1 if build_status else 0
 
 
@@ -234,6 +257,83 @@ def _call_rows(calls: CallCounts) -> list[Row]:
             _verdict(calls.duplicate.total <= DUPLICATE_CALLS_GOAL),
         ),
     ]
+
+
+def _metered_function(src: Path, environment: dict[str, str], emulator: Emulator) -> tuple[Function, WriteMeter]:
+    """The function, with a meter on its DynamoDB writes (reading items with a client of its own)."""
+    assert emulator.resources is not None
+    template = load_template()
+    shapes = {
+        emulator.resources.table_name: TableShape.from_template(resource(template, "EventsTable")),
+        emulator.resources.quarantine_table_name: TableShape.from_template(resource(template, "QuarantineTable")),
+    }
+    import boto3
+
+    reader = boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=emulator.endpoint)
+    meter = WriteMeter(reader=reader, shapes=shapes)
+    return Function(src, environment, write_meter=meter), meter
+
+
+def _write_unit_rows(writes: WriteUnits) -> list[Row]:
+    new, duplicate = sum(writes.new.values()), sum(writes.duplicate.values())
+    return [
+        (
+            "DynamoDB write units per new event",
+            f"{new} ({_spent(writes.new)})",
+            "from item sizes and index projections",
+            "",
+            f"<= {NEW_EVENT_WRITE_UNITS_GOAL}",
+            _verdict(new <= NEW_EVENT_WRITE_UNITS_GOAL),
+        ),
+        (
+            "DynamoDB write units per duplicate",
+            f"{duplicate} ({_spent(writes.duplicate)})",
+            "",
+            "",
+            f"<= {DUPLICATE_WRITE_UNITS_GOAL}",
+            _verdict(duplicate <= DUPLICATE_WRITE_UNITS_GOAL),
+        ),
+    ]
+
+
+def _cost_rows(writes: WriteUnits, warm: WarmLatency) -> list[Row]:
+    """What a million new events cost at list prices, the Lambda duration taken from this run."""
+    busy_s = median(warm.handler_busy_s)  # billed: until the environment could take the next request
+    parts = {
+        "DynamoDB": sum(writes.new.values()) * PRICE_PER_MILLION_WRITE_UNITS,
+        "API": PRICE_PER_MILLION_HTTP_API_REQUESTS,
+        "Lambda": PRICE_PER_MILLION_LAMBDA_REQUESTS
+        + busy_s * FUNCTION_MEMORY_GB * PRICE_PER_LAMBDA_GB_SECOND_ARM * 1_000_000,
+        "SNS": PRICE_PER_MILLION_SNS_PUBLISHES,
+        "logs": writes.log_bytes_per_new_event * 1_000_000 / 1e9 * PRICE_PER_GB_LOGS_INGESTED,
+    }
+    return [
+        (
+            "Cost per million new events",
+            f"${sum(parts.values()):.2f}",
+            ", ".join(f"{name} ${cost:.2f}" for name, cost in parts.items()),
+            "",
+            "(none)",
+            "",
+        ),
+    ]
+
+
+def _prices(writes: WriteUnits, warm: WarmLatency) -> str:
+    busy = milliseconds(median(warm.handler_busy_s))
+    return (
+        "\nCost per million new events assumes list prices in us-east-1: DynamoDB on-demand"
+        f" ${PRICE_PER_MILLION_WRITE_UNITS}/M write units; HTTP API ${PRICE_PER_MILLION_HTTP_API_REQUESTS:.2f}/M;"
+        f" Lambda ${PRICE_PER_MILLION_LAMBDA_REQUESTS:.2f}/M + ${PRICE_PER_LAMBDA_GB_SECOND_ARM}/GB-s (arm64),"
+        f" {FUNCTION_MEMORY_GB:g} GB for the environment-busy median of this run ({busy});"
+        f" SNS ${PRICE_PER_MILLION_SNS_PUBLISHES:.2f}/M; CloudWatch Logs ${PRICE_PER_GB_LOGS_INGESTED:.2f}/GB"
+        f" for the {writes.log_bytes_per_new_event} bytes printed per event. Free tiers not counted; the"
+        " scheduled publisher of pending events adds a fixed 43,200 runs a month."
+    )
+
+
+def _spent(spent: Counter[str]) -> str:
+    return ", ".join(f"{where} {units}" for where, units in sorted(spent.items()))
 
 
 def _package_rows(package: PackageSize | None, build_status: int) -> list[Row]:

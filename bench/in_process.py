@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import io
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from bench.events import EventFactory
+from bench.write_units import WriteMeter
 from local_stack.extensions_api import ExtensionsApi
 from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN
@@ -145,6 +147,7 @@ class Function:
         extensions_api: ExtensionsApi | None = None,
         *,
         stand_in_clients: bool = False,
+        write_meter: WriteMeter | None = None,
     ) -> None:
         os.environ.update(function_environment)
         self._extensions_api = extensions_api
@@ -154,8 +157,10 @@ class Function:
             os.environ["AWS_LAMBDA_RUNTIME_API"] = extensions_api.address
         self.aws = AwsCalls()
         boto3.setup_default_session()
-        # Clients the handler creates from the default session inherit the hook.
+        # Clients the handler creates from the default session inherit the hooks.
         self.aws.install(boto3.DEFAULT_SESSION)
+        if write_meter is not None:
+            write_meter.install(boto3.DEFAULT_SESSION)
         if str(src) not in sys.path:
             sys.path.insert(0, str(src))
         sys.modules.pop("zenoti_receiver.handler", None)  # a new execution environment
@@ -198,6 +203,30 @@ def count_calls(function: Function, events: EventFactory) -> CallCounts:
     new = counted(event, "accepted")
     duplicate = counted(event, "duplicate")
     return CallCounts(first_new=first, new=new, duplicate=duplicate)
+
+
+@dataclass
+class WriteUnits:
+    """DynamoDB write request units by where they are spent, and the log bytes the function printed."""
+
+    new: Counter[str]
+    duplicate: Counter[str]
+    log_bytes_per_new_event: int
+
+
+def count_write_units(function: Function, meter: WriteMeter, events: EventFactory) -> WriteUnits:
+    """One new event and its redelivery, after a warm-up: what each costs in writes."""
+    with function.quiet():
+        _expect(function.invoke(function.handler, events.new_event()), "accepted")
+    meter.reset()
+    event = events.new_event()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # the log line and the metrics, as CloudWatch Logs ingests them
+        _expect(function.invoke(function.handler, event), "accepted")
+    new = meter.reset()
+    with function.quiet():
+        _expect(function.invoke(function.handler, event), "duplicate")
+    return WriteUnits(new=new, duplicate=meter.reset(), log_bytes_per_new_event=len(printed.getvalue().encode()))
 
 
 def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> WarmLatency:

@@ -1,0 +1,75 @@
+"""What an event costs in DynamoDB write units, counted from the real handler's writes (bench/write_units.py).
+
+Write units are most of the stack's per-event AWS bill: the issue's ceiling is 6 per new event
+and 2 per duplicate for Zenoti's sample, whatever the publication mechanism adds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+
+import boto3
+import pytest
+
+from bench.write_units import TableShape, WriteMeter, item_size
+from local_stack.resources import REGION
+from local_stack.template import load_template, resource
+from tests.conftest import Stack
+from tests.reliability.test_faults_and_concurrency import event_with_id
+
+
+@pytest.fixture
+def meter(stack: Stack) -> WriteMeter:
+    """Installed before the function creates its clients (they copy the session's hooks)."""
+    template = load_template()
+    shapes = {
+        stack.resources.table_name: TableShape.from_template(resource(template, "EventsTable")),
+        stack.resources.quarantine_table_name: TableShape.from_template(resource(template, "QuarantineTable")),
+    }
+    found = WriteMeter(reader=boto3.session.Session(region_name=REGION).client("dynamodb"), shapes=shapes)
+    found.install(boto3.DEFAULT_SESSION)
+    return found
+
+
+def test_a_new_event_costs_six_write_units_and_a_duplicate_one(meter, invoke, stack: Stack, api_event):
+    invoke(event_with_id(api_event, "warm-up"))  # the secret is read: no write, but keep it out anyway
+    meter.reset()
+
+    assert invoke(api_event).body["publication"] == "published"
+    new = meter.reset()
+    again = copy.deepcopy(api_event)
+    again["requestContext"]["requestId"] = "redelivered"
+    assert invoke(again).body["status"] == "duplicate"
+    duplicate = meter.reset()
+
+    # The put: the item (under 1 KB) and an entry in each of the three indexes; recording the
+    # publication: the item again, and the pending entry it removes. by_center and by_guest project
+    # keys only, so the record rewrites neither.
+    assert new == Counter(table=2, by_center=1, by_guest=1, pending=2)
+    assert sum(new.values()) <= 6
+    assert duplicate == Counter(table=1)  # the refused conditional put, which returns the stored item
+    [item] = [item for item in stack.items() if item["event_id"]["S"] != "warm-up"]
+    assert item_size(item) < 1024
+
+
+def test_an_event_published_by_the_stack_costs_two_more_units(meter, invoke, publish_pending, stack: Stack, api_event):
+    stack.faults.fail("sns", "Publish")
+    invoke(api_event)
+    stack.faults.clear()
+    meter.reset()
+
+    publish_pending()
+
+    # The claim (the item), then the record (the item, and the pending entry removed).
+    assert meter.reset() == Counter(table=2, pending=1)
+
+
+def test_the_body_is_kept_compressed_and_still_verbatim(invoke, stack: Stack, api_event, raw_payload):
+    invoke(api_event)
+
+    [item] = stack.items()
+    assert len(item["payload_zlib"]["B"]) < len(raw_payload.encode()) / 2
+    assert "payload" not in item
+    assert json.loads(raw_payload)["event_id"] == item["event_id"]["S"]
