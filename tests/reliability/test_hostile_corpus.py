@@ -117,6 +117,8 @@ CASES: dict[str, Case] = {
         status=401, query_token=None, other_headers={"authorization": f"Bearer {LOCAL_TOKEN}"}
     ),
     "wrong token and a broken body": Case(body="{", status=401, query_token="nope"),
+    "token with a lone surrogate in the query": Case(status=401, query_token="\ud800"),
+    "valid query, lone surrogate in the header": Case(status=401, header_token=LOCAL_TOKEN + "\udfff"),
     "header token only": Case(status=200, query_token=None, header_token=LOCAL_TOKEN),
     # --- bodies that are not JSON ---------------------------------------------------------------
     "invalid UTF-8": Case(body=json.dumps(sample()).encode().replace(b"v1", b"v\xff\xfe"), status=400),
@@ -174,6 +176,10 @@ CASES: dict[str, Case] = {
         body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492123Z")), status=422
     ),
     "timestamp on February 30th": Case(body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=422),
+    "timestamp before year 1 in UTC": Case(body=dumps(sample(event_timestamp="0001-01-01T00:00:00+01:00")), status=422),
+    "timestamp after year 9999 in UTC": Case(
+        body=dumps(sample(event_timestamp="9999-12-31T23:59:59.9999999-01:00")), status=422
+    ),
     "registration_id as a string": Case(body=dumps(with_data(registration_id="119986")), status=422),
     "registration_id as a float": Case(body=dumps(with_data(registration_id=119986.5)), status=422),
     "registration_id is null": Case(body=dumps(with_data(registration_id=None)), status=422),

@@ -124,3 +124,36 @@ def test_required_fields_must_be_present(sample, field):
         BookingDeletedEvent.model_validate(sample)
 
     assert raised.value.errors()[0]["type"] == "missing"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+00:01",  # one minute before year 1 in UTC
+        "0001-01-01T05:00:00.1234567+14:00",
+        "9999-12-31T23:59:59.9999999-00:01",  # one minute into year 10000 in UTC
+        "9999-12-31T12:00:00-12:00",
+    ],
+)
+def test_a_timestamp_whose_utc_time_python_cannot_hold_is_a_field_error(sample, text):
+    sample["event_timestamp"] = text
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    [error] = raised.value.errors()
+    assert error["loc"] == ("event_timestamp",)
+    assert "range" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        ("0001-01-01T00:00:00-14:00", datetime(1, 1, 1, 14, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.9999999Z", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("9999-12-31T23:59:59+23:59", datetime(9999, 12, 31, 0, 0, 59, tzinfo=UTC)),
+    ],
+)
+def test_the_edges_of_the_range_are_still_read(text, expected):
+    assert parse_event_timestamp(text) == expected

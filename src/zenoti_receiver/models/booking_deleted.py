@@ -47,7 +47,12 @@ def parse_event_timestamp(value: str) -> datetime:
         moment = datetime.fromisoformat(f"{match['seconds']}.{fraction}{offset}")
     except ValueError as error:
         raise ValueError(f"is not a valid date and time: {error}") from None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Year 1 with a positive offset, or year 9999 with a negative one: valid ISO 8601, but in
+        # UTC it leaves the years 1 to 9999 that datetime (and the stored occurred_at) can hold.
+        raise ValueError("is out of range: in UTC it falls outside the years 0001 to 9999") from None
 
 
 class BookingDeletedData(BaseModel):
