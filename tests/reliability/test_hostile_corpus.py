@@ -134,6 +134,9 @@ CASES: dict[str, Case] = {
     "NaN constant": Case(body=json.dumps(sample())[:-1] + ', "x": NaN}', status=400),
     "Infinity constant": Case(body=json.dumps(sample())[:-1] + ', "x": -Infinity}', status=400),
     "nesting deeper than the parser allows": Case(body=nested(5000), status=400),
+    "integer past Python's 4,300-digit limit": Case(
+        body=json.dumps(sample())[:-1] + ', "big": ' + "9" * 4301 + "}", status=400
+    ),
     "flagged base64 but not base64": Case(body=json.dumps(sample()), base64_flag=True, status=400),
     "flagged base64 with bad padding": Case(body="eyJ", base64_flag=True, status=400),
     # --- JSON that is not an event --------------------------------------------------------------
@@ -176,6 +179,10 @@ CASES: dict[str, Case] = {
         body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492123Z")), status=422
     ),
     "timestamp on February 30th": Case(body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=422),
+    "timestamp with a trailing newline": Case(body=dumps(sample(event_timestamp="2022-03-22T12:34:15Z\n")), status=422),
+    "timestamp in Arabic-Indic digits": Case(
+        body=dumps(sample(event_timestamp="\u0662\u0660\u0662\u0662-03-22T12:34:15Z")), status=422
+    ),
     "timestamp before year 1 in UTC": Case(body=dumps(sample(event_timestamp="0001-01-01T00:00:00+01:00")), status=422),
     "timestamp after year 9999 in UTC": Case(
         body=dumps(sample(event_timestamp="9999-12-31T23:59:59.9999999-01:00")), status=422
@@ -205,6 +212,7 @@ CASES: dict[str, Case] = {
     # --- accepted although unusual: Zenoti's leniency, documented in the README ------------------
     "extra fields everywhere": Case(body=dumps({**with_data(room={"id": 7}), "tenant": [1, {"a": None}]})),
     "huge number in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 400 + "}"),
+    "float beyond double range in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": -1e99999}'),
     "nesting the parser allows": Case(body=nested(150)),
     "duplicate key, the last one valid": Case(
         body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}'

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
-from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_booking_deleted, read_body
+from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_booking_deleted, read_body, received_bytes
 
 
 def test_plain_body_is_returned_as_is(raw_payload):
@@ -35,6 +35,15 @@ def test_base64_body_is_decoded(raw_payload):
 def test_unreadable_bodies_are_refused(body, is_base64, error):
     with pytest.raises(error):
         read_body(body, is_base64)
+
+
+@pytest.mark.parametrize("body", [42, 4.2, True, b"{}", ["{}"], {"event_id": "x"}])
+def test_a_body_that_is_not_text_is_malformed_not_a_crash(body):
+    with pytest.raises(MalformedBody, match="not text"):
+        read_body(body, is_base64=False)
+    with pytest.raises(MalformedBody, match="not text"):
+        read_body(body, is_base64=True)
+    assert received_bytes(body, is_base64=False) == b""  # what the quarantine keeps: nothing readable came
 
 
 def test_a_body_at_the_limit_is_read():

@@ -19,10 +19,12 @@ from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
 MAX_BODY_BYTES = 256 * 1024 - 1024
 
 
-def read_body(body: str | None, is_base64: bool) -> str:
+def read_body(body: object, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it."""
     if not body:
         raise MalformedBody("empty body: expected a JSON Class.Booking.Deleted event")
+    if not isinstance(body, str):  # API Gateway hands over text; anything else is no body we can read
+        raise MalformedBody("body is not text: expected a JSON Class.Booking.Deleted event")
     # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
     if is_base64 and len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
         raise _too_large()
@@ -35,12 +37,14 @@ def read_body(body: str | None, is_base64: bool) -> str:
         raise MalformedBody("body is not valid UTF-8") from None
 
 
-def received_bytes(body: str | None, is_base64: bool) -> bytes:
+def received_bytes(body: object, is_base64: bool) -> bytes:
     """The body's bytes as close to what was sent as can be had, even when it is malformed."""
+    if not isinstance(body, str):
+        return b""
     try:
-        return _body_bytes(body or "", is_base64)
+        return _body_bytes(body, is_base64)
     except MalformedBody:
-        return _body_bytes(body or "", is_base64=False)  # keep what API Gateway handed over
+        return _body_bytes(body, is_base64=False)  # keep what API Gateway handed over
 
 
 def _body_bytes(body: str, is_base64: bool) -> bytes:

@@ -25,9 +25,11 @@ ZenotiId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 NumericId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
 # Zenoti sends 7 fractional digits (2022-03-22T12:34:15.3797492Z), more than datetime keeps.
+# ASCII digits only (\d would take any script's), and the whole string (fullmatch: `$` would let
+# a trailing newline through, into the stored event_timestamp).
 _TIMESTAMP = re.compile(
-    r"^(?P<seconds>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?"
-    r"(?P<offset>Z|[+-]\d{2}:\d{2})$"
+    r"(?P<seconds>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?"
+    r"(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -38,7 +40,7 @@ def _check_timestamp(value: str) -> str:
 
 def parse_event_timestamp(value: str) -> datetime:
     """Read an ISO 8601 timestamp with up to 9 fractional digits; it must carry its offset."""
-    match = _TIMESTAMP.match(value)
+    match = _TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError("must be an ISO 8601 timestamp with an offset, e.g. 2022-03-22T12:34:15.3797492Z")
     fraction = (match["fraction"] or "").ljust(6, "0")[:6]
