@@ -137,6 +137,29 @@ CASES: dict[str, Case] = {
     "integer past Python's 4,300-digit limit": Case(
         body=json.dumps(sample())[:-1] + ', "big": ' + "9" * 4301 + "}", status=400
     ),
+    # --- JSON that parsers read differently: subscribers get the body verbatim --------------------
+    "duplicate key, the last one invalid": Case(
+        body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=400
+    ),
+    "duplicate key, the last one valid": Case(
+        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}', status=400
+    ),
+    "duplicate event_id, the first one stored": Case(
+        body=json.dumps(sample())[:-1] + ', "event_id": "6239c247a961750e01dda999"}', status=400
+    ),
+    "duplicate guest_id in data": Case(
+        body=json.dumps(sample()).replace('"data": {', '"data": {"guest_id": "00000000-0000-4000-8000-000000000000", '),
+        status=400,
+    ),
+    "duplicate key spelt with an escape": Case(
+        body=json.dumps(sample())[:-1] + ', "event\\u005fid": "6239c247a961750e01dda999"}', status=400
+    ),
+    "duplicate key in an unknown field": Case(
+        body=json.dumps(sample())[:-1] + ', "x": [{"a": 1, "a": 2}]}', status=400
+    ),
+    "key differing only in case": Case(
+        body=json.dumps(sample())[:-1] + ', "EVENT_ID": "6239c247a961750e01dda999"}', status=400
+    ),
     "flagged base64 but not base64": Case(body=json.dumps(sample()), base64_flag=True, status=400),
     "flagged base64 with bad padding": Case(body="eyJ", base64_flag=True, status=400),
     # --- JSON that is not an event --------------------------------------------------------------
@@ -201,8 +224,11 @@ CASES: dict[str, Case] = {
     "center_id is null": Case(body=dumps(with_data(center_id=None)), status=422),
     "guest_id is a list": Case(body=dumps(with_data(guest_id=[SAMPLE["data"]["guest_id"]])), status=422),
     "guest_id is a truncated UUID": Case(body=dumps(with_data(guest_id=SAMPLE["data"]["guest_id"][:-1])), status=422),
-    "duplicate key, the last one invalid": Case(
-        body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=422
+    "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper())), status=422),
+    "guest id in braces": Case(body=dumps(with_data(guest_id="{" + SAMPLE["data"]["guest_id"] + "}")), status=422),
+    "guest id as a URN": Case(body=dumps(with_data(guest_id="urn:uuid:" + SAMPLE["data"]["guest_id"])), status=422),
+    "centre id without hyphens": Case(
+        body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].replace("-", ""))), status=422
     ),
     # --- sizes ----------------------------------------------------------------------------------
     "body exactly at the limit": Case(body=sized_body(MAX_BODY_BYTES), status=200),
@@ -214,12 +240,9 @@ CASES: dict[str, Case] = {
     "huge number in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 400 + "}"),
     "float beyond double range in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": -1e99999}'),
     "nesting the parser allows": Case(body=nested(150)),
-    "duplicate key, the last one valid": Case(
-        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}'
-    ),
     "NaN inside a string": Case(body=dumps(sample(note2="NaN and Infinity"))),
+    "the same key in different objects": Case(body=dumps(sample(extra={"event_id": "x", "data": {"id": 1}}))),
     "NUL character inside a string": Case(body=dumps(sample(note2="a\u0000b"))),
-    "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper()))),
     "text/plain content type": Case(other_headers={"content-type": "text/plain"}),
     "sent base64-encoded": Case(body=dumps(sample()).encode()),
     "PUT": Case(method="PUT"),

@@ -103,7 +103,7 @@ def mutated_samples(draw: st.DrawFn) -> str:
 @st.composite
 def spliced_samples(draw: st.DrawFn) -> str:
     """The sample's own text with raw JSON spliced in: numbers, repeated keys, depth, odd escapes."""
-    key = draw(st.sampled_from([*SAMPLE, "x", "event_\\u0069d", "\\ud800", "EVENT_ID"]))
+    key = draw(st.sampled_from([*SAMPLE, *SAMPLE["data"], "x", "event_\\u0069d", "\\ud800", "EVENT_ID", "Guest_Id"]))
     nested = draw(st.integers(0, 3000))
     value = draw(
         number_texts
@@ -232,6 +232,22 @@ def deliver(delivery: Delivery) -> None:
     assert topic.sent == [received.payload]
     assert receipt.event_id == received.event.event_id
     assert quarantine.kept == []
+    # Subscribers get the body verbatim: whichever way their parser reads it, it is the event we stored.
+    stored = received.event
+    identity = (stored.event_id, stored.event_timestamp, str(stored.data.center_id), str(stored.data.guest_id))
+    for read in (json.loads, first_key_wins, keys_ignoring_case):
+        message = read(received.payload)
+        data = message["data"]
+        assert (message["event_id"], message["event_timestamp"], data["center_id"], data["guest_id"]) == identity
+
+
+def first_key_wins(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=lambda pairs: dict(reversed(pairs)))
+
+
+def keys_ignoring_case(text: str) -> Any:
+    """As Go's encoding/json fills a struct: any spelling of a field's name in any case, the last one counts."""
+    return json.loads(text, object_pairs_hook=lambda pairs: {key.casefold(): value for key, value in pairs})
 
 
 def runs(examples: int) -> settings:

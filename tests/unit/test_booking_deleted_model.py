@@ -167,3 +167,42 @@ def test_a_timestamp_whose_utc_time_python_cannot_hold_is_a_field_error(sample, 
 )
 def test_the_edges_of_the_range_are_still_read(text, expected):
     assert parse_event_timestamp(text) == expected
+
+
+CENTER = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's, as Zenoti spells every UUID
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        CENTER.upper(),
+        "E1693623-bda5-4b3e-a2a7-611ea4f1f7ad",
+        "{" + CENTER + "}",
+        "urn:uuid:" + CENTER,
+        CENTER.replace("-", ""),
+        " " + CENTER,
+        CENTER + "\n",
+        "e1693623-bda5-4b3e-a2a7-611ea4f1f7a\u0660",  # an Arabic-Indic zero
+    ],
+)
+@pytest.mark.parametrize("field", ["center_id", "guest_id"])
+def test_uuids_other_than_the_canonical_spelling_are_refused(sample, spelling, field):
+    sample["data"][field] = spelling
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    [error] = raised.value.errors()
+    assert error["loc"] == ("data", field)
+    assert "canonical form" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "spelling", [CENTER, "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"]
+)
+def test_a_canonical_uuid_is_read_and_stored_as_sent(sample, spelling):
+    sample["data"]["center_id"] = spelling
+
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert str(event.data.center_id) == spelling  # what we index and filter on is what subscribers read
