@@ -163,10 +163,12 @@ def _where(table_help: str) -> argparse.ArgumentParser:
     options.add_argument(
         "--local",
         action="store_true",
-        help=f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {LOCAL_TABLE} (any credentials)",
+        help=f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {LOCAL_TABLE} (dummy credentials)",
     )
     options.add_argument(
-        "--endpoint-url", metavar="URL", help=f"AWS endpoint to call (with --local: default {LOCAL_ENDPOINT})"
+        "--endpoint-url",
+        metavar="URL",
+        help=f"AWS endpoint to call, https only (with --local: any, default {LOCAL_ENDPOINT})",
     )
     options.add_argument("--table", metavar="NAME", help=table_help)
     return where
@@ -230,7 +232,8 @@ def _add_quarantine(commands: Any) -> None:
     redrive.add_argument(
         "--webhook-url",
         metavar="URL",
-        help=f"instead of the stack's WebhookUrl output (--local: {quarantine.LOCAL_WEBHOOK})",
+        help="where the token may go: the stack's WebhookUrl output (the default, https) only; "
+        f"with --local a webhook on this machine (default {quarantine.LOCAL_WEBHOOK})",
     )
 
 

@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
 from local_stack.api_gateway import WEBHOOK_PATH
 from local_stack.items import plain_item
 from local_stack.resources import LOCAL_TOKEN, local_names
 from ops.errors import OperatorError
-from ops.target import TargetOptions, local_session, stack_outputs
+from ops.target import TargetOptions, aws_session, stack_outputs
 
 QUARANTINE_OUTPUT = "QuarantineTableName"
 WEBHOOK_OUTPUT = "WebhookUrl"
 SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
 LOCAL_WEBHOOK = f"http://127.0.0.1:3000{WEBHOOK_PATH}"  # `make serve`
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes")
 
 
@@ -32,27 +34,74 @@ class QuarantineTarget:
 
 def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> QuarantineTarget:
     """The quarantine table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
+    session, endpoint = aws_session(options)
     if options.local:
-        session = local_session(options.region)
-        dynamodb = session.client("dynamodb", endpoint_url=options.endpoint_url or "http://127.0.0.1:5000")
+        dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         table = options.table or local_names().quarantine_table_name
-        return QuarantineTarget(table, dynamodb, webhook_url or LOCAL_WEBHOOK, LOCAL_TOKEN)
-    import boto3
-
-    session = boto3.session.Session(region_name=options.region)
+        if not needs_webhook:
+            return QuarantineTarget(table, dynamodb)
+        return QuarantineTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     outputs: dict[str, str] = {}
     if options.table is None or needs_webhook:
-        outputs = stack_outputs(session.client("cloudformation", endpoint_url=options.endpoint_url), options.stack_name)
+        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
     table = options.table or outputs.get(QUARANTINE_OUTPUT, "")
     if not table:
         raise OperatorError(f"stack {options.stack_name} has no output {QUARANTINE_OUTPUT}; pass --table")
-    dynamodb = session.client("dynamodb", endpoint_url=options.endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     if not needs_webhook:
         return QuarantineTarget(table, dynamodb)
-    secretsmanager = session.client("secretsmanager", endpoint_url=options.endpoint_url)
+    for output in (WEBHOOK_OUTPUT, SECRET_OUTPUT):
+        if output not in outputs:
+            raise OperatorError(f"stack {options.stack_name} has no output {output}: cannot re-drive through it")
+    # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
+    url = stack_webhook_url(webhook_url or outputs[WEBHOOK_OUTPUT], outputs[WEBHOOK_OUTPUT])
+    secretsmanager = session.client("secretsmanager", endpoint_url=endpoint)
     secret = secretsmanager.get_secret_value(SecretId=outputs[SECRET_OUTPUT])
     token = json.loads(secret["SecretString"])["token"]
-    return QuarantineTarget(table, dynamodb, webhook_url or outputs[WEBHOOK_OUTPUT], token)
+    return QuarantineTarget(table, dynamodb, url, token)
+
+
+def stack_webhook_url(url: str, stack_url: str) -> str:
+    """The URL to send the production token to: the stack's own WebhookUrl, over HTTPS, or refused."""
+    wanted, own = _plain_url(url), _plain_url(stack_url)
+    if own.scheme != "https":
+        raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
+    if (wanted.scheme, wanted.hostname, wanted.port, wanted.path) != (own.scheme, own.hostname, own.port, own.path):
+        raise OperatorError(
+            f"--webhook-url {_shown(url)} is not the stack's {WEBHOOK_OUTPUT} ({stack_url}): "
+            "the production token is sent there only"
+        )
+    return urlunsplit(own)
+
+
+def local_webhook_url(url: str) -> str:
+    """The URL to send the local token to: a webhook on this machine, the stack `make serve` runs."""
+    parts = _plain_url(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
+        raise OperatorError(
+            f"--webhook-url {_shown(url)}: with --local, only a webhook on this machine "
+            "(http://127.0.0.1:PORT/... or http://localhost:PORT/...)"
+        )
+    return urlunsplit(parts)
+
+
+def _plain_url(url: str) -> SplitResult:
+    """The URL's parts, refusing what would make the checked host differ from the one contacted."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise OperatorError(f"--webhook-url {_shown(url)} has an invalid port") from None
+    if parts.username is not None or parts.query or parts.fragment:
+        raise OperatorError(
+            f"--webhook-url {_shown(url)}: give the webhook's URL alone, without user, query or fragment "
+            "(the token is added)"
+        )
+    return parts
+
+
+def _shown(url: str) -> str:
+    return " ".join(url.split())  # the one-line error stays one line
 
 
 def entries(target: QuarantineTarget) -> list[dict[str, Any]]:
@@ -89,7 +138,7 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
         raise OperatorError(f"no quarantined body {body_sha256} in table {target.table_name}")
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
-    status, answer = _post(f"{target.webhook_url}?token={target.token}", item["body"]["B"])
+    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", item["body"]["B"])
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays quarantined, try again later")
@@ -114,12 +163,21 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
 def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
     request = Request(url, data=body, method="POST", headers={"content-type": "application/json"})  # noqa: S310
     try:
-        with urlopen(request, timeout=15) as response:  # noqa: S310 - the receiver's own URL
-            return response.status, json.loads(response.read())
+        with urlopen(request, timeout=15) as response:  # noqa: S310 - a URL checked above
+            return response.status, _answer(response.read())
     except HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, _answer(error.read())
     except URLError as error:
         raise OperatorError(f"cannot reach the webhook {url.split('?')[0]}: {error.reason}") from None
+
+
+def _answer(body: bytes) -> dict[str, Any]:
+    """The receiver answers JSON; whatever stands in front of it (a gateway, a WAF) may not."""
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return {"not_json": body[:200].decode("utf-8", errors="replace")}
+    return answer if isinstance(answer, dict) else {"answer": answer}
 
 
 def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:

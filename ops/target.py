@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+import botocore.session
+from botocore.exceptions import ClientError
 
 from local_stack.receiver import FAKE_CREDENTIALS
 from local_stack.resources import REGION, local_names
@@ -45,15 +47,11 @@ class Target:
 
 def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
     """The table (and topic) to use and clients for them; stack outputs are read only if a name is missing."""
-    endpoint: str | None
+    session, endpoint = aws_session(options)
     names: dict[str, str] = {}
     if options.local:
-        endpoint = options.endpoint_url or LOCAL_ENDPOINT
-        session = local_session(options.region)
         names = {TABLE_OUTPUT: LOCAL_TABLE, TOPIC_OUTPUT: LOCAL_TOPIC_ARN}
     else:
-        endpoint = options.endpoint_url
-        session = boto3.session.Session(region_name=options.region)
         if options.table is None or (needs_topic and options.topic_arn is None):
             names = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
     table = options.table or names[TABLE_OUTPUT]  # stack_outputs refuses a stack without it
@@ -90,18 +88,27 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return outputs
 
 
+def aws_session(options: TargetOptions) -> tuple[Any, str | None]:
+    """A session and the endpoint to call: the emulator with dummy credentials, or AWS with yours over HTTPS."""
+    if options.local:
+        return local_session(options.region), options.endpoint_url or LOCAL_ENDPOINT
+    if options.endpoint_url is not None and urlsplit(options.endpoint_url).scheme != "https":
+        # SigV4 never sends the secret key, but it does send the access key id, any session token and
+        # requests signed with them: not over plain HTTP, and not to an emulator.
+        raise OperatorError(
+            f"--endpoint-url {options.endpoint_url} is not https, and your AWS credentials would be sent to it; "
+            "for an emulator add --local (dummy credentials)"
+        )
+    return boto3.session.Session(region_name=options.region), options.endpoint_url
+
+
 def local_session(region: str | None = None) -> Any:
-    """A session for the emulator: your credentials if you have any, dummy ones otherwise."""
-    region = region or LOCAL_REGION
-    session = boto3.session.Session(region_name=region)
-    try:
-        credentials = session.get_credentials()
-    except BotoCoreError:  # a broken profile is no reason to refuse the emulator, which accepts anything
-        credentials = None
-    if credentials is not None:
-        return session
-    return boto3.session.Session(
-        region_name=region,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    """A session for the emulator with dummy credentials, whatever credentials and profile you have.
+
+    The emulator accepts any credentials and is reached over plain HTTP (or whatever --endpoint-url
+    says), so your real ones must not travel there. AWS_PROFILE is ignored too: a profile that does
+    not exist is no reason to refuse the emulator.
+    """
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core.set_credentials(FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    return boto3.session.Session(botocore_session=core, region_name=region or LOCAL_REGION)

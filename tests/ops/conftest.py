@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,85 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+# Real-looking credentials of an operator, which must never reach an emulator or a plain-HTTP endpoint.
+OPERATOR_KEY_ID = "AKIAOPERATOR00000000"
+OPERATOR_SECRET = "operator-secret-access-key"
+OPERATOR_SESSION_TOKEN = "operator-session-token"
+
+
+@pytest.fixture(params=["environment", "profile"])
+def operator_credentials(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An operator's shell with real AWS credentials, in environment variables or a named profile."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    (tmp_path / "config").write_text("[profile prod]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    if request.param == "environment":
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", OPERATOR_KEY_ID)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", OPERATOR_SECRET)
+        monkeypatch.setenv("AWS_SESSION_TOKEN", OPERATOR_SESSION_TOKEN)
+    else:
+        (tmp_path / "credentials").write_text(
+            f"[prod]\naws_access_key_id = {OPERATOR_KEY_ID}\naws_secret_access_key = {OPERATOR_SECRET}\n"
+            f"aws_session_token = {OPERATOR_SESSION_TOKEN}\n"
+        )
+        monkeypatch.setenv("AWS_PROFILE", "prod")
+    return str(request.param)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """An HTTP server on 127.0.0.1 standing in for an emulator, an --endpoint-url or a webhook: it
+    records every request and answers from `answers` (keyed by X-Amz-Target, or the method for others)."""
+
+    url: str
+    requests: list[Recorded] = field(default_factory=list)
+    answers: dict[str, tuple[int, dict[str, Any] | bytes]] = field(default_factory=dict)  # bytes: sent as they are
+
+    def answer(self, request: Recorded) -> tuple[int, dict[str, Any] | bytes]:
+        key = request.headers.get("x-amz-target", request.method)
+        refusal = {"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", "message": "recorded"}
+        return self.answers.get(key, (400, refusal))
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    recording = Recorder(url=f"http://127.0.0.1:{server.server_address[1]}")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            request = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            recording.requests.append(request)
+            status, answer = recording.answer(request)
+            payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/x-amz-json-1.0")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield recording
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import boto3
+import pytest
 
+import ops.quarantine
 from local_stack.resources import LOCAL_TOKEN, REGION, local_names
 from tests.conftest import Stack, load_event, stored_payload, with_body
+from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
 
 INVALID = load_event("apigw_invalid_body.json")
@@ -112,3 +117,170 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
         TableName=local_names().table_name, Key={"event_id": {"S": json.loads(fixed)["event_id"]}}
     )
     assert stored_payload(stored["Item"]) == raw_payload
+
+
+# --- Where the token may go ---------------------------------------------------------------------
+
+PRODUCTION_TOKEN = "production-token-4f9a"
+WEBHOOK_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted"
+
+
+@pytest.fixture
+def deployed(stack: Stack, invoke) -> str:
+    """A deployed stack (in moto) with one quarantined body and its production token; the body's key."""
+    invoke(INVALID)
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": PRODUCTION_TOKEN})
+    )
+    deploy(
+        "zenoti-booking-deleted",
+        {
+            "EventsTableName": stack.resources.table_name,
+            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "WebhookUrl": WEBHOOK_URL,
+            "WebhookTokenSecretArn": stack.resources.secret_arn,
+        },
+    )
+    return hashlib.sha256(INVALID["body"].encode()).hexdigest()
+
+
+@pytest.fixture
+def posted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs redrive POSTs to (no network here); each answered as an accepted delivery."""
+    urls: list[str] = []
+
+    def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        urls.append(url)
+        return 200, {"status": "accepted", "event_id": "x"}
+
+    monkeypatch.setattr(ops.quarantine, "_post", post)
+    return urls
+
+
+@pytest.mark.parametrize("webhook_url", [None, WEBHOOK_URL, WEBHOOK_URL.replace("https://a1b2", "HTTPS://A1B2")])
+def test_the_production_token_goes_to_the_stacks_own_webhook_url(run, deployed, posted, webhook_url):
+    chosen = [] if webhook_url is None else ["--webhook-url", webhook_url]
+
+    result = run("quarantine", "redrive", deployed, *chosen)
+
+    assert result.code == 0, result.err
+    assert posted == [f"{WEBHOOK_URL}?token={PRODUCTION_TOKEN}"]
+
+
+@pytest.mark.parametrize(
+    "webhook_url",
+    [
+        "https://attacker.example/zenoti/class-booking-deleted",  # another host
+        "http://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",  # in clear
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.attacker.example/zenoti/class-booking-deleted",
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com:8443/zenoti/class-booking-deleted",
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/other-path",
+        WEBHOOK_URL.replace("https://", "https://attacker.example@"),  # user info
+        WEBHOOK_URL + "?next=https://attacker.example",
+        "ftp://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",
+        "file:///etc/passwd",
+        "http://127.0.0.1:3000/zenoti/class-booking-deleted",  # the local stack, without --local
+    ],
+)
+def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed, posted, webhook_url):
+    result = run("quarantine", "redrive", deployed, "--webhook-url", webhook_url)
+
+    assert result.code == 2
+    assert result.err.startswith("error: --webhook-url ")
+    assert len(result.err.splitlines()) == 1
+    assert PRODUCTION_TOKEN not in result.err
+    assert posted == []
+
+
+def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, deployed, posted):
+    deploy(
+        "plain-http",
+        {
+            "EventsTableName": stack.resources.table_name,
+            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "WebhookUrl": WEBHOOK_URL.replace("https", "http"),
+            "WebhookTokenSecretArn": stack.resources.secret_arn,
+        },
+    )
+
+    result = run("quarantine", "redrive", deployed, "--stack-name", "plain-http")
+
+    assert result.code == 2
+    assert result.err.startswith("error: the stack's WebhookUrl http://")
+    assert posted == []
+
+
+def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Stack, deployed, posted):
+    deploy(
+        "older-stack",
+        {"EventsTableName": stack.resources.table_name, "QuarantineTableName": stack.resources.quarantine_table_name},
+    )
+
+    result = run("quarantine", "redrive", deployed, "--stack-name", "older-stack")
+
+    assert result.code == 2
+    assert result.err == "error: stack older-stack has no output WebhookUrl: cannot re-drive through it\n"
+
+
+def quarantined_in(recorder: Recorder, body: bytes) -> str:
+    """The stand-in emulator holds one quarantined body; its key."""
+    key = hashlib.sha256(body).hexdigest()
+    item = {"body_sha256": {"S": key}, "body": {"B": base64.b64encode(body).decode()}}
+    recorder.answers["DynamoDB_20120810.GetItem"] = (200, {"Item": item})
+    return key
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_with_local_the_local_token_goes_to_this_machine(run, recorder: Recorder, host):
+    body = INVALID["body"].encode()
+    key = quarantined_in(recorder, body)
+    recorder.answers["POST"] = (422, {"status": "rejected", "reason": "invalid_event"})
+    webhook = recorder.url.replace("127.0.0.1", host) + "/zenoti/class-booking-deleted"
+
+    result = run("quarantine", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
+
+    assert result.code == 1, result.err
+    assert "HTTP 422" in result.out
+    [redriven] = [request for request in recorder.requests if "x-amz-target" not in request.headers]
+    assert redriven.path == f"/zenoti/class-booking-deleted?token={LOCAL_TOKEN}"
+    assert redriven.body == body
+
+
+def test_with_local_an_ipv6_loopback_webhook_is_allowed():
+    url = "http://[::1]:3000/zenoti/class-booking-deleted"
+
+    assert ops.quarantine.local_webhook_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "webhook_url",
+    [
+        "http://attacker.example:3000/zenoti/class-booking-deleted",
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",
+        "http://127.0.0.1.attacker.example/zenoti/class-booking-deleted",
+        "http://127.0.0.1:3000@attacker.example/zenoti/class-booking-deleted",
+        "http://127.0.0.1:3000.attacker.example/zenoti/class-booking-deleted",
+        "file:///etc/passwd",
+    ],
+)
+def test_with_local_a_webhook_elsewhere_is_refused(run, recorder: Recorder, webhook_url):
+    result = run(
+        "quarantine", "redrive", "0" * 64, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook_url
+    )
+
+    assert result.code == 2
+    assert result.err.startswith("error: --webhook-url ")
+    assert len(result.err.splitlines()) == 1
+    assert recorder.requests == []  # refused before the table is even read
+
+
+def test_an_answer_that_is_not_json_is_reported_not_a_crash(run, recorder: Recorder):
+    key = quarantined_in(recorder, b"{}")
+    recorder.answers["POST"] = (403, b"<html><body>Forbidden by the firewall</body></html>")
+    webhook = f"{recorder.url}/zenoti/class-booking-deleted"
+
+    result = run("quarantine", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
+
+    assert result.code == 1, result.err
+    assert result.out.startswith('HTTP 403: {"not_json": "<html><body>Forbidden by the firewall')
+    assert "Still refused" in result.out

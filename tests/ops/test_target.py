@@ -8,11 +8,21 @@ import sys
 from urllib.request import Request, urlopen
 
 import boto3
+import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN
 from tests.conftest import ROOT, Stack
-from tests.ops.conftest import CENTER_A, SAMPLE_ID, Stored, drain
+from tests.ops.conftest import (
+    CENTER_A,
+    OPERATOR_KEY_ID,
+    OPERATOR_SECRET,
+    OPERATOR_SESSION_TOKEN,
+    SAMPLE_ID,
+    Recorder,
+    Stored,
+    drain,
+)
 
 
 def deploy(name: str, outputs: dict[str, str]) -> None:
@@ -113,3 +123,56 @@ def test_local_stack_without_credentials(run, served, raw_payload):
     notification = json.loads(message["Body"])
     assert notification["Message"] == raw_payload
     assert notification["MessageAttributes"]["replay"] == {"Type": "String", "Value": "true"}
+
+
+# --- Credentials: the emulator gets dummy ones, a plain-HTTP endpoint gets none ------------------
+
+LOCAL_COMMANDS = {
+    "lookup": ["lookup", "--center", CENTER_A],
+    "replay": ["replay", "--event-id", SAMPLE_ID],
+    "quarantine list": ["quarantine", "list"],
+    "quarantine redrive": ["quarantine", "redrive", "0" * 64],
+}
+
+
+@pytest.mark.parametrize("command", list(LOCAL_COMMANDS))
+def test_local_commands_sign_with_dummy_credentials_never_the_operators(
+    run, recorder: Recorder, operator_credentials, command
+):
+    result = run(*LOCAL_COMMANDS[command], "--local", "--endpoint-url", recorder.url)
+
+    assert result.code == 2  # the stand-in emulator refuses every call
+    assert recorder.requests, result.err
+    for request in recorder.requests:
+        assert "Credential=local/" in request.headers["authorization"]
+        assert "x-amz-security-token" not in request.headers
+        sent = f"{request.headers} {request.body!r}"
+        assert OPERATOR_KEY_ID not in sent
+        assert OPERATOR_SESSION_TOKEN not in sent
+        assert OPERATOR_SECRET not in sent
+
+
+def test_a_profile_that_does_not_exist_does_not_stop_a_local_command(run, recorder: Recorder, monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_PROFILE", "deleted-last-week")
+
+    result = run("lookup", "--local", "--endpoint-url", recorder.url, "--center", CENTER_A)
+
+    assert [request.headers["x-amz-target"] for request in recorder.requests] == ["DynamoDB_20120810.Query"]
+    assert "ResourceNotFoundException" in result.err
+
+
+@pytest.mark.parametrize("scheme", ["http", "HTTP", "ftp"])
+def test_your_credentials_never_go_to_an_endpoint_that_is_not_https(
+    run, recorder: Recorder, operator_credentials, scheme
+):
+    endpoint = recorder.url.replace("http", scheme, 1)
+
+    result = run("lookup", "--endpoint-url", endpoint, "--region", REGION, "--table", "t", "--center", CENTER_A)
+
+    assert result.code == 2
+    assert result.err == (
+        f"error: --endpoint-url {endpoint} is not https, and your AWS credentials would be sent to it; "
+        "for an emulator add --local (dummy credentials)\n"
+    )
+    assert recorder.requests == []

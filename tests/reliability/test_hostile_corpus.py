@@ -117,6 +117,8 @@ CASES: dict[str, Case] = {
         status=401, query_token=None, other_headers={"authorization": f"Bearer {LOCAL_TOKEN}"}
     ),
     "wrong token and a broken body": Case(body="{", status=401, query_token="nope"),
+    "token with a lone surrogate in the query": Case(status=401, query_token="\ud800"),
+    "valid query, lone surrogate in the header": Case(status=401, header_token=LOCAL_TOKEN + "\udfff"),
     "header token only": Case(status=200, query_token=None, header_token=LOCAL_TOKEN),
     # --- bodies that are not JSON ---------------------------------------------------------------
     "invalid UTF-8": Case(body=json.dumps(sample()).encode().replace(b"v1", b"v\xff\xfe"), status=400),
@@ -132,6 +134,32 @@ CASES: dict[str, Case] = {
     "NaN constant": Case(body=json.dumps(sample())[:-1] + ', "x": NaN}', status=400),
     "Infinity constant": Case(body=json.dumps(sample())[:-1] + ', "x": -Infinity}', status=400),
     "nesting deeper than the parser allows": Case(body=nested(5000), status=400),
+    "integer past Python's 4,300-digit limit": Case(
+        body=json.dumps(sample())[:-1] + ', "big": ' + "9" * 4301 + "}", status=400
+    ),
+    # --- JSON that parsers read differently: subscribers get the body verbatim --------------------
+    "duplicate key, the last one invalid": Case(
+        body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=400
+    ),
+    "duplicate key, the last one valid": Case(
+        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}', status=400
+    ),
+    "duplicate event_id, the first one stored": Case(
+        body=json.dumps(sample())[:-1] + ', "event_id": "6239c247a961750e01dda999"}', status=400
+    ),
+    "duplicate guest_id in data": Case(
+        body=json.dumps(sample()).replace('"data": {', '"data": {"guest_id": "00000000-0000-4000-8000-000000000000", '),
+        status=400,
+    ),
+    "duplicate key spelt with an escape": Case(
+        body=json.dumps(sample())[:-1] + ', "event\\u005fid": "6239c247a961750e01dda999"}', status=400
+    ),
+    "duplicate key in an unknown field": Case(
+        body=json.dumps(sample())[:-1] + ', "x": [{"a": 1, "a": 2}]}', status=400
+    ),
+    "key differing only in case": Case(
+        body=json.dumps(sample())[:-1] + ', "EVENT_ID": "6239c247a961750e01dda999"}', status=400
+    ),
     "flagged base64 but not base64": Case(body=json.dumps(sample()), base64_flag=True, status=400),
     "flagged base64 with bad padding": Case(body="eyJ", base64_flag=True, status=400),
     # --- JSON that is not an event --------------------------------------------------------------
@@ -174,6 +202,14 @@ CASES: dict[str, Case] = {
         body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492123Z")), status=422
     ),
     "timestamp on February 30th": Case(body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=422),
+    "timestamp with a trailing newline": Case(body=dumps(sample(event_timestamp="2022-03-22T12:34:15Z\n")), status=422),
+    "timestamp in Arabic-Indic digits": Case(
+        body=dumps(sample(event_timestamp="\u0662\u0660\u0662\u0662-03-22T12:34:15Z")), status=422
+    ),
+    "timestamp before year 1 in UTC": Case(body=dumps(sample(event_timestamp="0001-01-01T00:00:00+01:00")), status=422),
+    "timestamp after year 9999 in UTC": Case(
+        body=dumps(sample(event_timestamp="9999-12-31T23:59:59.9999999-01:00")), status=422
+    ),
     "registration_id as a string": Case(body=dumps(with_data(registration_id="119986")), status=422),
     "registration_id as a float": Case(body=dumps(with_data(registration_id=119986.5)), status=422),
     "registration_id is null": Case(body=dumps(with_data(registration_id=None)), status=422),
@@ -188,8 +224,11 @@ CASES: dict[str, Case] = {
     "center_id is null": Case(body=dumps(with_data(center_id=None)), status=422),
     "guest_id is a list": Case(body=dumps(with_data(guest_id=[SAMPLE["data"]["guest_id"]])), status=422),
     "guest_id is a truncated UUID": Case(body=dumps(with_data(guest_id=SAMPLE["data"]["guest_id"][:-1])), status=422),
-    "duplicate key, the last one invalid": Case(
-        body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=422
+    "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper())), status=422),
+    "guest id in braces": Case(body=dumps(with_data(guest_id="{" + SAMPLE["data"]["guest_id"] + "}")), status=422),
+    "guest id as a URN": Case(body=dumps(with_data(guest_id="urn:uuid:" + SAMPLE["data"]["guest_id"])), status=422),
+    "centre id without hyphens": Case(
+        body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].replace("-", ""))), status=422
     ),
     # --- sizes ----------------------------------------------------------------------------------
     "body exactly at the limit": Case(body=sized_body(MAX_BODY_BYTES), status=200),
@@ -199,13 +238,11 @@ CASES: dict[str, Case] = {
     # --- accepted although unusual: Zenoti's leniency, documented in the README ------------------
     "extra fields everywhere": Case(body=dumps({**with_data(room={"id": 7}), "tenant": [1, {"a": None}]})),
     "huge number in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 400 + "}"),
+    "float beyond double range in an unknown field": Case(body=json.dumps(sample())[:-1] + ', "big": -1e99999}'),
     "nesting the parser allows": Case(body=nested(150)),
-    "duplicate key, the last one valid": Case(
-        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}'
-    ),
     "NaN inside a string": Case(body=dumps(sample(note2="NaN and Infinity"))),
+    "the same key in different objects": Case(body=dumps(sample(extra={"event_id": "x", "data": {"id": 1}}))),
     "NUL character inside a string": Case(body=dumps(sample(note2="a\u0000b"))),
-    "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper()))),
     "text/plain content type": Case(other_headers={"content-type": "text/plain"}),
     "sent base64-encoded": Case(body=dumps(sample()).encode()),
     "PUT": Case(method="PUT"),

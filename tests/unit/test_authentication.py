@@ -47,3 +47,25 @@ def test_without_a_previous_token_the_old_one_is_refused():
 def test_an_empty_previous_token_never_matches_an_empty_presented_one():
     with pytest.raises(Unauthorized):
         authenticate(("", None), AcceptedTokens(token="current-token", previous_token=""))
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        ("\ud800", None),  # a lone surrogate: text that has no UTF-8 encoding
+        (None, "current-token\udfff"),
+        ("current-token", "current-token\ud800"),
+        ("\udcff\udcfe", None),
+    ],
+)
+def test_a_token_that_is_not_encodable_text_is_unauthorized_not_a_crash(presented):
+    with pytest.raises(Unauthorized, match="invalid token"):
+        authenticate(presented, ACCEPTED)
+
+
+@pytest.mark.parametrize("odd", [42, 4.2, True, ["current-token"], {"token": "current-token"}])
+def test_a_token_that_is_not_text_is_unauthorized_not_a_crash(odd):
+    with pytest.raises(Unauthorized, match="invalid token"):
+        authenticate((odd, None), ACCEPTED)
+    with pytest.raises(Unauthorized, match="invalid token"):
+        authenticate(("current-token", odd), ACCEPTED)

@@ -47,7 +47,16 @@ def test_timestamps_are_read_in_utc(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["2022-03-22T12:34:15", "2022-03-22 12:34:15Z", "2022-13-22T12:34:15Z", "yesterday", "2022-03-22T12:34:15.Z"],
+    [
+        "2022-03-22T12:34:15",
+        "2022-03-22 12:34:15Z",
+        "2022-13-22T12:34:15Z",
+        "yesterday",
+        "2022-03-22T12:34:15.Z",
+        "2022-03-22T12:34:15Z\n",  # would be stored and published with its newline
+        "\u0662\u0660\u0662\u0662-03-22T12:34:15Z",  # Arabic-Indic digits are digits to \\d, not to ISO 8601
+        "2022-03-22T12:34:15.\uff11Z",
+    ],
 )
 def test_timestamps_without_offset_or_invalid_are_refused(sample, text):
     sample["event_timestamp"] = text
@@ -56,6 +65,7 @@ def test_timestamps_without_offset_or_invalid_are_refused(sample, text):
         BookingDeletedEvent.model_validate(sample)
 
     assert [error["loc"] for error in raised.value.errors()] == [("event_timestamp",)]
+    assert raised.value.errors()[0]["msg"].isascii()  # the answer and the log line do not echo the value
 
 
 def test_null_and_absent_lenient_fields_are_accepted(sample):
@@ -124,3 +134,75 @@ def test_required_fields_must_be_present(sample, field):
         BookingDeletedEvent.model_validate(sample)
 
     assert raised.value.errors()[0]["type"] == "missing"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+00:01",  # one minute before year 1 in UTC
+        "0001-01-01T05:00:00.1234567+14:00",
+        "9999-12-31T23:59:59.9999999-00:01",  # one minute into year 10000 in UTC
+        "9999-12-31T12:00:00-12:00",
+    ],
+)
+def test_a_timestamp_whose_utc_time_python_cannot_hold_is_a_field_error(sample, text):
+    sample["event_timestamp"] = text
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    [error] = raised.value.errors()
+    assert error["loc"] == ("event_timestamp",)
+    assert "range" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        ("0001-01-01T00:00:00-14:00", datetime(1, 1, 1, 14, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.9999999Z", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("9999-12-31T23:59:59+23:59", datetime(9999, 12, 31, 0, 0, 59, tzinfo=UTC)),
+    ],
+)
+def test_the_edges_of_the_range_are_still_read(text, expected):
+    assert parse_event_timestamp(text) == expected
+
+
+CENTER = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's, as Zenoti spells every UUID
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        CENTER.upper(),
+        "E1693623-bda5-4b3e-a2a7-611ea4f1f7ad",
+        "{" + CENTER + "}",
+        "urn:uuid:" + CENTER,
+        CENTER.replace("-", ""),
+        " " + CENTER,
+        CENTER + "\n",
+        "e1693623-bda5-4b3e-a2a7-611ea4f1f7a\u0660",  # an Arabic-Indic zero
+    ],
+)
+@pytest.mark.parametrize("field", ["center_id", "guest_id"])
+def test_uuids_other_than_the_canonical_spelling_are_refused(sample, spelling, field):
+    sample["data"][field] = spelling
+
+    with pytest.raises(ValidationError) as raised:
+        BookingDeletedEvent.model_validate(sample)
+
+    [error] = raised.value.errors()
+    assert error["loc"] == ("data", field)
+    assert "canonical form" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "spelling", [CENTER, "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"]
+)
+def test_a_canonical_uuid_is_read_and_stored_as_sent(sample, spelling):
+    sample["data"]["center_id"] = spelling
+
+    event = BookingDeletedEvent.model_validate(sample)
+
+    assert str(event.data.center_id) == spelling  # what we index and filter on is what subscribers read

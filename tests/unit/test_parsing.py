@@ -8,7 +8,7 @@ import json
 import pytest
 
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
-from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_booking_deleted, read_body
+from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_booking_deleted, read_body, received_bytes
 
 
 def test_plain_body_is_returned_as_is(raw_payload):
@@ -35,6 +35,15 @@ def test_base64_body_is_decoded(raw_payload):
 def test_unreadable_bodies_are_refused(body, is_base64, error):
     with pytest.raises(error):
         read_body(body, is_base64)
+
+
+@pytest.mark.parametrize("body", [42, 4.2, True, b"{}", ["{}"], {"event_id": "x"}])
+def test_a_body_that_is_not_text_is_malformed_not_a_crash(body):
+    with pytest.raises(MalformedBody, match="not text"):
+        read_body(body, is_base64=False)
+    with pytest.raises(MalformedBody, match="not text"):
+        read_body(body, is_base64=True)
+    assert received_bytes(body, is_base64=False) == b""  # what the quarantine keeps: nothing readable came
 
 
 def test_a_body_at_the_limit_is_read():
@@ -99,3 +108,87 @@ def test_the_same_words_inside_strings_are_fine(raw_payload):
 def test_deeply_nested_body_with_those_words_is_a_400_not_a_crash():
     with pytest.raises(MalformedBody):
         parse_booking_deleted("[" * 100_000 + "NaN" + "]" * 100_000)
+
+
+# --- Bodies that parsers read differently: refused, so subscribers read the event we stored ------
+
+
+def with_member(raw_payload: str, member: str, *, in_data: bool = False) -> str:
+    """The sample's own text with one more member, at the top or in data, after the others."""
+    if in_data:
+        return raw_payload.replace('"guest_registration_ids": null', f'"guest_registration_ids": null, {member}')
+    return raw_payload.rstrip()[:-1] + f", {member}}}"
+
+
+@pytest.mark.parametrize(
+    ("member", "in_data", "named"),
+    [
+        ('"event_id": "another-event"', False, '"event_id"'),
+        ('"event_type": "Class.Booking.Deleted"', False, '"event_type"'),  # even repeated with the same value
+        ('"guest_id": "00000000-0000-4000-8000-000000000000"', True, '"guest_id"'),
+        ('"waitlist": true', True, '"waitlist"'),  # a field we do not validate: subscribers may read it
+        ('"event\\u005fid": "another-event"', False, '"event_id"'),  # equal once the escape is read
+        ('"\\u0000x": 1, "\\u0000x": 2', False, "a key"),
+    ],
+)
+def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, named):
+    with pytest.raises(MalformedBody) as raised:
+        parse_booking_deleted(with_member(raw_payload, member, in_data=in_data))
+
+    assert raised.value.status == 400
+    assert raised.value.message == (
+        f"body has {'the key ' if named != 'a key' else ''}{named} twice in one object: "
+        "JSON parsers differ on which value counts"
+    )
+
+
+@pytest.mark.parametrize(
+    ("member", "first", "second"),
+    [
+        ('"EVENT_ID": "another-event"', '"event_id"', '"EVENT_ID"'),
+        ('"Guest_Id": "00000000-0000-4000-8000-000000000000"', '"guest_id"', '"Guest_Id"'),
+    ],
+)
+def test_keys_that_differ_only_in_case_are_refused(raw_payload, member, first, second):
+    in_data = "uest" in member
+    with pytest.raises(MalformedBody) as raised:
+        parse_booking_deleted(with_member(raw_payload, member, in_data=in_data))
+
+    assert raised.value.message == (
+        f"body has the key {first} and the key {second} in one object: "
+        "parsers that match keys ignoring case (Go's, .NET's) could read either"
+    )
+
+
+def test_case_folding_goes_beyond_ascii():
+    with pytest.raises(MalformedBody, match="could read either"):
+        parse_booking_deleted('{"kelvin": 1, "\u212aelvin": 2}')  # KELVIN SIGN folds to k
+
+
+def test_the_same_key_in_different_objects_is_fine(raw_payload):
+    payload = with_member(raw_payload, '"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}')
+
+    event = parse_booking_deleted(payload)
+
+    assert event.model_extra == {"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}}
+
+
+def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
+    with pytest.raises(MalformedBody, match='the key "a" twice'):
+        parse_booking_deleted(with_member(raw_payload, '"extra": [[{"b": {"a": 1, "a": 1}}]]'))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"big": ' + "9" * 4301 + "}", "body is not valid JSON: Exceeds the limit (4300 digits)"),
+        ("[" * 2000 + "]" * 2000, "body is not valid JSON: nested too deeply"),
+        ("\ufeff{}", "body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
+        ('{"a": 1,}', "body is not valid JSON: Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_what_the_standard_parser_cannot_read_is_refused_as_not_json(body, message):
+    with pytest.raises(MalformedBody) as raised:
+        parse_booking_deleted(body)
+
+    assert raised.value.message.startswith(message)

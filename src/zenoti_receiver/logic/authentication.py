@@ -20,19 +20,26 @@ class AcceptedTokens:
         return tuple(value for value in (self.token, self.previous_token) if value)
 
 
-def authenticate(presented: Iterable[str | None], accepted: AcceptedTokens) -> None:
+def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> None:
     """Raise Unauthorized unless every presented token is the same and matches an accepted one.
 
     A request may carry the token in the query string and in a header; if both are present they
     must agree, so a stale URL cannot be rescued by a header or the other way round.
     """
-    offered = {value for value in presented if value}
+    offered = [value for value in presented if value]
     if not offered:
         raise Unauthorized("missing token: pass it as the 'token' query parameter or the X-Webhook-Token header")
-    if len(offered) > 1:
+    # Whatever the request carried is refused unless it is text; checked before hashing (a list is not hashable).
+    if not all(isinstance(value, str) for value in offered) or len(set(offered)) > 1:
         raise Unauthorized("invalid token")
-    candidate = offered.pop().encode()
+    candidate = _token_bytes(str(offered[0]))
     # Compare against every accepted token, without stopping early, in constant time.
-    matches = [hmac.compare_digest(candidate, value.encode()) for value in accepted.values()]
+    matches = [hmac.compare_digest(candidate, _token_bytes(value)) for value in accepted.values()]
     if not any(matches):
         raise Unauthorized("invalid token")
+
+
+def _token_bytes(token: str) -> bytes:
+    # A query string or header may decode to a lone surrogate, which has no UTF-8 encoding; kept as
+    # the bytes Python would write for it, it can never equal a real token, so it is simply wrong.
+    return token.encode("utf-8", errors="surrogatepass")

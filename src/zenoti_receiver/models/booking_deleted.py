@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
 EVENT_TYPE = "Class.Booking.Deleted"
 
@@ -24,10 +24,26 @@ ZenotiId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 # Positive integers that fit DynamoDB and every subscriber's 64-bit integers.
 NumericId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
+# The one spelling Zenoti sends (lower-case, hyphenated). Python's UUID also reads upper case,
+# braces, "urn:uuid:" and no hyphens, and we would store the canonical form while subscribers get
+# the body verbatim: the text they match on must be the text we index and filter on.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _canonical_uuid(value: object) -> object:
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value) is None:
+        raise ValueError("must be a UUID in its canonical form: lower-case, hyphenated 8-4-4-4-12 hex digits")
+    return value  # not text: the UUID type's own error says so
+
+
+CanonicalUUID = Annotated[UUID, BeforeValidator(_canonical_uuid)]
+
 # Zenoti sends 7 fractional digits (2022-03-22T12:34:15.3797492Z), more than datetime keeps.
+# ASCII digits only (\d would take any script's), and the whole string (fullmatch: `$` would let
+# a trailing newline through, into the stored event_timestamp).
 _TIMESTAMP = re.compile(
-    r"^(?P<seconds>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d{1,9}))?"
-    r"(?P<offset>Z|[+-]\d{2}:\d{2})$"
+    r"(?P<seconds>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?"
+    r"(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -38,7 +54,7 @@ def _check_timestamp(value: str) -> str:
 
 def parse_event_timestamp(value: str) -> datetime:
     """Read an ISO 8601 timestamp with up to 9 fractional digits; it must carry its offset."""
-    match = _TIMESTAMP.match(value)
+    match = _TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError("must be an ISO 8601 timestamp with an offset, e.g. 2022-03-22T12:34:15.3797492Z")
     fraction = (match["fraction"] or "").ljust(6, "0")[:6]
@@ -47,7 +63,12 @@ def parse_event_timestamp(value: str) -> datetime:
         moment = datetime.fromisoformat(f"{match['seconds']}.{fraction}{offset}")
     except ValueError as error:
         raise ValueError(f"is not a valid date and time: {error}") from None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Year 1 with a positive offset, or year 9999 with a negative one: valid ISO 8601, but in
+        # UTC it leaves the years 1 to 9999 that datetime (and the stored occurred_at) can hold.
+        raise ValueError("is out of range: in UTC it falls outside the years 0001 to 9999") from None
 
 
 class BookingDeletedData(BaseModel):
@@ -58,8 +79,8 @@ class BookingDeletedData(BaseModel):
     registration_id: NumericId
     class_id: NumericId
     session_id: NumericId
-    center_id: UUID
-    guest_id: UUID
+    center_id: CanonicalUUID
+    guest_id: CanonicalUUID
 
     # Present in Zenoti's sample; types not documented, so any JSON value (or absence) is accepted.
     workshop_id: Any = None
