@@ -6,22 +6,28 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
+LOCK = $(BIN)/uv pip compile --quiet --upgrade --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build update-deps clean
 
-$(BIN)/.installed: requirements-dev.txt src/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
+# hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
+$(BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/pip check --disable-pip-version-check
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	$(PYTHON) -m venv --clear $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-sam.txt
+	$(SAM_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
@@ -67,6 +73,15 @@ scan: $(CHECKOV_VENV)/.installed
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
+# The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
+# takes the function's versions from it. The others hold for every Python from 3.11 up.
+update-deps: $(BIN)/.installed
+	$(LOCK) --python-platform aarch64-manylinux2014 --python-version 3.13 src/requirements.in --output-file src/requirements.txt
+	$(LOCK) --universal --python-version 3.11 requirements-dev.in --output-file requirements-dev.txt
+	$(LOCK) --universal --python-version 3.11 requirements-sam.in --output-file requirements-sam.txt
+	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
 
 check: lint typecheck validate scan test
 
