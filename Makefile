@@ -8,7 +8,7 @@ CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 LOCK = $(BIN)/uv pip compile --quiet --upgrade --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build update-deps clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -73,6 +73,12 @@ scan: $(CHECKOV_VENV)/.installed
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+## check-artifact: the artifact is reproducible: built again from empty, every file is the same
+check-artifact: build
+	rm -rf .aws-sam/rebuild && mkdir -p .aws-sam/rebuild
+	$(MAKE) -C src build-ReceiverFunction PYTHON=python3.13 ARTIFACTS_DIR="$(CURDIR)/.aws-sam/rebuild"
+	$(PYTHON) .ci/compare_artifacts.py .aws-sam/build/ReceiverFunction .aws-sam/rebuild
 
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
