@@ -8,7 +8,7 @@ CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 LOCK = $(BIN)/uv pip compile --quiet --upgrade --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact update-deps clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact check-workflows update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -80,6 +80,12 @@ check-artifact: build
 	$(MAKE) -C src build-ReceiverFunction PYTHON=python3.13 ARTIFACTS_DIR="$(CURDIR)/.aws-sam/rebuild"
 	$(PYTHON) .ci/compare_artifacts.py .aws-sam/build/ReceiverFunction .aws-sam/rebuild
 
+## check-workflows: the GitHub workflows and Dependabot's settings: zizmor (offline) and their schemas
+check-workflows: $(BIN)/.installed
+	$(BIN)/zizmor --offline --persona pedantic .github/
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
 # takes the function's versions from it. The others hold for every Python from 3.11 up.
@@ -89,7 +95,7 @@ update-deps: $(BIN)/.installed
 	$(LOCK) --universal --python-version 3.11 requirements-sam.in --output-file requirements-sam.txt
 	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
 
-check: lint typecheck validate scan test
+check: lint typecheck validate scan check-workflows test
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
