@@ -6,7 +6,8 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
-LOCK = $(BIN)/uv pip compile --quiet --upgrade --generate-hashes --no-strip-extras
+UPGRADE ?= --upgrade
+LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
 .PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact check-workflows update-deps clean
 
@@ -89,6 +90,7 @@ check-workflows: $(BIN)/.installed
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
 # takes the function's versions from it. The others hold for every Python from 3.11 up.
+# After editing a requirements*.in, `make update-deps UPGRADE=` re-locks it and moves nothing else.
 update-deps: $(BIN)/.installed
 	$(LOCK) --python-platform aarch64-manylinux2014 --python-version 3.13 src/requirements.in --output-file src/requirements.txt
 	$(LOCK) --universal --python-version 3.11 requirements-dev.in --output-file requirements-dev.txt
