@@ -6,22 +6,29 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
 export SAM_CLI_TELEMETRY := 0
+UPGRADE ?= --upgrade
+LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact check-workflows update-deps clean
 
-$(BIN)/.installed: requirements-dev.txt src/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
+# hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
+$(BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.txt
+	$(BIN)/pip check --disable-pip-version-check
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	$(PYTHON) -m venv --clear $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-sam.txt
+	$(SAM_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
@@ -55,20 +62,42 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-## validate: sam validate --lint and cfn-lint with the serverless rules
+## validate: sam validate --lint and cfn-lint with the serverless rules (the deploy roles' template too)
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
-	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml .github/aws/deploy-roles.yaml
 
-## scan: checkov on the template; every skipped check carries its reason next to the resource
+## scan: checkov on the templates; every skipped check carries its reason next to the resource
 scan: $(CHECKOV_VENV)/.installed
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file .github/aws/deploy-roles.yaml --framework cloudformation --skip-download --compact --quiet
 
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
 
-check: lint typecheck validate scan test
+## check-artifact: the artifact is reproducible: built again from empty, every file is the same
+check-artifact: build
+	rm -rf .aws-sam/rebuild && mkdir -p .aws-sam/rebuild
+	$(MAKE) -C src build-ReceiverFunction PYTHON=python3.13 ARTIFACTS_DIR="$(CURDIR)/.aws-sam/rebuild"
+	$(PYTHON) .ci/compare_artifacts.py .aws-sam/build/ReceiverFunction .aws-sam/rebuild
+
+## check-workflows: the GitHub workflows and Dependabot's settings: zizmor (offline) and their schemas
+check-workflows: $(BIN)/.installed
+	$(BIN)/zizmor --offline --persona pedantic .github/
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+
+## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
+# The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
+# takes the function's versions from it. The others hold for every Python from 3.11 up.
+# After editing a requirements*.in, `make update-deps UPGRADE=` re-locks it and moves nothing else.
+update-deps: $(BIN)/.installed
+	$(LOCK) --python-platform aarch64-manylinux2014 --python-version 3.13 src/requirements.in --output-file src/requirements.txt
+	$(LOCK) --universal --python-version 3.11 requirements-dev.in --output-file requirements-dev.txt
+	$(LOCK) --universal --python-version 3.11 requirements-sam.in --output-file requirements-sam.txt
+	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
+
+check: lint typecheck validate scan check-workflows test
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
