@@ -55,14 +55,16 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-## validate: sam validate --lint and cfn-lint with the serverless rules
+## validate: sam validate --lint and cfn-lint with the serverless rules (the receiver's and the subscriber example's)
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
-	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	$(SAM) validate --lint --template examples/subscriber/template.yaml
+	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml examples/subscriber/template.yaml
 
-## scan: checkov on the template; every skipped check carries its reason next to the resource
+## scan: checkov on the templates; every skipped check carries its reason next to the resource
 scan: $(CHECKOV_VENV)/.installed
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file examples/subscriber/template.yaml \
+		--framework cloudformation --skip-download --compact --quiet
 
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
