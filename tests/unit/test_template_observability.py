@@ -41,6 +41,8 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "PublishFailuresAlarm",
         "SubscriberDeliveryFailuresAlarm",
         "NoEventsAlarm",
+        "SubscriberDeadLettersAlarm",  # these two only with SubscriberQueue=true (test_template_subscriber.py)
+        "SubscriberBacklogAlarm",
     }
     for logical_id, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
