@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from booking_subscriber.settings import Settings
+from conftest import EXAMPLE
 from subscriber_local.function_code import FUNCTION_CODE
 from subscriber_local.template import load_template, properties
 
@@ -169,3 +171,13 @@ def test_outputs_give_the_exact_redrive_command(template):
 
     assert command.startswith("aws sqs start-message-move-task ")
     assert "--source-arn ${DeadLetterQueue.Arn}" in command
+
+
+def test_the_sam_local_env_file_names_what_make_local_creates(subscriber):
+    environment = json.loads((EXAMPLE / "events" / "sam-local-env.json").read_text(encoding="utf-8"))
+    [(function, variables)] = environment.items()
+
+    assert function == "SubscriberFunction"
+    for name in ("DELETIONS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"):
+        assert variables[name] == subscriber.resources.function_environment[name], name
+    assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # `make serve`'s emulator port
