@@ -62,14 +62,17 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-## validate: sam validate --lint and cfn-lint with the serverless rules (the deploy roles' template too)
+## validate: sam validate --lint and cfn-lint with the serverless rules: the stack, the subscriber example, the deploy roles
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
-	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml .github/aws/deploy-roles.yaml
+	$(SAM) validate --lint --template examples/subscriber/template.yaml
+	$(SAM_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- \
+		template.yaml examples/subscriber/template.yaml .github/aws/deploy-roles.yaml
 
 ## scan: checkov on the templates; every skipped check carries its reason next to the resource
 scan: $(CHECKOV_VENV)/.installed
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file .github/aws/deploy-roles.yaml --framework cloudformation --skip-download --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file examples/subscriber/template.yaml \
+		--file .github/aws/deploy-roles.yaml --framework cloudformation --skip-download --compact --quiet
 
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed

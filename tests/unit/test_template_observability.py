@@ -43,6 +43,8 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "TokenSecretAlarm",
         "SubscriberDeliveryFailuresAlarm",
         "NoEventsAlarm",
+        "SubscriberDeadLettersAlarm",  # these two only with SubscriberQueue=true (test_template_subscriber.py)
+        "SubscriberBacklogAlarm",
     }
     for logical_id, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
@@ -140,20 +142,52 @@ def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
     assert resource(template, logical_id)["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
 
-def dashboard_widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
-    body = resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+def dashboard_body(template: dict[str, Any], *, subscriber_queue: bool) -> str:
+    """The dashboard's body as CloudFormation joins it, with SubscriberQueue on or off; ${...} unresolved."""
+    text = ""
+    for piece in resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Join"][1]:
+        if isinstance(piece, dict) and "Fn::If" in piece:
+            condition, when_on, when_off = piece["Fn::If"]
+            assert condition == "HasSubscriberQueue"
+            piece = when_on if subscriber_queue else when_off
+        text += piece["Fn::Sub"] if isinstance(piece, dict) else piece
+    return text
+
+
+def dashboard_widgets(template: dict[str, Any], *, subscriber_queue: bool = False) -> list[dict[str, Any]]:
+    body = dashboard_body(template, subscriber_queue=subscriber_queue)
     references = set(re.findall(r"\$\{([^}]+)\}", body))
-    assert references <= {"AWS::Region", "WebhookApi", "ReceiverFunction", "PendingAlarmSeconds"}
+    allowed = {"AWS::Region", "WebhookApi", "ReceiverFunction", "PendingAlarmSeconds"}
+    subscriber = {
+        "SubscriberEventsQueue.QueueName",
+        "SubscriberDeadLetterQueue.QueueName",
+        "SubscriberOldestMessageAlarmSeconds",
+    }
+    # The subscriber queue's resources exist only with SubscriberQueue=true: named only then.
+    assert references <= (allowed | subscriber if subscriber_queue else allowed)
     # A parameter stands for its default (a number where the body leaves it unquoted); a resource for its name.
     parameters = template["Parameters"]
-    resolved = re.sub(
-        r"\$\{([^}]+)\}",
-        lambda match: (
-            str(parameters[match.group(1)]["Default"]) if match.group(1) in parameters else f"<{match.group(1)}>"
-        ),
-        body,
-    )
+
+    def resolve(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return str(parameters[name]["Default"]) if name in parameters else f"<{name}>"
+
+    resolved = re.sub(r"\$\{([^}]+)\}", resolve, body)
     return json.loads(resolved)["widgets"]  # type: ignore[no-any-return]
+
+
+def test_dashboard_shows_the_subscriber_queue_only_when_there_is_one(template):
+    without = dashboard_widgets(template, subscriber_queue=False)
+    with_queue = dashboard_widgets(template, subscriber_queue=True)
+
+    added = with_queue[len(without) :]
+    assert [widget["properties"]["title"] for widget in added] == [
+        "Subscriber queue: messages waiting, and in its dead-letter queue",
+        "Subscriber queue: oldest message (s)",
+    ]
+    names = {name for widget in added for row in widget["properties"]["metrics"] for name in row}
+    assert {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"} <= names
+    assert {"<SubscriberEventsQueue.QueueName>", "<SubscriberDeadLetterQueue.QueueName>"} <= names
 
 
 def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(template):

@@ -1,0 +1,1 @@
+"""A subscriber of the receiver's topic: acts once on each deleted class booking (SNS -> SQS -> Lambda)."""

@@ -1,0 +1,1 @@
+"""Run the subscriber example without AWS: its resources in an emulator, and Lambda's SQS polling emulated."""

@@ -1,0 +1,106 @@
+"""Run the subscriber against the receiver's local stack (`make serve` in the receiver's repository).
+
+python -m subscriber_local [--endpoint-url http://127.0.0.1:5000] [--topic-arn ARN] [--max-messages N]
+
+Creates the example's queues and tables in the emulator as template.yaml declares them, subscribes the
+queue to the topic, then polls it as Lambda's event source mapping does, invoking the real handler, and
+prints what each message became and what the action recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from subscriber_local import function_code
+from subscriber_local.event_source import Invocation, QueueEventSource
+from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION, SubscriberResources, create_resources
+
+LOCAL_ENDPOINT = "http://127.0.0.1:5000"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+POLL_SECONDS = 2  # long polling, short enough for Ctrl-C to stop promptly
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    parser = argparse.ArgumentParser(prog="python -m subscriber_local", description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint-url", default=LOCAL_ENDPOINT, help=f"the AWS emulator (default {LOCAL_ENDPOINT})")
+    parser.add_argument(
+        "--topic-arn", default=LOCAL_TOPIC_ARN, help=f"the receiver's topic (default {LOCAL_TOPIC_ARN})"
+    )
+    parser.add_argument("--max-messages", type=int, help="stop after this many messages (default: run until Ctrl-C)")
+    arguments = parser.parse_args(argv)
+
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ["AWS_ENDPOINT_URL"] = arguments.endpoint_url  # the standard setting: every boto3 client goes there
+    session = boto3.session.Session(region_name=REGION)
+    try:
+        resources = create_resources(session, arguments.topic_arn, endpoint_url=arguments.endpoint_url)
+    except EndpointConnectionError:
+        print(f"error: no AWS emulator at {arguments.endpoint_url}; start `make serve` in the receiver first", file=out)
+        return 2
+    except ClientError as error:
+        print(f"error: {error} (is {arguments.topic_arn} the topic `make serve` printed?)", file=out)
+        return 2
+
+    os.environ.update(resources.function_environment)
+    function_code.put_on_path()
+    handler = importlib.import_module("booking_subscriber.handler")
+    sqs = session.client("sqs", endpoint_url=arguments.endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
+    source = QueueEventSource(sqs, resources.queue_url, resources.queue_arn, handler.lambda_handler)
+    print(
+        f"Queue {resources.queue_url} subscribed to {arguments.topic_arn}\n"
+        f"  dead-letter queue {resources.dead_letter_queue_url} after {resources.max_receive_count} receives\n"
+        f"  deletions recorded in table {resources.deletions_table_name}\n"
+        "Waiting for messages; Ctrl-C stops.",
+        file=out,
+        flush=True,
+    )
+    seen = 0
+    try:
+        while arguments.max_messages is None or seen < arguments.max_messages:
+            invocation = source.poll(wait_seconds=POLL_SECONDS)
+            if invocation is not None:
+                seen += len(invocation.event["Records"])
+                report(invocation, dynamodb, resources, out)
+    except KeyboardInterrupt:
+        print("\nStopping.", file=out)
+    return 0
+
+
+def report(invocation: Invocation, dynamodb: Any, resources: SubscriberResources, out: TextIO) -> None:
+    print(f"\n<<< batch of {len(invocation.event['Records'])}: {json.dumps(invocation.response)}", file=out)
+    for message in invocation.deleted:
+        event_id = _event_id(message["Body"])
+        item = dynamodb.get_item(
+            TableName=resources.deletions_table_name, Key={"event_id": {"S": event_id or ""}}, ConsistentRead=True
+        ).get("Item")
+        recorded = {name: next(iter(value.values())) for name, value in sorted((item or {}).items())}
+        print(f"done    {message['MessageId']}  event_id {event_id}\n  recorded: {json.dumps(recorded)}", file=out)
+    for message in invocation.kept:
+        print(
+            f"failed  {message['MessageId']}  receive {message['Attributes']['ApproximateReceiveCount']} of "
+            f"{resources.max_receive_count}; delivered again after the visibility timeout",
+            file=out,
+        )
+    out.flush()
+
+
+def _event_id(body: str) -> str | None:
+    try:
+        return str(json.loads(json.loads(body)["Message"])["event_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

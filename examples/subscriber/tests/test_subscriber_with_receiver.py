@@ -1,0 +1,240 @@
+"""End to end with the receiver: Zenoti's delivery -> the receiver's handler -> its topic -> this subscriber.
+
+Needs the receiver's repository (its handler, local_stack/ and ops/); in a copy of the example elsewhere
+this module is skipped, and you may delete it.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.request import Request, urlopen
+
+import boto3
+import pytest
+from aws_lambda_powertools.logging import logger as powertools_logger
+from aws_lambda_powertools.metrics.provider import cold_start
+from conftest import EXAMPLE, Subscriber, sample_notification, sample_payload
+from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION
+
+receiver_resources = pytest.importorskip("local_stack.resources", reason="needs the receiver's repository")
+replay_module = pytest.importorskip("ops.replay", reason="needs the receiver's repository")
+stored_events = pytest.importorskip("ops.stored_events", reason="needs the receiver's repository")
+
+from local_stack.receiver import LambdaContext as ReceiverContext  # noqa: E402
+from local_stack.server import free_port  # noqa: E402
+
+REPOSITORY = EXAMPLE.parent.parent
+RECEIVER_EVENTS = REPOSITORY / "events"
+
+
+@dataclass
+class Receiver:
+    handler: ModuleType
+    resources: Any
+
+    def deliver(self, event_id: str | None = None) -> dict[str, Any]:
+        """Zenoti's sample delivery (another event_id if given) through the receiver's real handler."""
+        event = json.loads((RECEIVER_EVENTS / "apigw_booking_deleted.json").read_text(encoding="utf-8"))
+        if event_id is not None:
+            payload = json.loads(event["body"])
+            payload["event_id"] = event_id
+            event = copy.deepcopy(event)
+            event["body"] = json.dumps(payload)
+        result = self.handler.lambda_handler(
+            event, ReceiverContext(aws_request_id=event["requestContext"]["requestId"])
+        )
+        body: dict[str, Any] = json.loads(result["body"])
+        return body
+
+    def replay(self, *event_ids: str) -> str:
+        """`python -m ops replay --event-id ...`: the stored events published again with replay=true."""
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        events = stored_events.events_by_id(dynamodb, self.resources.table_name, list(event_ids))
+        out = io.StringIO()
+        sns = boto3.client("sns", region_name=REGION)
+        replay_module.replay(events, sns, self.resources.topic_arn, dry_run=False, out=out, err=io.StringIO())
+        return out.getvalue()
+
+
+@pytest.fixture
+def receiver(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """The receiver's resources from its template, and its handler imported (cold) with its environment."""
+    resources = receiver_resources.create_resources()
+    for name, value in resources.function_environment.items():
+        monkeypatch.setenv(name, value)
+    sys.modules.pop("zenoti_receiver.handler", None)
+    powertools_logger.is_cold_start = True
+    cold_start.reset_cold_start_flag()
+    handler = importlib.import_module("zenoti_receiver.handler")
+    for log_handler in logging.getLogger(resources.function_environment["POWERTOOLS_SERVICE_NAME"]).handlers:
+        if isinstance(log_handler, logging.StreamHandler):
+            log_handler.setStream(io.StringIO())  # the receiver's log is not what these tests read
+    yield Receiver(handler=handler, resources=resources)
+    sys.modules.pop("zenoti_receiver.handler", None)
+
+
+@pytest.fixture
+def topic_arn(receiver: Receiver) -> str:
+    """The subscriber subscribes to the receiver's own topic."""
+    return str(receiver.resources.topic_arn)
+
+
+def test_the_sam_local_sample_is_exactly_what_the_receiver_publishes(receiver: Receiver, subscriber: Subscriber):
+    assert receiver.deliver()["status"] == "accepted"
+
+    [delivered] = subscriber.waiting()
+    published = json.loads(delivered["Body"])
+    sample = sample_notification()
+    assert sample["Message"] == published["Message"] == (RECEIVER_EVENTS / "booking_deleted.json").read_text("utf-8")
+    assert sample["MessageAttributes"] == published["MessageAttributes"]
+    assert sample["Type"] == published["Type"] == "Notification"
+
+
+def test_an_event_zenoti_sends_is_recorded_once_by_the_subscriber(receiver: Receiver, subscriber: Subscriber):
+    answer = receiver.deliver()
+
+    invocations = subscriber.queue.drain()
+
+    assert answer["status"] == "accepted"
+    assert [invocation.reported_failures for invocation in invocations] == [[]]
+    payload = json.loads(sample_payload())
+    recorded = subscriber.deletions()[answer["event_id"]]
+    assert (recorded["center_id"], recorded["guest_id"]) == (payload["data"]["center_id"], payload["data"]["guest_id"])
+    assert recorded["times_recorded"] == "1"
+    assert subscriber.waiting() == []
+    assert subscriber.dead_letters() == []
+
+
+def test_zenoti_retrying_and_sns_delivering_twice_still_record_it_once(receiver: Receiver, subscriber: Subscriber):
+    assert receiver.deliver()["status"] == "accepted"
+    assert receiver.deliver()["status"] == "duplicate"  # Zenoti's retry: stored once, not published again
+    [delivered] = subscriber.waiting()
+    subscriber.send_raw(delivered["Body"])  # SNS delivering the same notification a second time
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.change_message_visibility(
+        QueueUrl=subscriber.resources.queue_url, ReceiptHandle=delivered["ReceiptHandle"], VisibilityTimeout=0
+    )
+
+    invocations = subscriber.queue.drain()
+
+    assert sum(len(invocation.deleted) for invocation in invocations) == 2  # both deliveries done with
+    assert all(invocation.reported_failures == [] for invocation in invocations)
+    assert subscriber.deletions()[json.loads(sample_payload())["event_id"]]["times_recorded"] == "1"
+
+
+def test_ops_replay_of_a_handled_event_is_received_and_skipped(receiver: Receiver, subscriber: Subscriber, logs):
+    event_id = receiver.deliver()["event_id"]
+    subscriber.queue.drain()
+
+    printed = receiver.replay(event_id)
+    invocations = subscriber.queue.drain()
+
+    assert f"published {event_id}" in printed
+    assert [invocation.reported_failures for invocation in invocations] == [[]]
+    assert subscriber.deletions()[event_id]["times_recorded"] == "1"
+    last = logs()[-1]
+    assert (last["message"], last["event_id"], last["replay"]) == ("Deletion already handled; skipped", event_id, True)
+
+
+def test_ops_replay_brings_an_event_the_subscriber_lost(receiver: Receiver, subscriber: Subscriber):
+    delivered = [receiver.deliver(event_id)["event_id"] for event_id in ("kept", "lost")]
+    sqs = boto3.client("sqs", region_name=REGION)
+    for message in subscriber.waiting():
+        if json.loads(json.loads(message["Body"])["Message"])["event_id"] == "lost":  # expired, purged: gone
+            sqs.delete_message(QueueUrl=subscriber.resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:  # visible again for the subscriber
+            sqs.change_message_visibility(
+                QueueUrl=subscriber.resources.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    subscriber.queue.drain()
+    assert set(subscriber.deletions()) == {"kept"}
+
+    receiver.replay(*delivered)  # the operator replays the window; "kept" comes again too
+    subscriber.queue.drain()
+
+    assert {event_id: item["times_recorded"] for event_id, item in subscriber.deletions().items()} == {
+        "kept": "1",
+        "lost": "1",
+    }
+
+
+@pytest.mark.deep
+def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: Path):
+    """`make serve` in one terminal, `make local` in the example in another, as the README says."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environment.update(
+        PYTHONUNBUFFERED="1",
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+    )
+    port, emulator_port = free_port(), free_port()
+    emulator = f"http://127.0.0.1:{emulator_port}"
+    serve, _ = _started(
+        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
+        REPOSITORY,
+        environment,
+        "Ctrl-C stops.",
+    )
+    local = None
+    try:
+        local, banner = _started(
+            [sys.executable, "-m", "subscriber_local", "--endpoint-url", emulator, "--max-messages", "2"],
+            EXAMPLE,
+            environment,
+            "Waiting for messages",
+        )
+        url = f"http://127.0.0.1:{port}/zenoti/class-booking-deleted?token=local-demo-token"
+        body = (RECEIVER_EVENTS / "booking_deleted.json").read_bytes()
+        with urlopen(Request(url, data=body, method="POST", headers={"content-type": "application/json"})) as answer:
+            event_id = json.loads(answer.read())["event_id"]
+        replayed = subprocess.run(
+            [sys.executable, "-m", "ops", "replay", "--local", "--endpoint-url", emulator, "--event-id", event_id],
+            cwd=REPOSITORY,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        printed, _ = local.communicate(timeout=60)
+    finally:
+        for process in (local, serve):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+    assert local.returncode == 0, printed
+    assert f"subscribed to {LOCAL_TOPIC_ARN}" in banner
+    assert '"message":"Deletion handled"' in printed
+    assert '"message":"Deletion already handled; skipped"' in printed
+    assert printed.count("done    ") == 2
+    assert printed.count('"times_recorded": "1"') == 2  # recorded once, shown after each message
+
+
+def _started(
+    command: list[str], cwd: Path, environment: dict[str, str], ready: str
+) -> tuple[subprocess.Popen[str], str]:
+    """A command started in the background, once it has printed `ready`; and what it printed until then."""
+    process = subprocess.Popen(
+        command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    lines = []
+    while line := process.stdout.readline():
+        lines.append(line)
+        if ready in line:
+            return process, "".join(lines)
+    process.wait(timeout=10)
+    raise AssertionError(f"{command} exited before it was ready:\n{''.join(lines)}")
