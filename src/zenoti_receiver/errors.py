@@ -8,14 +8,28 @@ This is the one place where status codes are chosen. Zenoti retries any 5xx (5 t
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
+Reason = Literal[
+    "bad_request", "unauthorized", "malformed_body", "payload_too_large", "invalid_event", "method_not_allowed"
+]
+
+
+class FieldError(TypedDict):
+    """One field that failed validation, as the 422's `errors` lists it."""
+
+    field: str  # dotted path in the body, e.g. data.guest_id; "(body)" for the body as a whole
+    message: str
+    type: str  # pydantic's error type, e.g. uuid_parsing
+
 
 class WebhookRejected(Exception):
     """The request itself is wrong; sending it again unchanged will not help."""
 
     status: int = 400
-    reason: str = "bad_request"
+    reason: Reason = "bad_request"
 
-    def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []

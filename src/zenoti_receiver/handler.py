@@ -21,6 +21,14 @@ from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import UNEXPECTED_ERROR_STATUS, MethodNotAllowed, TemporaryFailure, WebhookRejected
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
 from zenoti_receiver.metric_dimensions import count_by
+from zenoti_receiver.responses import (
+    FAILURE,
+    PENDING_MESSAGE,
+    AcceptedBody,
+    DuplicateBody,
+    RejectedBody,
+    ResponseBody,
+)
 from zenoti_receiver.settings import Settings
 
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})  # Zenoti lets the customer choose the verb
@@ -71,34 +79,34 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if rejection.quarantined:
             metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
         count_by(metrics, "EventsRejected", "reason", rejection.reason)
-        body: dict[str, Any] = {"status": "rejected", "reason": rejection.reason, "message": rejection.message}
+        refused = RejectedBody(status="rejected", reason=rejection.reason, message=rejection.message)
         if rejection.errors:
-            body["errors"] = rejection.errors
-        return _response(rejection.status, body)
+            refused["errors"] = rejection.errors
+        return _response(rejection.status, refused)
     except TemporaryFailure as failure:
         logger.exception(
             "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
         )
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         _count_dependency_failure(failure)
-        return _response(TemporaryFailure.status, _failure_body())
+        return _response(TemporaryFailure.status, FAILURE)
     except Exception:
         logger.exception("Unexpected error; Zenoti will retry")
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
-        return _response(UNEXPECTED_ERROR_STATUS, _failure_body())
+        return _response(UNEXPECTED_ERROR_STATUS, FAILURE)
 
     logger.info("Delivery " + receipt.outcome, extra={"event_id": receipt.event_id})
     metrics.add_metric(name=f"Events{receipt.outcome.capitalize()}", unit=MetricUnit.Count, value=1)
-    body = {"status": receipt.outcome, "event_id": receipt.event_id}
-    if receipt.outcome == "accepted":
-        body["publication"] = "pending" if receipt.pending_because else "published"
-    if receipt.pending_because:
-        # Stored, so Zenoti is done; the stack publishes it (logic/publishing_pending.py).
-        metrics.add_metric(name="PublicationsPending", unit=MetricUnit.Count, value=1)
-        if receipt.pending_because == "publish_failed":
-            count_by(metrics, "DependencyFailures", "dependency", EVENTS_TOPIC)
-        body["message"] = "stored; publication is pending and the stack will publish it"
-    return _response(200, body)
+    if receipt.outcome == "duplicate":
+        return _response(200, DuplicateBody(status="duplicate", event_id=receipt.event_id))
+    if not receipt.pending_because:
+        return _response(200, AcceptedBody(status="accepted", event_id=receipt.event_id, publication="published"))
+    # Stored, so Zenoti is done; the stack publishes it (logic/publishing_pending.py).
+    metrics.add_metric(name="PublicationsPending", unit=MetricUnit.Count, value=1)
+    if receipt.pending_because == "publish_failed":
+        count_by(metrics, "DependencyFailures", "dependency", EVENTS_TOPIC)
+    pending = AcceptedBody(status="accepted", event_id=receipt.event_id, publication="pending", message=PENDING_MESSAGE)
+    return _response(200, pending)
 
 
 def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], float]) -> Delivery:
@@ -117,15 +125,7 @@ def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], 
     )
 
 
-def _failure_body() -> dict[str, str]:
-    return {
-        "status": "error",
-        "reason": "temporarily_unavailable",
-        "message": "temporary failure; please send the event again",
-    }
-
-
-def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def _response(status: int, body: ResponseBody) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json"},

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
-from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
+from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge
 from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
 
 # SNS refuses messages over 256 KiB, message attributes included, and the message is the body
@@ -127,9 +127,9 @@ def _named(key: str) -> str:
     return f'the key "{key}"' if _PLAIN_KEY.fullmatch(key) else "a key"
 
 
-def _field_error(problem: Any) -> dict[str, str]:
+def _field_error(problem: Any) -> FieldError:
     location = ".".join(str(part) for part in problem["loc"]) or "(body)"
-    return {"field": location, "message": problem["msg"], "type": problem["type"]}
+    return FieldError(field=location, message=problem["msg"], type=problem["type"])
 
 
 def _too_large() -> PayloadTooLarge:

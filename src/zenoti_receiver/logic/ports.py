@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from zenoti_receiver.errors import FieldError
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
 
@@ -72,7 +73,7 @@ class RejectedDelivery:
     received_at: str  # ISO 8601, UTC
     reason: str
     message: str
-    errors: list[dict[str, str]]
+    errors: list[FieldError]
 
 
 class TokenSource(Protocol):
