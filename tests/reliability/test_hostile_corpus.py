@@ -189,7 +189,7 @@ CASES: dict[str, Case] = {
     "event_id is a boolean": Case(body=dumps(sample(event_id=True)), status=422),
     "event_id with a space": Case(body=dumps(sample(event_id="62 39")), status=422),
     "event_id with a newline": Case(body=dumps(sample(event_id="6239\nforged log line")), status=422),
-    "event_id with a huge string": Case(body=dumps(sample(event_id="e" * 100_000)), status=422),
+    "event_id with a huge string": Case(body=dumps(sample(event_id="e" * 20_000)), status=422),  # within the body limit
     "event_type is null": Case(body=dumps(sample(event_type=None)), status=422),
     "event_type in lower case": Case(body=dumps(sample(event_type="class.booking.deleted")), status=422),
     **{f"sibling event {name}": Case(body=dumps(sample(event_type=name)), status=422) for name in SIBLINGS},
