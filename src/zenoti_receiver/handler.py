@@ -54,9 +54,9 @@ receiver = BookingDeletedReceiver(
         grace=settings.token_grace_seconds,
         on_stale_tokens=_count_dependency_failure,
     ),
-    store=EventTable(settings.table_name, dynamodb),
+    store=EventTable(settings.table_name, dynamodb, settings.event_retention_days),
     publisher=EventTopic(settings.topic_arn),
-    quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb),
+    quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb, settings.quarantine_retention_days),
     after_response=later,
 )
 

@@ -28,7 +28,7 @@ logger = Logger()
 metrics = Metrics()
 
 settings = PendingSettings.from_environment()
-table = EventTable(settings.table_name, client("dynamodb"))
+table = EventTable(settings.table_name, client("dynamodb"), settings.event_retention_days)
 topic = EventTopic(settings.topic_arn)
 publisher = PendingPublisher(store=table, publisher=topic)
 

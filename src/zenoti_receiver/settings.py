@@ -41,6 +41,8 @@ class FunctionSettings(BaseModel):
     topic_arn: Name = Field(alias="EVENTS_TOPIC_ARN")
     # Powertools reads this itself; checked here so a missing one fails at init, by name.
     metrics_namespace: Name = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
+    # Published events expire this many days after they were received; 0 keeps them.
+    event_retention_days: int = Field(0, alias="EVENT_RETENTION_DAYS", ge=0)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
@@ -58,6 +60,8 @@ class Settings(FunctionSettings):
 
     quarantine_table_name: Name = Field(alias="QUARANTINE_TABLE_NAME")
     token_secret_id: Name = Field(alias="TOKEN_SECRET_ARN")
+    # A quarantined body expires this many days after it was last delivered.
+    quarantine_retention_days: int = Field(30, alias="QUARANTINE_RETENTION_DAYS", ge=1)
     token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
     # How long the tokens read last stay good while the secret cannot be read again.
     token_grace_seconds: Seconds = Field(86_400, alias="TOKEN_GRACE_SECONDS")

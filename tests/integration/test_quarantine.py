@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
@@ -81,3 +82,12 @@ def test_quarantined_deliveries_are_counted(invoke, capsys):
 
     names = [name for name, _ in emitted_metrics(capsys.readouterr().out)]
     assert names.count("EventsQuarantined") == 1
+
+
+def test_a_quarantined_body_expires_after_the_retention_since_its_last_delivery(invoke, stack: Stack):
+    started = int(time.time())
+    invoke(load_event("apigw_invalid_body.json"))
+
+    [entry] = stack.quarantined()
+    retention = 30 * 86_400  # QuarantineRetentionDays' default, as the template sets it
+    assert started + retention <= int(entry["expires_at"]["N"]) <= time.time() + retention

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import Counter
 
 import boto3
@@ -73,3 +74,24 @@ def test_the_body_is_kept_compressed_and_still_verbatim(invoke, stack: Stack, ap
     assert len(item["payload_zlib"]["B"]) < len(raw_payload.encode()) / 2
     assert "payload" not in item
     assert json.loads(raw_payload)["event_id"] == item["event_id"]["S"]
+
+
+@pytest.fixture
+def a_year_of_retention(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_RETENTION_DAYS", "365")
+
+
+def test_with_a_retention_published_events_expire_and_pending_ones_never(
+    a_year_of_retention, meter, invoke, stack: Stack, api_event
+):
+    started = int(time.time())
+    invoke(event_with_id(api_event, "published"))
+    stack.faults.fail("sns", "Publish")
+    invoke(event_with_id(api_event, "pending"))
+    meter.reset()
+
+    items = {item["event_id"]["S"]: item for item in stack.items()}
+    year = 365 * 86_400
+    assert started + year <= int(items["published"]["expires_at"]["N"]) <= time.time() + year
+    assert "expires_at" not in items["pending"]  # TTL must never remove an event not yet published
+    assert item_size(items["published"]) < 1024  # the expiry costs no write unit

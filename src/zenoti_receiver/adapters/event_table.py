@@ -11,6 +11,7 @@ but the pending one it removes.
 
 from __future__ import annotations
 
+import time
 import zlib
 from typing import Any
 
@@ -25,10 +26,14 @@ PENDING_SHARDS = 4
 
 
 class EventTable:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+    """With `retention_days`, a published event expires (DynamoDB's TTL, expires_at) that long after
+    its publication was recorded; an event still pending never expires."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 0) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb or client("dynamodb")
         self._conflict = self._dynamodb.exceptions.ConditionalCheckFailedException
+        self._retention_seconds = retention_days * 86_400
 
     def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
         with unavailable_on_failure("storing the event", DEPENDENCY):
@@ -82,17 +87,18 @@ class EventTable:
         return attributes
 
     def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
+        values = {":true": {"BOOL": True}, ":at": {"S": published_at}, ":message": {"S": message_id}}
+        expiry = ""
+        if self._retention_seconds:
+            values[":expires"] = {"N": str(int(time.time()) + self._retention_seconds)}
+            expiry = ", expires_at = :expires"
         with unavailable_on_failure("recording the publication", DEPENDENCY):
             self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key={"event_id": {"S": event_id}},
                 UpdateExpression="SET published = :true, published_at = :at, sns_message_id = :message"
-                " REMOVE claim_id, claim_expires_at, pending_shard",
-                ExpressionAttributeValues={
-                    ":true": {"BOOL": True},
-                    ":at": {"S": published_at},
-                    ":message": {"S": message_id},
-                },
+                f"{expiry} REMOVE claim_id, claim_expires_at, pending_shard",
+                ExpressionAttributeValues=values,
             )
 
     def oldest_pending(self, limit: int, received_before: str) -> list[PendingEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
@@ -13,9 +14,12 @@ DEPENDENCY = "quarantine_table"
 
 
 class QuarantineTable:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+    """`retention_days` after its last delivery, DynamoDB's TTL removes an entry (expires_at)."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 30) -> None:
         self._table_name = table_name
         self._dynamodb = dynamodb or client("dynamodb")
+        self._retention_seconds = retention_days * 86_400
 
     def keep(self, rejected: RejectedDelivery) -> None:
         # Keyed by the body's hash: Zenoti's retries of one body make one entry, counted.
@@ -29,7 +33,7 @@ class QuarantineTable:
                     " #first_request = if_not_exists(#first_request, :request),"
                     " #last_seen = :now, #last_request = :request,"
                     " #reason = :reason, #message = :message, #errors = :errors,"
-                    " #state = if_not_exists(#state, :quarantined)"
+                    " #state = if_not_exists(#state, :quarantined), #expires = :expires"
                     " ADD #deliveries :one"
                 ),
                 ExpressionAttributeNames={
@@ -44,6 +48,7 @@ class QuarantineTable:
                     "#errors": "errors",
                     "#state": "state",
                     "#deliveries": "deliveries",
+                    "#expires": "expires_at",
                 },
                 ExpressionAttributeValues={
                     # Binary: the body may not even be UTF-8.
@@ -56,5 +61,6 @@ class QuarantineTable:
                     ":errors": {"S": json.dumps(rejected.errors)},
                     ":quarantined": {"S": "quarantined"},
                     ":one": {"N": "1"},
+                    ":expires": {"N": str(int(time.time()) + self._retention_seconds)},
                 },
             )
