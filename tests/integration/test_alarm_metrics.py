@@ -5,6 +5,7 @@ from __future__ import annotations
 from local_stack.template import load_template
 from tests.conftest import Stack, load_event, with_payload
 from tests.integration.test_handler import emitted_metrics, other_event
+from tests.unit.test_template_observability import watched_metrics
 
 
 def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack: Stack, api_event, capsys):
@@ -21,10 +22,12 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack:
     }
 
     watched = [
-        (alarm["Properties"]["MetricName"], {d["Name"]: d["Value"] for d in alarm["Properties"]["Dimensions"]})
+        (metric["MetricName"], {d["Name"]: d["Value"] for d in metric["Dimensions"]})
         for alarm in load_template()["Resources"].values()
-        if alarm["Type"] == "AWS::CloudWatch::Alarm" and alarm["Properties"]["Namespace"] == "ZenotiWebhooks"
+        if alarm["Type"] == "AWS::CloudWatch::Alarm"
+        for metric in watched_metrics(alarm["Properties"])
+        if metric["Namespace"] == "ZenotiWebhooks"
     ]
-    assert len(watched) == 6
+    assert len(watched) == 8
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

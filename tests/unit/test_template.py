@@ -99,9 +99,101 @@ def test_tables_are_kept_encrypted_and_recoverable(template, logical_id):
     properties = table["Properties"]
 
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert properties["DeletionProtectionEnabled"] is True
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # What expires is chosen by the code (expires_at on published events, on quarantined bodies).
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_events_are_kept_unless_a_retention_is_chosen_and_the_quarantine_expires(template):
+    parameters = template["Parameters"]
+
+    assert parameters["EventRetentionDays"]["Default"] == 0
+    assert parameters["QuarantineRetentionDays"]["Default"] == 30
+    variables = {
+        **template["Globals"]["Function"]["Environment"]["Variables"],
+        **function(template)["Environment"]["Variables"],
+    }
+    assert variables["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
+    assert variables["QUARANTINE_RETENTION_DAYS"] == {"Ref": "QuarantineRetentionDays"}
+
+
+def statements(template: dict[str, Any], logical_id: str) -> dict[str, dict[str, Any]]:
+    properties = resource(template, logical_id)["Properties"]
+    document = properties.get("PolicyDocument") or properties["ResourcePolicy"]
+    return {statement["Sid"]: statement for statement in document["Statement"]}
+
+
+def test_only_the_stacks_functions_and_named_replayers_may_publish_events(template):
+    publish = statements(template, "EventsTopicPolicy")["PublishOnlyFromTheStack"]
+
+    assert (publish["Effect"], publish["Action"]) == ("Deny", "sns:Publish")
+    condition, with_replayers, without = publish["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Fn::If"]
+    roles = [{"Fn::GetAtt": ["ReceiverFunctionRole", "Arn"]}, {"Fn::GetAtt": ["PendingPublisherFunctionRole", "Arn"]}]
+    assert (condition, without) == ("HasReplayPrincipals", roles)
+    assert json.dumps(roles[0]) in json.dumps(with_replayers)
+    assert json.dumps({"Ref": "ReplayPrincipalArns"}) in json.dumps(with_replayers)
+
+
+def test_events_never_leave_by_plain_http_or_sms(template):
+    subscribe = statements(template, "EventsTopicPolicy")["SubscribeOnlyOverEncryptedProtocols"]
+
+    allowed = subscribe["Condition"]["StringNotEquals"]["sns:Protocol"]
+    assert subscribe["Effect"] == "Deny"
+    assert "http" not in allowed
+    assert "sms" not in allowed
+    assert {"sqs", "lambda", "https"} <= set(allowed)
+
+
+def test_the_token_is_readable_only_by_the_receiver_named_readers_or_the_account(template):
+    policy = resource(template, "WebhookTokenSecretPolicy")["Properties"]
+    read = statements(template, "WebhookTokenSecretPolicy")["ReadOnlyByTheReceiverAndNamedReaders"]
+
+    assert policy["BlockPublicPolicy"] is True
+    assert (read["Effect"], read["Action"]) == ("Deny", "secretsmanager:GetSecretValue")
+    condition, named, account_only = read["Condition"]["Fn::If"]
+    assert condition == "HasTokenReaders"
+    assert json.dumps({"Fn::GetAtt": ["ReceiverFunctionRole", "Arn"]}) in json.dumps(named)
+    assert account_only == {"StringNotEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_the_waf_front_door_is_off_by_default_and_forwards_every_verb_to_the_http_api(template):
+    assert template["Parameters"]["WafFrontDoor"]["Default"] == "false"
+    methods = {
+        resource(template, logical_id)["Properties"]["HttpMethod"]: resource(template, logical_id)["Properties"]
+        for logical_id in ("FrontDoorPost", "FrontDoorPut", "FrontDoorPatch")
+    }
+    assert sorted(methods) == ["PATCH", "POST", "PUT"]
+    for verb, method in methods.items():
+        integration = method["Integration"]
+        # Passed through as it came: the query string (the token) and body reach the receiver unchanged.
+        assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("HTTP_PROXY", verb)
+        assert integration["Uri"]["Fn::Sub"].endswith(
+            "${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/zenoti/class-booking-deleted"
+        )
+        assert integration["TimeoutInMillis"] < 10_000  # Zenoti waits 10 s
+    condition, front_door, direct = template["Outputs"]["WebhookUrl"]["Value"]["Fn::If"]
+    assert condition == "HasWafFrontDoor"
+    assert "${FrontDoorApi}" in front_door["Fn::Sub"]
+    assert "${WebhookApi}" in direct["Fn::Sub"]
+
+
+def test_waf_limits_each_source_and_admits_only_listed_ones_when_given(template):
+    rules = resource(template, "FrontDoorWebAcl")["Properties"]["Rules"]
+    allow_list, per_source = rules
+
+    condition, listed, absent = allow_list["Fn::If"]
+    assert (condition, absent) == ("HasWafAllowList", {"Ref": "AWS::NoValue"})
+    assert listed["Action"] == {"Block": {}}
+    assert "NotStatement" in listed["Statement"]
+    rate = per_source["Statement"]["RateBasedStatement"]
+    assert (rate["AggregateKeyType"], rate["Limit"]) == ("IP", {"Ref": "WafRequestsPerSourcePer5Minutes"})
+    association = resource(template, "FrontDoorWebAclAssociation")["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["FrontDoorWebAcl", "Arn"]}
+    logging = resource(template, "FrontDoorWafLogging")["Properties"]
+    assert {"QueryString": {}} in logging["RedactedFields"]  # the token never reaches WAF's logs
 
 
 def test_events_table_indexes_list_deletions_in_time_order(template):
@@ -127,7 +219,7 @@ def test_events_table_indexes_list_deletions_in_time_order(template):
 
 def test_topic_is_encrypted_and_refuses_publishing_without_tls(template):
     assert resource(template, "EventsTopic")["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
-    [statement] = resource(template, "EventsTopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    statement = statements(template, "EventsTopicPolicy")["DenyPublishWithoutTls"]
 
     assert statement["Effect"] == "Deny"
     assert statement["Action"] == "sns:Publish"

@@ -29,6 +29,13 @@ def dimensions(alarm: dict[str, Any]) -> dict[str, Any]:
     return {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
 
 
+def watched_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or each one its metric math starts from."""
+    if "Metrics" not in alarm:
+        return [alarm]
+    return [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+
+
 def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
     found = alarms(template)
 
@@ -38,6 +45,9 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "FunctionErrorsAlarm",
         "FunctionThrottlesAlarm",
         "QuarantineAlarm",
+        "QuarantineGrowthAlarm",
+        "GatewayRefusalsAlarm",
+        "FrontDoorBlockedAlarm",  # only with WafFrontDoor=true
         "PublishFailuresAlarm",
         "PendingEventsAlarm",
         "TokenSecretAlarm",
@@ -111,10 +121,24 @@ def test_pending_alarm_fires_when_an_event_waits_too_long_or_the_publisher_is_si
 def test_custom_metric_alarms_use_the_functions_namespace_and_service(template):
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     for logical_id, alarm in alarms(template).items():
-        if alarm["Namespace"].startswith("AWS/"):
-            continue
-        assert alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"], logical_id
-        assert dimensions(alarm)["service"] == variables["POWERTOOLS_SERVICE_NAME"], logical_id
+        for metric in watched_metrics(alarm):
+            if metric["Namespace"].startswith("AWS/"):
+                continue
+            assert metric["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"], logical_id
+            assert dimensions(metric)["service"] == variables["POWERTOOLS_SERVICE_NAME"], logical_id
+
+
+def test_gateway_refusals_are_the_apis_4xx_beyond_the_functions_own(template):
+    alarm = alarms(template)["GatewayRefusalsAlarm"]
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+
+    api = queries["answered4xx"]["MetricStat"]["Metric"]
+    assert (api["Namespace"], api["MetricName"]) == ("AWS/ApiGateway", "4xx")
+    assert dimensions(api) == {"ApiId": {"Ref": "WebhookApi"}, "Stage": "$default"}
+    assert queries["refusedByFunction"]["MetricStat"]["Metric"]["MetricName"] == "EventsRejected"
+    assert queries["refusedByGateway"]["Expression"] == "FILL(answered4xx, 0) - FILL(refusedByFunction, 0)"
+    assert [query["Id"] for query in alarm["Metrics"] if query["ReturnData"]] == ["refusedByGateway"]
+    assert alarm["Threshold"] == {"Ref": "GatewayRefusalsAlarmThreshold"}
 
 
 def test_alarm_email_is_optional(template):
