@@ -20,7 +20,8 @@ BATCH_GET_KEYS = 100  # BatchGetItem's limit
 
 def occurred_at_text(moment: datetime) -> str:
     """The item's occurred_at form: fixed-width UTC, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y writes year 999 as "999", which sorts after 2022.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -451,3 +451,13 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     assert names.count(("ColdStart", None)) == 1
     failures = [dims.get("dependency") for name, dims in emitted_metrics(output) if name == "DependencyFailures"]
     assert failures == ["events_table"]
+
+
+def test_an_early_year_is_stored_so_that_it_sorts_before_later_ones(invoke, stack: Stack, api_event, raw_payload):
+    payload = json.loads(raw_payload)
+    payload["event_timestamp"] = "0999-03-22T12:34:15Z"
+
+    assert invoke(with_payload(api_event, payload)).status == 200
+
+    [item] = stack.items()
+    assert item["occurred_at"] == {"S": "0999-03-22T12:34:15.000000Z"}  # not "999-...", after "2022-..."

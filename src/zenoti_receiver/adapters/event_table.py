@@ -170,7 +170,8 @@ def _item(received: ReceivedEvent, claim: Claim) -> dict[str, Any]:
     return {
         "event_id": {"S": event.event_id},
         # Fixed-width UTC, so the indexes sort by time: the sort key of by_center and by_guest.
-        "occurred_at": {"S": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+        # (isoformat, not strftime: glibc's %Y writes year 999 as "999", which sorts after 2022.)
+        "occurred_at": {"S": event.occurred_at.isoformat(timespec="microseconds").replace("+00:00", "Z")},
         "center_id": {"S": str(data.center_id)},
         "guest_id": {"S": str(data.guest_id)},
         "registration_id": {"N": str(data.registration_id)},

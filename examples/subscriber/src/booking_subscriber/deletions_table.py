@@ -40,4 +40,5 @@ class DeletionsTable:
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y writes year 999 as "999", which sorts after 2022.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
