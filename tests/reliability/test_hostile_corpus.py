@@ -6,15 +6,27 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN
-from tests.conftest import EVENTS, Stack, load_event, stored_payload
+from tests.conftest import (
+    EVENTS,
+    LambdaContext,
+    Response,
+    Stack,
+    fresh_handler,
+    load_event,
+    mocked_stack,
+    stored_payload,
+)
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 
 # A value that must never reach a log line: the logs may name ids, nothing else of the payload.
@@ -258,12 +270,26 @@ def test_the_corpus_is_large_enough():
     assert len(hostile) >= 60
 
 
+@pytest.fixture(scope="module")
+def warm() -> Iterator[tuple[Stack, ModuleType, io.StringIO]]:
+    """One account and one warm execution environment for the whole corpus (each case starts from empty)."""
+    with pytest.MonkeyPatch.context() as monkeypatch, mocked_stack(monkeypatch) as stack:
+        stream = io.StringIO()
+        yield stack, fresh_handler(stream), stream
+        sys.modules.pop("zenoti_receiver.handler", None)
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_hostile_delivery(name: str, invoke: Callable[..., Any], stack: Stack, log_stream) -> None:
+def test_hostile_delivery(name: str, warm: tuple[Stack, ModuleType, io.StringIO]) -> None:
+    stack, handler, log_stream = warm
+    stack.reset()
+    log_stream.seek(0)
+    log_stream.truncate()
     case = CASES[name]
     event = case.event()
 
-    response = invoke(event)
+    result = handler.lambda_handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
+    response = Response(result["statusCode"], json.loads(result["body"]), result["headers"])
 
     assert response.status == case.status, response.body
     assert response.status < 500
