@@ -247,3 +247,26 @@ def test_outputs_give_the_user_everything_to_configure_zenoti(template):
         "PrintTokenCommand",
     }
     assert "aws secretsmanager get-secret-value" in outputs["PrintTokenCommand"]["Value"]["Fn::Sub"]
+
+
+def test_a_burst_of_500_deliveries_in_one_second_is_not_throttled(template):
+    """API Gateway's token bucket: `burst` requests at once, refilled at `rate` a second.
+
+    A class cancelled with many registrations, or a bulk deletion, arrives as one burst, and every
+    429 counts toward Zenoti's deactivation. The receiver has no reserved concurrency to cap it.
+    """
+    parameters = template["Parameters"]
+    burst, rate = parameters["ThrottlingBurstLimit"]["Default"], parameters["ThrottlingRateLimit"]["Default"]
+    arrivals = [index / 500 for index in range(500)]  # 500 in one second, evenly
+
+    tokens, last, throttled = float(burst), 0.0, 0
+    for moment in arrivals:
+        tokens = min(burst, tokens + (moment - last) * rate)
+        last = moment
+        if tokens < 1:
+            throttled += 1
+        else:
+            tokens -= 1
+
+    assert throttled == 0
+    assert "ReservedConcurrentExecutions" not in function(template)
