@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
 from ops import lookup, pending, quarantine, replay, stored_events
-from ops.errors import EXIT_REFUSED, OperatorError
+from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.stored_events import StoredEvent, TimeWindow
 from ops.target import DEFAULT_STACK_NAME, LOCAL_ENDPOINT, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         if arguments.command == "lookup":
-            return run_lookup(arguments, out)
+            return run_lookup(arguments, out, err)
         if arguments.command == "quarantine":
             return run_quarantine(arguments, out)
         if arguments.command == "pending":
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run_lookup(arguments: argparse.Namespace, out: TextIO) -> int:
+def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     window = TimeWindow.parse(arguments.since, arguments.until)
     target = resolve_target(_target_options(arguments), needs_topic=False)
     if arguments.center:
@@ -62,13 +62,13 @@ def run_lookup(arguments: argparse.Namespace, out: TextIO) -> int:
     else:
         index, key, value, whose = "by_guest", "guest_id", arguments.guest, f"guest {arguments.guest}"
     events = stored_events.events_of(target.dynamodb, target.table_name, index, key, value, window)
-    if not events:
-        raise OperatorError(f"no stored deletions of {whose}{window.describe()} in table {target.table_name}")
+    if not events:  # an answer, not a failure: said on stderr, so that a pipe of JSON lines stays empty
+        print(f"no stored deletions of {whose}{window.describe()} in table {target.table_name}", file=err)
     if arguments.format == "jsonl":
         lookup.print_jsonl(events, out)
     else:
         lookup.print_table(events, out)
-    return 0
+    return EXIT_DONE
 
 
 def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -81,15 +81,18 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if target.topic_arn is None:
         raise OperatorError("no topic to publish to: pass --topic-arn")
     events = _events_to_replay(arguments, window, target.dynamodb, target.table_name)
+    if not events:
+        print(f"Nothing to replay: {_selection(arguments, window)} in table {target.table_name}.", file=out)
+        return EXIT_DONE
     replay.replay(events, target.sns, target.topic_arn, dry_run=arguments.dry_run, out=out, err=err)
-    return 0
+    return EXIT_DONE
 
 
 def run_pending(arguments: argparse.Namespace, out: TextIO) -> int:
     target = resolve_target(_target_options(arguments), needs_topic=False)
     events = pending.pending_events(target.dynamodb, target.table_name)
     pending.print_pending(events, out, as_jsonl=arguments.format == "jsonl")
-    return 0
+    return EXIT_DONE
 
 
 def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
@@ -100,7 +103,7 @@ def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
     if redriving:
         return quarantine.redrive(target, arguments.body_sha256, out)
     quarantine.print_entries(quarantine.entries(target), out, as_jsonl=arguments.format == "jsonl")
-    return 0
+    return EXIT_DONE
 
 
 def _events_to_replay(
@@ -110,13 +113,14 @@ def _events_to_replay(
         return stored_events.in_time_order(stored_events.events_by_id(dynamodb, table, arguments.event_id))
     if arguments.center:
         events = stored_events.events_of(dynamodb, table, "by_center", "center_id", arguments.center, window)
-        chosen = f"center {arguments.center}"
     else:
         events = stored_events.events_in_window(dynamodb, table, window)
-        chosen = "any center"
-    if not events:
-        raise OperatorError(f"no stored events of {chosen}{window.describe()} in table {table}: nothing to replay")
     return stored_events.in_time_order(events)
+
+
+def _selection(arguments: argparse.Namespace, window: TimeWindow) -> str:
+    chosen = f"center {arguments.center}" if arguments.center else "any center"
+    return f"no stored events of {chosen}{window.describe()}"
 
 
 def _refuse(message: str, err: TextIO) -> int:

@@ -1,8 +1,15 @@
-"""The one kind of failure the operator tools report: a problem the operator can fix."""
+"""How the operator tools end: one rule for every command, and the one kind of failure they report.
+
+0  done. An empty answer is an answer: no deletions in a window, nothing pending, nothing to replay.
+1  done, but the receiver refused what was sent (`quarantine redrive`: still invalid).
+2  not done: a usage error (argparse's own code), a date that is not one, an event id or body hash
+   that does not exist, no stack, region or credentials, AWS refusing or unreachable.
+"""
 
 from __future__ import annotations
 
-# argparse exits with 2 on a usage error; every other refusal uses the same code.
+EXIT_DONE = 0
+EXIT_NOT_ACCEPTED = 1
 EXIT_REFUSED = 2
 
 

@@ -13,7 +13,7 @@ from urllib.request import Request, urlopen
 from local_stack.api_gateway import WEBHOOK_PATH
 from local_stack.items import plain_item
 from local_stack.resources import LOCAL_TOKEN, local_names
-from ops.errors import OperatorError
+from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
 from ops.target import TargetOptions, aws_session, stack_outputs
 
 QUARANTINE_OUTPUT = "QuarantineTableName"
@@ -144,7 +144,7 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
         raise OperatorError(f"the receiver answered {status}; the entry stays quarantined, try again later")
     if status >= 300:
         print("Still refused: the entry stays quarantined (its delivery count went up).", file=out)
-        return 1
+        return EXIT_NOT_ACCEPTED
     target.dynamodb.update_item(
         TableName=target.table_name,
         Key={"body_sha256": {"S": body_sha256}},
@@ -157,7 +157,7 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
         },
     )
     print(f"Accepted ({answer.get('status')}): entry {body_sha256} marked redriven.", file=out)
-    return 0
+    return EXIT_DONE
 
 
 def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:

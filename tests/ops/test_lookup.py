@@ -75,15 +75,17 @@ def test_every_page_of_the_index_is_read(run, stored: Stored, table, monkeypatch
     assert [json.loads(line)["event_id"] for line in result.out.splitlines()] == ["a-early", SAMPLE_ID, "a-late"]
 
 
-def test_nothing_matched_is_a_one_line_error(run, stored: Stored, table):
+def test_nothing_matched_is_an_empty_answer_not_a_failure(run, stored: Stored, table):
     result = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23")
 
-    assert result.code == 2
-    assert result.out == ""
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == "(0 deletions)"
     expected = (
         f"no stored deletions of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
     )
-    assert result.err == f"error: {expected}\n"
+    assert result.err == f"{expected}\n"
+    as_json = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23", "--format", "jsonl")
+    assert (as_json.code, as_json.out) == (0, "")  # a pipe of JSON lines stays empty
 
 
 @pytest.mark.parametrize(

@@ -103,11 +103,9 @@ def test_an_unknown_event_id_refuses_the_whole_replay(run, stack: Stack, stored:
     [
         ([], "choose the events to replay"),
         (["--event-id", SAMPLE_ID, "--center", CENTER_A], "either by --event-id or by --center"),
-        (["--center", CENTER_B, "--since", "2030-01-01"], f"no stored events of center {CENTER_B} since 2030-01-01"),
-        (["--since", "2030-01-01"], "no stored events of any center since 2030-01-01"),
     ],
 )
-def test_nothing_or_an_ambiguous_choice_is_a_one_line_error(
+def test_no_choice_or_an_ambiguous_one_is_a_one_line_error(
     run, stack: Stack, stored: Stored, table_and_topic, selection, message
 ):
     result = run("replay", *table_and_topic, *selection)
@@ -115,6 +113,23 @@ def test_nothing_or_an_ambiguous_choice_is_a_one_line_error(
     assert result.code == 2
     assert message in result.err
     assert len(result.err.splitlines()) == 1
+    assert drain(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        (["--center", CENTER_B, "--since", "2030-01-01"], f"no stored events of center {CENTER_B} since 2030-01-01"),
+        (["--since", "2030-01-01"], "no stored events of any center since 2030-01-01"),
+    ],
+)
+def test_a_window_with_nothing_in_it_is_nothing_to_replay_not_a_failure(
+    run, stack: Stack, stored: Stored, table_and_topic, selection, message
+):
+    result = run("replay", *table_and_topic, *selection)
+
+    assert result.code == 0
+    assert result.out.startswith(f"Nothing to replay: {message}")
     assert drain(stack) == []
 
 
