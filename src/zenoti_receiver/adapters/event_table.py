@@ -157,6 +157,17 @@ def pending_shard(event_id: str) -> str:
     return str(zlib.crc32(event_id.encode()) % PENDING_SHARDS)
 
 
+def compressed(payload: str) -> bytes:
+    """The body as zlib data: the sample's 754 bytes take 386.
+
+    A 4 KiB window and little memory (wbits 12, memLevel 2): zlib's defaults set up 256 KiB for a
+    body of a few hundred bytes, which took four times as long (about 60 us against 14 here) for
+    362 bytes instead of 386. Bodies are at most 32 KiB.
+    """
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 12, 2)
+    return compressor.compress(payload.encode("utf-8")) + compressor.flush()
+
+
 def stored_payload(item: dict[str, Any]) -> str:
     """The body as Zenoti sent it, from an item of this version (compressed) or an earlier one (text)."""
     if "payload_zlib" in item:
@@ -177,8 +188,8 @@ def _item(received: ReceivedEvent, claim: Claim) -> dict[str, Any]:
         "registration_id": {"N": str(data.registration_id)},
         "class_id": {"N": str(data.class_id)},
         "session_id": {"N": str(data.session_id)},
-        # Byte for byte once decompressed; the sample's 754 bytes take 362.
-        "payload_zlib": {"B": zlib.compress(received.payload.encode("utf-8"))},
+        # Byte for byte once decompressed (zlib.decompress reads it as any zlib stream).
+        "payload_zlib": {"B": compressed(received.payload)},
         "received_at": {"S": received.received_at},
         "request_id": {"S": received.request_id},
         "published": {"BOOL": False},
