@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(
         f"Zenoti receiver benchmark: medians. Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"function code {src}.\n{repetitions.describe()}.\n"
+        f"function code {_shown(src)}.\n{repetitions.describe()}.\n"
     )
     print(_table(rows))
     print(_prices(writes, warm))
@@ -358,6 +358,11 @@ def _package_rows(package: PackageSize | None, build_status: int) -> list[Row]:
 
 def _operations(count: CallCount) -> str:
     return ", ".join(f"{name.split('.', 1)[1]}" + (f" x{n}" if n > 1 else "") for name, n in count.calls.items())
+
+
+def _shown(path: Path) -> str:
+    """The path as the reader's own checkout has it: relative to the repository when inside it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def _ms(seconds: float) -> str:

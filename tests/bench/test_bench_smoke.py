@@ -45,5 +45,6 @@ def test_quick_bench_prints_every_row_and_goal():
     missing = [label for label in (*ROWS, *GOALS) if label not in run.stdout]
     assert not missing, f"not in the table: {missing}\n{run.stdout}"
     assert "assumes list prices in us-east-1" in run.stdout
+    assert "function code src." in run.stdout  # not a path of the machine it ran on
     # Either the artifact's size or what to do to get it.
     assert "MB on disk" in run.stdout or "run `make build` first" in run.stdout
