@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build check-artifact check-workflows update-deps clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build deploy check-artifact check-workflows update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -84,6 +84,14 @@ scan: $(CHECKOV_VENV)/.installed $(OPTIONS_ON)
 ## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+## deploy: build, then sam deploy: guided the first time (it saves your answers in samconfig.toml); DEPLOY_ARGS adds options
+deploy: build
+	@if grep -q '^region' samconfig.toml; then \
+		echo "$(SAM) deploy $(DEPLOY_ARGS)"; $(SAM) deploy $(DEPLOY_ARGS); \
+	else \
+		echo "$(SAM) deploy --guided $(DEPLOY_ARGS)"; $(SAM) deploy --guided $(DEPLOY_ARGS); \
+	fi
 
 ## check-artifact: the artifact is reproducible: built again from empty, every file is the same
 check-artifact: build
