@@ -10,6 +10,7 @@ one invoke at a time (the emulator crashes on two at once), reachable on 127.0.0
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -59,7 +60,7 @@ class RuntimeSetup:
 
     def describe(self) -> str:
         stale = " (older than src/: run make build-local)" if build_is_stale(self.build) else ""
-        return f"Lambda's runtime: {self.rie} with awslambdaric, python3.13, build {_relative(self.build)}{stale}"
+        return f"Lambda's runtime: {self.rie} with awslambdaric, python3.13, build {relative(self.build)}{stale}"
 
 
 def find_runtime(environ: Mapping[str, str] = os.environ) -> RuntimeSetup | str:
@@ -71,15 +72,16 @@ def find_runtime(environ: Mapping[str, str] = os.environ) -> RuntimeSetup | str:
     if not (Path(rie).is_file() and os.access(rie, os.X_OK)):
         return f"{RIE_VARIABLE}={rie} is not an executable file"
     if not RUNTIME_PYTHON.is_file():
-        return f"{_relative(RUNTIME_PYTHON)} is missing (make build-local creates it; it needs python3.13)"
+        return f"{relative(RUNTIME_PYTHON)} is missing (make build-local creates it; it needs python3.13)"
     if not (LOCAL_BUILD / "zenoti_receiver" / "handler.py").is_file():
-        return f"no local build in {_relative(LOCAL_BUILD)} (make build-local)"
+        return f"no local build in {relative(LOCAL_BUILD)} (make build-local)"
     return RuntimeSetup(rie=Path(rie).resolve())
 
 
 def build_is_stale(build: Path = LOCAL_BUILD) -> bool:
     """True when the function's code or lock changed after the build was made."""
-    built = (build / "zenoti_receiver" / "handler.py").stat().st_mtime
+    # The bytecode is compiled when the build is made (the sources are copied with their own times).
+    built = min(path.stat().st_mtime for path in (build / "zenoti_receiver" / "__pycache__").iterdir())
     sources = [FUNCTION_SOURCE / "requirements.txt", *(FUNCTION_SOURCE / "zenoti_receiver").rglob("*.py")]
     return any(source.stat().st_mtime > built for source in sources)
 
@@ -155,7 +157,7 @@ class LambdaFunction:
         self._log_stream: IO[str] | None = None
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            self._log_stream = log_file.open("a", encoding="utf-8")
+            self._log_stream = log_file.open("w", encoding="utf-8")
         self._process = subprocess.Popen(  # noqa: S603 - the emulator the user named, and our runtime's python
             command,
             cwd=setup.build,
@@ -198,10 +200,8 @@ class LambdaFunction:
 
     def stop(self) -> None:
         if self._process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -247,7 +247,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _relative(path: Path) -> str:
+def relative(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
