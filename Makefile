@@ -73,7 +73,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not deep"
 
 ## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
-test-deep: $(BIN)/.installed
+test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change

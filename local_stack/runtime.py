@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,14 +188,16 @@ class LambdaFunction:
                 # The emulator ends an invoke at the function's timeout; this only bounds a hung emulator.
                 with urlopen(request, timeout=self.timeout_s + 30) as response:  # noqa: S310
                     status, payload = response.status, response.read()
+            except HTTPError as error:  # the function failed (its init, or the invoke): the body says how
+                status, payload = error.code, error.read()
             except (URLError, OSError) as error:
                 raise FunctionError(f"{self.name} could not be invoked: {error}\n{self._tail()}") from error
         try:
             result = json.loads(payload)
         except ValueError:
-            raise FunctionError(f"{self.name} answered {status}: {payload[:500]!r}") from None
+            raise FunctionError(f"{self.name} failed ({status}): {payload[:500]!r}") from None
         if status != 200 or (isinstance(result, dict) and "errorType" in result and "statusCode" not in result):
-            raise FunctionError(f"{self.name} failed: {json.dumps(result)[:1000]}")
+            raise FunctionError(f"{self.name} failed ({status}): {json.dumps(result)[:1000]}")
         return result
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.request import Request, urlopen
 
 import boto3
 
@@ -98,8 +99,12 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
     port = port or free_port(host)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
+    endpoint = f"http://{_url_host(host)}:{port}"
     try:
-        yield f"http://{_url_host(host)}:{port}"
+        # moto keeps its state in this process, across servers: each one starts empty.
+        with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - our emulator
+            pass
+        yield endpoint
     finally:
         server.stop()
 
