@@ -80,8 +80,8 @@ test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 load: $(BIN)/.installed
 	$(BIN)/python -m local_stack.load $(LOAD_ARGS)
 
-## bench: what a webhook costs (cold start, warm latency, CPU, AWS calls, package size), one table
-bench: $(BIN)/.installed
+## bench: what a webhook costs (cold start, init in Lambda's runtime, warm latency, CPU, AWS calls, package size), one table
+bench: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(BIN)/.installed
