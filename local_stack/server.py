@@ -41,6 +41,7 @@ NOT_FOUND = {"message": "Not Found"}  # what API Gateway answers for a route or 
 # serve's own queue on the topic, which this terminal reads, so that the stack's subscriber queue stays
 # for a consumer of the user's own.
 TERMINAL_QUEUE = "zenoti-local-terminal"
+WATCH_SECONDS = 0.2  # how often the terminal looks for new messages
 
 
 class PortInUse(Exception):
@@ -194,9 +195,12 @@ def showing_messages(stack: RunningStack) -> Iterator[None]:
         ]
 
     def watch() -> None:
+        # Short polls rather than SQS's long one, so that Ctrl-C does not wait for a poll to end.
         while not stopped.is_set():
-            if messages := take(wait_seconds=1):
+            if messages := take(wait_seconds=0):
                 stack.terminal.print(describe_messages(stack.receiver, messages))
+            else:
+                stopped.wait(WATCH_SECONDS)
         while messages := take(wait_seconds=0):  # what arrived before the stop
             stack.terminal.print(describe_messages(stack.receiver, messages))
 

@@ -165,8 +165,7 @@ def serve_arguments() -> list[str]:
     return []
 
 
-@pytest.fixture
-def served(serve_arguments: list[str]) -> Iterator[Served]:
+def serving(serve_arguments: list[str]) -> Iterator[Served]:
     port, emulator_port = free_port(), free_port()
     process, banner = start_serve(
         "--port", str(port), "--emulator-port", str(emulator_port), *serve_arguments, env=clean_environment()
@@ -180,6 +179,18 @@ def served(serve_arguments: list[str]) -> Iterator[Served]:
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(serve_arguments: list[str]) -> Iterator[Served]:
+    """`serve` for one test."""
+    yield from serving(serve_arguments)
+
+
+@pytest.fixture(scope="module")
+def served_once() -> Iterator[Served]:
+    """`serve` shared by the tests of how the server answers, which leave nothing behind that matters."""
+    yield from serving([])
 
 
 def subscribe_queue(served: Served) -> str:
@@ -292,8 +303,8 @@ def test_serve_shows_the_quarantine_entry_of_a_refused_body(served, body, status
     assert body.decode() in quarantine  # the body, as it was sent
 
 
-def test_serve_banner_names_the_mode_the_subscriber_queue_and_how_to_change_the_token(served):
-    banner = "".join(served.banner)
+def test_serve_banner_names_the_mode_the_subscriber_queue_and_how_to_change_the_token(served_once):
+    banner = "".join(served_once.banner)
 
     assert "Mode:          In-process (not Lambda's runtime: " in banner
     assert "Subscriber:    SQS queue zenoti-local-subscriber (raw delivery; dead letters:" in banner
@@ -329,11 +340,11 @@ def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE", "OPTIONS", "HEAD", "TRACE", "BREW"])
-def test_every_other_method_is_a_json_404_as_api_gateway_answers(served, method):
-    path = urlsplit(served.url).path
+def test_every_other_method_is_a_json_404_as_api_gateway_answers(served_once, method):
+    path = urlsplit(served_once.url).path
 
     status, headers, body = raw_request(
-        served.url, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        served_once.url, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
     )
 
     assert status == 404
@@ -345,8 +356,8 @@ def test_every_other_method_is_a_json_404_as_api_gateway_answers(served, method)
         assert json.loads(body) == {"message": "Not Found"}
 
 
-def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served):
-    request = Request(served.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
+def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served_once):
+    request = Request(served_once.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
     with pytest.raises(HTTPError) as raised:
         urlopen(request, timeout=10)
     assert raised.value.code == 404
@@ -364,17 +375,17 @@ def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served):
     ],
     ids=["negative", "not-a-number", "two-lengths", "chunked-without-length", "over-10-MB"],
 )
-def test_a_body_length_that_cannot_be_read_safely_is_answered_at_once(served, length_headers, status):
+def test_a_body_length_that_cannot_be_read_safely_is_answered_at_once(served_once, length_headers, status):
     # Nothing of the body follows: a server that tried to read it would wait, and the test would time out.
-    path = urlsplit(served.url).path
+    path = urlsplit(served_once.url).path
     request = f"POST {path}?token={LOCAL_TOKEN} HTTP/1.1\r\nHost: x\r\n{length_headers}\r\n".encode()
 
-    answered, headers, body = raw_request(served.url, request)
+    answered, headers, body = raw_request(served_once.url, request)
 
     assert answered == status
     assert headers["content-type"] == "application/json"
     assert set(json.loads(body)) == {"message"}
-    assert served.send("POST", SAMPLE)[0] == 200  # and the server goes on serving
+    assert served_once.send("POST", SAMPLE)[0] == 200  # and the server goes on serving
 
 
 def test_serve_restarts_at_once_on_the_port_it_just_left(served):
