@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,8 @@ def _invoke_and_report(receiver: LocalReceiver, function: str, event: dict[str, 
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
+    # `kill` stops it as Ctrl-C does: the functions' runtimes and the emulator are stopped with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     runtime = find_runtime()
     overrides = {"TOKEN_CACHE_SECONDS": f"{arguments.token_cache_seconds:g}"}
     try:

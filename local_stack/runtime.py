@@ -159,7 +159,7 @@ class LambdaFunction:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log_stream = log_file.open("w", encoding="utf-8")
         self._process = subprocess.Popen(  # noqa: S603 - the emulator the user named, and our runtime's python
-            command,
+            _stopped_with_parent(command),
             cwd=setup.build,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -241,6 +241,16 @@ class LambdaFunction:
 
     def _tail(self) -> str:
         return "".join(self.log.lines[-20:])
+
+
+def _stopped_with_parent(command: list[str]) -> list[str]:
+    """The command, made to get SIGTERM when the process that started it dies, even killed outright.
+
+    util-linux's setpriv sets the parent-death signal, which exec keeps; without it, stop() and Ctrl-C
+    still stop the emulator, but a tool killed outright would leave it running.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
 
 
 def _free_port() -> int:

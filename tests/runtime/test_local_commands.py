@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from urllib.request import Request, urlopen
 
 import boto3
@@ -115,3 +116,47 @@ def test_invoke_without_the_runtime_falls_back_and_says_why_in_one_line(runtime_
         " the handlers run in this Python"
     )
     assert "=== HTTP response: 200 ===" in run.stdout
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["kill", "kill-9"])
+def test_stopping_serve_in_any_way_stops_the_functions_runtimes(runtime_setup: RuntimeSetup, stop: signal.Signals):
+    process, banner = start_serve(
+        "--port", str(free_port()), "--emulator-port", str(free_port()), env=with_rie(runtime_setup)
+    )
+    emulators = [pid for pid in _children(process.pid) if "aws-lambda-rie" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(emulators) == 2, "".join(banner)  # one execution environment per function
+
+    process.send_signal(stop)
+    process.wait(timeout=30)
+    gone = threading.Event()
+
+    def watch() -> None:
+        while any(_running(pid) for pid in emulators):
+            gone.wait(0.05)
+        gone.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    gone.wait(timeout=30)
+
+    assert not [pid for pid in emulators if _running(pid)]
