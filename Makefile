@@ -5,11 +5,23 @@ BIN := $(VENV)/bin
 SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
+# Lambda's runtime on this machine (make build-local): the function built for this machine's platform,
+# and python3.13 with the runtime interface client and the runtime's boto3 (requirements-runtime.txt).
+RUNTIME_VENV ?= .venv-runtime
+LOCAL_BUILD ?= .aws-sam/local
+HOST_PLATFORM ?= manylinux2014_$(shell uname -m)
+# python3.13 as CI finds it: on PATH, or pyenv's newest 3.13 (.ci/python3.13.sh).
+WITH_PYTHON313 := . .ci/python3.13.sh &&
+# aws-lambda-rie on PATH, or named by AWS_LAMBDA_RIE: then demo and serve run the built function under it.
+RIE = $(or $(AWS_LAMBDA_RIE),$(shell command -v aws-lambda-rie 2>/dev/null))
+HAS_PYTHON313 = $(shell $(WITH_PYTHON313) python3.13 --version 2>/dev/null)
+# What demo and serve need to run in Lambda's runtime; nothing when RIE or python3.13 is missing (they say so).
+RUNTIME_IF_AVAILABLE = $(if $(RIE),$(if $(HAS_PYTHON313),build-local))
 export SAM_CLI_TELEMETRY := 0
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build deploy check-artifact check-workflows update-deps clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -31,28 +43,45 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
+$(RUNTIME_VENV)/.installed: requirements-runtime.txt
+	$(WITH_PYTHON313) python3.13 -m venv --clear $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
+		-r requirements-runtime.txt
+	$(RUNTIME_VENV)/bin/pip check --disable-pip-version-check
+	touch $@
+
+# The artifact src/Makefile builds for Lambda, built by the same recipe for this machine's platform.
+$(LOCAL_BUILD)/.built: src/Makefile src/requirements.txt $(shell find src/zenoti_receiver -name '*.py')
+	rm -rf $(LOCAL_BUILD)/function && mkdir -p $(LOCAL_BUILD)/function
+	$(WITH_PYTHON313) $(MAKE) -C src build-ReceiverFunction PLATFORM=$(HOST_PLATFORM) \
+		ARTIFACTS_DIR="$(CURDIR)/$(LOCAL_BUILD)/function"
+	touch $@
+
+## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for aws-lambda-rie
+build-local: $(LOCAL_BUILD)/.built $(RUNTIME_VENV)/.installed
+
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m local_stack invoke events/apigw_booking_deleted.json
 
 ## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
-serve: $(BIN)/.installed
+serve: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
 
 ## test: the test suite, without the deep tier
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not deep"
 
-## test-deep: the deep tier (thousands of deliveries, load, concurrency), which CI runs every time
-test-deep: $(BIN)/.installed
+## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
+test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
 load: $(BIN)/.installed
 	$(BIN)/python -m local_stack.load $(LOAD_ARGS)
 
-## bench: what a webhook costs (cold start, warm latency, CPU, AWS calls, package size), one table
-bench: $(BIN)/.installed
+## bench: what a webhook costs (cold start, init in Lambda's runtime, warm latency, CPU, AWS calls, package size), one table
+bench: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(BIN)/.installed
@@ -81,9 +110,9 @@ scan: $(CHECKOV_VENV)/.installed $(OPTIONS_ON)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file $(OPTIONS_ON) --file examples/subscriber/template.yaml \
 		--file .github/aws/deploy-roles.yaml --framework cloudformation --skip-download --compact --quiet
 
-## build: the deployable artifact (needs python3.13 on PATH, like the Lambda runtime)
+## build: the deployable artifact (needs python3.13, like the Lambda runtime: on PATH, or pyenv's newest 3.13)
 build: $(SAM_VENV)/.installed
-	$(SAM) build
+	$(WITH_PYTHON313) $(SAM) build
 
 ## deploy: build, then sam deploy: guided the first time (it saves your answers in samconfig.toml); DEPLOY_ARGS adds options
 deploy: build
@@ -96,7 +125,7 @@ deploy: build
 ## check-artifact: the artifact is reproducible: built again from empty, every file is the same
 check-artifact: build
 	rm -rf .aws-sam/rebuild && mkdir -p .aws-sam/rebuild
-	$(MAKE) -C src build-ReceiverFunction PYTHON=python3.13 ARTIFACTS_DIR="$(CURDIR)/.aws-sam/rebuild"
+	$(WITH_PYTHON313) $(MAKE) -C src build-ReceiverFunction PYTHON=python3.13 ARTIFACTS_DIR="$(CURDIR)/.aws-sam/rebuild"
 	$(PYTHON) .ci/compare_artifacts.py .aws-sam/build/ReceiverFunction .aws-sam/rebuild
 
 ## check-workflows: the GitHub workflows and Dependabot's settings: zizmor (offline) and their schemas
@@ -107,15 +136,18 @@ check-workflows: $(BIN)/.installed
 
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
-# takes the function's versions from it. The others hold for every Python from 3.11 up.
+# takes the function's versions from it; it carries the hashes of every platform's wheels, so
+# make build-local installs it for this machine too. The runtime's lock is for python3.13; the others
+# hold for every Python from 3.11 up.
 # After editing a requirements*.in, `make update-deps UPGRADE=` re-locks it and moves nothing else.
 update-deps: $(BIN)/.installed
 	$(LOCK) --python-platform aarch64-manylinux2014 --python-version 3.13 src/requirements.in --output-file src/requirements.txt
 	$(LOCK) --universal --python-version 3.11 requirements-dev.in --output-file requirements-dev.txt
 	$(LOCK) --universal --python-version 3.11 requirements-sam.in --output-file requirements-sam.txt
 	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
+	$(LOCK) --universal --python-version 3.13 requirements-runtime.in --output-file requirements-runtime.txt
 
 check: lint typecheck validate scan check-workflows test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

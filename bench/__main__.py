@@ -31,6 +31,7 @@ from bench.in_process import (
     measure_warm_latency,
 )
 from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
+from bench.runtime_init import RuntimeInit, measure_runtime_init
 from bench.stats import median, megabytes, microseconds, milliseconds, percentile
 from bench.write_units import TableShape, WriteMeter
 from local_stack.extensions_api import ExtensionsApi
@@ -67,16 +68,18 @@ class Repetitions:
     warm_batch: int
     cpu_rounds: int
     cpu_batch: int
+    runtime_rounds: int
 
     def describe(self) -> str:
         return (
             f"cold start {self.cold_pairs} process pairs; warm {self.warm_rounds * self.warm_batch} events a side "
-            f"in {self.warm_rounds} interleaved batches; CPU {self.cpu_rounds} rounds of {self.cpu_batch} events"
+            f"in {self.warm_rounds} interleaved batches; CPU {self.cpu_rounds} rounds of {self.cpu_batch} events; "
+            f"init in Lambda's runtime {self.runtime_rounds} interleaved rounds"
         )
 
 
-DEFAULT = Repetitions(cold_pairs=20, warm_rounds=30, warm_batch=40, cpu_rounds=15, cpu_batch=300)
-QUICK = Repetitions(cold_pairs=2, warm_rounds=2, warm_batch=10, cpu_rounds=3, cpu_batch=30)
+DEFAULT = Repetitions(cold_pairs=20, warm_rounds=30, warm_batch=40, cpu_rounds=15, cpu_batch=300, runtime_rounds=10)
+QUICK = Repetitions(cold_pairs=2, warm_rounds=2, warm_batch=10, cpu_rounds=3, cpu_batch=30, runtime_rounds=1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         environment = emulator.function_environment()
         _progress(f"emulator on {emulator.endpoint}; cold start, {repetitions.cold_pairs} pairs of processes")
         cold = measure_cold_start(repetitions.cold_pairs, src, environment)
+        _progress(f"init in Lambda's runtime (aws-lambda-rie), {repetitions.runtime_rounds} rounds")
+        runtime_init = measure_runtime_init(repetitions.runtime_rounds, environment)
         _progress("handler CPU, AWS stubbed")
         function = Function(src, environment)
         stand_in = Function(src, environment, stand_in_clients=True)
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [
         *_cold_start_rows(cold),
+        *_runtime_init_rows(runtime_init),
         *_warm_rows(warm),
         *_cpu_rows(cpu),
         *_call_rows(calls),
@@ -159,6 +165,19 @@ def _cold_start_rows(cold: ColdStart) -> list[Row]:
             "",
             "",
         ),
+    ]
+
+
+def _runtime_init_rows(init: RuntimeInit | str) -> list[Row]:
+    """INIT REPORT of the built artifact (make build-local) under aws-lambda-rie, against a bare boto3 function."""
+    label = "Init in Lambda's runtime (INIT REPORT)"
+    if isinstance(init, str):
+        return [(label, "skipped", init, "", "", "")]
+    bare = median(init.bare_ms)
+    ours, without = median(init.with_bytecode_ms), median(init.without_bytecode_ms)
+    return [
+        (label, f"{ours:.1f} ms", f"bare boto3 function {bare:.1f} ms", f"{ours / bare:.2f}x", "", ""),
+        ("  the same artifact without bytecode", f"{without:.1f} ms", "", f"{without / bare:.2f}x", "", ""),
     ]
 
 

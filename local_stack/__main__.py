@@ -2,6 +2,9 @@
 
 python -m local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
 python -m local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
+
+With aws-lambda-rie (on PATH, or named by AWS_LAMBDA_RIE) and `make build-local`, the functions run
+in Lambda's own runtime; otherwise in this process. The first line printed says which.
 """
 
 from __future__ import annotations
@@ -9,22 +12,52 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
-from local_stack.receiver import FAKE_CREDENTIALS, LocalReceiver, report
-from local_stack.resources import LOCAL_TOKEN, REGION, create_resources
-from local_stack.server import PortInUse, local_stack, publishing_pending_every
+from local_stack.receiver import (
+    FAKE_CREDENTIALS,
+    LocalReceiver,
+    delivered_body,
+    describe_messages,
+    describe_publisher_run,
+    describe_result,
+)
+from local_stack.resources import FUNCTION, LOCAL_TOKEN, PENDING_FUNCTION, REGION, create_resources, local_names
+from local_stack.runtime import REPO, RuntimeSetup, find_runtime
+from local_stack.server import (
+    CannotListen,
+    PortInUse,
+    emulator,
+    is_loopback,
+    local_stack,
+    publishing_pending_every,
+    showing_messages,
+)
+
+EVENTS = REPO / "events"
+LOG_DIR = REPO / ".aws-sam" / "local" / "logs"  # the functions' output, in Lambda's runtime
+# How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
+# put-secret-value works at once (the tool's default, --token-cache-seconds to change).
+LOCAL_TOKEN_CACHE_SECONDS = 2.0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    invoke = commands.add_parser("invoke", help="run the handler once on an API Gateway event file")
+    invoke = commands.add_parser("invoke", help="run a function once on an event file (the event says which)")
     invoke.add_argument("event", type=Path, help="for example events/apigw_booking_deleted.json")
     serve = commands.add_parser("serve", help="serve the webhook route over HTTP, backed by an AWS emulator")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", default="127.0.0.1", help="address the webhook listens on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="webhook port (default 3000)")
+    serve.add_argument(
+        "--emulator-host",
+        default="127.0.0.1",
+        help="address the AWS emulator (moto) listens on (default 127.0.0.1; for `sam local` on Linux,"
+        " Docker's bridge address: see README)",
+    )
     serve.add_argument("--emulator-port", type=int, default=5000, help="AWS emulator (moto) port (default 5000)")
     serve.add_argument(
         "--pending-every",
@@ -33,11 +66,40 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="run the publisher of pending events this often, as the deployed schedule does (default 60)",
     )
+    serve.add_argument(
+        "--token-cache-seconds",
+        type=float,
+        default=LOCAL_TOKEN_CACHE_SECONDS,
+        metavar="SECONDS",
+        help=f"how long the function keeps the token it read (default {LOCAL_TOKEN_CACHE_SECONDS:g}; deployed 300)",
+    )
     arguments = parser.parse_args(argv)
     os.environ.update(FAKE_CREDENTIALS)
     if arguments.command == "invoke":
         return run_invoke(arguments.event)
-    return run_serve(arguments.host, arguments.port, arguments.emulator_port, arguments.pending_every)
+    return run_serve(arguments)
+
+
+def function_for(event: Any) -> str | None:
+    """Which function of the stack takes this event: by its shape, as each function's trigger sends it."""
+    if not isinstance(event, dict):
+        return None
+    context = event.get("requestContext")
+    if event.get("version") == "2.0" and isinstance(context, dict) and isinstance(context.get("http"), dict):
+        return FUNCTION  # API Gateway, HTTP API, payload 2.0
+    if "scheduled_time" in event and "execution_id" in event:
+        return PENDING_FUNCTION  # EventBridge Scheduler, the Input template.yaml gives it
+    return None
+
+
+def wrong_event(event_file: Path) -> str:
+    gateway_events = ", ".join(f"events/{path.name}" for path in sorted(EVENTS.glob("apigw_*.json")))
+    return (
+        f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway (HTTP API,"
+        f" payload 2.0) event ({gateway_events}); {PENDING_FUNCTION} takes its schedule's input"
+        " (events/pending_schedule.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
+        " POST it to `make serve` with curl."
+    )
 
 
 def run_invoke(event_file: Path) -> int:
@@ -46,39 +108,105 @@ def run_invoke(event_file: Path) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read {event_file}: {error}", file=sys.stderr)
         return 2
+    function = function_for(event)
+    if function is None:
+        print(wrong_event(event_file), file=sys.stderr)
+        return 2
+    runtime = find_runtime()
+    if isinstance(runtime, RuntimeSetup):
+        # The function is another process: it reaches the emulator over HTTP, on 127.0.0.1 only.
+        with emulator("127.0.0.1", 0) as endpoint:
+            receiver = LocalReceiver(create_resources(endpoint_url=endpoint), endpoint, runtime, log_dir=LOG_DIR)
+            try:
+                _invoke_and_report(receiver, function, event)
+            finally:
+                receiver.close()
+        return 0
     from moto import mock_aws
 
     # The embedded emulator only intercepts when no endpoint is configured.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
-        receiver = LocalReceiver(create_resources())
-        result = receiver.invoke(event)
-        report(receiver, result)
+        _invoke_and_report(LocalReceiver(create_resources(), reason=runtime), function, event)
     return 0
 
 
-def run_serve(host: str, port: int, emulator_port: int, pending_every: float) -> int:
+def _invoke_and_report(receiver: LocalReceiver, function: str, event: dict[str, Any]) -> None:
+    print(receiver.mode, flush=True)
+    if function == PENDING_FUNCTION:
+        report = describe_publisher_run(receiver.publish_pending(event))
+    else:
+        report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
+    print(report + describe_messages(receiver, receiver.take_messages()), end="", flush=True)
+
+
+def run_serve(arguments: argparse.Namespace) -> int:
+    # `kill` stops it as Ctrl-C does: the functions' runtimes and the emulator are stopped with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    runtime = find_runtime()
+    overrides = {"TOKEN_CACHE_SECONDS": f"{arguments.token_cache_seconds:g}"}
     try:
-        with local_stack(host, port, emulator_port) as stack, publishing_pending_every(stack, pending_every):
+        with (
+            local_stack(
+                arguments.host,
+                arguments.port,
+                arguments.emulator_port,
+                emulator_host=arguments.emulator_host,
+                runtime=runtime if isinstance(runtime, RuntimeSetup) else None,
+                reason=runtime if isinstance(runtime, str) else "",
+                overrides=overrides,
+                log_dir=LOG_DIR,
+            ) as stack,
+            showing_messages(stack),
+            publishing_pending_every(stack, arguments.pending_every),
+        ):
+            resources = stack.resources
+            queue = resources.subscriber_queue_url.rsplit("/", 1)[-1]
+            dead_letters = resources.subscriber_dead_letter_queue_url.rsplit("/", 1)[-1]
+            aws = f"aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
+                f"Mode:          {stack.receiver.mode}\n"
                 f"Webhook:       POST, PUT or PATCH {stack.url_with_token}\n"
-                f"Local token:   {LOCAL_TOKEN}\n"
-                f"AWS emulator:  {stack.endpoint} (region {REGION}, any credentials)\n"
-                f"  aws --endpoint-url {stack.endpoint} --region {REGION} dynamodb scan"
-                f" --table-name {stack.resources.table_name}\n"
-                f"Pending:       the publisher of pending events runs every {pending_every:g} s\n"
-                f"Try:           curl -X POST -H 'content-type: application/json' "
+                f"Local token:   {LOCAL_TOKEN}; the function reads the secret again after"
+                f" {arguments.token_cache_seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
+                f"  {aws} secretsmanager put-secret-value --secret-id {local_names().secret_name}"
+                ' --secret-string \'{"token": "<new token>"}\'\n'
+                f"AWS emulator:  {stack.endpoint} (region {REGION}; the AWS CLI needs credentials, any will do:"
+                " AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)\n"
+                f"  {aws} dynamodb scan --table-name {resources.table_name}\n"
+                f"Subscriber:    SQS queue {queue} (raw delivery; dead letters: {dead_letters}), for a consumer"
+                " of your own; this terminal shows each message the topic sends\n"
+                f"Pending:       the publisher of pending events runs every {arguments.pending_every:g} s\n"
+                "State:         in memory only: everything is gone when serve stops\n"
+                + _exposure_warnings(arguments.host, arguments.emulator_host)
+                + f"Try:           curl -X POST -H 'content-type: application/json' "
                 f"--data-binary @events/booking_deleted.json '{stack.url_with_token}'\n"
                 "Ctrl-C stops.",
                 flush=True,
             )
             stack.http.serve_forever()
-    except PortInUse as error:
+    except (PortInUse, CannotListen) as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nStopping.", flush=True)
     return 0
+
+
+def _exposure_warnings(host: str, emulator_host: str) -> str:
+    warnings = ""
+    if not is_loopback(emulator_host):
+        warnings += (
+            f"WARNING:       the AWS emulator listens on {emulator_host}, not only this machine's loopback: moto's"
+            " server has no authentication, and its Lambda runs the code it is sent (in Docker, where there is"
+            " one). Whoever reaches that address controls it.\n"
+        )
+    if not is_loopback(host):
+        warnings += (
+            f"WARNING:       the webhook listens on {host}, not only this machine's loopback; its token"
+            f" ({LOCAL_TOKEN}) is public.\n"
+        )
+    return warnings
 
 
 if __name__ == "__main__":

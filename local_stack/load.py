@@ -34,14 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=8, help="concurrent senders (default 8)")
     parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds (default 300)")
     arguments = parser.parse_args(argv)
-    with local_stack("127.0.0.1", 0, 0, report_requests=False) as stack, serving_in_background(stack):
+    with (
+        local_stack(
+            "127.0.0.1", 0, 0, report_requests=False, reason="the load run measures the local HTTP stack"
+        ) as stack,
+        serving_in_background(stack),
+    ):
         return run(stack, arguments.events, arguments.senders, arguments.timeout)
 
 
 def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
     queue_url = _subscribe_a_queue(stack)
-    # Only our subscriber: moto's publish slows down as the demo queue nobody reads grows.
-    _unsubscribe_demo_queue(stack)
+    # Only our subscriber: moto's publish slows down as the stack's subscriber queue, which nobody reads, grows.
+    _unsubscribe_stack_queue(stack)
     target = urlsplit(stack.webhook_url)
     deadline = time.monotonic() + timeout
     bodies = [_event(number) for number in range(events)]
@@ -114,11 +119,11 @@ def _subscribe_a_queue(stack: RunningStack) -> str:
     return str(queue_url)
 
 
-def _unsubscribe_demo_queue(stack: RunningStack) -> None:
+def _unsubscribe_stack_queue(stack: RunningStack) -> None:
     sns = _client(stack, "sns")
-    demo_queue = stack.resources.subscriber_queue_url.rsplit("/", 1)[-1]
+    stack_queue = stack.resources.subscriber_queue_url.rsplit("/", 1)[-1]
     for subscription in sns.list_subscriptions_by_topic(TopicArn=stack.resources.topic_arn)["Subscriptions"]:
-        if subscription["Endpoint"].endswith(f":{demo_queue}"):
+        if subscription["Endpoint"].endswith(f":{stack_queue}"):
             sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
 

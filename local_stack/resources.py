@@ -26,7 +26,8 @@ class LocalNames:
     quarantine_table_name: str
     topic_name: str
     secret_name: str
-    queue_name: str
+    queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
+    dead_letter_queue_name: str
 
     @property
     def topic_arn(self) -> str:
@@ -40,6 +41,7 @@ def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
         topic_name=f"{prefix}-events",
         secret_name=f"{prefix}-webhook-token",
         queue_name=f"{prefix}-subscriber",
+        dead_letter_queue_name=f"{prefix}-subscriber-dead-letters",
     )
 
 
@@ -49,7 +51,10 @@ class LocalResources:
     quarantine_table_name: str
     topic_arn: str
     secret_arn: str
-    subscriber_queue_url: str  # an SQS queue subscribed to the topic, standing in for a subscriber
+    # The stack's optional subscriber queue, as it is with SubscriberQueue=true: raw delivery (each body is
+    # the event as Zenoti sent it, the attributes are SQS message attributes), a dead-letter queue.
+    subscriber_queue_url: str
+    subscriber_dead_letter_queue_url: str
     function_environment: dict[str, str]  # the receiving function's
     pending_function_environment: dict[str, str]  # the scheduled publisher's
 
@@ -75,9 +80,23 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     )["ARN"]
 
     sqs = client("sqs")
-    queue_url = sqs.create_queue(QueueName=names.queue_name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    dead_letters_url = sqs.create_queue(
+        QueueName=names.dead_letter_queue_name,
+        Attributes=_queue_attributes(resource(template, "SubscriberDeadLetterQueue"), template, {}),
+    )["QueueUrl"]
+    arns = {"SubscriberDeadLetterQueue": _queue_arn(sqs, dead_letters_url)}
+    queue_url = sqs.create_queue(
+        QueueName=names.queue_name,
+        Attributes=_queue_attributes(resource(template, "SubscriberEventsQueue"), template, arns),
+    )["QueueUrl"]
+    subscription = resource(template, "SubscriberSubscription")["Properties"]
+    client("sns").subscribe(
+        TopicArn=topic_arn,
+        Protocol=subscription["Protocol"],
+        Endpoint=_queue_arn(sqs, queue_url),
+        # SubscriberCenterIds is empty by default: no filter policy.
+        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
+    )
 
     # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
     references = {
@@ -92,6 +111,7 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,
+        subscriber_dead_letter_queue_url=dead_letters_url,
         function_environment=_function_environment(template, FUNCTION, references),
         pending_function_environment=_function_environment(template, PENDING_FUNCTION, references),
     )
@@ -106,6 +126,32 @@ def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _queue_attributes(queue: dict[str, Any], template: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
+    """A queue's attributes from its template properties (SQS wants strings), its references resolved here.
+
+    Its queue policy is left out: moto does not enforce one.
+    """
+    properties = queue["Properties"]
+    attributes = {
+        name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])
+        for name in ("MessageRetentionPeriod", "VisibilityTimeout", "SqsManagedSseEnabled")
+        if name in properties
+    }
+    if "RedrivePolicy" in properties:
+        redrive = properties["RedrivePolicy"]
+        attributes["RedrivePolicy"] = json.dumps(
+            {
+                "deadLetterTargetArn": arns[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]],
+                "maxReceiveCount": int(parameter_default(template, redrive["maxReceiveCount"]["Ref"])),
+            }
+        )
+    return attributes
+
+
+def _queue_arn(sqs: Any, queue_url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
 def _function_environment(template: dict[str, Any], function: str, names: dict[str, str]) -> dict[str, str]:
     """A function's environment variables from the template (its Globals too), with !Ref resolved locally."""
     variables = {
@@ -114,6 +160,8 @@ def _function_environment(template: dict[str, Any], function: str, names: dict[s
     }
     environment = {}
     for name, value in variables.items():
+        if name == "AWS_ENDPOINT_URL":
+            continue  # empty when deployed (so that `sam local` may set it); the local stack sets its own
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             value = names[target] if target in names else parameter_default(template, target)

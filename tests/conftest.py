@@ -169,6 +169,7 @@ class Faults:
 class Stack:
     resources: LocalResources
     faults: Faults
+    notifications_queue_url: str  # the tests' own subscriber: the stack's subscriber queue is raw
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the events table (every page of the Scan)."""
@@ -201,9 +202,7 @@ class Stack:
     def messages(self) -> list[dict[str, Any]]:
         """What an SQS subscriber of the topic has received: the SNS notifications, decoded."""
         sqs = boto3.client("sqs", region_name=REGION)
-        received = sqs.receive_message(
-            QueueUrl=self.resources.subscriber_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        )
+        received = sqs.receive_message(QueueUrl=self.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         return [json.loads(message["Body"]) for message in received.get("Messages", [])]
 
 
@@ -228,8 +227,17 @@ def mocked_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         # Both functions' environments: the names they share have the same values.
         for name, value in {**resources.pending_function_environment, **resources.function_environment}.items():
             monkeypatch.setenv(name, value)
-        yield Stack(resources=resources, faults=faults)
+        yield Stack(resources=resources, faults=faults, notifications_queue_url=subscribe_notifications(resources))
     boto3.DEFAULT_SESSION = None
+
+
+def subscribe_notifications(resources: LocalResources) -> str:
+    """An SQS queue on the topic without raw delivery: it receives the SNS notifications, message ids included."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="test-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=REGION).subscribe(TopicArn=resources.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return str(queue_url)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = (
     "Cold start: process + 1st request",
     "init (imports, clients) + 1st request",
+    "Init in Lambda's runtime (INIT REPORT)",
     "Warm latency per event, median",
     "p99 per event",
     "environment busy per event, median",

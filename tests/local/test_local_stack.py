@@ -8,17 +8,20 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from local_stack.server import free_port
+from local_stack.server import MAX_BODY_BYTES, free_port
 from tests.conftest import EVENTS, ROOT, start_serve, stored_payload
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
@@ -48,24 +51,61 @@ def test_readme_quick_start_demo_prints_response_item_and_message():
     assert run.stdout.count('"event_id": "6239c247a961750e01dda051"') >= 3  # response, item, message
 
 
-@pytest.mark.parametrize(
-    ("event_file", "status"),
-    [("apigw_wrong_token.json", 401), ("apigw_invalid_body.json", 422)],
-)
-def test_invoke_prints_the_rejection_and_that_nothing_was_stored(event_file, status):
-    run = subprocess.run(
-        [sys.executable, "-m", "local_stack", "invoke", str(EVENTS / event_file)],
+def run_invoke(event_file: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "local_stack", "invoke", event_file],
         cwd=ROOT,
-        env=clean_environment(),
+        env=environment or clean_environment(),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
+
+@pytest.mark.parametrize(
+    ("event_file", "status", "quarantined"),
+    [("apigw_wrong_token.json", 401, False), ("apigw_invalid_body.json", 422, True)],
+)
+def test_invoke_prints_the_rejection_and_where_the_body_went(event_file, status, quarantined):
+    run = run_invoke(str(EVENTS / event_file))
+
     assert run.returncode == 0, run.stderr
     assert f"=== HTTP response: {status} ===" in run.stdout
     assert "(nothing stored)" in run.stdout
     assert "(no message)" in run.stdout
+    # An authenticated body that is refused is kept to be re-driven: the report shows its entry.
+    assert ("=== Quarantined in DynamoDB table zenoti-local-quarantine ===" in run.stdout) == quarantined
+    if quarantined:
+        assert '"reason": "invalid_event"' in run.stdout
+        assert '"guest_id": "not-a-uuid"' in run.stdout  # the body, verbatim
+
+
+def test_invoke_names_its_mode_in_one_line():
+    run = run_invoke(str(EVENTS / "apigw_wrong_token.json"))
+
+    first = run.stdout.splitlines()[0]
+    assert first.startswith(
+        "In-process (not Lambda's runtime: no aws-lambda-rie on PATH and AWS_LAMBDA_RIE is not set)"
+    )
+
+
+def test_invoke_of_a_file_that_is_no_function_event_says_which_files_are_in_one_line():
+    run = run_invoke("events/booking_deleted.json")  # Zenoti's body itself, not an API Gateway event
+
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    [line] = run.stderr.splitlines()
+    assert "events/booking_deleted.json is not an event of this stack's functions" in line
+    assert "events/apigw_booking_deleted.json" in line
+    assert "PendingPublisherFunction takes its schedule's input (events/pending_schedule.json)" in line
+
+
+def test_invoke_of_the_schedule_event_runs_the_publisher_of_pending_events():
+    run = run_invoke("events/pending_schedule.json")
+
+    assert run.returncode == 0, run.stderr
+    assert "=== PendingPublisherFunction: published 0 pending event(s) ===" in run.stdout
+    assert '"status": "done"' in run.stdout
 
 
 @dataclass
@@ -73,6 +113,33 @@ class Served:
     process: subprocess.Popen[str]
     url: str
     emulator: str
+    banner: list[str]
+    output: list[str] = field(default_factory=list)
+    printed: threading.Condition = field(default_factory=threading.Condition)
+
+    def collect_output(self) -> None:
+        """Keep what serve prints from now on (a thread of its own: reading blocks)."""
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                with self.printed:
+                    self.output.append(line)
+                    self.printed.notify_all()
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_printed(self, text: str) -> str:
+        """Everything serve printed, once it has printed `text` (or given up after a bound)."""
+        with self.printed:
+            self.printed.wait_for(lambda: text in "".join(self.output), timeout=20)
+            return "".join(self.output)
+
+    def stop(self) -> str:
+        """Ctrl-C; everything it printed."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        return self.wait_printed("Stopping.")
 
     def send(self, method: str, body: bytes, token: str | None = LOCAL_TOKEN, **headers: str) -> tuple[int, Any]:
         url = self.url + (f"?token={token}" if token is not None else "")
@@ -98,20 +165,32 @@ def serve_arguments() -> list[str]:
     return []
 
 
-@pytest.fixture
-def served(serve_arguments: list[str]) -> Iterator[Served]:
+def serving(serve_arguments: list[str]) -> Iterator[Served]:
     port, emulator_port = free_port(), free_port()
     process, banner = start_serve(
         "--port", str(port), "--emulator-port", str(emulator_port), *serve_arguments, env=clean_environment()
     )
     assert any(f"127.0.0.1:{emulator_port}" in line for line in banner), "".join(banner)
     served = Served(
-        process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}"
+        process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}", banner
     )
+    served.collect_output()
     yield served
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(serve_arguments: list[str]) -> Iterator[Served]:
+    """`serve` for one test."""
+    yield from serving(serve_arguments)
+
+
+@pytest.fixture(scope="module")
+def served_once() -> Iterator[Served]:
+    """`serve` shared by the tests of how the server answers, which leave nothing behind that matters."""
+    yield from serving([])
 
 
 def subscribe_queue(served: Served) -> str:
@@ -181,24 +260,156 @@ def test_serve_publishes_pending_events_on_a_schedule_as_the_stack_does(served):
     assert item["published"] == {"BOOL": True}
 
 
-def test_unknown_route_is_a_404_as_api_gateway_answers(served):
-    request = Request(served.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
+def test_serve_reports_each_request_then_its_message_and_stops_cleanly_on_ctrl_c(served):
+    served.send("POST", SAMPLE)
+
+    output = served.stop()
+
+    assert served.process.returncode == 0
+    assert output.index("=== HTTP response: 200 ===") < output.index(
+        "=== Received by the subscriber queue zenoti-local-subscriber (SQS, raw delivery) ==="
+    )
+    assert "Stopping." in output
+    assert "Traceback" not in output
+
+
+def test_serve_shows_messages_published_outside_a_request_as_they_arrive(served):
+    # What `python -m ops replay --local` and the publisher of pending events do: publish, no request.
+    [topic] = served.client("sns").list_topics()["Topics"]
+    replayed = json.dumps({**json.loads(SAMPLE), "event_id": "replayed-outside-a-request"})
+    served.client("sns").publish(TopicArn=topic["TopicArn"], Message=replayed)
+
+    output = served.wait_printed("replayed-outside-a-request")
+
+    assert "replayed-outside-a-request" in output
+    assert ">>> POST" not in output  # shown without waiting for a request to carry it
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        (b'{"event_id": ', 400, "malformed_body"),
+        (json.dumps({**json.loads(SAMPLE), "data": {}}).encode(), 422, "invalid_event"),
+    ],
+)
+def test_serve_shows_the_quarantine_entry_of_a_refused_body(served, body, status, reason):
+    assert served.send("POST", body)[0] == status
+
+    output = served.wait_printed("=== Quarantined in DynamoDB table zenoti-local-quarantine ===")
+
+    quarantine = output.split("=== Quarantined in DynamoDB table zenoti-local-quarantine ===", 1)[1]
+    assert f'"reason": "{reason}"' in quarantine
+    assert '"deliveries": 1' in quarantine
+    assert body.decode() in quarantine  # the body, as it was sent
+
+
+def test_serve_banner_names_the_mode_the_subscriber_queue_and_how_to_change_the_token(served_once):
+    banner = "".join(served_once.banner)
+
+    assert "Mode:          In-process (not Lambda's runtime: " in banner
+    assert "Subscriber:    SQS queue zenoti-local-subscriber (raw delivery; dead letters:" in banner
+    assert "reads the secret again after 2 s (TOKEN_CACHE_SECONDS)" in banner
+    assert "secretsmanager put-secret-value --secret-id zenoti-local-webhook-token" in banner
+    assert "everything is gone when serve stops" in banner
+
+
+@pytest.mark.parametrize("serve_arguments", [["--token-cache-seconds", "0"]])
+def test_a_token_changed_with_put_secret_value_works_at_once(served):
+    assert served.send("POST", SAMPLE)[0] == 200  # the function has read the secret once
+
+    served.client("secretsmanager").put_secret_value(
+        SecretId="zenoti-local-webhook-token", SecretString=json.dumps({"token": "a-new-local-token"})
+    )
+
+    assert served.send("POST", SAMPLE, token="a-new-local-token")[0] == 200
+    assert served.send("POST", SAMPLE)[0] == 401
+
+
+def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (what urllib would not send); the status, headers and body of the answer."""
+    target = urlsplit(url)
+    with socket.create_connection((target.hostname, target.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "OPTIONS", "HEAD", "TRACE", "BREW"])
+def test_every_other_method_is_a_json_404_as_api_gateway_answers(served_once, method):
+    path = urlsplit(served_once.url).path
+
+    status, headers, body = raw_request(
+        served_once.url, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
+
+    assert status == 404
+    assert headers["content-type"] == "application/json"
+    if method == "HEAD":
+        assert body == b""  # HEAD: the headers of the answer, never its body
+        assert headers["content-length"] == str(len(b'{"message": "Not Found"}'))
+    else:
+        assert json.loads(body) == {"message": "Not Found"}
+
+
+def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served_once):
+    request = Request(served_once.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
     with pytest.raises(HTTPError) as raised:
         urlopen(request, timeout=10)
     assert raised.value.code == 404
+    assert json.loads(raised.value.read()) == {"message": "Not Found"}
 
 
-def test_serve_reports_each_request_and_stops_cleanly_on_ctrl_c(served):
-    served.send("POST", SAMPLE)
+@pytest.mark.parametrize(
+    ("length_headers", "status"),
+    [
+        ("Content-Length: -5\r\n", 400),
+        ("Content-Length: five\r\n", 400),
+        ("Content-Length: 5\r\nContent-Length: 6\r\n", 400),
+        ("Transfer-Encoding: chunked\r\n", 411),
+        (f"Content-Length: {MAX_BODY_BYTES + 1}\r\n", 413),
+    ],
+    ids=["negative", "not-a-number", "two-lengths", "chunked-without-length", "over-10-MB"],
+)
+def test_a_body_length_that_cannot_be_read_safely_is_answered_at_once(served_once, length_headers, status):
+    # Nothing of the body follows: a server that tried to read it would wait, and the test would time out.
+    path = urlsplit(served_once.url).path
+    request = f"POST {path}?token={LOCAL_TOKEN} HTTP/1.1\r\nHost: x\r\n{length_headers}\r\n".encode()
 
-    served.process.send_signal(signal.SIGINT)
-    output, _ = served.process.communicate(timeout=30)
+    answered, headers, body = raw_request(served_once.url, request)
 
-    assert served.process.returncode == 0
-    assert "=== HTTP response: 200 ===" in output
-    assert "Received by a subscriber of the SNS topic" in output
-    assert "Stopping." in output
-    assert "Traceback" not in output
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert set(json.loads(body)) == {"message"}
+    assert served_once.send("POST", SAMPLE)[0] == 200  # and the server goes on serving
+
+
+def test_serve_restarts_at_once_on_the_port_it_just_left(served):
+    # The server closes each connection first, which leaves the port's side of it in TIME-WAIT for a
+    # minute after Ctrl-C: nothing listens, yet a plain bind is refused.
+    assert served.send("POST", SAMPLE)[0] == 200
+    served.stop()
+    port = urlsplit(served.url).port
+    assert port is not None
+    assert f":{port:04X} " in _time_wait_sockets()
+
+    process, printed = start_serve("--port", str(port), "--emulator-port", str(free_port()), env=clean_environment())
+    try:
+        assert "Ctrl-C stops." in "".join(printed)
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _time_wait_sockets() -> str:
+    """The kernel's TCP table, lines in state TIME-WAIT (06)."""
+    table = Path("/proc/net/tcp").read_text()
+    return "\n".join(line for line in table.splitlines() if line.split()[3:4] == ["06"])
 
 
 def test_port_in_use_is_a_clear_message_not_a_traceback():
@@ -215,23 +426,6 @@ def test_port_in_use_is_a_clear_message_not_a_traceback():
     assert process.returncode == 2
     assert f"port {port} on 127.0.0.1 is already in use" in output
     assert "Traceback" not in output
-
-
-def test_sam_local_env_file_points_at_the_resources_serve_creates(monkeypatch):
-    from moto import mock_aws
-
-    from local_stack.resources import create_resources
-
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "local")
-    with mock_aws():
-        environment = create_resources().function_environment
-    variables = json.loads((EVENTS / "sam-local-env.json").read_text())["ReceiverFunction"]
-
-    for name in ("EVENTS_TABLE_NAME", "QUARANTINE_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"):
-        assert variables[name] == environment[name]
-    assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # serve's default emulator port
 
 
 @pytest.mark.deep

@@ -119,10 +119,14 @@ def test_local_stack_without_credentials(run, served, raw_payload):
         "sqs", endpoint_url=emulator, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
     )
     queue = sqs.get_queue_url(QueueName="zenoti-local-subscriber")["QueueUrl"]
-    [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
-    notification = json.loads(message["Body"])
-    assert notification["Message"] == raw_payload
-    assert notification["MessageAttributes"]["replay"] == {"Type": "String", "Value": "true"}
+    # The stack's subscriber queue holds the delivery's message and the replay's; raw delivery: the body is
+    # the event, the attributes are SQS's.
+    messages = sqs.receive_message(
+        QueueUrl=queue, WaitTimeSeconds=1, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    [message] = [message for message in messages if "replay" in message.get("MessageAttributes", {})]
+    assert message["Body"] == raw_payload
+    assert message["MessageAttributes"]["replay"] == {"StringValue": "true", "DataType": "String"}
 
 
 # --- Credentials: the emulator gets dummy ones, a plain-HTTP endpoint gets none ------------------

@@ -133,7 +133,7 @@ def take_event_ids(queue_url: str) -> list[str]:
     sqs = boto3.client("sqs")
     taken: list[str] = []
     while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        taken += [json.loads(json.loads(message["Body"])["Message"])["event_id"] for message in batch]
+        taken += [json.loads(message["Body"])["event_id"] for message in batch]  # raw delivery: the event itself
         entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(batch)]
         sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
     return taken
