@@ -30,7 +30,8 @@ def deploy(directory: Path) -> str:
 
 
 def test_deploy_is_guided_until_samconfig_holds_a_region(tmp_path: Path):
-    for name in ("Makefile", "samconfig.toml", "requirements-sam.txt", "requirements-dev.txt"):
+    (tmp_path / ".ci").mkdir()
+    for name in ("Makefile", "samconfig.toml", "requirements-sam.txt", "requirements-dev.txt", ".ci/python3.13.sh"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "fake-venv").mkdir()
     (tmp_path / "fake-venv" / ".installed").touch()
