@@ -6,9 +6,9 @@ import json
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from tqdm import tqdm
 
 from ops.errors import OperatorError
-from ops.progress import Progress
 from ops.stored_events import StoredEvent
 
 REPLAY_ATTRIBUTE = "replay"
@@ -41,32 +41,39 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
     """Publish each event in the order given (or only say what would be sent); print a line each and a summary."""
     # Every message is built before the first is sent: a bad item stops the run before it starts.
     messages = [(event, replay_message(event)) for event in events]
-    progress = Progress(len(messages), err, "dry run" if dry_run else "replaying")
-    for published, (event, message) in enumerate(messages):
-        attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
-        if dry_run:
-            line = (
-                f"would publish {event.event_id}  occurred_at {event.occurred_at}  "
-                f"attributes {json.dumps(attributes)}  body {len(message['Message'].encode())} bytes"
-            )
-        else:
-            try:
-                message_id = sns.publish(TopicArn=topic_arn, **message)["MessageId"]
-            except (BotoCoreError, ClientError) as error:
-                progress.clear()
-                raise OperatorError(
-                    f"publishing {event.event_id} failed after {published} of {len(messages)} were published: {error}"
-                ) from None
-            line = f"published {event.event_id}  occurred_at {event.occurred_at}  message_id {message_id}"
-        progress.clear()
-        print(line, file=out, flush=True)
-        progress.advance()
-    progress.clear()
+    with _progress_bar(len(messages), err, "dry run" if dry_run else "replaying") as progress:
+        for published, (event, message) in enumerate(messages):
+            attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+            if dry_run:
+                line = (
+                    f"would publish {event.event_id}  occurred_at {event.occurred_at}  "
+                    f"attributes {json.dumps(attributes)}  body {len(message['Message'].encode())} bytes"
+                )
+            else:
+                try:
+                    message_id = sns.publish(TopicArn=topic_arn, **message)["MessageId"]
+                except (BotoCoreError, ClientError) as error:
+                    raise OperatorError(
+                        f"publishing {event.event_id} failed after {published} of {len(messages)} were published: "
+                        f"{error}"
+                    ) from None
+                line = f"published {event.event_id}  occurred_at {event.occurred_at}  message_id {message_id}"
+            # The bar and the lines share the terminal: blank the bar, print, draw it again below.
+            progress.clear()
+            print(line, file=out, flush=True)
+            if not progress.update():  # it draws at most every 0.1 s; a line was just printed, so draw it now
+                progress.refresh()
+    # Leaving the block blanked the bar (leave=False), so the summary starts at the left edge.
     if dry_run:
         print(f"Dry run: would publish {_events(len(messages))} to {topic_arn}; nothing was sent.", file=out)
     else:
         print(f"Published {_events(len(messages))} to {topic_arn}.", file=out)
     return len(messages)
+
+
+def _progress_bar(total: int, err: TextIO, label: str) -> tqdm[Any]:
+    """A bar on a terminal, blanked when done; nothing at all on a pipe or a file, so logs stay clean."""
+    return tqdm(total=total, desc=label, unit="event", file=err, leave=False, disable=not err.isatty())
 
 
 def _events(count: int) -> str:

@@ -148,19 +148,47 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_is_drawn_on_a_terminal_and_cleared_before_the_summary(
+def screen_of(written: str) -> list[str]:
+    """What a terminal shows after `written`: a carriage return goes back to the line's start, and what
+    follows overwrites it; trailing blanks are not seen."""
+    lines = [""]
+    column = 0
+    for text in re.split(r"(\r|\n)", written):
+        if text == "\r":
+            column = 0
+        elif text == "\n":
+            lines.append("")
+            column = 0
+        else:
+            line = lines[-1]
+            lines[-1] = line[:column] + text + line[column + len(text) :]
+            column += len(text)
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def test_progress_bar_is_drawn_on_a_terminal_and_gone_from_the_screen_before_the_summary(
     run, stack: Stack, stored: Stored, table_and_topic, monkeypatch
 ):
+    # One terminal for stdout and stderr, as an operator's shell has it.
     terminal = Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
     monkeypatch.setattr("sys.stderr", terminal)
 
     result = run("replay", *table_and_topic, "--center", CENTER_A)
 
     assert result.code == 0
-    screen = terminal.getvalue()
-    assert "replaying [##########....................] 1/3" in screen
-    assert "replaying [##############################] 3/3" in screen
-    assert screen.endswith("\r")  # blanked: the summary line is not written over the bar
+    written = terminal.getvalue()
+    for drawn in ("1/3", "2/3", "3/3"):
+        assert re.search(rf"\rreplaying: .*\| {drawn} ", written), f"no bar at {drawn} in {written!r}"
+    screen = screen_of(written)
+    # Every line printed is whole on the screen, and nothing of the bar is left beside or after them.
+    *lines, summary = screen
+    assert [re.fullmatch(r"published (\S+)  occurred_at \S+  message_id [0-9a-f-]+", line)[1] for line in lines] == [
+        "a-early",
+        SAMPLE_ID,
+        "a-late",
+    ]
+    assert summary == f"Published 3 events to {stack.resources.topic_arn}."
     assert len(replayed(stack)) == 3
 
 
@@ -168,4 +196,5 @@ def test_progress_bar_stays_out_of_redirected_output(run, stack: Stack, stored: 
     result = run("replay", *table_and_topic, "--center", CENTER_A)
 
     assert result.err == ""
-    assert "[" not in result.out
+    assert "replaying" not in result.out
+    assert len(result.out.splitlines()) == 4
