@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY := 0
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows update-deps clean
+.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -134,6 +134,15 @@ check-workflows: $(BIN)/.installed
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 
+## schema: write the published contracts (schema/*.schema.json) from the models
+schema: $(BIN)/.installed
+	PYTHONPATH=src $(BIN)/python -m schema.generate
+
+## check-schema: the committed contracts are what the models give, and Zenoti's sample matches the event's
+check-schema: $(BIN)/.installed
+	PYTHONPATH=src $(BIN)/python -m schema.generate --check
+	$(BIN)/check-jsonschema --schemafile schema/booking-deleted.v1.schema.json events/booking_deleted.json
+
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock
 # takes the function's versions from it; it carries the hashes of every platform's wheels, so
@@ -147,7 +156,7 @@ update-deps: $(BIN)/.installed
 	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
 	$(LOCK) --universal --python-version 3.13 requirements-runtime.in --output-file requirements-runtime.txt
 
-check: lint typecheck validate scan check-workflows test
+check: lint typecheck validate scan check-workflows check-schema test
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
