@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY := 0
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
+.PHONY: demo serve test test-deep test-e2e load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -75,6 +75,10 @@ test: $(BIN)/.installed
 ## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
 test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep
+
+## test-e2e: a running stack over HTTP: E2E_LOCAL=http://127.0.0.1:3000 (make serve) or E2E_STACK_NAME=<stack>
+test-e2e: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/e2e
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
 load: $(BIN)/.installed

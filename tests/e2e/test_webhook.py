@@ -1,0 +1,111 @@
+"""A running stack, end to end: what Zenoti gets back, and what a subscriber receives."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.e2e.conftest import NO_TARGET, Answer, Event, Inbox, Target
+
+if not os.environ.get("E2E_LOCAL") and not os.environ.get("E2E_STACK_NAME"):
+    pytest.skip(NO_TARGET, allow_module_level=True)  # one line in the summary, not one per test
+
+ATTRIBUTES = {"event_type": "Class.Booking.Deleted", "event_resource": "Class"}
+TOO_LARGE = 300_000  # bytes: over the receiver's limit (docs/contracts.md), far under API Gateway's 10 MB
+
+
+def accepted(answer: Answer, event: Event) -> str:
+    """The publication an accepted event reports: "pending" is acceptable if the message still arrives."""
+    assert answer.status == 200, answer
+    assert answer.body["status"] == "accepted", answer
+    assert answer.body["event_id"] == event.event_id
+    assert answer.body["publication"] in ("published", "pending")
+    return str(answer.body["publication"])
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])  # Zenoti's customer chooses the verb
+def test_an_event_is_accepted_and_its_body_reaches_the_subscriber_verbatim_with_its_attributes(
+    target: Target, inbox: Inbox, new_event, method
+):
+    event = new_event()
+
+    publication = accepted(target.send(event.body, method), event)
+
+    [message] = inbox.messages(event.event_id, publication=publication)
+    assert message.body == event.body  # byte for byte: Zenoti's layout, unknown fields and all
+    assert message.attributes == {**ATTRIBUTES, "center_id": event.center_id}  # no "replay"
+
+
+def test_a_duplicate_is_answered_as_such_and_not_published_again(target: Target, inbox: Inbox, new_event):
+    event, later = new_event(), new_event()
+    publication = accepted(target.send(event.body), event)
+    assert len(inbox.messages(event.event_id, publication=publication)) == 1
+
+    again = target.send(event.body)
+
+    assert again == Answer(200, {"status": "duplicate", "event_id": event.event_id})
+    # Absence, without a timed wait: an event sent after the duplicate's answer is received first. SNS
+    # does not promise order, so this is a strong sign rather than a proof; the integration tests prove it.
+    later_publication = accepted(target.send(later.body), later)
+    assert len(inbox.messages(later.event_id, publication=later_publication)) == 1
+    assert len(inbox.messages(event.event_id)) == 1
+
+
+@pytest.mark.parametrize("token", ["wrong-token", None], ids=["wrong token", "no token"])
+def test_a_wrong_or_missing_token_is_a_401_and_nothing_is_stored(target: Target, new_event, token):
+    event = new_event()
+
+    refused = target.send(event.body, token=token)
+
+    assert (refused.status, refused.body["status"], refused.body["reason"]) == (401, "rejected", "unauthorized")
+    # Nothing was stored: the same event with the right token is new, not a duplicate.
+    accepted(target.send(event.body), event)
+
+
+def test_an_invalid_event_is_a_422_that_names_each_field(target: Target, new_event):
+    event = json.loads(new_event().body)
+    event["data"]["guest_id"] = "not-a-uuid"
+    event["data"]["registration_id"] = "119986"  # a string, not an integer
+
+    refused = target.send(json.dumps(event))
+
+    assert (refused.status, refused.body["status"], refused.body["reason"]) == (422, "rejected", "invalid_event")
+    assert {error["field"] for error in refused.body["errors"]} == {"data.guest_id", "data.registration_id"}
+    assert all(error["message"] and error["type"] for error in refused.body["errors"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ('{"event_id": ', 400, "malformed_body"),
+        (json.dumps({"padding": "x" * TOO_LARGE}), 413, "payload_too_large"),
+    ],
+    ids=["not JSON", "too large"],
+)
+def test_a_body_that_cannot_be_an_event_is_refused_with_its_reason(target: Target, body, status, reason):
+    refused = target.send(body)
+
+    assert (refused.status, refused.body["status"], refused.body["reason"]) == (status, "rejected", reason)
+
+
+def test_another_verb_is_api_gateways_404(target: Target):
+    answer = target.send(None, method="GET")
+
+    assert answer == Answer(404, {"message": "Not Found"})
+
+
+def test_a_replay_reaches_the_subscriber_marked_as_a_replay(target: Target, inbox: Inbox, new_event):
+    event = new_event()
+    publication = accepted(target.send(event.body), event)
+    [original] = inbox.messages(event.event_id, publication=publication)
+
+    run = target.replay(event.event_id)
+
+    assert run.returncode == 0, run.stderr
+    assert f"published {event.event_id}" in run.stdout
+    [first, replayed] = inbox.messages(event.event_id, count=2)
+    assert first == original
+    assert replayed.body == event.body
+    assert replayed.attributes == {**original.attributes, "replay": "true"}
