@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY := 0
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep test-e2e load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
+.PHONY: demo serve test test-deep test-e2e coverage load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
@@ -68,17 +68,25 @@ demo: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 serve: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
 
+# COVERAGE=1 (CI): the test targets add what they cover to .coverage, and `make coverage` checks the sum
+# against the floor, once (not each tier alone), so no suite runs twice. Without it they run as fast as ever.
+PYTEST_COVERAGE = $(if $(COVERAGE),--cov --cov-append --cov-report= --cov-fail-under=0)
+
 ## test: the test suite, without the deep tier
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not deep"
+	$(BIN)/python -m pytest -m "not deep" $(PYTEST_COVERAGE)
 
 ## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
 test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
-	$(BIN)/python -m pytest -m deep
+	$(BIN)/python -m pytest -m deep $(PYTEST_COVERAGE)
 
 ## test-e2e: a running stack over HTTP: E2E_LOCAL=http://127.0.0.1:3000 (make serve) or E2E_STACK_NAME=<stack>
 test-e2e: $(BIN)/.installed
 	$(BIN)/python -m pytest tests/e2e
+
+## coverage: what the test targets run with COVERAGE=1 covered, against the floor in pyproject.toml
+coverage: $(BIN)/.installed
+	$(BIN)/coverage report
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
 load: $(BIN)/.installed
@@ -163,4 +171,4 @@ update-deps: $(BIN)/.installed
 check: lint typecheck validate scan check-workflows check-schema test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage
