@@ -72,9 +72,9 @@ serve: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 # against the floor, once (not each tier alone), so no suite runs twice. Without it they run as fast as ever.
 PYTEST_COVERAGE = $(if $(COVERAGE),--cov --cov-append --cov-report= --cov-fail-under=0)
 
-## test: the test suite, without the deep tier
+## test: the test suite, without the deep tier, on every core (a test file stays in one process)
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not deep" $(PYTEST_COVERAGE)
+	$(BIN)/python -m pytest -m "not deep" -n auto --dist loadfile $(PYTEST_COVERAGE)
 
 ## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
 test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
