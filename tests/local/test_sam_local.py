@@ -128,3 +128,43 @@ def test_serve_warns_when_the_emulator_listens_beyond_the_loopback():
     warning = _exposure_warnings("127.0.0.1", "172.17.0.1")
     assert "the AWS emulator listens on 172.17.0.1" in warning
     assert "no authentication" in warning
+
+
+EXAMPLE = ROOT / "examples" / "subscriber"
+
+
+def test_the_example_subscribers_env_file_sets_only_what_its_function_declares():
+    # The same rule for the example's `sam local invoke`: an undeclared AWS_ENDPOINT_URL is dropped, and
+    # the function in the container would call real AWS.
+    template = load_template(EXAMPLE / "template.yaml")
+    declared = resource(template, "SubscriberFunction")["Properties"]["Environment"]["Variables"]
+    settings = json.loads((EXAMPLE / "events" / "sam-local-env.json").read_text(encoding="utf-8"))
+
+    assert declared["AWS_ENDPOINT_URL"] == ""  # deployed: botocore ignores it, the function calls AWS
+    assert set(settings["SubscriberFunction"]) <= set(declared)
+    assert settings["SubscriberFunction"]["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
+
+
+@pytest.mark.skipif(not SAM_PYTHON.exists(), reason="needs the SAM CLI in .venv-sam (make validate creates it)")
+def test_sam_itself_hands_the_example_subscriber_the_emulators_endpoint():
+    shell = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    shell.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "SAM_CLI_TELEMETRY": "0"})
+    run = subprocess.run(
+        [
+            str(SAM_PYTHON),
+            str(ROOT / "tests" / "local" / "sam_environment.py"),
+            "template.yaml",
+            "events/sam-local-env.json",
+        ],
+        cwd=EXAMPLE,
+        env=shell,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    environment = json.loads(run.stdout.splitlines()[-1])["SubscriberFunction"]
+
+    assert environment["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
+    assert environment["DELETIONS_TABLE_NAME"] == "booking-subscriber-local-deletions"
+    assert environment["AWS_ACCESS_KEY_ID"] == "local"
