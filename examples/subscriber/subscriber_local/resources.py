@@ -79,7 +79,10 @@ def create_resources(
         idempotency_table_name=tables["IdempotencyTable"],
         subscription_arn=subscription_arn,
         max_receive_count=int(references["MaxReceiveCount"]),
-        function_environment={name: str(resolve(value, references)) for name, value in variables.items()},
+        # AWS_ENDPOINT_URL is empty in the template (so that `sam local` may set it): the local run sets its own.
+        function_environment={
+            name: str(resolve(value, references)) for name, value in variables.items() if name != "AWS_ENDPOINT_URL"
+        },
     )
 
 

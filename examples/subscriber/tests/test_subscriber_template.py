@@ -181,3 +181,9 @@ def test_the_sam_local_env_file_names_what_make_local_creates(subscriber):
     for name in ("DELETIONS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"):
         assert variables[name] == subscriber.resources.function_environment[name], name
     assert variables["AWS_ENDPOINT_URL"].endswith(":5000")  # `make serve`'s emulator port
+
+
+def test_the_local_run_keeps_its_own_endpoint_over_the_templates_empty_one(subscriber):
+    # The template declares AWS_ENDPOINT_URL empty for sam local; copied into `make local`'s environment, it
+    # would send the function's calls to AWS instead of the emulator.
+    assert "AWS_ENDPOINT_URL" not in subscriber.resources.function_environment
