@@ -221,23 +221,7 @@ class LocalReceiver:
 
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the subscriber queue has received since last asked (raw delivery: the body is the event)."""
-        queue = self.resources.subscriber_queue_url
-        received = self._sqs.receive_message(
-            QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
-        )
-        messages = received.get("Messages", [])
-        for message in messages:
-            self._sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-        return [
-            {
-                "MessageId": message["MessageId"],
-                "MessageAttributes": {
-                    name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()
-                },
-                "Message": message["Body"],
-            }
-            for message in messages
-        ]
+        return take_messages(self._sqs, self.resources.subscriber_queue_url, wait_seconds)
 
 
 def schedule_event() -> dict[str, Any]:
@@ -313,3 +297,22 @@ def describe_publisher_run(run: dict[str, Any]) -> str:
 
 def _section(out: io.StringIO, title: str) -> None:
     print(f"\n=== {title} ===", file=out)
+
+
+def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
+    """What a queue subscribed with raw delivery holds, taken off it, in the shape describe_messages prints."""
+    messages = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [
+        {
+            "MessageId": message["MessageId"],
+            "MessageAttributes": {
+                name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "Message": message["Body"],
+        }
+        for message in messages
+    ]

@@ -28,6 +28,7 @@ from local_stack.receiver import (
     describe_messages,
     describe_publisher_run,
     describe_result,
+    take_messages,
 )
 from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
 from local_stack.runtime import RuntimeSetup
@@ -177,31 +178,14 @@ def showing_messages(stack: RunningStack) -> Iterator[None]:
     stopped = threading.Event()
     sqs = boto3.session.Session(region_name=REGION).client("sqs", endpoint_url=stack.endpoint)
 
-    def take(wait_seconds: int) -> list[dict[str, Any]]:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        for message in messages:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return [
-            {
-                "MessageId": message["MessageId"],
-                "MessageAttributes": {
-                    name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()
-                },
-                "Message": message["Body"],
-            }
-            for message in messages
-        ]
-
     def watch() -> None:
         # Short polls rather than SQS's long one, so that Ctrl-C does not wait for a poll to end.
         while not stopped.is_set():
-            if messages := take(wait_seconds=0):
+            if messages := take_messages(sqs, queue_url):
                 stack.terminal.print(describe_messages(stack.receiver, messages))
             else:
                 stopped.wait(WATCH_SECONDS)
-        while messages := take(wait_seconds=0):  # what arrived before the stop
+        while messages := take_messages(sqs, queue_url):  # what arrived before the stop
             stack.terminal.print(describe_messages(stack.receiver, messages))
 
     thread = threading.Thread(target=watch, name="messages", daemon=True)
