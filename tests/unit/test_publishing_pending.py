@@ -7,29 +7,9 @@ import json
 
 import pytest
 
-from tests.unit.memory import TOKEN, Clock, FixedTokens, MemoryQuarantine, MemoryTable, MemoryTopic
+from tests.unit.memory import TOKEN
 from zenoti_receiver.logic.publishing_pending import BATCH_SIZE, SECONDS_PER_BATCH, PendingPublisher
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS, BookingDeletedReceiver, Delivery
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def table() -> MemoryTable:
-    return MemoryTable()
-
-
-@pytest.fixture
-def topic() -> MemoryTopic:
-    return MemoryTopic()
-
-
-@pytest.fixture
-def receiver(table, topic, clock) -> BookingDeletedReceiver:
-    return BookingDeletedReceiver(FixedTokens(), table, topic, MemoryQuarantine(), clock=clock)
+from zenoti_receiver.logic.receiving import CLAIM_SECONDS, Delivery
 
 
 @pytest.fixture

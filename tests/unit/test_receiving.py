@@ -6,35 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.unit.memory import TOKEN, Clock, FixedTokens, MemoryQuarantine, MemoryTable, MemoryTopic
+from tests.unit.memory import TOKEN, FixedTokens, MemoryQuarantine
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.ports import RejectedDelivery
 from zenoti_receiver.logic.receiving import CLAIM_SECONDS, PUBLISH_BUDGET_SECONDS, BookingDeletedReceiver, Delivery
-
-
-@pytest.fixture
-def table() -> MemoryTable:
-    return MemoryTable()
-
-
-@pytest.fixture
-def topic() -> MemoryTopic:
-    return MemoryTopic()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def quarantine() -> MemoryQuarantine:
-    return MemoryQuarantine()
-
-
-@pytest.fixture
-def receiver(table, topic, quarantine, clock) -> BookingDeletedReceiver:
-    return BookingDeletedReceiver(FixedTokens(), table, topic, quarantine, clock=clock)
 
 
 @pytest.fixture
