@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -93,22 +94,30 @@ def test_the_local_stack_sets_its_own_endpoint_over_the_templates_empty_one(monk
     assert "AWS_ENDPOINT_URL" not in resources.pending_function_environment
 
 
-@pytest.mark.skipif(not SAM_PYTHON.exists(), reason="needs the SAM CLI in .venv-sam (make validate creates it)")
-def test_sam_itself_hands_each_function_the_emulators_endpoint_and_the_local_names():
-    # Dummy credentials in SAM's shell: SAM gives the function the credentials of its own session
-    # (LocalLambdaRunner.get_aws_creds), never those of the env file.
+def resolved_by_sam(application: Path, env_file: Path) -> dict[str, dict[str, str]]:
+    """Each function's environment as `sam local --env-vars env_file` gives it, run in `application`.
+
+    Dummy credentials in SAM's shell, as the recipe says: SAM gives the function the credentials of its
+    own session (LocalLambdaRunner.get_aws_creds), never those of the env file.
+    """
     shell = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     shell.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "SAM_CLI_TELEMETRY": "0"})
     run = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "tests" / "local" / "sam_environment.py"), "template.yaml", str(ENV_FILE)],
-        cwd=ROOT,
+        [str(SAM_PYTHON), str(ROOT / "tests" / "local" / "sam_environment.py"), "template.yaml", str(env_file)],
+        cwd=application,
         env=shell,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    resolved = json.loads(run.stdout.splitlines()[-1])
+    resolved: dict[str, dict[str, str]] = json.loads(run.stdout.splitlines()[-1])
+    return resolved
+
+
+@pytest.mark.skipif(not SAM_PYTHON.exists(), reason="needs the SAM CLI in .venv-sam (make validate creates it)")
+def test_sam_itself_hands_each_function_the_emulators_endpoint_and_the_local_names():
+    resolved = resolved_by_sam(ROOT, ENV_FILE)
 
     for function in FUNCTIONS:
         environment = resolved[function]
@@ -147,23 +156,7 @@ def test_the_example_subscribers_env_file_sets_only_what_its_function_declares()
 
 @pytest.mark.skipif(not SAM_PYTHON.exists(), reason="needs the SAM CLI in .venv-sam (make validate creates it)")
 def test_sam_itself_hands_the_example_subscriber_the_emulators_endpoint():
-    shell = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    shell.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "SAM_CLI_TELEMETRY": "0"})
-    run = subprocess.run(
-        [
-            str(SAM_PYTHON),
-            str(ROOT / "tests" / "local" / "sam_environment.py"),
-            "template.yaml",
-            "events/sam-local-env.json",
-        ],
-        cwd=EXAMPLE,
-        env=shell,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    environment = json.loads(run.stdout.splitlines()[-1])["SubscriberFunction"]
+    environment = resolved_by_sam(EXAMPLE, EXAMPLE / "events" / "sam-local-env.json")["SubscriberFunction"]
 
     assert environment["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
     assert environment["DELETIONS_TABLE_NAME"] == "booking-subscriber-local-deletions"
