@@ -18,12 +18,12 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict, is_typeddict
 
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, RejectedBody
 
 DIRECTORY = Path(__file__).resolve().parent
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # the draft pydantic generates for
-EVENT_MODEL = "src/zenoti_receiver/models/booking_deleted.py"
+EVENT_MODEL = "src/zenoti_receiver/models/class_booking.py"
 RESPONSES = "src/zenoti_receiver/responses.py"
 
 
@@ -66,7 +66,7 @@ def _portable(hint: Any) -> Any:
 # File name -> its schema. The event is what the model accepts: every message a subscriber receives
 # is an event the receiver accepted, body verbatim, so it validates against this schema.
 CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
-    "booking-deleted.v1.schema.json": lambda: _published(EVENT_MODEL, BookingDeletedEvent.model_json_schema()),
+    "booking-deleted.v1.schema.json": lambda: _published(EVENT_MODEL, ClassBookingEvent.model_json_schema()),
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-rejected.schema.json": _body(RejectedBody),

@@ -11,6 +11,7 @@ import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from tests.conftest import Stack, load_event, stored_payload, with_body, with_payload
+from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 SAMPLE_EVENT_ID = "6239c247a961750e01dda051"
 ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "publication": "published"}
@@ -214,16 +215,16 @@ def test_body_that_is_not_utf8_is_a_400(invoke, stack: Stack, api_event, raw_pay
     assert "UTF-8" in response.body["message"]
 
 
-@pytest.mark.parametrize("sibling", ["Class.Booking.Created", "Class.Booking.Cancelled", "Class.Booking.NoShow"])
-def test_sibling_events_are_refused(invoke, stack: Stack, api_event, raw_payload, sibling):
+@pytest.mark.parametrize("event_type", [t for t in EVENT_TYPES if t != "Class.Booking.Deleted"])
+def test_every_sibling_is_accepted_on_the_same_url(invoke, stack: Stack, api_event, raw_payload, event_type):
     payload = json.loads(raw_payload)
-    payload["event_type"] = sibling
+    payload["event_type"] = event_type
 
     response = invoke(with_payload(api_event, payload))
 
-    assert response.status == 422
-    assert [error["field"] for error in response.body["errors"]] == ["event_type"]
-    assert stack.items() == []
+    assert response.status == 200
+    assert response.body["status"] == "accepted"
+    assert [item["event_id"]["S"] for item in stack.items()] == [payload["event_id"]]
 
 
 def test_oversized_body_is_a_413(invoke, stack: Stack, api_event, raw_payload):

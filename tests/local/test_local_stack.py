@@ -244,13 +244,13 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
 @pytest.mark.parametrize("serve_arguments", [["--pending-every", "0.5"]])
 def test_serve_publishes_pending_events_on_a_schedule_as_the_stack_does(served):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import Claim, ReceivedEvent
 
     queue_url = subscribe_queue(served)
     # Stored a minute ago by a delivery that died before it could publish.
     body = SAMPLE.decode()
-    crashed = ReceivedEvent(parse_booking_deleted(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
+    crashed = ReceivedEvent(parse_class_booking(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
     EventTable("zenoti-local-events", served.client("dynamodb")).store_once(crashed, Claim("crashed", expires_at=1))
 
     messages = received(served, queue_url) or received(served, queue_url)

@@ -23,7 +23,7 @@ from zenoti_receiver.errors import WebhookRejected
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.ports import Claim, ReceivedEvent, RejectedDelivery, StoredState
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery, Receipt
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent, parse_event_timestamp
+from zenoti_receiver.models.class_booking import ClassBookingEvent, parse_event_timestamp
 
 TOKEN = "t0ken-of-the-test"
 SAMPLE_TEXT = (EVENTS / "booking_deleted.json").read_text(encoding="utf-8")
@@ -279,7 +279,7 @@ def test_any_timestamp_is_read_in_utc_or_refused_as_a_field_error(text: str) -> 
     except ValueError:
         payload = copy.deepcopy(SAMPLE) | {"event_timestamp": text}
         with pytest.raises(ValidationError) as raised:
-            BookingDeletedEvent.model_validate(payload)
+            ClassBookingEvent.model_validate(payload)
         assert [error["loc"] for error in raised.value.errors()] == [("event_timestamp",)]
         return
     assert moment.tzinfo is UTC

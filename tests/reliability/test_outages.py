@@ -74,7 +74,7 @@ def test_the_stack_and_redeliveries_racing_for_pending_events_publish_each_once(
     handler, resources = served_handler
     from zenoti_receiver.adapters.event_table import EventTable
     from zenoti_receiver.adapters.event_topic import EventTopic
-    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import ReceivedEvent
     from zenoti_receiver.logic.publishing_pending import PendingPublisher
 
@@ -82,7 +82,7 @@ def test_the_stack_and_redeliveries_racing_for_pending_events_publish_each_once(
     event_ids = [f"raced{number:02d}" for number in range(20)]
     for event_id in event_ids:  # stored by deliveries that died long ago: their claims have expired
         body = event_with_id(api_event, event_id)["body"]
-        stale = ReceivedEvent(parse_booking_deleted(body), body, "gone", "2022-03-22T12:00:00.000000Z")
+        stale = ReceivedEvent(parse_class_booking(body), body, "gone", "2022-03-22T12:00:00.000000Z")
         table.store_once(stale, Claim("crashed", expires_at=1))
     publisher = PendingPublisher(table, EventTopic(resources.topic_arn))
     start = threading.Barrier(3)
@@ -157,7 +157,7 @@ def sent_to_sns(stack: Stack) -> list[str]:
 @pytest.mark.deep
 def test_a_backlog_of_5000_drains_oldest_first_in_bounded_runs(sent_to_sns, publish_pending, stack: Stack, api_event):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import ReceivedEvent
 
     table = EventTable(stack.resources.table_name, boto3.client("dynamodb"))
@@ -167,7 +167,7 @@ def test_a_backlog_of_5000_drains_oldest_first_in_bounded_runs(sent_to_sns, publ
         body = event_with_id(api_event, event_id)["body"]
         moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started + number * 0.5))
         received_at = f"{moment}.{number % 2 * 500_000:06d}Z"
-        table.store_once(ReceivedEvent(parse_booking_deleted(body), body, "r", received_at), Claim("x", 1))
+        table.store_once(ReceivedEvent(parse_class_booking(body), body, "r", received_at), Claim("x", 1))
     # moto's SQS slows down with every message a queue holds, so the demo subscriber would make
     # this test quadratic: what the stack hands SNS is recorded instead (the quick tests prove delivery).
     unsubscribe_all(stack.resources.topic_arn)

@@ -43,7 +43,7 @@ def test_make_demo_runs_the_built_function_in_lambdas_runtime(runtime_setup: Run
 
 def test_serve_in_lambdas_runtime_answers_and_publishes_pending_events_on_its_schedule(runtime_setup: RuntimeSetup):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import Claim, ReceivedEvent
 
     port, emulator_port = free_port(), free_port()
@@ -83,7 +83,7 @@ def test_serve_in_lambdas_runtime_answers_and_publishes_pending_events_on_its_sc
             aws_secret_access_key="local",
         )
         crashed = json.dumps({**json.loads(body), "event_id": "crashed-before-publishing"})
-        received = ReceivedEvent(parse_booking_deleted(crashed), crashed, "crashed", "2022-03-22T12:34:16.000000Z")
+        received = ReceivedEvent(parse_class_booking(crashed), crashed, "crashed", "2022-03-22T12:34:16.000000Z")
         EventTable("zenoti-local-events", dynamodb).store_once(received, Claim("crashed", expires_at=1))
 
         published.wait(timeout=30)

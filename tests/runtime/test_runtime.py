@@ -127,13 +127,13 @@ def test_the_publisher_of_pending_events_publishes_what_a_crashed_delivery_left(
     functions: LocalReceiver, runtime_stack: RuntimeStack
 ):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_booking_deleted
+    from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import Claim, ReceivedEvent
 
     queue = runtime_stack.subscribe("pending-subscriber")
     # Stored long ago by a delivery that died before it could publish.
     body = SAMPLE.decode()
-    crashed = ReceivedEvent(parse_booking_deleted(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
+    crashed = ReceivedEvent(parse_class_booking(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
     table = EventTable(runtime_stack.resources.table_name, runtime_stack.client("dynamodb"))
     table.store_once(crashed, Claim("crashed", expires_at=1))
 

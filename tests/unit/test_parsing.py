@@ -8,7 +8,7 @@ import json
 import pytest
 
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
-from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_booking_deleted, read_body, received_bytes
+from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_class_booking, read_body, received_bytes
 
 
 def test_plain_body_is_returned_as_is(raw_payload):
@@ -56,7 +56,7 @@ def test_the_limit_leaves_room_for_sns_message_attributes():
 
 def test_not_json_is_malformed_with_the_parser_message():
     with pytest.raises(MalformedBody, match="not valid JSON") as raised:
-        parse_booking_deleted('{"event_id": ')
+        parse_class_booking('{"event_id": ')
 
     assert raised.value.status == 400
 
@@ -67,7 +67,7 @@ def test_wrong_json_lists_every_field_error(raw_payload):
     del payload["event_type"]
 
     with pytest.raises(InvalidEvent) as raised:
-        parse_booking_deleted(json.dumps(payload))
+        parse_class_booking(json.dumps(payload))
 
     assert raised.value.status == 422
     assert {error["field"] for error in raised.value.errors} == {"event_type", "data.guest_id"}
@@ -79,14 +79,14 @@ def test_field_errors_do_not_echo_the_rejected_values(raw_payload):
     payload["data"]["guest_id"] = "guest-secret-value"
 
     with pytest.raises(InvalidEvent) as raised:
-        parse_booking_deleted(json.dumps(payload))
+        parse_class_booking(json.dumps(payload))
 
     assert "guest-secret-value" not in json.dumps(raised.value.errors)
 
 
 def test_a_list_is_an_invalid_event_about_the_whole_body():
     with pytest.raises(InvalidEvent) as raised:
-        parse_booking_deleted("[]")
+        parse_class_booking("[]")
 
     assert raised.value.errors[0]["field"] == "(body)"
 
@@ -96,18 +96,18 @@ def test_non_standard_numbers_are_refused_so_subscribers_can_parse_every_message
     payload = raw_payload.replace('"add_to_all": null', f'"add_to_all": {constant}')
 
     with pytest.raises(MalformedBody, match=f"{constant} is not a JSON number"):
-        parse_booking_deleted(payload)
+        parse_class_booking(payload)
 
 
 def test_the_same_words_inside_strings_are_fine(raw_payload):
     payload = raw_payload.replace('"booking_source": null', '"booking_source": "NaN Infinity"')
 
-    assert parse_booking_deleted(payload).data.booking_source == "NaN Infinity"
+    assert parse_class_booking(payload).data.booking_source == "NaN Infinity"
 
 
 def test_deeply_nested_body_with_those_words_is_a_400_not_a_crash():
     with pytest.raises(MalformedBody):
-        parse_booking_deleted("[" * 100_000 + "NaN" + "]" * 100_000)
+        parse_class_booking("[" * 100_000 + "NaN" + "]" * 100_000)
 
 
 # --- Bodies that parsers read differently: refused, so subscribers read the event we stored ------
@@ -133,7 +133,7 @@ def with_member(raw_payload: str, member: str, *, in_data: bool = False) -> str:
 )
 def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, named):
     with pytest.raises(MalformedBody) as raised:
-        parse_booking_deleted(with_member(raw_payload, member, in_data=in_data))
+        parse_class_booking(with_member(raw_payload, member, in_data=in_data))
 
     assert raised.value.status == 400
     assert raised.value.message == (
@@ -152,7 +152,7 @@ def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, name
 def test_keys_that_differ_only_in_case_are_refused(raw_payload, member, first, second):
     in_data = "uest" in member
     with pytest.raises(MalformedBody) as raised:
-        parse_booking_deleted(with_member(raw_payload, member, in_data=in_data))
+        parse_class_booking(with_member(raw_payload, member, in_data=in_data))
 
     assert raised.value.message == (
         f"body has the key {first} and the key {second} in one object: "
@@ -162,20 +162,20 @@ def test_keys_that_differ_only_in_case_are_refused(raw_payload, member, first, s
 
 def test_case_folding_goes_beyond_ascii():
     with pytest.raises(MalformedBody, match="could read either"):
-        parse_booking_deleted('{"kelvin": 1, "\u212aelvin": 2}')  # KELVIN SIGN folds to k
+        parse_class_booking('{"kelvin": 1, "\u212aelvin": 2}')  # KELVIN SIGN folds to k
 
 
 def test_the_same_key_in_different_objects_is_fine(raw_payload):
     payload = with_member(raw_payload, '"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}')
 
-    event = parse_booking_deleted(payload)
+    event = parse_class_booking(payload)
 
     assert event.model_extra == {"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}}
 
 
 def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
     with pytest.raises(MalformedBody, match='the key "a" twice'):
-        parse_booking_deleted(with_member(raw_payload, '"extra": [[{"b": {"a": 1, "a": 1}}]]'))
+        parse_class_booking(with_member(raw_payload, '"extra": [[{"b": {"a": 1, "a": 1}}]]'))
 
 
 @pytest.mark.parametrize(
@@ -189,6 +189,6 @@ def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
 )
 def test_what_the_standard_parser_cannot_read_is_refused_as_not_json(body, message):
     with pytest.raises(MalformedBody) as raised:
-        parse_booking_deleted(body)
+        parse_class_booking(body)
 
     assert raised.value.message.startswith(message)

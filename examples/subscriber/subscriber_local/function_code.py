@@ -10,7 +10,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent
 FUNCTION_CODE = EXAMPLE / "src"  # CodeUri in template.yaml
 # The receiver's source, when the example sits in the receiver's repository (examples/subscriber/).
 RECEIVER_CODE = EXAMPLE.parent.parent / "src"
-MODEL = "zenoti_receiver.models.booking_deleted"
+MODEL = "zenoti_receiver.models.class_booking"
 
 
 def put_on_path() -> None:

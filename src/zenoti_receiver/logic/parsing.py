@@ -1,4 +1,4 @@
-"""Turning the bytes of a delivery into a BookingDeletedEvent, or saying precisely why not."""
+"""Turning the bytes of a delivery into a ClassBookingEvent, or saying precisely why not."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
 from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 # Zenoti's sample is 754 bytes, and its largest realistic event (a year of weekly recurrences in
 # both id lists) about 3 KB: 32 KiB leaves room for many fields Zenoti may add, while bounding what
@@ -59,12 +59,12 @@ def _body_bytes(body: str, is_base64: bool) -> bytes:
         raise MalformedBody("body is flagged as base64 but is not valid base64") from None
 
 
-def parse_booking_deleted(payload: str) -> BookingDeletedEvent:
+def parse_class_booking(payload: str) -> ClassBookingEvent:
     """Validate the JSON text against the model; 400 if it is not JSON, 422 if it is the wrong JSON."""
     _refuse_ambiguous_json(payload)
     try:
         # Given text, Powertools validates it with pydantic's JSON parser: one pass, no json.loads.
-        event: BookingDeletedEvent = parse(event=payload, model=BookingDeletedEvent)  # type: ignore[call-overload]
+        event: ClassBookingEvent = parse(event=payload, model=ClassBookingEvent)  # type: ignore[call-overload]
         return event
     except ValidationError as error:
         problems = error.errors(include_url=False, include_input=False, include_context=False)

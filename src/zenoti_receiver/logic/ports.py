@@ -8,14 +8,14 @@ from typing import Protocol
 
 from zenoti_receiver.errors import FieldError
 from zenoti_receiver.logic.authentication import AcceptedTokens
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 
 @dataclass(frozen=True)
 class ReceivedEvent:
     """An authenticated, valid event and how it reached us."""
 
-    event: BookingDeletedEvent
+    event: ClassBookingEvent
     payload: str  # the body exactly as Zenoti sent it
     request_id: str
     received_at: str  # ISO 8601, UTC

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from zenoti_receiver.errors import InvalidEvent, MalformedBody
-from zenoti_receiver.logic.parsing import parse_booking_deleted
+from zenoti_receiver.logic.parsing import parse_class_booking
 from zenoti_receiver.logic.ports import Claim, EventPublisher, PendingCensus, PendingStore, ReceivedEvent, StoredEvent
 from zenoti_receiver.logic.receiving import CLAIM_SECONDS, iso_utc
 
@@ -92,7 +92,7 @@ class PendingPublisher:
     def _readable(self, stored: StoredEvent) -> ReceivedEvent | None:
         """The stored event as the receiver validated it, so its message is built the same way."""
         try:
-            event = parse_booking_deleted(stored.payload)
+            event = parse_class_booking(stored.payload)
         except (MalformedBody, InvalidEvent) as refusal:
             # Stored under an earlier, more lenient model: publishing it needs a person's decision.
             logger.error(

@@ -30,7 +30,7 @@ from aws_lambda_powertools import Logger
 
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure
 from zenoti_receiver.logic.authentication import authenticate
-from zenoti_receiver.logic.parsing import parse_booking_deleted, read_body, received_bytes
+from zenoti_receiver.logic.parsing import parse_class_booking, read_body, received_bytes
 from zenoti_receiver.logic.ports import (
     AfterResponse,
     Claim,
@@ -103,7 +103,7 @@ class BookingDeletedReceiver:
         authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
-            event = parse_booking_deleted(payload)
+            event = parse_class_booking(payload)
         except (MalformedBody, InvalidEvent) as rejection:
             # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
             self._keep_in_quarantine(delivery, rejection)

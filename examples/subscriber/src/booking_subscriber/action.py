@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from booking_subscriber.deletions_table import DeletionsTable
 from booking_subscriber.settings import Settings
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 # What the example does: record the deletion in a small table, harmless and easy to look at.
 # Created once per execution environment, during init.
 deletions = DeletionsTable(Settings.from_environment().deletions_table_name)
 
 
-def on_booking_deleted(event: BookingDeletedEvent) -> None:
+def on_booking_deleted(event: ClassBookingEvent) -> None:
     """Free the seat, update the CRM, stop the reminder: here, record the deletion."""
     deletions.record(event)

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 
 class DeletionsTable:
@@ -15,7 +15,7 @@ class DeletionsTable:
         self._table_name = table_name
         self._dynamodb = dynamodb or boto3.client("dynamodb")
 
-    def record(self, event: BookingDeletedEvent) -> None:
+    def record(self, event: ClassBookingEvent) -> None:
         data = event.data
         self._dynamodb.update_item(
             TableName=self._table_name,

@@ -8,15 +8,23 @@ this model instead and reports only the bad one as failed.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel, SqsRecordModel
 from pydantic import Json
 
 # The same model the receiver validates with: what it accepted and published is exactly what parses here.
-from zenoti_receiver.models.booking_deleted import BookingDeletedEvent
+from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 REPLAY_ATTRIBUTE = "replay"  # the String attribute `python -m ops replay` adds, "true"
 
 __all__ = ["BookingDeletedEvent", "BookingDeletedMessage", "BookingDeletedNotification"]
+
+
+class BookingDeletedEvent(ClassBookingEvent):
+    """The one member of the receiver's Class booking family this subscriber handles."""
+
+    event_type: Literal["Class.Booking.Deleted"]
 
 
 class BookingDeletedNotification(SnsNotificationModel):

@@ -1,4 +1,7 @@
-"""The Class.Booking.Deleted webhook body, as Zenoti publishes it.
+"""The Class booking webhook bodies (Created, Cancelled, Deleted, Approved, NoShow, Rejected).
+
+Zenoti's six class-booking events share one envelope and one `data` shape; only `event_type` tells
+them apart, so one model serves them all and the type is part of the event.
 
 Strict where a wrong value would corrupt what we store or how subscribers find it (the identity
 fields); lenient everywhere else, because Zenoti adds fields over time, leaves many of them
@@ -9,12 +12,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
-EVENT_TYPE = "Class.Booking.Deleted"
+# The family, as Zenoti's samples spell the types. Deleted is the one this project was founded on.
+ClassBookingEventType = Literal[
+    "Class.Booking.Created",
+    "Class.Booking.Cancelled",
+    "Class.Booking.Deleted",
+    "Class.Booking.Approved",
+    "Class.Booking.NoShow",
+    "Class.Booking.Rejected",
+]
+EVENT_TYPES: tuple[str, ...] = get_args(ClassBookingEventType)
+BOOKING_DELETED: ClassBookingEventType = "Class.Booking.Deleted"
 
 # Zenoti's ids look like 24 hex digits (Mongo ObjectIds); accept any short, printable token so a
 # format change on their side does not start rejecting events, but nothing that could smuggle
@@ -24,15 +37,16 @@ ZenotiId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 # Positive integers that fit DynamoDB and every subscriber's 64-bit integers.
 NumericId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
-# The one spelling Zenoti sends (lower-case, hyphenated). Python's UUID also reads upper case,
-# braces, "urn:uuid:" and no hyphens, and we would store the canonical form while subscribers get
-# the body verbatim: the text they match on must be the text we index and filter on.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Hyphenated 8-4-4-4-12 hex digits, in either case: Zenoti writes most GUIDs in lower case and some
+# (its Approved sample) in upper case. Python's UUID also reads braces, "urn:uuid:" and no hyphens;
+# those are not GUIDs Zenoti writes. The model holds the UUID, so keys, indexes and message attributes
+# use its canonical lower-case text (str(uuid)) whatever the case sent; the published body stays verbatim.
+_HYPHENATED_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _canonical_uuid(value: object) -> object:
-    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value) is None:
-        raise ValueError("must be a UUID in its canonical form: lower-case, hyphenated 8-4-4-4-12 hex digits")
+    if isinstance(value, str) and _HYPHENATED_UUID.fullmatch(value) is None:
+        raise ValueError("must be a UUID written as 8-4-4-4-12 hex digits with hyphens")
     return value  # not text: the UUID type's own error says so
 
 
@@ -71,8 +85,8 @@ def parse_event_timestamp(value: str) -> datetime:
         raise ValueError("is out of range: in UTC it falls outside the years 0001 to 9999") from None
 
 
-class BookingDeletedData(BaseModel):
-    """The booking that was deleted. Only the ids are required."""
+class ClassBookingData(BaseModel):
+    """The class booking the event is about; the same shape for every type. Only the ids are required."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -96,21 +110,21 @@ class BookingDeletedData(BaseModel):
     guest_registration_ids: Any = None
 
 
-class BookingDeletedEvent(BaseModel):
-    """One Class.Booking.Deleted webhook body."""
+class ClassBookingEvent(BaseModel):
+    """One webhook body of the Class booking family."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     id: ZenotiId
     event_id: ZenotiId
-    event_type: Literal["Class.Booking.Deleted"]
+    event_type: ClassBookingEventType
     event_timestamp: Annotated[StrictStr, AfterValidator(_check_timestamp)]
     # "v1" is the only schema Zenoti has published; a new one may change what the fields mean.
     event_schema: Literal["v1"]
     event_resource: Literal["Class"]
-    data: BookingDeletedData
+    data: ClassBookingData
 
     @property
     def occurred_at(self) -> datetime:
-        """When Zenoti says the deletion happened, in UTC (to the microsecond)."""
+        """When Zenoti says the booking changed, in UTC (to the microsecond)."""
         return parse_event_timestamp(self.event_timestamp)
