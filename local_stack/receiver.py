@@ -8,6 +8,7 @@ function, one request at a time, and the same report of what the function left i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import io
@@ -16,7 +17,7 @@ import os
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +40,12 @@ FAKE_CREDENTIALS = {
 INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 
 
+@functools.cache
+def _receiver_timeout_ms() -> int:
+    """The receiver's Timeout in template.yaml."""
+    return int(resource(load_template(), FUNCTION)["Properties"]["Timeout"]) * 1000
+
+
 @dataclass
 class LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
@@ -47,7 +54,10 @@ class LambdaContext:
     function_name: str = "ReceiverFunction"
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
-    timeout_ms: int = 7000  # the function's Timeout in template.yaml; the remaining time never runs down here
+    # The receiver's Timeout in template.yaml; the remaining time never runs down here.
+    timeout_ms: int = field(
+        default_factory=lambda: int(resource(load_template(), FUNCTION)["Properties"]["Timeout"]) * 1000
+    )
 
     @property
     def invoked_function_arn(self) -> str:

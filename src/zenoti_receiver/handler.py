@@ -11,7 +11,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zenoti_receiver.adapters.after_response import after_response
 from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.adapters.event_table import EventTable
 from zenoti_receiver.adapters.event_topic import DEPENDENCY as EVENTS_TOPIC
@@ -45,8 +44,6 @@ def _count_dependency_failure(failure: TemporaryFailure) -> None:
 
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
-# Registers the internal extension in Lambda: this must happen during init, before the first request.
-later = after_response(settings.lambda_runtime_api if settings.record_after_answer else None)
 receiver = BookingDeletedReceiver(
     tokens=TokenSecret(
         settings.token_secret_id,
@@ -57,13 +54,9 @@ receiver = BookingDeletedReceiver(
     store=EventTable(settings.table_name, dynamodb, settings.event_retention_days),
     publisher=EventTopic(settings.topic_arn),
     quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb, settings.quarantine_retention_days),
-    after_response=later,
 )
 
 
-# Outermost: what a request defers is handed to the extension once Powertools has written the log
-# line and the metrics, so the extension's thread never holds up the answer.
-@later.hand_over_after
 @metrics.log_metrics(capture_cold_start_metric=True)
 # log_event=False said here, so that no environment variable can make the Logger write the request
 # (its query string holds the token, its body a guest's booking).
@@ -91,8 +84,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         _count_dependency_failure(failure)
         return _response(TemporaryFailure.status, FAILURE)
     except Exception:
-        logger.exception("Unexpected error; Zenoti will retry")
+        # A bug of ours, not an outage of AWS (adapters/aws.py turns only botocore's errors into
+        # TemporaryFailure): its own log line, metric and alarm (UnexpectedErrorsAlarm).
+        logger.exception("Unexpected error (a bug in the receiver); Zenoti will retry")
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
         return _response(UNEXPECTED_ERROR_STATUS, FAILURE)
 
     logger.info("Delivery " + receipt.outcome, extra={"event_id": receipt.event_id})

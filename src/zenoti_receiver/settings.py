@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConfigurationError(RuntimeError):
     pass
 
 
-def _absent_if_empty(value: Any) -> Any:
-    return None if value == "" else value
-
-
-def _true_or_false(value: Any) -> Any:
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ValueError("must be true or false")
-
-
 Name = Annotated[str, Field(min_length=1)]
 Seconds = Annotated[float, Field(ge=0)]
-Switch = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 class FunctionSettings(BaseModel):
@@ -65,11 +54,6 @@ class Settings(FunctionSettings):
     token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
     # How long the tokens read last stay good while the secret cannot be read again.
     token_grace_seconds: Seconds = Field(86_400, alias="TOKEN_GRACE_SECONDS")
-    record_after_answer: Switch = Field(True, alias="RECORD_AFTER_ANSWER")
-    # Set by Lambda (and by `sam local`), absent elsewhere.
-    lambda_runtime_api: Annotated[str | None, BeforeValidator(_absent_if_empty)] = Field(
-        None, alias="AWS_LAMBDA_RUNTIME_API"
-    )
 
 
 class PendingSettings(FunctionSettings):

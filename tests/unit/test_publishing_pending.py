@@ -9,7 +9,8 @@ import pytest
 
 from tests.unit.memory import TOKEN
 from zenoti_receiver.logic.publishing_pending import BATCH_SIZE, SECONDS_PER_BATCH, PendingPublisher
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS, Delivery
+from zenoti_receiver.logic.receiving import Delivery
+from zenoti_receiver.timing import CLAIM_SECONDS
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from tests.unit.memory import TOKEN, FixedTokens, MemoryQuarantine
 from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.ports import RejectedDelivery
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS, PUBLISH_BUDGET_SECONDS, BookingDeletedReceiver, Delivery
+from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
+from zenoti_receiver.timing import CLAIM_SECONDS, PUBLISH_AND_RECORD_SECONDS
 
 
 @pytest.fixture
@@ -23,31 +22,6 @@ def test_new_event_is_stored_then_published(receiver, table, topic, delivery):
     assert (receipt.outcome, receipt.event_id) == ("accepted", "6239c247a961750e01dda051")
     assert topic.sent == ["6239c247a961750e01dda051"]
     assert table.rows["6239c247a961750e01dda051"].published
-
-
-def test_the_publication_is_recorded_by_work_deferred_past_the_answer(table, topic, quarantine, clock, delivery):
-    deferred: list[Callable[[], None]] = []
-
-    class Later:
-        def defer(self, task: Callable[[], None]) -> None:
-            deferred.append(task)
-
-    receiver = BookingDeletedReceiver(FixedTokens(), table, topic, quarantine, clock=clock, after_response=Later())
-    event_id = "6239c247a961750e01dda051"
-
-    first = receiver.receive(delivery)
-    row_before = (table.rows[event_id].published, list(topic.sent))
-    meanwhile = receiver.receive(delivery)  # a redelivery before the record: the claim still holds
-    [record] = deferred
-    record()  # what the extension runs once Zenoti has its answer
-    clock.now += CLAIM_SECONDS + 60
-    later = receiver.receive(delivery)
-
-    assert first.outcome == "accepted"
-    assert row_before == (False, [event_id])
-    assert (meanwhile.outcome, later.outcome) == ("duplicate", "duplicate")
-    assert table.rows[event_id].published
-    assert topic.sent == [event_id]
 
 
 def test_unauthenticated_delivery_touches_nothing(receiver, table, topic, quarantine, delivery):
@@ -111,7 +85,7 @@ def test_an_unexpected_error_while_publishing_still_accepts(receiver, table, top
 
 
 def test_with_too_little_time_left_the_event_is_stored_and_left_to_the_stack(receiver, table, topic, raw_payload):
-    short = Delivery("req", (TOKEN, None), raw_payload, seconds_left=lambda: PUBLISH_BUDGET_SECONDS - 0.1)
+    short = Delivery("req", (TOKEN, None), raw_payload, seconds_left=lambda: PUBLISH_AND_RECORD_SECONDS - 0.1)
 
     receipt = receiver.receive(short)
 

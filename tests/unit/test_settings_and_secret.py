@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import TemporaryFailure
@@ -39,18 +40,6 @@ def test_a_missing_variable_fails_at_init_with_its_name(missing):
 def test_a_bad_cache_duration_fails_at_init(value):
     with pytest.raises(ConfigurationError, match="TOKEN_CACHE_SECONDS"):
         Settings.from_environment({**ENVIRONMENT, "TOKEN_CACHE_SECONDS": value})
-
-
-@pytest.mark.parametrize(("value", "expected"), [(None, True), ("true", True), ("FALSE", False)])
-def test_recording_after_the_answer_is_on_unless_turned_off(value, expected):
-    environment = ENVIRONMENT if value is None else {**ENVIRONMENT, "RECORD_AFTER_ANSWER": value}
-
-    assert Settings.from_environment(environment).record_after_answer is expected
-
-
-def test_a_bad_switch_for_recording_after_the_answer_fails_at_init():
-    with pytest.raises(ConfigurationError, match="RECORD_AFTER_ANSWER"):
-        Settings.from_environment({**ENVIRONMENT, "RECORD_AFTER_ANSWER": "yes"})
 
 
 class FakeSecretsManager:
@@ -100,9 +89,9 @@ def test_every_bad_setting_is_named_at_once():
     environment = {name: value for name, value in ENVIRONMENT.items() if name != "EVENTS_TABLE_NAME"}
 
     with pytest.raises(ConfigurationError) as raised:
-        Settings.from_environment({**environment, "TOKEN_CACHE_SECONDS": "soon", "RECORD_AFTER_ANSWER": "yes"})
+        Settings.from_environment({**environment, "TOKEN_CACHE_SECONDS": "soon", "TOKEN_GRACE_SECONDS": "-1"})
 
-    for name in ("EVENTS_TABLE_NAME", "TOKEN_CACHE_SECONDS", "RECORD_AFTER_ANSWER"):
+    for name in ("EVENTS_TABLE_NAME", "TOKEN_CACHE_SECONDS", "TOKEN_GRACE_SECONDS"):
         assert name in str(raised.value)
 
 
@@ -124,7 +113,7 @@ class FailingSecretsManager(FakeSecretsManager):
     def get_secret_value(self, SecretId: str) -> dict[str, Any]:
         if self.down:
             self.calls += 1
-            raise ConnectionError("Secrets Manager unreachable")
+            raise EndpointConnectionError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com")
         return super().get_secret_value(SecretId)
 
 

@@ -8,10 +8,14 @@ from typing import Any
 import pytest
 
 from local_stack.template import load_template, resource
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS
-
-ZENOTI_TIMEOUT_SECONDS = 10
-ZENOTI_SHORTEST_RETRY_GAP_SECONDS = 30
+from zenoti_receiver.timing import (
+    AWS_CALL,
+    CLAIM_SECONDS,
+    PUBLISH_AND_RECORD_SECONDS,
+    RECEIVER_TIMEOUT_SECONDS,
+    ZENOTI_SHORTEST_RETRY_GAP_SECONDS,
+    ZENOTI_WAITS_SECONDS,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +27,21 @@ def function(template):
     return resource(template, "ReceiverFunction")["Properties"]
 
 
-def test_function_answers_within_zenotis_wait_and_the_claim_covers_it(template):
+def test_the_template_timeout_is_timing_py_s_and_every_budget_fits_in_it(template):
     timeout = function(template)["Timeout"]
 
-    assert timeout < ZENOTI_TIMEOUT_SECONDS
+    assert timeout == RECEIVER_TIMEOUT_SECONDS  # src/zenoti_receiver/timing.py and template.yaml agree
+    assert timeout < ZENOTI_WAITS_SECONDS
+    # The receiver publishes only with PUBLISH_AND_RECORD_SECONDS left, which a fresh invocation has.
+    assert timeout > PUBLISH_AND_RECORD_SECONDS
     assert timeout < CLAIM_SECONDS < ZENOTI_SHORTEST_RETRY_GAP_SECONDS
+
+
+def test_the_clients_are_bounded_as_timing_py_says():
+    from zenoti_receiver.adapters.aws import BOUNDED
+
+    assert (BOUNDED.connect_timeout, BOUNDED.read_timeout) == (AWS_CALL.connect_seconds, AWS_CALL.read_seconds)
+    assert BOUNDED.retries == {"mode": "standard", "total_max_attempts": AWS_CALL.attempts}
 
 
 def test_runtime_and_architecture(template):

@@ -36,11 +36,12 @@ class EventTable:
         self._retention_seconds = retention_days * 86_400
 
     def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
+        item = _item(received, claim)
         with unavailable_on_failure("storing the event", DEPENDENCY):
             try:
                 self._dynamodb.put_item(
                     TableName=self._table_name,
-                    Item=_item(received, claim),
+                    Item=item,
                     ConditionExpression="attribute_not_exists(event_id)",
                     # The stored item comes back with the refusal: one call answers a duplicate.
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",

@@ -23,44 +23,45 @@ class QuarantineTable:
 
     def keep(self, rejected: RejectedDelivery) -> None:
         # Keyed by the body's hash: Zenoti's retries of one body make one entry, counted.
+        request = {
+            "TableName": self._table_name,
+            "Key": {"body_sha256": {"S": hashlib.sha256(rejected.body).hexdigest()}},
+            "UpdateExpression": (
+                "SET #body = if_not_exists(#body, :body), #size = :size,"
+                " #first_seen = if_not_exists(#first_seen, :now),"
+                " #first_request = if_not_exists(#first_request, :request),"
+                " #last_seen = :now, #last_request = :request,"
+                " #reason = :reason, #message = :message, #errors = :errors,"
+                " #state = if_not_exists(#state, :quarantined), #expires = :expires"
+                " ADD #deliveries :one"
+            ),
+            "ExpressionAttributeNames": {
+                "#body": "body",
+                "#size": "body_bytes",
+                "#first_seen": "first_seen",
+                "#first_request": "first_request_id",
+                "#last_seen": "last_seen",
+                "#last_request": "last_request_id",
+                "#reason": "reason",
+                "#message": "message",
+                "#errors": "errors",
+                "#state": "state",
+                "#deliveries": "deliveries",
+                "#expires": "expires_at",
+            },
+            "ExpressionAttributeValues": {
+                # Binary: the body may not even be UTF-8.
+                ":body": {"B": rejected.body},
+                ":size": {"N": str(len(rejected.body))},
+                ":now": {"S": rejected.received_at},
+                ":request": {"S": rejected.request_id},
+                ":reason": {"S": rejected.reason},
+                ":message": {"S": rejected.message},
+                ":errors": {"S": json.dumps(rejected.errors)},
+                ":quarantined": {"S": "quarantined"},
+                ":one": {"N": "1"},
+                ":expires": {"N": str(int(time.time()) + self._retention_seconds)},
+            },
+        }
         with unavailable_on_failure("quarantining the body", DEPENDENCY):
-            self._dynamodb.update_item(
-                TableName=self._table_name,
-                Key={"body_sha256": {"S": hashlib.sha256(rejected.body).hexdigest()}},
-                UpdateExpression=(
-                    "SET #body = if_not_exists(#body, :body), #size = :size,"
-                    " #first_seen = if_not_exists(#first_seen, :now),"
-                    " #first_request = if_not_exists(#first_request, :request),"
-                    " #last_seen = :now, #last_request = :request,"
-                    " #reason = :reason, #message = :message, #errors = :errors,"
-                    " #state = if_not_exists(#state, :quarantined), #expires = :expires"
-                    " ADD #deliveries :one"
-                ),
-                ExpressionAttributeNames={
-                    "#body": "body",
-                    "#size": "body_bytes",
-                    "#first_seen": "first_seen",
-                    "#first_request": "first_request_id",
-                    "#last_seen": "last_seen",
-                    "#last_request": "last_request_id",
-                    "#reason": "reason",
-                    "#message": "message",
-                    "#errors": "errors",
-                    "#state": "state",
-                    "#deliveries": "deliveries",
-                    "#expires": "expires_at",
-                },
-                ExpressionAttributeValues={
-                    # Binary: the body may not even be UTF-8.
-                    ":body": {"B": rejected.body},
-                    ":size": {"N": str(len(rejected.body))},
-                    ":now": {"S": rejected.received_at},
-                    ":request": {"S": rejected.request_id},
-                    ":reason": {"S": rejected.reason},
-                    ":message": {"S": rejected.message},
-                    ":errors": {"S": json.dumps(rejected.errors)},
-                    ":quarantined": {"S": "quarantined"},
-                    ":one": {"N": "1"},
-                    ":expires": {"N": str(int(time.time()) + self._retention_seconds)},
-                },
-            )
+            self._dynamodb.update_item(**request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -114,8 +114,3 @@ class EventPublisher(Protocol):
 class Quarantine(Protocol):
     def keep(self, rejected: RejectedDelivery) -> None:
         """Keep the body once (keyed by its hash), counting every delivery of it."""
-
-
-class AfterResponse(Protocol):
-    def defer(self, task: Callable[[], None]) -> None:
-        """Run `task` once Zenoti has its answer, where the runtime allows; otherwise right away."""

@@ -23,7 +23,8 @@ from aws_lambda_powertools import Logger
 from zenoti_receiver.errors import InvalidEvent, MalformedBody
 from zenoti_receiver.logic.parsing import parse_class_booking
 from zenoti_receiver.logic.ports import Claim, EventPublisher, PendingCensus, PendingStore, ReceivedEvent, StoredEvent
-from zenoti_receiver.logic.receiving import CLAIM_SECONDS, iso_utc
+from zenoti_receiver.logic.receiving import iso_utc
+from zenoti_receiver.timing import CLAIM_SECONDS
 
 logger = Logger(child=True)
 

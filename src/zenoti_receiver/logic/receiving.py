@@ -11,9 +11,9 @@ Concurrent deliveries of one event are serialised by a short *claim* on the stor
 holder publishes; the others answer "duplicate". The scheduled publisher obeys the same claim, so
 no two of them ever publish one event in the normal case.
 
-Recording that an event was published is the one step Zenoti need not wait for: it takes the
-event out of the pending index and spares subscribers a second message, so it is deferred until
-after the response.
+An event is published, and its publication recorded, before the answer, and only when both fit in
+the time left (timing.py); otherwise it stays pending for the stack. Recording takes the event out
+of the pending index: it is what keeps the stack from publishing it a second time.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from zenoti_receiver.errors import InvalidEvent, MalformedBody, TemporaryFailure
 from zenoti_receiver.logic.authentication import authenticate
 from zenoti_receiver.logic.parsing import parse_class_booking, read_body, received_bytes
 from zenoti_receiver.logic.ports import (
-    AfterResponse,
     Claim,
     EventPublisher,
     EventStore,
@@ -41,18 +40,9 @@ from zenoti_receiver.logic.ports import (
     RejectedDelivery,
     TokenSource,
 )
+from zenoti_receiver.timing import CLAIM_SECONDS, PUBLISH_AND_RECORD_SECONDS
 
 logger = Logger(child=True)
-
-# Longer than the function may run (its timeout is well under Zenoti's 10 s), so a live attempt
-# is never overtaken; the scheduled publisher only looks at events older than this.
-CLAIM_SECONDS = 15
-
-# The longest a publish may take (adapters/aws.py bounds the topic's client to 2 attempts of 1 s
-# connect + 1 s read, plus one backoff). With less time left, publishing could outlast the
-# function's timeout and turn a stored event into a 5xx: leave it to the stack instead.
-PUBLISH_BUDGET_SECONDS = 5.0
-
 
 PendingReason = Literal["publish_failed", "no_time"]
 
@@ -89,7 +79,6 @@ class BookingDeletedReceiver:
         quarantine: Quarantine,
         clock: Callable[[], float] = time.time,
         new_claim_id: Callable[[], str] = lambda: uuid.uuid4().hex,
-        after_response: AfterResponse | None = None,
     ) -> None:
         self._tokens = tokens
         self._store = store
@@ -97,7 +86,6 @@ class BookingDeletedReceiver:
         self._quarantine = quarantine
         self._clock = clock
         self._new_claim_id = new_claim_id
-        self._after_response = after_response or _RightAway()
 
     def receive(self, delivery: Delivery) -> Receipt:
         authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
@@ -153,7 +141,7 @@ class BookingDeletedReceiver:
     def _publish(self, received: ReceivedEvent, seconds_left: Callable[[], float]) -> PendingReason | None:
         """Publish the stored event now; otherwise say why it stays pending (its claim simply expires)."""
         event_id = received.event.event_id
-        if seconds_left() < PUBLISH_BUDGET_SECONDS:
+        if seconds_left() < PUBLISH_AND_RECORD_SECONDS:
             logger.warning("Stored; too little time left to publish it, the stack will", extra={"event_id": event_id})
             return "no_time"
         try:
@@ -162,7 +150,7 @@ class BookingDeletedReceiver:
             # Stored is what Zenoti needs; the pending index keeps the rest for the stack to finish.
             logger.exception("Stored, but publishing failed; the stack will publish it", extra={"event_id": event_id})
             return "publish_failed"
-        self._after_response.defer(lambda: self._record_publication(event_id, message_id))
+        self._record_publication(event_id, message_id)
         return None
 
     def _record_publication(self, event_id: str, message_id: str) -> None:
@@ -172,11 +160,6 @@ class BookingDeletedReceiver:
             # Stored and published: the delivery succeeded. The event stays in the pending index,
             # so the stack publishes it a second time once the claim has expired.
             logger.warning("Published, but could not record it", extra={"event_id": event_id})
-
-
-class _RightAway:
-    def defer(self, task: Callable[[], None]) -> None:
-        task()
 
 
 def iso_utc(epoch_seconds: float) -> str:
