@@ -1,9 +1,8 @@
 """The function imported once in this process, as in a warm Lambda execution environment.
 
 Measures, against the emulator: how many AWS calls an event costs (counted by a botocore hook on
-every client, not estimated) and the warm latency next to a bare baseline handler, with Lambda's
-Extensions API emulated so that what the function does after its response is seen as Lambda runs
-it; then, with every AWS call answered by the same hook, the CPU our own code spends per event.
+every client, not estimated) and the warm latency next to a bare baseline handler; then, with every
+AWS call answered by the same hook, the CPU our own code spends per event.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from botocore.config import Config
 
 from bench.events import EventFactory
 from bench.write_units import WriteMeter
-from local_stack.extensions_api import ExtensionsApi
 from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN
 
@@ -118,8 +116,7 @@ class CallCounts:
 
 @dataclass
 class WarmLatency:
-    handler_s: list[float]  # until the response
-    handler_busy_s: list[float]  # until the execution environment could take the next request
+    handler_s: list[float]  # until the response, which is also when the environment can take the next one
     baseline_s: list[float]
 
 
@@ -134,27 +131,17 @@ class HandlerCpu:
 
 
 class Function:
-    """The handler module in this process, its output discarded, every AWS call seen by `aws`.
-
-    With `extensions_api`, the module is imported as in Lambda (AWS_LAMBDA_RUNTIME_API set), and
-    each invocation of the handler is one invocation of that emulated execution environment.
-    """
+    """The handler module in this process, its output discarded, every AWS call seen by `aws`."""
 
     def __init__(
         self,
         src: Path,
         function_environment: dict[str, str],
-        extensions_api: ExtensionsApi | None = None,
         *,
         stand_in_clients: bool = False,
         write_meter: WriteMeter | None = None,
     ) -> None:
         os.environ.update(function_environment)
-        self._extensions_api = extensions_api
-        if extensions_api is None:
-            os.environ.pop("AWS_LAMBDA_RUNTIME_API", None)
-        else:
-            os.environ["AWS_LAMBDA_RUNTIME_API"] = extensions_api.address
         self.aws = AwsCalls()
         boto3.setup_default_session()
         # Clients the handler creates from the default session inherit the hooks.
@@ -179,16 +166,12 @@ class Function:
     def invoke(self, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
         return self.timed_invoke(handler, event)[0]
 
-    def timed_invoke(self, handler: Handler, event: dict[str, Any]) -> tuple[dict[str, Any], float, float]:
-        """The response, the seconds until it, and the seconds until the environment could take the next request."""
-        request_id = event["requestContext"]["requestId"]
-        context = LambdaContext(aws_request_id=request_id)
-        api = self._extensions_api
-        with api.invocation(request_id) if api is not None and handler is self.handler else contextlib.nullcontext():
-            started = time.perf_counter()
-            response = handler(event, context)
-            answered = time.perf_counter()
-        return response, answered - started, time.perf_counter() - started
+    def timed_invoke(self, handler: Handler, event: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        """The response and the seconds until it: the environment is busy exactly that long."""
+        context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
+        started = time.perf_counter()
+        response = handler(event, context)
+        return response, time.perf_counter() - started
 
 
 def count_calls(function: Function, events: EventFactory) -> CallCounts:
@@ -230,8 +213,7 @@ def count_write_units(function: Function, meter: WriteMeter, events: EventFactor
 
 
 def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> WarmLatency:
-    result = WarmLatency(handler_s=[], handler_busy_s=[], baseline_s=[])
-    busy: dict[str, list[float]] = {"handler": result.handler_busy_s, "baseline": []}
+    result = WarmLatency(handler_s=[], baseline_s=[])
     sides = {"handler": (function.handler, result.handler_s), "baseline": (function.baseline, result.baseline_s)}
     with function.quiet():
         # Unrecorded warm-up: connections opened, caches filled, on both sides.
@@ -243,9 +225,8 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
             for side in order:
                 handler, latencies = sides[side]
                 for event in events.new_events(batch):
-                    response, answered_s, busy_s = function.timed_invoke(handler, event)
+                    response, answered_s = function.timed_invoke(handler, event)
                     latencies.append(answered_s)
-                    busy[side].append(busy_s)
                     _expect(response, "accepted")
     return result
 
@@ -253,7 +234,7 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
 def measure_handler_cpu(
     function: Function, stand_in: Function, events: EventFactory, rounds: int, batch: int
 ) -> HandlerCpu:
-    """Measured outside Lambda's lifecycle (no Extensions API): the work of an event, all of it in the handler.
+    """The work of an event, all of it in the handler.
 
     `function` has its AWS calls answered by the botocore hook (botocore's client-side work stays);
     `stand_in` is the same handler with stand-in clients, so what it spends is our own code.

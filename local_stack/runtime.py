@@ -1,7 +1,7 @@
 """Lambda's own runtime on this machine: the built function under AWS's Runtime Interface Emulator.
 
-`aws-lambda-rie` (on PATH, or named by AWS_LAMBDA_RIE) serves the Runtime API and the Extensions API
-that Lambda's execution environment serves; `awslambdaric`, the runtime interface client Lambda's
+`aws-lambda-rie` (on PATH, or named by AWS_LAMBDA_RIE) serves the Runtime API that Lambda's
+execution environment serves; `awslambdaric`, the runtime interface client Lambda's
 Python runtimes are built on, runs the handler of the artifact `make build-local` builds (the same
 recipe as the deployed one, for this machine's platform), with python3.13 and the runtime's boto3
 from .venv-runtime. One LambdaFunction is one execution environment: init on the first invoke, then
@@ -47,7 +47,6 @@ _ISOLATED = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 _INIT_REPORT = re.compile(r"INIT REPORT\(durationMs: ([0-9.]+)\)")
-_EXTENSION_REGISTERED = re.compile(r"Internal agent (\S+) \(.*\) registered")
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,6 @@ class RuntimeLog:
 
     lines: list[str] = field(default_factory=list)
     init_ms: list[float] = field(default_factory=list)  # one INIT REPORT per execution environment
-    extensions: list[str] = field(default_factory=list)  # internal extensions registered
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def add(self, line: str) -> None:
@@ -104,8 +102,6 @@ class RuntimeLog:
             self.lines.append(line)
             if match := _INIT_REPORT.search(line):
                 self.init_ms.append(float(match.group(1)))
-            if match := _EXTENSION_REGISTERED.search(line):
-                self.extensions.append(match.group(1))
             self.changed.notify_all()
 
     def text(self) -> str:

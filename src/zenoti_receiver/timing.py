@@ -36,10 +36,14 @@ class CallBounds:
 # (a 5xx while nothing is stored: Zenoti retries) instead of running into the timeout.
 AWS_CALL = CallBounds(connect_seconds=0.5, read_seconds=1, attempts=2)
 
+# Publishing may fail without failing the delivery (the stack publishes what is left pending within
+# a minute), so it gets one attempt: a retry here would only take time from the record.
+PUBLISHING = CallBounds(connect_seconds=0.5, read_seconds=1, attempts=1)
+
 # An event is published before answering only when publishing it and recording that it was published
 # both fit in the time left; otherwise it stays pending and the stack publishes it. Recording is what
 # keeps a published event from being published again, so the timeout must never cut it off.
-PUBLISH_AND_RECORD_SECONDS = 2 * AWS_CALL.worst_seconds
+PUBLISH_AND_RECORD_SECONDS = PUBLISHING.worst_seconds + AWS_CALL.worst_seconds
 
 # How long a delivery holds the right to publish an event it stored: longer than the function can run,
 # so a live attempt is never overtaken; the scheduled publisher only takes events older than this.

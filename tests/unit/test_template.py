@@ -12,6 +12,7 @@ from zenoti_receiver.timing import (
     AWS_CALL,
     CLAIM_SECONDS,
     PUBLISH_AND_RECORD_SECONDS,
+    PUBLISHING,
     RECEIVER_TIMEOUT_SECONDS,
     ZENOTI_SHORTEST_RETRY_GAP_SECONDS,
     ZENOTI_WAITS_SECONDS,
@@ -38,10 +39,11 @@ def test_the_template_timeout_is_timing_py_s_and_every_budget_fits_in_it(templat
 
 
 def test_the_clients_are_bounded_as_timing_py_says():
-    from zenoti_receiver.adapters.aws import BOUNDED
+    from zenoti_receiver.adapters import aws
 
-    assert (BOUNDED.connect_timeout, BOUNDED.read_timeout) == (AWS_CALL.connect_seconds, AWS_CALL.read_seconds)
-    assert BOUNDED.retries == {"mode": "standard", "total_max_attempts": AWS_CALL.attempts}
+    for config, bounds in ((aws.BOUNDED, AWS_CALL), (aws.PUBLISHING, PUBLISHING)):
+        assert (config.connect_timeout, config.read_timeout) == (bounds.connect_seconds, bounds.read_seconds)
+        assert config.retries == {"mode": "standard", "total_max_attempts": bounds.attempts}
 
 
 def test_runtime_and_architecture(template):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from zenoti_receiver.adapters.aws import client, unavailable_on_failure
+from zenoti_receiver.adapters.aws import PUBLISHING, client, unavailable_on_failure
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.ports import ReceivedEvent
 
@@ -17,7 +17,7 @@ BATCH_BYTES = 256 * 1024  # ...and 256 KiB for all of them together, attributes 
 class EventTopic:
     def __init__(self, topic_arn: str, sns: Any = None) -> None:
         self._topic_arn = topic_arn
-        self._sns = sns or client("sns")
+        self._sns = sns or client("sns", PUBLISHING)
 
     def publish_event(self, received: ReceivedEvent) -> str:
         request = message(received)
