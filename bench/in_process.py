@@ -33,7 +33,7 @@ from bench.events import EventFactory
 from bench.write_units import WriteMeter
 from local_stack.extensions_api import ExtensionsApi
 from local_stack.receiver import LambdaContext
-from local_stack.resources import LOCAL_TOKEN
+from ops.local import LOCAL_TOKEN
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
