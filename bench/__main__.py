@@ -34,8 +34,8 @@ from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_
 from bench.runtime_init import RuntimeInit, measure_runtime_init
 from bench.stats import median, megabytes, microseconds, milliseconds, percentile
 from bench.write_units import TableShape, WriteMeter
-from local_stack.resources import REGION
 from local_stack.template import load_template, resource
+from ops.local import REGION
 
 # The goals of issue 5.
 COLD_START_GOAL = 1.5  # x the floor

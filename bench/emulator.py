@@ -1,4 +1,4 @@
-"""The AWS emulator the benchmark runs against: moto's ThreadedMotoServer in a process of its own.
+"""The AWS emulator the benchmark runs against: the local stack's (moto's server) in a process of its own.
 
 Its own process, like AWS is elsewhere: the emulator's work neither shares the GIL with the code
 being measured nor counts in its CPU time. It listens on a free port of 127.0.0.1 and the function
@@ -9,8 +9,6 @@ reaches it through the standard AWS_ENDPOINT_URL setting, as `make serve` does.
 
 from __future__ import annotations
 
-import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,8 +19,10 @@ from typing import IO
 import boto3
 
 from bench.events import REPO
-from local_stack.receiver import FAKE_CREDENTIALS
-from local_stack.resources import REGION, LocalResources, create_resources
+from local_stack.guard import use_dummy_credentials
+from local_stack.resources import LocalResources, create_resources
+from local_stack.server import emulator
+from ops.local import FAKE_CREDENTIALS, REGION
 
 HOST = "127.0.0.1"
 
@@ -52,7 +52,7 @@ class Emulator:
             self._log.seek(0)
             raise RuntimeError(f"the emulator did not start: {self._log.read()[-2000:]}")
         self.endpoint = f"http://{line[0]}:{line[1]}"
-        os.environ.update(FAKE_CREDENTIALS)
+        use_dummy_credentials()
         # A prefix of its own: another run may share nothing with this one.
         self.resources = create_resources(prefix=f"bench-{uuid.uuid4().hex[:8]}", endpoint_url=self.endpoint)
         self._unsubscribe_all(self.resources.topic_arn)
@@ -91,15 +91,9 @@ class Emulator:
 
 
 def serve() -> None:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call otherwise
-    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(host, port, flush=True)
-    sys.stdin.read()  # until the benchmark closes our stdin (or dies)
-    server.stop()
+    with emulator(HOST, 0) as endpoint:
+        print(HOST, endpoint.rsplit(":", 1)[1], flush=True)
+        sys.stdin.read()  # until the benchmark closes our stdin (or dies)
 
 
 if __name__ == "__main__":

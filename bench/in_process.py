@@ -31,7 +31,7 @@ from botocore.config import Config
 from bench.events import EventFactory
 from bench.write_units import WriteMeter
 from local_stack.receiver import LambdaContext
-from local_stack.resources import LOCAL_TOKEN
+from ops.local import LOCAL_TOKEN
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -17,25 +17,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local_stack.guard import is_loopback, use_dummy_credentials
 from local_stack.receiver import (
-    FAKE_CREDENTIALS,
     LocalReceiver,
     delivered_body,
     describe_messages,
     describe_publisher_run,
     describe_result,
 )
-from local_stack.resources import FUNCTION, LOCAL_TOKEN, PENDING_FUNCTION, REGION, create_resources, local_names
+from local_stack.resources import FUNCTION, PENDING_FUNCTION, create_resources
 from local_stack.runtime import REPO, RuntimeSetup, find_runtime
 from local_stack.server import (
     CannotListen,
     PortInUse,
     emulator,
-    is_loopback,
     local_stack,
     publishing_pending_every,
     showing_messages,
 )
+from ops.local import EMULATOR_PORT, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
 LOG_DIR = REPO / ".aws-sam" / "local" / "logs"  # the functions' output, in Lambda's runtime
@@ -51,14 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("event", type=Path, help="for example events/apigw_booking_deleted.json")
     serve = commands.add_parser("serve", help="serve the webhook route over HTTP, backed by an AWS emulator")
     serve.add_argument("--host", default="127.0.0.1", help="address the webhook listens on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=3000, help="webhook port (default 3000)")
+    serve.add_argument("--port", type=int, default=WEBHOOK_PORT, help=f"webhook port (default {WEBHOOK_PORT})")
     serve.add_argument(
         "--emulator-host",
         default="127.0.0.1",
         help="address the AWS emulator (moto) listens on (default 127.0.0.1; for `sam local` on Linux,"
         " Docker's bridge address: see README)",
     )
-    serve.add_argument("--emulator-port", type=int, default=5000, help="AWS emulator (moto) port (default 5000)")
+    serve.add_argument(
+        "--emulator-port", type=int, default=EMULATOR_PORT, help=f"AWS emulator (moto) port (default {EMULATOR_PORT})"
+    )
     serve.add_argument(
         "--pending-every",
         type=float,
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"how long the function keeps the token it read (default {LOCAL_TOKEN_CACHE_SECONDS:g}; deployed 300)",
     )
     arguments = parser.parse_args(argv)
-    os.environ.update(FAKE_CREDENTIALS)
+    use_dummy_credentials()
     if arguments.command == "invoke":
         return run_invoke(arguments.event)
     return run_serve(arguments)

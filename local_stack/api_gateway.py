@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-WEBHOOK_PATH = "/zenoti/class-booking-deleted"
+from ops.local import WEBHOOK_PATH
+
 ROUTE_METHODS = ("POST", "PUT", "PATCH")  # the routes template.yaml declares
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml")

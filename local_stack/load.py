@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import RunningStack, local_stack, serving_in_background
+from ops.local import LOCAL_TOKEN, REGION
 
 SAMPLE = json.loads((Path(__file__).resolve().parent.parent / "events" / "booking_deleted.json").read_text())
 

@@ -25,17 +25,14 @@ from typing import Any, Protocol
 
 import boto3
 
-from local_stack.items import plain_event, plain_item
-from local_stack.resources import FUNCTION, PENDING_FUNCTION, REGION, LocalResources
+from local_stack.guard import printable
+from local_stack.resources import FUNCTION, PENDING_FUNCTION, LocalResources
 from local_stack.runtime import FunctionError, LambdaFunction, RuntimeSetup, relative
 from local_stack.template import load_template, resource
+from ops.items import plain_event, plain_item
+from ops.local import FAKE_CREDENTIALS, REGION
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
-}
 # What API Gateway answers when the function fails (an unhandled error, a timeout).
 INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 
@@ -282,7 +279,7 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
             kept = entry.pop("body")
             print(json.dumps(entry, indent=2), file=out)
             print(f"body (verbatim, {len(kept)} bytes):\n{kept.decode('utf-8', errors='replace')}", file=out)
-    return out.getvalue()
+    return printable(out.getvalue())  # what a request sent, control characters escaped
 
 
 def describe_messages(receiver: LocalReceiver, messages: list[dict[str, Any]]) -> str:
@@ -295,7 +292,7 @@ def describe_messages(receiver: LocalReceiver, messages: list[dict[str, Any]]) -
         print(f"MessageId: {message['MessageId']}", file=out)
         print(f"MessageAttributes: {json.dumps(message['MessageAttributes'], sort_keys=True)}", file=out)
         print(f"Message:\n{message['Message']}", file=out)
-    return out.getvalue()
+    return printable(out.getvalue())
 
 
 def describe_publisher_run(run: dict[str, Any]) -> str:

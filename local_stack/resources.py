@@ -9,40 +9,10 @@ from typing import Any
 import boto3
 
 from local_stack.template import load_template, parameter_default, resource
+from ops.local import LOCAL_PREFIX, LOCAL_TOKEN, REGION, local_names
 
-LOCAL_PREFIX = "zenoti-local"
-LOCAL_ACCOUNT = "123456789012"  # moto's default account
-LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
-REGION = "us-east-1"
 FUNCTION = "ReceiverFunction"
 PENDING_FUNCTION = "PendingPublisherFunction"
-
-
-@dataclass(frozen=True)
-class LocalNames:
-    """What create_resources() calls things: the same on every run, so tools can find them."""
-
-    table_name: str
-    quarantine_table_name: str
-    topic_name: str
-    secret_name: str
-    queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
-    dead_letter_queue_name: str
-
-    @property
-    def topic_arn(self) -> str:
-        return f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{self.topic_name}"
-
-
-def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
-    return LocalNames(
-        table_name=f"{prefix}-events",
-        quarantine_table_name=f"{prefix}-quarantine",
-        topic_name=f"{prefix}-events",
-        secret_name=f"{prefix}-webhook-token",
-        queue_name=f"{prefix}-subscriber",
-        dead_letter_queue_name=f"{prefix}-subscriber-dead-letters",
-    )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import logging
 import os
@@ -20,9 +19,9 @@ from urllib.request import Request, urlopen
 
 import boto3
 
-from local_stack.api_gateway import WEBHOOK_PATH, http_api_event, route_key
+from local_stack.api_gateway import http_api_event, route_key
+from local_stack.guard import FORBIDDEN, LocalOnly, allowed_hosts, printable, refusal, url_host, use_dummy_credentials
 from local_stack.receiver import (
-    FAKE_CREDENTIALS,
     LocalReceiver,
     delivered_body,
     describe_messages,
@@ -30,8 +29,9 @@ from local_stack.receiver import (
     describe_result,
     take_messages,
 )
-from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
+from local_stack.resources import LocalResources, create_resources
 from local_stack.runtime import RuntimeSetup
+from ops.local import LOCAL_TOKEN, REGION, WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
 # (255 KiB) is lower, so between the two the function answers, as it would deployed.
@@ -93,22 +93,31 @@ class RunningStack:
 
 @contextmanager
 def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[str]:
-    """moto's server on host:port (0: any free port), for as long as the block runs; its endpoint URL."""
+    """moto's server on host:port (0: any free port), for as long as the block runs; its endpoint URL.
+
+    The one way this repository starts it (serve, invoke, the tests, the benchmark): what
+    ThreadedMotoServer does, with moto's application inside LocalOnly (local_stack/guard.py).
+    """
     _check_can_listen(host, port, option)
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    port = port or free_port(host)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    endpoint = f"http://{_url_host(host)}:{port}"
+    app = LocalOnly(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    app.allowed = allowed_hosts(host, server.server_port)
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    endpoint = f"http://{url_host(host)}:{server.server_port}"
     try:
         # moto keeps its state in this process, across servers: each one starts empty.
         with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - our emulator
             pass
         yield endpoint
     finally:
-        server.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @contextmanager
@@ -130,7 +139,7 @@ def local_stack(
     emulator_host = emulator_host or host
     _check_can_listen(host, port, "--port")
     with emulator(emulator_host, emulator_port) as endpoint:
-        os.environ.update(FAKE_CREDENTIALS)
+        use_dummy_credentials()
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
         resources = create_resources(endpoint_url=endpoint)
         terminal_queue = _subscribe_terminal(resources, endpoint) if report_requests else None
@@ -138,9 +147,9 @@ def local_stack(
         terminal = Terminal()
         http: ThreadingHTTPServer | None = None
         try:
-            http = ThreadingHTTPServer((host, port), _request_handler(receiver, terminal, report_requests))
+            http = ThreadingHTTPServer((host, port), _request_handler(receiver, terminal, report_requests, host))
             http.daemon_threads = True
-            webhook_url = f"http://{_url_host(host)}:{http.server_address[1]}{WEBHOOK_PATH}"
+            webhook_url = f"http://{url_host(host)}:{http.server_port}{WEBHOOK_PATH}"
             yield RunningStack(http, endpoint, webhook_url, resources, receiver, terminal, terminal_queue)
         finally:
             if http is not None:
@@ -215,13 +224,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _subscribe_terminal(resources: LocalResources, endpoint: str) -> str:
     session = boto3.session.Session(region_name=REGION)
     sqs, sns = session.client("sqs", endpoint_url=endpoint), session.client("sns", endpoint_url=endpoint)
@@ -250,12 +252,8 @@ def _check_can_listen(host: str, port: int, option: str) -> None:
             raise CannotListen(host, port, option, error) from None
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
 def _request_handler(
-    receiver: LocalReceiver, terminal: Terminal, report_requests: bool
+    receiver: LocalReceiver, terminal: Terminal, report_requests: bool, bound_host: str
 ) -> type[BaseHTTPRequestHandler]:
     class WebhookRequest(BaseHTTPRequestHandler):
         """API Gateway's side of the webhook route: every answer JSON, every body bounded."""
@@ -272,6 +270,14 @@ def _request_handler(
 
         def _handle(self) -> None:
             path, _, query = self.path.partition("?")
+            allowed = allowed_hosts(bound_host, self.connection.getsockname()[1])  # the port it came in on
+            why = refusal(self.headers.get("host"), self.headers.get("origin"), allowed)
+            if why is not None:
+                # Before anything is read or invoked: a page of another site, or a DNS name pointed here.
+                if report_requests:
+                    terminal.print(f"\n>>> refused {printable(self.command)} {printable(path)}: {why}")
+                self._send(HTTPStatus.FORBIDDEN, FORBIDDEN, close=True)
+                return
             route = route_key(self.command, path)
             if route is None:
                 unread = self.headers.get("content-length") or self.headers.get("transfer-encoding")
@@ -289,7 +295,7 @@ def _request_handler(
                 with terminal.holding() as write:
                     result = receiver.invoke(event)
                     report = describe_result(receiver, result, delivered_body(event))
-                    write(f"\n>>> {self.command} {path} ({len(body)} bytes){report}")
+                    write(printable(f"\n>>> {self.command} {path} ({len(body)} bytes){report}"))
             else:
                 result = receiver.invoke(event)
             self._send(result["statusCode"], json.loads(result["body"]))

@@ -18,8 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from ops import lookup, pending, quarantine, replay, stored_events
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
+from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
-from ops.target import DEFAULT_STACK_NAME, LOCAL_ENDPOINT, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
+from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
 
 WINDOW_HELP = (
     "ISO 8601 date or time, compared with the event's occurred_at; without an offset it is UTC. "
@@ -172,7 +173,7 @@ def _where(table_help: str) -> argparse.ArgumentParser:
     options.add_argument(
         "--endpoint-url",
         metavar="URL",
-        help=f"AWS endpoint to call, https only (with --local: any, default {LOCAL_ENDPOINT})",
+        help=f"AWS endpoint to call: AWS's own, over https (with --local: any, default {LOCAL_ENDPOINT})",
     )
     options.add_argument("--table", metavar="NAME", help=table_help)
     return where
@@ -237,7 +238,7 @@ def _add_quarantine(commands: Any) -> None:
         "--webhook-url",
         metavar="URL",
         help="where the token may go: the stack's WebhookUrl output (the default, https) only; "
-        f"with --local a webhook on this machine (default {quarantine.LOCAL_WEBHOOK})",
+        f"with --local a webhook on this machine (default {LOCAL_WEBHOOK})",
     )
 
 

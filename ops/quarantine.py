@@ -10,16 +10,14 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
-from local_stack.api_gateway import WEBHOOK_PATH
-from local_stack.items import plain_item
-from local_stack.resources import LOCAL_TOKEN, local_names
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.target import TargetOptions, aws_session, stack_outputs
+from ops.items import plain_item
+from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK, local_names
+from ops.target import TargetOptions, connect, is_aws_host, stack_outputs
 
 QUARANTINE_OUTPUT = "QuarantineTableName"
 WEBHOOK_OUTPUT = "WebhookUrl"
 SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
-LOCAL_WEBHOOK = f"http://127.0.0.1:3000{WEBHOOK_PATH}"  # `make serve`
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes")
 
@@ -34,20 +32,20 @@ class QuarantineTarget:
 
 def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> QuarantineTarget:
     """The quarantine table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
-    session, endpoint = aws_session(options)
+    aws = connect(options)
     if options.local:
-        dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        dynamodb = aws.client("dynamodb")
         table = options.table or local_names().quarantine_table_name
         if not needs_webhook:
             return QuarantineTarget(table, dynamodb)
         return QuarantineTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     outputs: dict[str, str] = {}
     if options.table is None or needs_webhook:
-        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
+        outputs = stack_outputs(aws.client("cloudformation"), options.stack_name)
     table = options.table or outputs.get(QUARANTINE_OUTPUT, "")
     if not table:
         raise OperatorError(f"stack {options.stack_name} has no output {QUARANTINE_OUTPUT}; pass --table")
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    dynamodb = aws.client("dynamodb")
     if not needs_webhook:
         return QuarantineTarget(table, dynamodb)
     for output in (WEBHOOK_OUTPUT, SECRET_OUTPUT):
@@ -55,17 +53,23 @@ def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: b
             raise OperatorError(f"stack {options.stack_name} has no output {output}: cannot re-drive through it")
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     url = stack_webhook_url(webhook_url or outputs[WEBHOOK_OUTPUT], outputs[WEBHOOK_OUTPUT])
-    secretsmanager = session.client("secretsmanager", endpoint_url=endpoint)
-    secret = secretsmanager.get_secret_value(SecretId=outputs[SECRET_OUTPUT])
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=outputs[SECRET_OUTPUT])
     token = json.loads(secret["SecretString"])["token"]
     return QuarantineTarget(table, dynamodb, url, token)
 
 
 def stack_webhook_url(url: str, stack_url: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, over HTTPS, or refused."""
+    """The URL to send the production token to: the stack's own WebhookUrl, an API of API Gateway over HTTPS."""
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
+    if ".execute-api." not in (own.hostname or "") or not is_aws_host(own.hostname or ""):
+        # The template's output is always <api>.execute-api.<region>.<AWS's suffix>: anything else was not
+        # written by this stack's template, and the production token does not go there.
+        raise OperatorError(
+            f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not an API of API Gateway (execute-api) on AWS: "
+            "the production token is not sent there"
+        )
     if (wanted.scheme, wanted.hostname, wanted.port, wanted.path) != (own.scheme, own.hostname, own.port, own.path):
         raise OperatorError(
             f"--webhook-url {_shown(url)} is not the stack's {WEBHOOK_OUTPUT} ({stack_url}): "

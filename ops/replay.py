@@ -10,31 +10,33 @@ from tqdm import tqdm
 
 from ops.errors import OperatorError
 from ops.stored_events import StoredEvent
+from zenoti_receiver.adapters.event_topic import message
+from zenoti_receiver.errors import WebhookRejected
+from zenoti_receiver.logic.parsing import parse_class_booking
+from zenoti_receiver.logic.ports import ReceivedEvent
 
 REPLAY_ATTRIBUTE = "replay"
 
 
 def replay_message(event: StoredEvent) -> dict[str, Any]:
-    """The body and attributes the function sent for this event, plus replay=true."""
-    payload = event.payload
+    """The message the function sent for this event (its own function builds it), plus replay=true."""
+    payload = event.payload or ""
     try:
-        # The function took event_type and event_resource from the validated body, center_id in its
-        # canonical form (the item's).
-        body = json.loads(payload or "")
-        attributes = {
-            "event_type": body["event_type"],
-            "event_resource": body["event_resource"],
-            "center_id": event.attributes["center_id"],
-            REPLAY_ATTRIBUTE: "true",
-        }
-    except (ValueError, TypeError, KeyError) as error:
-        raise OperatorError(f"event {event.event_id} is not a stored event that can be replayed: {error!r}") from None
-    return {
-        "Message": payload,
-        "MessageAttributes": {
-            name: {"DataType": "String", "StringValue": str(value)} for name, value in attributes.items()
-        },
-    }
+        # Read as the function read it when it was received: the attributes come from the validated body.
+        received = ReceivedEvent(
+            parse_class_booking(payload),
+            payload,
+            str(event.attributes.get("request_id", "")),
+            str(event.attributes.get("received_at", "")),
+        )
+    except WebhookRejected as error:  # 400 or 422 now: the model changed since it was stored
+        raise OperatorError(f"event {event.event_id} is not a stored event that can be replayed: {error}") from None
+    sent = message(received)
+    return {**sent, "MessageAttributes": {**sent["MessageAttributes"], REPLAY_ATTRIBUTE: _string("true")}}
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
 
 
 def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool, out: TextIO, err: TextIO) -> int:

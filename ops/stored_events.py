@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local_stack.items import plain_event
 from ops.errors import OperatorError
+from ops.items import plain_event
 
 # None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
 PAGE_SIZE: int | None = None

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.exceptions import ClientError
 
-from local_stack.receiver import FAKE_CREDENTIALS
-from local_stack.resources import REGION, local_names
 from ops.errors import OperatorError
+from ops.local import FAKE_CREDENTIALS, LOCAL_ENDPOINT, REGION, local_names
 
 DEFAULT_STACK_NAME = "zenoti-booking-deleted"  # samconfig.toml's stack_name
 TABLE_OUTPUT = "EventsTableName"
 TOPIC_OUTPUT = "EventsTopicArn"
 
-# What `make serve` creates, on the emulator's default port.
-LOCAL_ENDPOINT = "http://127.0.0.1:5000"
-LOCAL_REGION = REGION
+# What `make serve` creates.
 LOCAL_TABLE = local_names().table_name
 LOCAL_TOPIC_ARN = local_names().topic_arn
 
@@ -47,13 +46,13 @@ class Target:
 
 def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
     """The table (and topic) to use and clients for them; stack outputs are read only if a name is missing."""
-    session, endpoint = aws_session(options)
+    aws = connect(options)
     names: dict[str, str] = {}
     if options.local:
         names = {TABLE_OUTPUT: LOCAL_TABLE, TOPIC_OUTPUT: LOCAL_TOPIC_ARN}
     else:
         if options.table is None or (needs_topic and options.topic_arn is None):
-            names = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
+            names = stack_outputs(aws.client("cloudformation"), options.stack_name)
     table = options.table or names[TABLE_OUTPUT]  # stack_outputs refuses a stack without it
     topic = options.topic_arn or names.get(TOPIC_OUTPUT)
     if needs_topic and topic is None:
@@ -61,8 +60,8 @@ def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
     return Target(
         table_name=table,
         topic_arn=topic if needs_topic else None,
-        dynamodb=session.client("dynamodb", endpoint_url=endpoint),
-        sns=session.client("sns", endpoint_url=endpoint),
+        dynamodb=aws.client("dynamodb"),
+        sns=aws.client("sns"),
     )
 
 
@@ -88,18 +87,60 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return outputs
 
 
-def aws_session(options: TargetOptions) -> tuple[Any, str | None]:
-    """A session and the endpoint to call: the emulator with dummy credentials, or AWS with yours over HTTPS."""
+@dataclass(frozen=True)
+class Aws:
+    """Where the commands' clients go: the emulator with dummy credentials, or AWS over https with yours."""
+
+    session: Any
+    endpoint_url: str | None  # --endpoint-url; None: what botocore resolves (AWS, or your configured endpoints)
+    local: bool
+
+    def client(self, service: str) -> Any:
+        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's, over https."""
+        made = self.session.client(service, endpoint_url=self.endpoint_url)
+        if not self.local:
+            _require_aws(made.meta.endpoint_url, made.meta.service_model.service_id, self.endpoint_url is not None)
+        return made
+
+
+def connect(options: TargetOptions) -> Aws:
     if options.local:
-        return local_session(options.region), options.endpoint_url or LOCAL_ENDPOINT
-    if options.endpoint_url is not None and urlsplit(options.endpoint_url).scheme != "https":
-        # SigV4 never sends the secret key, but it does send the access key id, any session token and
-        # requests signed with them: not over plain HTTP, and not to an emulator.
-        raise OperatorError(
-            f"--endpoint-url {options.endpoint_url} is not https, and your AWS credentials would be sent to it; "
-            "for an emulator add --local (dummy credentials)"
-        )
-    return boto3.session.Session(region_name=options.region), options.endpoint_url
+        return Aws(local_session(options.region), options.endpoint_url or LOCAL_ENDPOINT, local=True)
+    return Aws(boto3.session.Session(region_name=options.region), options.endpoint_url, local=False)
+
+
+def _require_aws(endpoint_url: str, service_id: str, given: bool) -> None:
+    """Refuse an endpoint that is not AWS over https, whichever setting chose it: the one botocore will call.
+
+    SigV4 never sends the secret key, but it does send the access key id, any session token and requests
+    signed with them; and what an endpoint answers decides where `quarantine redrive` sends the token.
+    """
+    parts = urlsplit(endpoint_url)
+    if parts.scheme == "https" and parts.username is None and is_aws_host(parts.hostname or ""):
+        return
+    variable = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
+    source = "--endpoint-url" if given else f"{variable}, AWS_ENDPOINT_URL or your AWS profile's endpoint_url"
+    raise OperatorError(
+        f"{source} sends {service_id} calls to {endpoint_url}, which is not AWS over https, and your AWS "
+        "credentials would be sent there; for an emulator add --local (dummy credentials)"
+    )
+
+
+def is_aws_host(host: str) -> bool:
+    """A name under one of AWS's DNS suffixes (amazonaws.com, api.aws, ... of every partition botocore knows)."""
+    host = host.lower().rstrip(".")
+    return any(host.endswith(f".{suffix}") for suffix in _aws_dns_suffixes())
+
+
+@cache
+def _aws_dns_suffixes() -> frozenset[str]:
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    return frozenset(
+        partition["outputs"][name]
+        for partition in partitions
+        for name in ("dnsSuffix", "dualStackDnsSuffix")
+        if name in partition["outputs"]
+    )
 
 
 def local_session(region: str | None = None) -> Any:
@@ -111,4 +152,4 @@ def local_session(region: str | None = None) -> Any:
     """
     core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     core.set_credentials(FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
-    return boto3.session.Session(botocore_session=core, region_name=region or LOCAL_REGION)
+    return boto3.session.Session(botocore_session=core, region_name=region or REGION)

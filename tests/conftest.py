@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,8 +31,9 @@ from moto import mock_aws
 
 from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
-from local_stack.server import free_port
+from local_stack.server import emulator
 from local_stack.template import load_template
+from ops.local import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -71,11 +71,6 @@ def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[
         if "Ctrl-C stops." in line or not line:
             break
     return process, printed
-
-
-def stored_payload(item: dict[str, Any]) -> str:
-    """The body an events-table item keeps (compressed), as Zenoti sent it."""
-    return zlib.decompress(item["payload_zlib"]["B"]).decode()
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -326,32 +321,19 @@ def _fresh_execution_environment() -> None:
 @pytest.fixture
 def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
     """The handler against moto's server on 127.0.0.1, as in `make serve`, without the one-at-a-time lock."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    try:
-        resources = create_resources(endpoint_url=endpoint)
-        for name, value in resources.function_environment.items():
+    with emulator("127.0.0.1", 0) as endpoint:
+        for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
-        for name, value in resources.pending_function_environment.items():
+        resources = create_resources(endpoint_url=endpoint)
+        for name, value in {**resources.pending_function_environment, **resources.function_environment}.items():
             monkeypatch.setenv(name, value)
         _fresh_execution_environment()
         import zenoti_receiver.handler as handler
 
-        yield handler, resources
-    finally:
-        sys.modules.pop("zenoti_receiver.handler", None)
-        server.stop()
+        try:
+            yield handler, resources
+        finally:
+            sys.modules.pop("zenoti_receiver.handler", None)
 
 
 @dataclass

@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from tests.conftest import Stack, load_event, stored_payload, with_body, with_payload
+from tests.conftest import Stack, load_event, with_body, with_payload
+from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 SAMPLE_EVENT_ID = "6239c247a961750e01dda051"

@@ -16,8 +16,9 @@ import pytest
 from bench.write_units import TableShape, WriteMeter, item_size
 from local_stack.resources import REGION
 from local_stack.template import load_template, resource
-from tests.conftest import Stack, stored_payload
+from tests.conftest import Stack
 from tests.reliability.test_faults_and_concurrency import event_with_id
+from zenoti_receiver.adapters.event_table import stored_payload
 
 
 @pytest.fixture

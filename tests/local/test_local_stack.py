@@ -22,7 +22,8 @@ import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import MAX_BODY_BYTES, free_port
-from tests.conftest import EVENTS, ROOT, start_serve, stored_payload
+from tests.conftest import EVENTS, ROOT, start_serve
+from zenoti_receiver.adapters.event_table import stored_payload
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
 
@@ -341,10 +342,11 @@ def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.mark.parametrize("method", ["GET", "DELETE", "OPTIONS", "HEAD", "TRACE", "BREW"])
 def test_every_other_method_is_a_json_404_as_api_gateway_answers(served_once, method):
-    path = urlsplit(served_once.url).path
+    target = urlsplit(served_once.url)
 
     status, headers, body = raw_request(
-        served_once.url, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        served_once.url,
+        f"{method} {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\nConnection: close\r\n\r\n".encode(),
     )
 
     assert status == 404
@@ -377,8 +379,10 @@ def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served_once):
 )
 def test_a_body_length_that_cannot_be_read_safely_is_answered_at_once(served_once, length_headers, status):
     # Nothing of the body follows: a server that tried to read it would wait, and the test would time out.
-    path = urlsplit(served_once.url).path
-    request = f"POST {path}?token={LOCAL_TOKEN} HTTP/1.1\r\nHost: x\r\n{length_headers}\r\n".encode()
+    target = urlsplit(served_once.url)
+    request = (
+        f"POST {target.path}?token={LOCAL_TOKEN} HTTP/1.1\r\nHost: {target.netloc}\r\n{length_headers}\r\n".encode()
+    )
 
     answered, headers, body = raw_request(served_once.url, request)
 

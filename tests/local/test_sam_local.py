@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
+from local_stack.guard import is_loopback
 from local_stack.resources import FUNCTION, PENDING_FUNCTION, create_resources
-from local_stack.server import is_loopback
 from local_stack.template import load_template, resource
 from tests.conftest import EVENTS, ROOT
 

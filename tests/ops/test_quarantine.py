@@ -14,9 +14,10 @@ import pytest
 
 import ops.quarantine
 from local_stack.resources import LOCAL_TOKEN, REGION, local_names
-from tests.conftest import Stack, load_event, stored_payload, with_body
+from tests.conftest import Stack, load_event, with_body
 from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
+from zenoti_receiver.adapters.event_table import stored_payload
 
 INVALID = load_event("apigw_invalid_body.json")
 
@@ -207,6 +208,48 @@ def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, de
 
     assert result.code == 2
     assert result.err.startswith("error: the stack's WebhookUrl http://")
+    assert posted == []
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "https://attacker.example/zenoti/class-booking-deleted",
+        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.attacker.example/zenoti/class-booking-deleted",
+        "https://execute-api.attacker.example/zenoti/class-booking-deleted",
+    ],
+)
+def test_a_stack_whose_webhook_url_is_not_api_gateway_on_aws_gets_no_token(run, stack: Stack, deployed, posted, forged):
+    deploy(
+        "forged",
+        {
+            "EventsTableName": stack.resources.table_name,
+            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "WebhookUrl": forged,
+            "WebhookTokenSecretArn": stack.resources.secret_arn,
+        },
+    )
+
+    result = run("quarantine", "redrive", deployed, "--stack-name", "forged")
+
+    assert result.code == 2
+    assert result.err == (
+        f"error: the stack's WebhookUrl {forged} is not an API of API Gateway (execute-api) on AWS: "
+        "the production token is not sent there\n"
+    )
+    assert posted == []
+
+
+def test_a_redirected_secrets_manager_is_refused_before_the_secret_is_asked_for(
+    run, deployed, posted, recorder: Recorder, monkeypatch
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", recorder.url)
+
+    result = run("quarantine", "redrive", deployed)
+
+    assert result.code == 2
+    assert f"sends Secrets Manager calls to {recorder.url}, which is not AWS over https" in result.err
+    assert recorder.requests == []
     assert posted == []
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from urllib.request import Request, urlopen
 
 import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN
+from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, connect
 from tests.conftest import ROOT, Stack
 from tests.ops.conftest import (
     CENTER_A,
@@ -176,7 +177,66 @@ def test_your_credentials_never_go_to_an_endpoint_that_is_not_https(
 
     assert result.code == 2
     assert result.err == (
-        f"error: --endpoint-url {endpoint} is not https, and your AWS credentials would be sent to it; "
-        "for an emulator add --local (dummy credentials)\n"
+        f"error: --endpoint-url sends DynamoDB calls to {endpoint}, which is not AWS over https, and your AWS "
+        "credentials would be sent there; for an emulator add --local (dummy credentials)\n"
     )
     assert recorder.requests == []
+
+
+def configure_endpoint(source: str, url: str, monkeypatch: pytest.MonkeyPatch, config: Path) -> None:
+    """Point DynamoDB's calls at url the way an operator's shell or profile may, unknowingly."""
+    if source.startswith("AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(source, url)
+        return
+    setting, services = f"endpoint_url = {url}\n", ""
+    if source == "profile services":  # a section of per-service settings the profile names
+        setting, services = "services = redirected\n", f"\n[services redirected]\ndynamodb =\n  endpoint_url = {url}\n"
+    # The default profile (credentials in the environment) and the named one (AWS_PROFILE=prod) alike.
+    config.write_text(f"[default]\n{setting}\n[profile prod]\nregion = {REGION}\n{setting}{services}")
+
+
+@pytest.mark.parametrize("source", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "profile", "profile services"])
+@pytest.mark.parametrize("plain", [True, False], ids=["plain-http", "https-not-aws"])
+def test_no_setting_sends_your_credentials_anywhere_but_aws_over_https(
+    run, recorder: Recorder, operator_credentials, monkeypatch, tmp_path, source, plain
+):
+    endpoint = recorder.url if plain else recorder.url.replace("http", "https", 1)
+    configure_endpoint(source, endpoint, monkeypatch, tmp_path / "config")
+
+    result = run("lookup", "--region", REGION, "--table", "t", "--center", CENTER_A)
+
+    assert result.code == 2
+    assert result.err.startswith(
+        "error: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or your AWS profile's endpoint_url sends DynamoDB calls "
+        f"to {endpoint}, which is not AWS over https"
+    )
+    assert recorder.requests == []
+
+
+def test_a_redirected_cloudformation_cannot_choose_the_table(
+    run, recorder: Recorder, operator_credentials, monkeypatch
+):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", recorder.url)  # would answer forged stack outputs
+
+    result = run("lookup", "--region", REGION, "--center", CENTER_A)
+
+    assert result.code == 2
+    assert f"sends CloudFormation calls to {recorder.url}, which is not AWS over https" in result.err
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://dynamodb.us-east-1.amazonaws.com",
+        "https://dynamodb-fips.us-gov-west-1.amazonaws.com",
+        "https://dynamodb.cn-north-1.amazonaws.com.cn",
+        "https://vpce-0a1b2c3d-abcdefgh.dynamodb.us-east-1.vpce.amazonaws.com",
+    ],
+)
+def test_an_endpoint_of_aws_itself_is_accepted(endpoint):
+    options = TargetOptions(region=REGION, endpoint_url=endpoint)
+
+    client = connect(options).client("dynamodb")
+
+    assert client.meta.endpoint_url == endpoint

@@ -25,8 +25,8 @@ from tests.conftest import (
     fresh_handler,
     load_event,
     mocked_stack,
-    stored_payload,
 )
+from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 
 # A value that must never reach a log line: the logs may name ids, nothing else of the payload.

@@ -12,8 +12,9 @@ from local_stack.api_gateway import WEBHOOK_PATH, http_api_event
 from local_stack.receiver import LocalReceiver, RuntimeFunctions
 from local_stack.resources import LOCAL_TOKEN
 from local_stack.runtime import RUNTIME_PYTHON, RuntimeSetup
-from tests.conftest import EVENTS, ROOT, load_event, stored_payload
+from tests.conftest import EVENTS, ROOT, load_event
 from tests.runtime.conftest import RuntimeStack
+from zenoti_receiver.adapters.event_table import stored_payload
 
 pytestmark = pytest.mark.deep
 

@@ -25,6 +25,8 @@ from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION, SubscriberResour
 
 LOCAL_ENDPOINT = "http://127.0.0.1:5000"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# What would win over the dummy credentials, or sign with them: a developer's session token, profile, config.
+DEVELOPERS_OWN = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 POLL_SECONDS = 2  # long polling, short enough for Ctrl-C to stop promptly
 
 
@@ -37,8 +39,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--max-messages", type=int, help="stop after this many messages (default: run until Ctrl-C)")
     arguments = parser.parse_args(argv)
 
-    for name, value in FAKE_CREDENTIALS.items():
-        os.environ.setdefault(name, value)
+    use_dummy_credentials()
     os.environ["AWS_DEFAULT_REGION"] = REGION
     os.environ["AWS_ENDPOINT_URL"] = arguments.endpoint_url  # the standard setting: every boto3 client goes there
     session = boto3.session.Session(region_name=REGION)
@@ -75,6 +76,14 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     except KeyboardInterrupt:
         print("\nStopping.", file=out)
     return 0
+
+
+def use_dummy_credentials() -> None:
+    """The emulator gets dummy credentials, over plain HTTP: never the developer's exported ones or profile."""
+    for name in DEVELOPERS_OWN:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 def report(invocation: Invocation, dynamodb: Any, resources: SubscriberResources, out: TextIO) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import zlib
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
+
+from zenoti_receiver.adapters.event_table import stored_payload
 
 _deserialize = TypeDeserializer().deserialize
 
@@ -17,10 +18,9 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def plain_event(item: dict[str, Any]) -> dict[str, Any]:
     """An item of the events table, its body as text in `payload` (the receiver stores it compressed)."""
-    event = plain_item(item)
-    compressed = event.pop("payload_zlib", None)
-    if compressed is not None:
-        event["payload"] = zlib.decompress(compressed).decode("utf-8")
+    event = {name: value for name, value in plain_item(item).items() if name != "payload_zlib"}
+    if "payload_zlib" in item or "payload" in item:
+        event["payload"] = stored_payload(item)
     return event
 
 

@@ -1,0 +1,129 @@
+"""What keeps the local stack to this machine: dummy credentials, requests from its own pages only, a safe terminal.
+
+- Credentials: the emulator accepts any, and is reached over plain HTTP; a developer's real ones (an
+  exported key, a session token, a profile) must never be the ones signed with.
+- Requests: moto's server and the webhook have no authentication and bind 127.0.0.1, but a web page the
+  developer opens can still reach 127.0.0.1, by a form or fetch (its Origin tells) or by a DNS name of
+  its own that it points at 127.0.0.1 (DNS rebinding: its Host tells). Both servers answer only a Host of
+  this machine and no Origin but their own; the emulator sends no CORS headers, so no other page may read
+  an answer, and moto's own API (its whole state, the token included) answers this machine's clients only.
+- The terminal: what a request carried (a quarantined body above all) is printed with its control
+  characters escaped, so that a body cannot move the cursor, rewrite earlier lines or retitle the window.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
+
+from ops.local import FAKE_CREDENTIALS
+
+# A developer's own credentials and configuration, which would otherwise win over the dummy ones or
+# send the local stack's calls elsewhere: a session token is signed with whatever key goes with it.
+_THE_DEVELOPERS = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+)
+_SERVICE_ENDPOINTS = "AWS_ENDPOINT_URL_"  # AWS_ENDPOINT_URL_DYNAMODB, ...: each wins over AWS_ENDPOINT_URL
+# How a container reaches this machine (Docker Desktop; on Linux with --add-host): `sam local` calls the
+# emulator by this name. A page cannot make a browser send it: it is not a name of the page's origin.
+DOCKER_HOST = "host.docker.internal"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+FORBIDDEN = {"message": "Forbidden"}
+
+
+def use_dummy_credentials(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Sign every AWS call of this process (and of what it starts with its environment) with dummy credentials.
+
+    Exported keys are replaced; a session token, a profile (AWS_PROFILE), the AWS config and credentials
+    files and service-specific endpoints are dropped, so nothing of the developer's wins over them.
+    """
+    for name in [name for name in environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
+        del environ[name]
+    environ.update(FAKE_CREDENTIALS)
+    environ["AWS_CONFIG_FILE"] = os.devnull
+    environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+def url_host(host: str) -> str:
+    """An address as a URL writes it: an IPv6 one in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+def allowed_hosts(bound_host: str, port: int) -> frozenset[str]:
+    """The Host headers a server bound to bound_host:port answers: this machine's names for it, with the port."""
+    names = {*LOOPBACK_NAMES, url_host(bound_host), DOCKER_HOST}
+    return frozenset(f"{name}:{port}".lower() for name in names)
+
+
+def refusal(host: str | None, origin: str | None, allowed: Iterable[str]) -> str | None:
+    """Why a request is refused (one line, safe to print), or None: a foreign Host, or an Origin not its own."""
+    if host is None or host.lower() not in allowed:
+        return f"Host {printable(repr(host))} is not this machine's (a DNS name pointed at 127.0.0.1?)"
+    if origin is not None and origin.lower() != f"http://{host.lower()}":
+        return f"Origin {printable(repr(origin))} is another site (a web page calling this machine?)"
+    return None
+
+
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class LocalOnly:
+    """moto's WSGI application, answering this machine's requests only, without CORS headers.
+
+    `allowed` (allowed_hosts) is set once the server's port is known, before it serves.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self._app = app
+        self.allowed: frozenset[str] = frozenset()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)
+        if (
+            why is None
+            and environ.get("PATH_INFO", "").startswith("/moto-api")
+            and not is_loopback(environ.get("REMOTE_ADDR"))
+        ):
+            why = "moto's own API answers this machine only"
+        if why is not None:
+            body = json.dumps({**FORBIDDEN, "reason": why}).encode()
+            start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        def without_cors(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            # moto allows every origin (flask-cors, unless MOTO_DISABLE_GLOBAL_CORS was set before it was
+            # imported): whatever it added, no page of another origin may read an answer.
+            kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+            return start_response(status, kept, exc_info)
+
+        return self._app(environ, without_cors)
+
+
+# C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder a line.
+_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (
+        *(code for code in range(0x20) if code not in (0x09, 0x0A)),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+def printable(text: str) -> str:
+    """The text with every terminal control character written as an escape (\\x1b), lines and tabs kept."""
+    return text.translate(_ESCAPES)

@@ -1,0 +1,52 @@
+"""The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials.
+
+Here and not in local_stack: the operators' tool stands on src/ and AWS alone, and the development
+tool builds its stack from these same names (local_stack imports ops, never the other way round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGION = "us-east-1"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account
+LOCAL_PREFIX = "zenoti-local"
+LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
+# The emulator accepts any credentials: these, never a developer's own.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+}
+WEBHOOK_PATH = "/zenoti/class-booking-deleted"  # the route template.yaml declares
+WEBHOOK_PORT = 3000
+EMULATOR_PORT = 5000
+LOCAL_ENDPOINT = f"http://127.0.0.1:{EMULATOR_PORT}"
+LOCAL_WEBHOOK = f"http://127.0.0.1:{WEBHOOK_PORT}{WEBHOOK_PATH}"
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    """What the local stack calls things: the same on every run, so tools can find them."""
+
+    table_name: str
+    quarantine_table_name: str
+    topic_name: str
+    secret_name: str
+    queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
+    dead_letter_queue_name: str
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{self.topic_name}"
+
+
+def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
+    return LocalNames(
+        table_name=f"{prefix}-events",
+        quarantine_table_name=f"{prefix}-quarantine",
+        topic_name=f"{prefix}-events",
+        secret_name=f"{prefix}-webhook-token",
+        queue_name=f"{prefix}-subscriber",
+        dead_letter_queue_name=f"{prefix}-subscriber-dead-letters",
+    )
