@@ -47,13 +47,16 @@ class Delivery:
 
 def read_delivery(record: SqsRecordModel) -> Delivery:
     """The event a message holds, in either shape; pydantic's ValidationError when it holds none."""
-    if _is_sns_notification(record.body):
-        notification = ClassBookingNotification.model_validate_json(record.body)
+    body = record.body
+    if not isinstance(body, str):  # typed wider for Powertools' own envelopes; Lambda always hands over text
+        raise TypeError("the SQS message body is not text")
+    if _is_sns_notification(body):
+        notification = ClassBookingNotification.model_validate_json(body)
         attribute = (notification.MessageAttributes or {}).get(REPLAY_ATTRIBUTE)
         replay = attribute is not None and attribute.Value == "true"
         return Delivery(event=notification.Message, replay=replay, shape="sns notification")
     # Anything else is taken as Zenoti's JSON: if it is not, the model says which fields are wrong.
-    event = ClassBookingEvent.model_validate_json(record.body)
+    event = ClassBookingEvent.model_validate_json(body)
     raw_attribute = record.messageAttributes.get(REPLAY_ATTRIBUTE)
     replay = raw_attribute is not None and raw_attribute.stringValue == "true"
     return Delivery(event=event, replay=replay, shape="raw delivery")
