@@ -167,6 +167,8 @@ update-deps: $(BIN)/.installed
 	$(LOCK) --universal --python-version 3.11 requirements-sam.in --output-file requirements-sam.txt
 	$(LOCK) --universal --python-version 3.11 requirements-checkov.in --output-file requirements-checkov.txt
 	$(LOCK) --universal --python-version 3.13 requirements-runtime.in --output-file requirements-runtime.txt
+	# The example subscriber's locks, at the versions just locked here (its tests check they agree).
+	$(MAKE) -C examples/subscriber update-deps UV=$(CURDIR)/$(BIN)/uv UPGRADE="$(UPGRADE)"
 
 check: lint typecheck validate scan check-workflows check-schema test
 

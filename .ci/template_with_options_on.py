@@ -19,6 +19,7 @@ OPTIONS_ON = {
     "WafAllowedSourceCidrs": '"192.0.2.0/24"',
     "SubscriberQueue": '"true"',
     "SubscriberCenterIds": '"e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"',
+    "SubscriberEventTypes": '"Class.Booking.Deleted,Class.Booking.Cancelled"',
     "ReplayPrincipalArns": '"arn:aws:iam::123456789012:role/operator"',
     "TokenReaderPrincipalArns": '"arn:aws:iam::123456789012:role/operator"',
     "AlarmEmail": "ops@example.com",

@@ -64,7 +64,7 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         TopicArn=topic_arn,
         Protocol=subscription["Protocol"],
         Endpoint=_queue_arn(sqs, queue_url),
-        # SubscriberCenterIds is empty by default: no filter policy.
+        # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
         Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
     )
 

@@ -213,7 +213,7 @@ def subscriber_queue(target_environment: dict[str, str]) -> Iterator[tuple[Any, 
     if "SubscriberQueueUrl" not in outputs:
         pytest.fail(
             f"stack {name} has no output SubscriberQueueUrl: deploy it with SubscriberQueue=true "
-            "(and no SubscriberCenterIds) to test what subscribers receive"
+            'and SubscriberEventTypes="" (every type, no SubscriberCenterIds) to test what subscribers receive'
         )
     yield _aws().client("sqs"), outputs["SubscriberQueueUrl"]
 

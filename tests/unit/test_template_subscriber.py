@@ -1,5 +1,5 @@
-"""The optional subscriber queue in template.yaml: off unless asked for, filtered only when told, reachable
-only from our topic, and alarmed on.
+"""The optional subscriber queue in template.yaml: off unless asked for, filtered by type and center as told,
+reachable only from our topic, and alarmed on.
 
 The conditions are evaluated here with the parameters a user would deploy with, so these tests say what
 CloudFormation creates, not only what the YAML spells.
@@ -7,11 +7,13 @@ CloudFormation creates, not only what the YAML spells.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from local_stack.template import load_template, resource
+from zenoti_receiver.models.class_booking import BOOKING_DELETED, EVENT_TYPES
 
 BLOCK = {
     "SubscriberDeadLetterQueue",
@@ -84,7 +86,7 @@ def test_the_block_is_exactly_these_resources_all_behind_the_switch(template):
     conditional = {
         logical_id
         for logical_id, body in template["Resources"].items()
-        if body.get("Condition") in {"HasSubscriberQueue", "HasSubscriberCenterFilter"}
+        if body.get("Condition") in {"HasSubscriberQueue", "HasSubscriberCenterFilter", "HasSubscriberTypeFilter"}
     }
 
     assert conditional == BLOCK
@@ -100,29 +102,61 @@ def test_off_by_default_nothing_is_created(template):
     assert sorted(outputs) == ["SubscriberDeadLetterQueueArn", "SubscriberQueueArn", "SubscriberQueueUrl"]
 
 
-def test_turned_on_without_centers_every_event_reaches_the_queue_unfiltered(template):
+def test_turned_on_with_the_defaults_the_queue_receives_every_centers_deletions_only(template):
     deployed = Deployment(template, SubscriberQueue="true")
 
     assert all(deployed.creates(logical_id) for logical_id in BLOCK)
     subscription = deployed.properties("SubscriberSubscription")
-    assert "FilterPolicy" not in subscription
+    # What a queue deployed before the family was typed received, so an upgrade brings its consumer no new type.
+    assert subscription["FilterPolicy"] == {"event_type": [BOOKING_DELETED]}
     assert subscription["RawMessageDelivery"] is True  # the body is Zenoti's JSON, the attributes SQS attributes
     assert subscription["TopicArn"] == {"Ref": "EventsTopic"}
     assert subscription["Endpoint"] == {"Fn::GetAtt": ["SubscriberEventsQueue", "Arn"]}
 
 
-@pytest.mark.parametrize("centers", [CENTER_A, f"{CENTER_A},{CENTER_B}"])
-def test_given_centers_the_queue_receives_only_theirs(template, centers):
-    deployed = Deployment(template, SubscriberQueue="true", SubscriberCenterIds=centers)
-
-    # The attribute the receiver publishes (adapters/event_topic.py) and `ops replay` repeats.
-    assert deployed.properties("SubscriberSubscription")["FilterPolicy"] == {"center_id": centers.split(",")}
+TYPES = "Class.Booking.Deleted,Class.Booking.Cancelled"
 
 
-def test_centers_without_the_queue_create_nothing(template):
-    deployed = Deployment(template, SubscriberCenterIds=CENTER_A)
+@pytest.mark.parametrize(
+    ("types", "centers", "filter_policy"),
+    [
+        pytest.param("", "", None, id="every type, every center: no filter"),
+        pytest.param("", CENTER_A, {"center_id": [CENTER_A]}, id="every type of one center"),
+        pytest.param("", f"{CENTER_A},{CENTER_B}", {"center_id": [CENTER_A, CENTER_B]}, id="every type of two centers"),
+        pytest.param(TYPES, "", {"event_type": TYPES.split(",")}, id="two types of every center"),
+        pytest.param(
+            TYPES,
+            f"{CENTER_A},{CENTER_B}",
+            {"event_type": TYPES.split(","), "center_id": [CENTER_A, CENTER_B]},
+            id="two types of two centers",
+        ),
+    ],
+)
+def test_each_filter_applies_when_given_and_both_together_when_both_are(template, types, centers, filter_policy):
+    deployed = Deployment(template, SubscriberQueue="true", SubscriberEventTypes=types, SubscriberCenterIds=centers)
+
+    # The attributes the receiver publishes (adapters/event_topic.py) and `ops replay` repeats. SNS requires
+    # every key of a filter policy to match (tests/integration/test_subscriber_filter.py shows it in moto).
+    assert deployed.properties("SubscriberSubscription").get("FilterPolicy") == filter_policy
+
+
+def test_the_type_filter_accepts_exactly_the_family_as_the_receiver_spells_it(template):
+    parameter = template["Parameters"]["SubscriberEventTypes"]
+    # CloudFormation matches a CommaDelimitedList's AllowedPattern against each of its values.
+    pattern = re.compile(parameter["AllowedPattern"])
+
+    assert parameter["Type"] == "CommaDelimitedList"
+    assert all(pattern.fullmatch(event_type) for event_type in [*EVENT_TYPES, ""])
+    # A misspelt type would filter every event away, silently: refused when the stack is deployed instead.
+    for typo in ["Class.Booking.Canceled", "class.booking.deleted", "Class.Booking.*", "Class.Booking.Deleted "]:
+        assert not pattern.fullmatch(typo), typo
+
+
+def test_filters_without_the_queue_create_nothing(template):
+    deployed = Deployment(template, SubscriberCenterIds=CENTER_A, SubscriberEventTypes=TYPES)
 
     assert not deployed.condition("HasSubscriberCenterFilter")
+    assert not deployed.condition("HasSubscriberTypeFilter")
     assert not any(deployed.creates(logical_id) for logical_id in BLOCK)
 
 

@@ -1,10 +1,12 @@
 """Run the subscriber against the receiver's local stack (`make serve` in the receiver's repository).
 
-python -m subscriber_local [--endpoint-url http://127.0.0.1:5000] [--topic-arn ARN] [--max-messages N]
+python -m subscriber_local [--endpoint-url http://127.0.0.1:5000] [--topic-arn ARN] [--queue-url URL]
+                           [--max-messages N]
 
 Creates the example's queues and tables in the emulator as template.yaml declares them, subscribes the
 queue to the topic, then polls it as Lambda's event source mapping does, invoking the real handler, and
-prints what each message became and what the action recorded.
+prints what each message became and what the action recorded. With --queue-url it polls that queue
+instead (the receiver's raw-delivery queue, for instance) and subscribes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser.add_argument(
         "--topic-arn", default=LOCAL_TOPIC_ARN, help=f"the receiver's topic (default {LOCAL_TOPIC_ARN})"
     )
+    parser.add_argument(
+        "--queue-url",
+        help="poll this queue instead of the example's own, e.g. the receiver's raw-delivery one",
+    )
     parser.add_argument("--max-messages", type=int, help="stop after this many messages (default: run until Ctrl-C)")
     arguments = parser.parse_args(argv)
 
@@ -44,7 +50,16 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     os.environ["AWS_ENDPOINT_URL"] = arguments.endpoint_url  # the standard setting: every boto3 client goes there
     session = boto3.session.Session(region_name=REGION)
     try:
-        resources = create_resources(session, arguments.topic_arn, endpoint_url=arguments.endpoint_url)
+        resources = create_resources(
+            session, arguments.topic_arn, endpoint_url=arguments.endpoint_url, subscribe=arguments.queue_url is None
+        )
+        sqs = session.client("sqs", endpoint_url=arguments.endpoint_url)
+        queue_url, queue_arn = resources.queue_url, resources.queue_arn
+        if arguments.queue_url:
+            queue_url = arguments.queue_url
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
     except EndpointConnectionError:
         print(f"error: no AWS emulator at {arguments.endpoint_url}; start `make serve` in the receiver first", file=out)
         return 2
@@ -55,14 +70,17 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     os.environ.update(resources.function_environment)
     function_code.put_on_path()
     handler = importlib.import_module("booking_subscriber.handler")
-    sqs = session.client("sqs", endpoint_url=arguments.endpoint_url)
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
-    source = QueueEventSource(sqs, resources.queue_url, resources.queue_arn, handler.lambda_handler)
+    source = QueueEventSource(sqs, queue_url, queue_arn, handler.lambda_handler)
+    if arguments.queue_url:
+        where = f"Queue {queue_url} (its own subscription and dead-letter queue)\n"
+    else:
+        where = (
+            f"Queue {queue_url} subscribed to {arguments.topic_arn}\n"
+            f"  dead-letter queue {resources.dead_letter_queue_url} after {resources.max_receive_count} receives\n"
+        )
     print(
-        f"Queue {resources.queue_url} subscribed to {arguments.topic_arn}\n"
-        f"  dead-letter queue {resources.dead_letter_queue_url} after {resources.max_receive_count} receives\n"
-        f"  deletions recorded in table {resources.deletions_table_name}\n"
-        "Waiting for messages; Ctrl-C stops.",
+        f"{where}  events recorded in table {resources.deletions_table_name}\nWaiting for messages; Ctrl-C stops.",
         file=out,
         flush=True,
     )
@@ -72,7 +90,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             invocation = source.poll(wait_seconds=POLL_SECONDS)
             if invocation is not None:
                 seen += len(invocation.event["Records"])
-                report(invocation, dynamodb, resources, out)
+                report(invocation, dynamodb, resources, out, own_queue=not arguments.queue_url)
     except KeyboardInterrupt:
         print("\nStopping.", file=out)
     return 0
@@ -86,7 +104,9 @@ def use_dummy_credentials() -> None:
     os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
-def report(invocation: Invocation, dynamodb: Any, resources: SubscriberResources, out: TextIO) -> None:
+def report(
+    invocation: Invocation, dynamodb: Any, resources: SubscriberResources, out: TextIO, *, own_queue: bool = True
+) -> None:
     print(f"\n<<< batch of {len(invocation.event['Records'])}: {json.dumps(invocation.response)}", file=out)
     for message in invocation.deleted:
         event_id = _event_id(message["Body"])
@@ -96,17 +116,22 @@ def report(invocation: Invocation, dynamodb: Any, resources: SubscriberResources
         recorded = {name: next(iter(value.values())) for name, value in sorted((item or {}).items())}
         print(f"done    {message['MessageId']}  event_id {event_id}\n  recorded: {json.dumps(recorded)}", file=out)
     for message in invocation.kept:
+        of = f" of {resources.max_receive_count}" if own_queue else ""
         print(
-            f"failed  {message['MessageId']}  receive {message['Attributes']['ApproximateReceiveCount']} of "
-            f"{resources.max_receive_count}; delivered again after the visibility timeout",
+            f"failed  {message['MessageId']}  receive {message['Attributes']['ApproximateReceiveCount']}{of}; "
+            "delivered again after the visibility timeout",
             file=out,
         )
     out.flush()
 
 
 def _event_id(body: str) -> str | None:
+    """The event_id of an SNS notification's Message, or of a raw delivery's body."""
     try:
-        return str(json.loads(json.loads(body)["Message"])["event_id"])
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and parsed.get("Type") == "Notification":
+            parsed = json.loads(parsed["Message"])
+        return str(parsed["event_id"])
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -25,7 +25,7 @@ class SubscriberResources:
     dead_letter_queue_arn: str
     deletions_table_name: str
     idempotency_table_name: str
-    subscription_arn: str
+    subscription_arn: str  # empty when not subscribed
     max_receive_count: int
     function_environment: dict[str, str]
 
@@ -37,8 +37,9 @@ def create_resources(
     prefix: str = LOCAL_PREFIX,
     endpoint_url: str | None = None,
     parameters: dict[str, Any] | None = None,
+    subscribe: bool = True,
 ) -> SubscriberResources:
-    """Create (or find, if they exist) the resources; subscribe the queue to `topic_arn`."""
+    """Create (or find, if they exist) the resources; subscribe the queue to `topic_arn` unless told not to."""
     template = load_template()
     references: dict[str, Any] = {
         name: parameter["Default"] for name, parameter in template["Parameters"].items() if "Default" in parameter
@@ -61,13 +62,18 @@ def create_resources(
     references.update(tables)
 
     subscription = properties(template, "Subscription")
-    subscription_arn = sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol=subscription["Protocol"],
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
+    attributes = {"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()}
+    if "FilterPolicy" in subscription:  # the types the function handles: SNS (moto) filters on them
+        attributes["FilterPolicy"] = json.dumps(resolve(subscription["FilterPolicy"], references))
+    subscription_arn = ""
+    if subscribe:
+        subscription_arn = sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol=subscription["Protocol"],
+            Endpoint=queue_arn,
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
 
     variables = properties(template, FUNCTION)["Environment"]["Variables"]
     return SubscriberResources(

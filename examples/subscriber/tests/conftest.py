@@ -53,10 +53,11 @@ def sample_payload() -> str:
     return str(sample_notification()["Message"])
 
 
-def payload_with(event_id: str, **data: Any) -> str:
-    """The sample body with another event_id (and data fields), as Zenoti would send another deletion."""
+def payload_with(event_id: str, event_type: str = "Class.Booking.Deleted", **data: Any) -> str:
+    """The sample body with another event_id (type, data fields), as Zenoti would send another event."""
     event = json.loads(sample_payload())
     event["event_id"] = event_id
+    event["event_type"] = event_type
     event["data"].update(data)
     return json.dumps(event)
 
@@ -82,6 +83,23 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
         record["body"] = body
         records.append(record)
     return {"Records": records}
+
+
+def raw_sqs_event(*payloads: str, replay: bool = False) -> dict[str, Any]:
+    """An SQS event of raw deliveries (the receiver's own subscriber queue): Zenoti's JSON as the body, the
+    receiver's attributes as SQS message attributes, as Lambda hands them over."""
+    event = sqs_event(*payloads)
+    for record, payload in zip(event["Records"], payloads, strict=True):
+        record["messageAttributes"] = {
+            name: {
+                "stringValue": value["StringValue"],
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            }
+            for name, value in message_attributes(payload, replay=replay).items()
+        }
+    return event
 
 
 def message_attributes(payload: str, *, replay: bool = False) -> dict[str, Any]:

@@ -12,10 +12,15 @@ from conftest import (
     Subscriber,
     notification_body,
     payload_with,
+    raw_sqs_event,
     sample_payload,
     sample_sqs_event,
     sqs_event,
 )
+
+from zenoti_receiver.models.class_booking import EVENT_TYPES
+
+HANDLED = ["Class.Booking.Deleted", "Class.Booking.Cancelled"]  # action.py, ACTIONS
 
 
 def emitted_metrics(stdout: str) -> list[str]:
@@ -39,7 +44,73 @@ def test_the_sample_event_is_recorded_and_nothing_is_reported_failed(subscriber:
     assert int(recorded["registration_id"]) == payload["data"]["registration_id"]
     assert recorded["occurred_at"].startswith(payload["event_timestamp"][:19])
     assert recorded["times_recorded"] == "1"
-    assert "DeletionsHandled" in emitted_metrics(capsys.readouterr().out)
+    assert recorded["event_type"] == "Class.Booking.Deleted"
+    assert "EventsHandled" in emitted_metrics(capsys.readouterr().out)
+
+
+def shaped(shape: str, payload: str, *, replay: bool = False) -> dict:
+    """An SQS event holding `payload` in one of the two shapes the function reads."""
+    if shape == "sns notification":
+        return sqs_event(notification_body(payload, replay=replay))
+    return raw_sqs_event(payload, replay=replay)
+
+
+SHAPES = ["sns notification", "raw delivery"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("event_type", HANDLED)
+def test_each_handled_type_in_either_shape_reaches_its_action_once(subscriber: Subscriber, logs, event_type, shape):
+    event_id = f"{event_type}-{shape}".replace(" ", "-")
+    payload = payload_with(event_id, event_type)
+
+    response = subscriber.invoke(shaped(shape, payload))
+
+    assert response == {"batchItemFailures": []}
+    recorded = subscriber.deletions()[event_id]
+    assert (recorded["event_type"], recorded["times_recorded"]) == (event_type, "1")
+    [line] = [line for line in logs() if line["message"] == "Event handled"]
+    assert (line["event_type"], line["shape"], line["replay"]) == (event_type, shape, False)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("event_type", [t for t in EVENT_TYPES if t not in HANDLED])
+def test_a_type_without_an_action_fails_alone_and_says_how_to_fix_it(subscriber: Subscriber, logs, event_type, shape):
+    # Only if the subscription's filter lets it through: failed (to the dead-letter queue in the end, alarmed),
+    # never acknowledged unhandled, and never remembered as handled, so that once its action exists it runs.
+    unhandled, handled = payload_with("no-action", event_type), payload_with("has-action")
+    event = shaped(shape, unhandled)
+    event["Records"] += shaped(shape, handled)["Records"]
+    event["Records"][1]["messageId"] = "second-message"
+
+    response = subscriber.invoke(event)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert set(subscriber.deletions()) == {"has-action"}
+    [warning] = [line for line in logs() if line["level"] == "WARNING"]
+    assert warning["message"].startswith(f"Message not handled: no action for {event_type} (event_id no-action)")
+    assert "ACTIONS in action.py" in warning["message"]
+    assert "filter policy" in warning["message"]
+    assert len(subscriber.idempotency_records()) == 1  # the handled one's only
+
+
+def test_the_same_event_as_a_notification_and_as_a_raw_delivery_is_recorded_once(subscriber: Subscriber):
+    payload = payload_with("both-shapes")
+
+    subscriber.invoke(shaped("sns notification", payload))
+    response = subscriber.invoke(shaped("raw delivery", payload))
+
+    assert response == {"batchItemFailures": []}
+    assert subscriber.deletions()["both-shapes"]["times_recorded"] == "1"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_replay_is_recognised_in_either_shape(subscriber: Subscriber, logs, shape, capsys):
+    response = subscriber.invoke(shaped(shape, payload_with(f"replayed-{shape}".replace(" ", "-")), replay=True))
+
+    assert response == {"batchItemFailures": []}
+    assert logs()[-1]["replay"] is True
+    assert "ReplaysReceived" in emitted_metrics(capsys.readouterr().out)
 
 
 def test_the_same_message_delivered_again_is_skipped(subscriber: Subscriber, logs, capsys):
@@ -50,7 +121,7 @@ def test_the_same_message_delivered_again_is_skipped(subscriber: Subscriber, log
 
     assert response == {"batchItemFailures": []}  # handled: SQS deletes it
     assert subscriber.deletions()[json.loads(sample_payload())["event_id"]]["times_recorded"] == "1"
-    assert [line["message"] for line in logs()] == ["Deletion handled", "Deletion already handled; skipped"]
+    assert [line["message"] for line in logs()] == ["Event handled", "Event already handled; skipped"]
     assert emitted_metrics(capsys.readouterr().out).count("DuplicatesSkipped") == 1
 
 
@@ -71,24 +142,24 @@ def test_a_replay_of_an_event_not_handled_before_is_handled(subscriber: Subscrib
     assert response == {"batchItemFailures": []}
     assert subscriber.deletions()["missed-while-down"]["times_recorded"] == "1"
     assert logs()[-1]["replay"] is True
-    assert {"DeletionsHandled", "ReplaysReceived"} <= set(emitted_metrics(capsys.readouterr().out))
+    assert {"EventsHandled", "ReplaysReceived"} <= set(emitted_metrics(capsys.readouterr().out))
 
 
 @pytest.mark.parametrize(
     "bad_body",
     [
         pytest.param("not json at all", id="not JSON"),
-        pytest.param(sample_payload(), id="raw Zenoti body, no SNS notification"),
+        pytest.param(notification_body("not json"), id="a notification whose Message is not JSON"),
+        pytest.param(json.dumps({"hello": "world"}), id="JSON that is neither shape"),
         pytest.param(
-            notification_body(sample_payload().replace("Class.Booking.Deleted", "Class.Booking.Created")),
-            id="another event type",
+            notification_body(sample_payload().replace("Class.Booking.Deleted", "Class.Booking.Moved")),
+            id="a type outside the family",
         ),
         pytest.param(notification_body(payload_with("bad-center", center_id="not-a-uuid")), id="invalid center_id"),
+        pytest.param(payload_with("bad-center", center_id="not-a-uuid"), id="raw delivery, invalid center_id"),
     ],
 )
-def test_a_message_that_is_not_a_booking_deleted_notification_alone_is_reported_failed(
-    subscriber: Subscriber, logs, bad_body
-):
+def test_a_message_that_holds_no_class_booking_event_alone_is_reported_failed(subscriber: Subscriber, logs, bad_body):
     good = notification_body(payload_with("good-one"))
     event = sqs_event(good, bad_body)
 
@@ -100,6 +171,30 @@ def test_a_message_that_is_not_a_booking_deleted_notification_alone_is_reported_
     [warning] = [line for line in logs() if line["level"] == "WARNING"]
     assert warning["message_id"] == bad_id
     assert warning["message"].startswith("Message not handled")
+    assert warning["errors"]  # pydantic's errors, by field
+
+
+GUEST = "SECRET-GUEST-7f3a"  # a value no log line may repeat
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_validation_error_is_logged_by_field_without_the_values_it_was_given(
+    subscriber: Subscriber, logs, shape, capsys
+):
+    bad = payload_with("bad-guest", guest_id=GUEST, center_id=f"{GUEST}-center")
+
+    # A batch where every message fails: Powertools raises, and Lambda logs that error too.
+    with pytest.raises(BatchProcessingError) as raised:
+        subscriber.invoke(shaped(shape, bad))
+
+    [warning] = [line for line in logs() if line["level"] == "WARNING"]
+    prefix = "Message." if shape == "sns notification" else ""
+    assert {error["field"] for error in warning["errors"]} == {f"{prefix}data.guest_id", f"{prefix}data.center_id"}
+    assert all(error["type"] and error["message"] for error in warning["errors"])
+    printed = capsys.readouterr()
+    for text in (json.dumps(logs()), str(raised.value), printed.out, printed.err):
+        assert GUEST not in text
+    assert "not a valid Class booking event" in str(raised.value)
 
 
 def test_a_batch_where_every_message_fails_is_an_error_so_lambda_retries_all_of_it(subscriber: Subscriber):

@@ -10,8 +10,11 @@ import json
 
 import boto3
 import pytest
-from conftest import Subscriber, payload_with
+from conftest import Subscriber, notification_body, payload_with
+from subscriber_local.event_source import QueueEventSource
 from subscriber_local.resources import REGION
+
+from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 
 def messages_of(invocations) -> list[list[str]]:
@@ -121,3 +124,59 @@ def test_a_batch_with_one_bad_message_does_not_redeliver_the_good_ones(subscribe
         "good-2": "1",
     }
     assert len(subscriber.dead_letters()) == 1
+
+
+def test_of_the_whole_family_only_the_types_with_an_action_reach_the_queue(subscriber: Subscriber):
+    # The receiver publishes every type on one topic; the subscription's filter (template.yaml) lets through
+    # the types ACTIONS handles, so no other type can end in the dead-letter queue.
+    for event_type in EVENT_TYPES:
+        subscriber.publish(payload_with(event_type.rsplit(".", 1)[1], event_type))
+
+    invocations = subscriber.queue.drain(retry_failed_now=True)
+
+    assert all(invocation.reported_failures == [] for invocation in invocations)
+    recorded = {event_id: item["event_type"] for event_id, item in subscriber.deletions().items()}
+    assert recorded == {"Deleted": "Class.Booking.Deleted", "Cancelled": "Class.Booking.Cancelled"}
+    assert subscriber.dead_letters() == []
+
+
+def test_a_type_without_an_action_that_arrives_anyway_waits_in_the_dead_letter_queue(subscriber: Subscriber):
+    # A subscription whose filter was widened without an action: never acknowledged unhandled.
+    payload = payload_with("created", "Class.Booking.Created")
+    subscriber.send_raw(notification_body(payload))
+
+    invocations = subscriber.queue.drain(retry_failed_now=True)
+
+    assert len(invocations) == subscriber.resources.max_receive_count
+    [dead] = subscriber.dead_letters()
+    assert json.loads(dead["Body"])["Message"] == payload  # intact: once its action exists, redrive it
+    assert subscriber.deletions() == {}
+
+
+def test_the_receivers_raw_delivery_queue_is_read_as_well(subscriber: Subscriber, logs):
+    # The receiver stack's own subscriber queue (SubscriberQueue=true): raw delivery, attributes as SQS's.
+    sqs, sns = boto3.client("sqs", region_name=REGION), boto3.client("sns", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="zenoti-subscriber-raw")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(
+        TopicArn=subscriber.topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    raw_queue = QueueEventSource(sqs, queue_url, queue_arn, subscriber.handler.lambda_handler)
+    subscriber.publish(payload_with("raw-deleted"))
+    subscriber.publish(payload_with("raw-cancelled", "Class.Booking.Cancelled"))
+    subscriber.publish(payload_with("raw-replayed"), replay=True)
+
+    invocations = raw_queue.drain()
+
+    assert [invocation.reported_failures for invocation in invocations] == [[]]
+    assert {event_id: item["times_recorded"] for event_id, item in subscriber.deletions().items()} == {
+        "raw-deleted": "1",
+        "raw-cancelled": "1",
+        "raw-replayed": "1",
+    }
+    handled = {line["event_id"]: line for line in logs() if line["message"] == "Event handled"}
+    assert {line["shape"] for line in handled.values()} == {"raw delivery"}
+    assert handled["raw-replayed"]["replay"] is True
+    # Its own queue got the same events as notifications: handled once, the repeats skipped.
+    subscriber.queue.drain()
+    assert all(item["times_recorded"] == "1" for item in subscriber.deletions().values())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ def test_the_queue_subscribes_to_the_topic_given_as_a_parameter_and_gets_the_sns
     assert subscription["TopicArn"] == {"Ref": "EventsTopicArn"}
     assert subscription["Endpoint"] == {"Fn::GetAtt": ["Queue", "Arn"]}
     assert subscription["Protocol"] == "sqs"
-    # The handler parses an SNS notification (messages.py); raw delivery would hand it Zenoti's body alone.
+    # The notification carries the receiver's attributes beside the body (the handler also reads a raw delivery).
     assert subscription["RawMessageDelivery"] is False
     assert "Default" not in template["Parameters"]["EventsTopicArn"]  # deploying asks for it
 
@@ -99,19 +101,88 @@ def test_the_template_sets_every_variable_the_function_requires(template):
     assert variables["IDEMPOTENCY_DAYS"] == {"Ref": "IdempotencyDays"}
 
 
-def test_permissions_are_scoped_to_the_two_tables(template):
-    policies = properties(template, "SubscriberFunction")["Policies"]
+def role_statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The function's role's statements, by Sid."""
+    [policy] = properties(template, "SubscriberRole")["Policies"]
+    return {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
 
-    assert policies[0] == {"DynamoDBWritePolicy": {"TableName": {"Ref": "DeletionsTable"}}}
-    [statement] = policies[1]["Statement"]
-    assert statement["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
-    # What Powertools' DynamoDB persistence layer calls, and nothing more.
-    assert sorted(statement["Action"]) == [
-        "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-    ]
+
+def test_the_role_grants_each_call_the_function_makes_on_its_one_resource(template):
+    function = properties(template, "SubscriberFunction")
+
+    assert function["Role"] == {"Fn::GetAtt": ["SubscriberRole", "Arn"]}
+    assert "Policies" not in function  # SAM ignores them beside a Role; everything is in the role
+    granted = {
+        sid: (sorted(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]), resource)
+        for sid, statement in role_statements(template).items()
+        for resource in [statement["Resource"]]
+    }
+    assert granted == {
+        # What Lambda's event source mapping calls on the queue for the function (AWS Lambda developer guide).
+        "ReadTheQueue": (
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            {"Fn::GetAtt": ["Queue", "Arn"]},
+        ),
+        "WriteItsLog": (["logs:CreateLogStream", "logs:PutLogEvents"], {"Fn::GetAtt": ["SubscriberLogs", "Arn"]}),
+        # deletions_table.py makes one call.
+        "RecordFreedSeats": (["dynamodb:UpdateItem"], {"Fn::GetAtt": ["DeletionsTable", "Arn"]}),
+        # What Powertools' DynamoDB persistence layer calls, and nothing more.
+        "RememberHandledEvents": (
+            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+        ),
+        # X-Ray's calls take no resource.
+        "SendTraces": (["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+    }
+    assert all(statement["Effect"] == "Allow" for statement in role_statements(template).values())
+    # The log group the role names is the one the function writes to.
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "SubscriberLogs"}}
+
+
+SAM_PYTHON = EXAMPLE.parent.parent / ".venv-sam" / "bin" / "python"
+
+
+@pytest.mark.skipif(not SAM_PYTHON.exists(), reason="needs the SAM CLI in the receiver's .venv-sam (make validate)")
+def test_as_sam_transforms_it_the_only_role_is_ours_with_no_managed_policy():
+    # SAM gives an SQS event source's generated role AWSLambdaSQSQueueExecutionRole: receive and delete on every
+    # queue of the account. Translated by SAM's own code, the template must create no such role.
+    shell = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    run = subprocess.run(
+        [str(SAM_PYTHON), str(EXAMPLE / "tests" / "sam_translate.py"), str(EXAMPLE / "template.yaml")],
+        env={**shell, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    resources = json.loads(run.stdout)["Resources"]
+
+    roles = {logical_id: body for logical_id, body in resources.items() if body["Type"] == "AWS::IAM::Role"}
+    assert list(roles) == ["SubscriberRole"]
+    role = roles["SubscriberRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    assert not [body for body in resources.values() if body["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}]
+    statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any("*" in action for action in actions), statement
+        if statement["Resource"] == "*":
+            assert set(actions) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, statement
+        else:
+            assert set(statement["Resource"]) <= {"Fn::GetAtt"}, statement  # one resource of this stack
+    [function] = [body for body in resources.values() if body["Type"] == "AWS::Lambda::Function"]
+    assert function["Properties"]["Role"] == {"Fn::GetAtt": ["SubscriberRole", "Arn"]}
+    [mapping] = [body for body in resources.values() if body["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["Queue", "Arn"]}
+
+
+def test_the_subscription_filters_on_exactly_the_types_the_function_has_actions_for(template, subscriber):
+    from booking_subscriber.action import ACTIONS  # after the fixture: the module reads its settings at import
+
+    policy = properties(template, "Subscription")["FilterPolicy"]
+
+    # Any other type would fail every delivery and end in the dead-letter queue: filtered out by SNS instead.
+    assert policy == {"event_type": list(ACTIONS)}
 
 
 def test_idempotency_records_expire_through_dynamodbs_ttl(template):
@@ -125,7 +196,7 @@ def test_idempotency_records_expire_through_dynamodbs_ttl(template):
 def test_the_functions_logs_are_kept_for_the_retention_parameter(template):
     logs = properties(template, "SubscriberLogs")
 
-    assert logs["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${SubscriberFunction}"}
+    assert logs["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}-subscriber"}
     assert logs["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
 

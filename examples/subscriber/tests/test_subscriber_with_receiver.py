@@ -145,7 +145,7 @@ def test_ops_replay_of_a_handled_event_is_received_and_skipped(receiver: Receive
     assert [invocation.reported_failures for invocation in invocations] == [[]]
     assert subscriber.deletions()[event_id]["times_recorded"] == "1"
     last = logs()[-1]
-    assert (last["message"], last["event_id"], last["replay"]) == ("Deletion already handled; skipped", event_id, True)
+    assert (last["message"], last["event_id"], last["replay"]) == ("Event already handled; skipped", event_id, True)
 
 
 def test_ops_replay_brings_an_event_the_subscriber_lost(receiver: Receiver, subscriber: Subscriber):
@@ -171,8 +171,10 @@ def test_ops_replay_brings_an_event_the_subscriber_lost(receiver: Receiver, subs
 
 
 @pytest.mark.deep
-def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: Path):
-    """`make serve` in one terminal, `make local` in the example in another, as the README says."""
+@pytest.mark.parametrize("queue", ["its own", "the receiver's raw-delivery queue"])
+def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: Path, queue):
+    """`make serve` in one terminal, `make local` in the example in another, as the README says; reading its
+    own queue (SNS notifications) or, with --queue-url, the receiver's own subscriber queue (raw deliveries)."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     environment.update(
         PYTHONUNBUFFERED="1",
@@ -189,8 +191,18 @@ def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: 
     )
     local = None
     try:
+        options = ["--endpoint-url", emulator, "--max-messages", "2"]
+        if queue != "its own":
+            sqs = boto3.client(
+                "sqs",
+                endpoint_url=emulator,
+                region_name=REGION,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+            options += ["--queue-url", sqs.get_queue_url(QueueName="zenoti-local-subscriber")["QueueUrl"]]
         local, banner = _started(
-            [sys.executable, "-m", "subscriber_local", "--endpoint-url", emulator, "--max-messages", "2"],
+            [sys.executable, "-m", "subscriber_local", *options],
             EXAMPLE,
             environment,
             "Waiting for messages",
@@ -216,9 +228,14 @@ def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: 
                 process.wait(timeout=10)
 
     assert local.returncode == 0, printed
-    assert f"subscribed to {LOCAL_TOPIC_ARN}" in banner
-    assert '"message":"Deletion handled"' in printed
-    assert '"message":"Deletion already handled; skipped"' in printed
+    if queue == "its own":
+        assert f"subscribed to {LOCAL_TOPIC_ARN}" in banner
+        assert '"shape":"sns notification"' in printed
+    else:
+        assert "zenoti-local-subscriber (its own subscription" in banner
+        assert '"shape":"raw delivery"' in printed
+    assert '"message":"Event handled"' in printed
+    assert '"message":"Event already handled; skipped"' in printed
     assert printed.count("done    ") == 2
     assert printed.count('"times_recorded": "1"') == 2  # recorded once, shown after each message
 

@@ -1,1 +1,1 @@
-"""A subscriber of the receiver's topic: acts once on each deleted class booking (SNS -> SQS -> Lambda)."""
+"""A subscriber of the receiver's topic: acts once on each booking event of the types it handles (SQS -> Lambda)."""

@@ -1,4 +1,4 @@
-"""The example's action: one item per deleted booking in a small DynamoDB table. Replace it with your system."""
+"""The example's actions: one item per deleted or cancelled booking in a small DynamoDB table; replace it."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ class DeletionsTable:
             Key={"event_id": {"S": event.event_id}},
             # times_recorded counts the calls, so you can see that duplicates and replays do not repeat them.
             UpdateExpression=(
-                "SET center_id = :center_id, guest_id = :guest_id, registration_id = :registration_id,"
-                " class_id = :class_id, session_id = :session_id, occurred_at = :occurred_at,"
-                " recorded_at = :recorded_at ADD times_recorded :one"
+                "SET event_type = :event_type, center_id = :center_id, guest_id = :guest_id,"
+                " registration_id = :registration_id, class_id = :class_id, session_id = :session_id,"
+                " occurred_at = :occurred_at, recorded_at = :recorded_at ADD times_recorded :one"
             ),
             ExpressionAttributeValues={
+                ":event_type": {"S": event.event_type},
                 ":center_id": {"S": str(data.center_id)},
                 ":guest_id": {"S": str(data.guest_id)},
                 ":registration_id": {"N": str(data.registration_id)},
