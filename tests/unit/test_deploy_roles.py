@@ -1042,9 +1042,12 @@ def physical_in_stack(template: dict[str, Any], stack: str, node: Any) -> Any:
             return arn("secretsmanager", f"secret:{logical_id}-Ab12Cd34Ef56-xYz9Ab")
         if resource_type == "AWS::Lambda::Function":
             return arn("lambda", f"function:{name_of(logical_id)}")
+        if resource_type == "AWS::Logs::LogGroup":
+            name = physical_in_stack(template, stack, resources[logical_id]["Properties"]["LogGroupName"])
+            return arn("logs", f"log-group:{name}:*") if attribute else name
         raise AssertionError(f"a function's policy names a {resource_type}")
 
-    pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    pseudo = {"AWS::Partition": PARTITION, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": stack}
     if isinstance(node, list):
         return [physical_in_stack(template, stack, item) for item in node]
     if isinstance(node, str):
@@ -1123,7 +1126,7 @@ def test_the_boundary_allows_everything_the_functions_and_the_schedule_do(role, 
 
 
 @needs_sam
-@pytest.mark.parametrize("name", ["template.yaml", "template.yaml, every option on"])
+@pytest.mark.parametrize("name", ["template.yaml", "template.yaml, every option on", "examples/subscriber"])
 def test_every_role_of_the_stack_carries_the_permissions_boundary_parameter(name):
     template = transformed(name)
     boundary = {"Fn::If": ["HasPermissionsBoundary", {"Ref": "PermissionsBoundary"}, {"Ref": "AWS::NoValue"}]}
