@@ -20,6 +20,7 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
+from local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import MAX_BODY_BYTES, free_port
 from tests.conftest import EVENTS, ROOT, start_serve, stored_payload
@@ -141,8 +142,10 @@ class Served:
         self.process.wait(timeout=30)
         return self.wait_printed("Stopping.")
 
-    def send(self, method: str, body: bytes, token: str | None = LOCAL_TOKEN, **headers: str) -> tuple[int, Any]:
-        url = self.url + (f"?token={token}" if token is not None else "")
+    def send(
+        self, method: str, body: bytes, token: str | None = LOCAL_TOKEN, path: str = WEBHOOK_PATH, **headers: str
+    ) -> tuple[int, Any]:
+        url = self.url.replace(WEBHOOK_PATH, path) + (f"?token={token}" if token is not None else "")
         request = Request(url, data=body, method=method, headers={"content-type": "application/json", **headers})
         try:
             with urlopen(request, timeout=10) as response:
@@ -171,9 +174,7 @@ def serving(serve_arguments: list[str]) -> Iterator[Served]:
         "--port", str(port), "--emulator-port", str(emulator_port), *serve_arguments, env=clean_environment()
     )
     assert any(f"127.0.0.1:{emulator_port}" in line for line in banner), "".join(banner)
-    served = Served(
-        process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}", banner
-    )
+    served = Served(process, f"http://127.0.0.1:{port}{WEBHOOK_PATH}", f"http://127.0.0.1:{emulator_port}", banner)
     served.collect_output()
     yield served
     if process.poll() is None:
@@ -357,7 +358,7 @@ def test_every_other_method_is_a_json_404_as_api_gateway_answers(served_once, me
 
 
 def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served_once):
-    request = Request(served_once.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
+    request = Request(served_once.url.replace(WEBHOOK_PATH, "/zenoti/other"), data=SAMPLE, method="POST")
     with pytest.raises(HTTPError) as raised:
         urlopen(request, timeout=10)
     assert raised.value.code == 404
