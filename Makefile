@@ -60,9 +60,12 @@ $(LOCAL_BUILD)/.built: src/Makefile src/requirements.txt $(shell find src/zenoti
 ## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for aws-lambda-rie
 build-local: $(LOCAL_BUILD)/.built $(RUNTIME_VENV)/.installed
 
-## demo: run the receiver locally (moto, no AWS account, no Docker) on the sample event
+# The Class booking family, one sample of each type (events/README.md), in the order of the model's types.
+FAMILY := created cancelled deleted approved no_show rejected
+
+## demo: run the receiver locally (moto, no AWS account, no Docker) on one sample event of each type of the family
 demo: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
-	$(BIN)/python -m local_stack invoke events/apigw_booking_deleted.json
+	$(BIN)/python -m local_stack invoke $(foreach type,$(FAMILY),events/apigw_booking_$(type).json)
 
 ## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
 serve: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
@@ -150,10 +153,10 @@ check-workflows: $(BIN)/.installed
 schema: $(BIN)/.installed
 	PYTHONPATH=src $(BIN)/python -m schema.generate
 
-## check-schema: the committed contracts are what the models give, and Zenoti's sample matches the event's
+## check-schema: the committed contracts are what the models give, and every sample body of the family matches the event's
 check-schema: $(BIN)/.installed
 	PYTHONPATH=src $(BIN)/python -m schema.generate --check
-	$(BIN)/check-jsonschema --schemafile schema/booking-deleted.v1.schema.json events/booking_deleted.json
+	$(BIN)/check-jsonschema --schemafile schema/class-booking.v1.schema.json $(foreach type,$(FAMILY),events/booking_$(type).json)
 
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock

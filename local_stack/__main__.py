@@ -1,6 +1,7 @@
 """Run the receiver locally, without Docker or an AWS account.
 
 python -m local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
+python -m local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
 python -m local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
 
 With aws-lambda-rie (on PATH, or named by AWS_LAMBDA_RIE) and `make build-local`, the functions run
@@ -38,6 +39,8 @@ from local_stack.server import (
 from ops.local import EMULATOR_PORT, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
+# One sample body of each type, events/booking_<type>.json (events/README.md); the Makefile's FAMILY.
+FAMILY = ("created", "cancelled", "deleted", "approved", "no_show", "rejected")
 LOG_DIR = REPO / ".aws-sam" / "local" / "logs"  # the functions' output, in Lambda's runtime
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
@@ -47,8 +50,14 @@ LOCAL_TOKEN_CACHE_SECONDS = 2.0
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    invoke = commands.add_parser("invoke", help="run a function once on an event file (the event says which)")
-    invoke.add_argument("event", type=Path, help="for example events/apigw_booking_deleted.json")
+    invoke = commands.add_parser("invoke", help="run a function once on each event file (the event says which)")
+    invoke.add_argument(
+        "events",
+        type=Path,
+        nargs="+",
+        metavar="event",
+        help="for example events/apigw_booking_deleted.json; several run in order against one emulator",
+    )
     serve = commands.add_parser("serve", help="serve the webhook route over HTTP, backed by an AWS emulator")
     serve.add_argument("--host", default="127.0.0.1", help="address the webhook listens on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=WEBHOOK_PORT, help=f"webhook port (default {WEBHOOK_PORT})")
@@ -78,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     use_dummy_credentials()
     if arguments.command == "invoke":
-        return run_invoke(arguments.event)
+        return run_invoke(arguments.events)
     return run_serve(arguments)
 
 
@@ -104,23 +113,27 @@ def wrong_event(event_file: Path) -> str:
     )
 
 
-def run_invoke(event_file: Path) -> int:
-    try:
-        event = json.loads(event_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        print(f"cannot read {event_file}: {error}", file=sys.stderr)
-        return 2
-    function = function_for(event)
-    if function is None:
-        print(wrong_event(event_file), file=sys.stderr)
-        return 2
+def run_invoke(event_files: list[Path]) -> int:
+    """Each event, in order, to the function it is for, against one emulator: what one stored, the next sees."""
+    events = []
+    for event_file in event_files:
+        try:
+            event = json.loads(event_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"cannot read {event_file}: {error}", file=sys.stderr)
+            return 2
+        function = function_for(event)
+        if function is None:
+            print(wrong_event(event_file), file=sys.stderr)
+            return 2
+        events.append((event_file, function, event))
     runtime = find_runtime()
     if isinstance(runtime, RuntimeSetup):
         # The function is another process: it reaches the emulator over HTTP, on 127.0.0.1 only.
         with emulator("127.0.0.1", 0) as endpoint:
             receiver = LocalReceiver(create_resources(endpoint_url=endpoint), endpoint, runtime, log_dir=LOG_DIR)
             try:
-                _invoke_and_report(receiver, function, event)
+                _invoke_and_report(receiver, events)
             finally:
                 receiver.close()
         return 0
@@ -129,17 +142,20 @@ def run_invoke(event_file: Path) -> int:
     # The embedded emulator only intercepts when no endpoint is configured.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
-        _invoke_and_report(LocalReceiver(create_resources(), reason=runtime), function, event)
+        _invoke_and_report(LocalReceiver(create_resources(), reason=runtime), events)
     return 0
 
 
-def _invoke_and_report(receiver: LocalReceiver, function: str, event: dict[str, Any]) -> None:
+def _invoke_and_report(receiver: LocalReceiver, events: list[tuple[Path, str, dict[str, Any]]]) -> None:
     print(receiver.mode, flush=True)
-    if function == PENDING_FUNCTION:
-        report = describe_publisher_run(receiver.publish_pending(event))
-    else:
-        report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
-    print(report + describe_messages(receiver, receiver.take_messages()), end="", flush=True)
+    for event_file, function, event in events:
+        if len(events) > 1:
+            print(f"\n##### {event_file} #####", flush=True)
+        if function == PENDING_FUNCTION:
+            report = describe_publisher_run(receiver.publish_pending(event))
+        else:
+            report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
+        print(report + describe_messages(receiver, receiver.take_messages()), end="", flush=True)
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
@@ -181,8 +197,9 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 f"Pending:       the publisher of pending events runs every {arguments.pending_every:g} s\n"
                 "State:         in memory only: everything is gone when serve stops\n"
                 + _exposure_warnings(arguments.host, arguments.emulator_host)
-                + f"Try:           curl -X POST -H 'content-type: application/json' "
-                f"--data-binary @events/booking_deleted.json '{stack.url_with_token}'\n"
+                + "Try:           one event of each type of the Class booking family, on the one URL:\n"
+                f"  for type in {' '.join(FAMILY)}; do curl -X POST -H 'content-type: application/json'"
+                f" --data-binary @events/booking_$type.json '{stack.url_with_token}'; echo; done\n"
                 "Ctrl-C stops.",
                 flush=True,
             )

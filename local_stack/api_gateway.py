@@ -9,17 +9,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ops.local import WEBHOOK_PATH
+from ops.local import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
 
-ROUTE_METHODS = ("POST", "PUT", "PATCH")  # the routes template.yaml declares
+ROUTE_PATHS = (WEBHOOK_PATH, EARLIER_WEBHOOK_PATH)
+ROUTE_METHODS = ("POST", "PUT", "PATCH")  # the routes template.yaml declares, on each of ROUTE_PATHS
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json", "+xml")
 
 
 def route_key(method: str, path: str) -> str | None:
     """The route that matches, or None where API Gateway would answer 404 itself."""
-    if path == WEBHOOK_PATH and method in ROUTE_METHODS:
-        return f"{method} {WEBHOOK_PATH}"
+    if path in ROUTE_PATHS and method in ROUTE_METHODS:
+        return f"{method} {path}"
     return None
 
 

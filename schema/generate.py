@@ -66,7 +66,7 @@ def _portable(hint: Any) -> Any:
 # File name -> its schema. The event is what the model accepts: every message a subscriber receives
 # is an event the receiver accepted, body verbatim, so it validates against this schema.
 CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
-    "booking-deleted.v1.schema.json": lambda: _published(EVENT_MODEL, ClassBookingEvent.model_json_schema()),
+    "class-booking.v1.schema.json": lambda: _published(EVENT_MODEL, ClassBookingEvent.model_json_schema()),
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-rejected.schema.json": _body(RejectedBody),

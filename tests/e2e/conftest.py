@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -41,7 +41,8 @@ SAMPLE_EVENT = json.loads(SAMPLE)
 SCHEMA = ROOT / "schema"
 
 # What the README documents for the stack `make serve` runs.
-WEBHOOK_PATH = "/zenoti/class-booking-deleted"
+WEBHOOK_PATH = "/zenoti/webhook"
+EARLIER_WEBHOOK_PATH = "/zenoti/class-booking-deleted"  # what stacks gave Zenoti before the family: still served
 LOCAL_TOKEN = "local-demo-token"  # the local stack's token, printed by `make serve`
 LOCAL_EMULATOR = "http://127.0.0.1:5000"
 LOCAL_REGION = "us-east-1"
@@ -179,6 +180,11 @@ class Target:
             answer = Answer(error.code, json.loads(error.read()))
         self.contracts.check(answer)
         return answer
+
+    def at_earlier_path(self) -> Target:
+        """The same stack, at the path stacks gave Zenoti before the Class booking family had one URL."""
+        base = self.webhook_url.removesuffix(WEBHOOK_PATH).removesuffix(EARLIER_WEBHOOK_PATH)
+        return replace(self, webhook_url=base + EARLIER_WEBHOOK_PATH)
 
     def replay(self, event_id: str) -> subprocess.CompletedProcess[str]:
         """`python -m ops replay --event-id ID`, as the README tells an operator to run it."""

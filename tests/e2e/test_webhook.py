@@ -38,6 +38,18 @@ def test_an_event_is_accepted_and_its_body_reaches_the_subscriber_verbatim_with_
     assert message.attributes == {**ATTRIBUTES, "center_id": event.center_id}  # no "replay"
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_the_path_stacks_gave_zenoti_before_the_family_still_reaches_the_subscriber(
+    target: Target, inbox: Inbox, new_event, method
+):
+    event = new_event()
+
+    publication = accepted(target.at_earlier_path().send(event.body, method), event)
+
+    [message] = inbox.messages(event.event_id, publication=publication)
+    assert message.body == event.body
+
+
 def test_a_duplicate_is_answered_as_such_and_not_published_again(target: Target, inbox: Inbox, new_event):
     event, later = new_event(), new_event()
     publication = accepted(target.send(event.body), event)

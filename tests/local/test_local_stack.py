@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,10 +21,12 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
+from local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import MAX_BODY_BYTES, free_port
 from tests.conftest import EVENTS, ROOT, start_serve
 from zenoti_receiver.adapters.event_table import stored_payload
+from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
 
@@ -45,16 +48,40 @@ def test_readme_quick_start_demo_prints_response_item_and_message():
     )
 
     assert run.returncode == 0, run.stderr
-    assert "=== HTTP response: 200 ===" in run.stdout
-    assert '"status": "accepted"' in run.stdout
-    assert '"published": true' in run.stdout
-    assert "MessageAttributes: " in run.stdout
+    # One event of each type of the family, each accepted, stored, published and received with its type.
+    assert run.stdout.count("=== HTTP response: 200 ===") == len(EVENT_TYPES)
+    assert run.stdout.count('"status": "accepted"') == len(EVENT_TYPES)
+    assert run.stdout.count('"published": true') == len(EVENT_TYPES)
+    for event_type in EVENT_TYPES:
+        assert f'"event_type": "{event_type}"}}' in run.stdout  # the message's attributes
     assert run.stdout.count('"event_id": "6239c247a961750e01dda051"') >= 3  # response, item, message
 
 
-def run_invoke(event_file: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def test_invoke_runs_several_events_in_order_against_one_emulator():
+    deleted = str(EVENTS / "apigw_booking_deleted.json")
+
+    run = run_invoke(deleted, str(EVENTS / "apigw_booking_created.json"), deleted)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0].startswith("In-process")  # the mode, once
+    reports = run.stdout.split(f"##### {deleted} #####")
+    assert len(reports) == 3
+    assert '"status": "accepted"' in reports[1]
+    assert '"status": "duplicate"' in reports[2]  # the first one stored it, on the same emulator
+    assert "Class.Booking.Created" in reports[1]
+
+
+def test_invoke_of_several_events_reads_them_all_before_running_any():
+    run = run_invoke(str(EVENTS / "apigw_booking_deleted.json"), "events/booking_deleted.json")
+
+    assert run.returncode == 2
+    assert "events/booking_deleted.json is not an event of this stack's functions" in run.stderr
+    assert run.stdout == ""
+
+
+def run_invoke(*event_files: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "local_stack", "invoke", event_file],
+        [sys.executable, "-m", "local_stack", "invoke", *event_files],
         cwd=ROOT,
         env=environment or clean_environment(),
         capture_output=True,
@@ -142,8 +169,10 @@ class Served:
         self.process.wait(timeout=30)
         return self.wait_printed("Stopping.")
 
-    def send(self, method: str, body: bytes, token: str | None = LOCAL_TOKEN, **headers: str) -> tuple[int, Any]:
-        url = self.url + (f"?token={token}" if token is not None else "")
+    def send(
+        self, method: str, body: bytes, token: str | None = LOCAL_TOKEN, path: str = WEBHOOK_PATH, **headers: str
+    ) -> tuple[int, Any]:
+        url = self.url.replace(WEBHOOK_PATH, path) + (f"?token={token}" if token is not None else "")
         request = Request(url, data=body, method=method, headers={"content-type": "application/json", **headers})
         try:
             with urlopen(request, timeout=10) as response:
@@ -172,9 +201,7 @@ def serving(serve_arguments: list[str]) -> Iterator[Served]:
         "--port", str(port), "--emulator-port", str(emulator_port), *serve_arguments, env=clean_environment()
     )
     assert any(f"127.0.0.1:{emulator_port}" in line for line in banner), "".join(banner)
-    served = Served(
-        process, f"http://127.0.0.1:{port}/zenoti/class-booking-deleted", f"http://127.0.0.1:{emulator_port}", banner
-    )
+    served = Served(process, f"http://127.0.0.1:{port}{WEBHOOK_PATH}", f"http://127.0.0.1:{emulator_port}", banner)
     served.collect_output()
     yield served
     if process.poll() is None:
@@ -240,6 +267,39 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     assert all(
         message["MessageAttributes"]["center_id"]["Value"] == sample["data"]["center_id"] for message in messages
     )
+
+
+def test_the_webhook_path_and_the_earlier_one_reach_the_function_for_every_verb(served):
+    # A webhook Zenoti was given before the family keeps its URL: the earlier path is routed as the new one.
+    sample = json.loads(SAMPLE)
+    sent = []
+    for path in (WEBHOOK_PATH, EARLIER_WEBHOOK_PATH):
+        for verb in ("POST", "PUT", "PATCH"):
+            event_id = f"{verb.lower()}{path.replace('/', '-')}"
+            sent.append(event_id)
+            answer = served.send(verb, json.dumps({**sample, "event_id": event_id}).encode(), path=path)
+            assert answer == (200, {"status": "accepted", "event_id": event_id, "publication": "published"}), path
+
+    items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
+    assert sorted(item["event_id"]["S"] for item in items) == sorted(sent)
+
+
+def test_the_banners_curl_delivers_one_event_of_each_type_on_the_one_url(served):
+    if shutil.which("curl") is None:
+        pytest.skip("the banner's command runs curl, which is not on PATH")
+    banner = "".join(served.banner)
+    command = banner.split("Try:", 1)[1].splitlines()[1].strip()
+    assert f"'{served.url}?token={LOCAL_TOKEN}'" in command
+
+    run = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [answer["status"] for answer in answers] == ["accepted"] * 6
+    samples = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EVENTS.glob("booking_*.json"))]
+    assert sorted(answer["event_id"] for answer in answers) == sorted(sample["event_id"] for sample in samples)
+    items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
+    assert sorted(json.loads(stored_payload(item))["event_type"] for item in items) == sorted(EVENT_TYPES)
 
 
 @pytest.mark.parametrize("serve_arguments", [["--pending-every", "0.5"]])
@@ -359,7 +419,7 @@ def test_every_other_method_is_a_json_404_as_api_gateway_answers(served_once, me
 
 
 def test_an_unknown_route_is_a_json_404_as_api_gateway_answers(served_once):
-    request = Request(served_once.url.replace("class-booking-deleted", "other"), data=SAMPLE, method="POST")
+    request = Request(served_once.url.replace(WEBHOOK_PATH, "/zenoti/other"), data=SAMPLE, method="POST")
     with pytest.raises(HTTPError) as raised:
         urlopen(request, timeout=10)
     assert raised.value.code == 404

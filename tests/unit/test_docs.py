@@ -20,6 +20,7 @@ DOCUMENTS = sorted(
         ROOT / "README.md",
         *(ROOT / "docs").glob("*.md"),
         ROOT / "examples/subscriber/README.md",
+        ROOT / "events/README.md",
         ROOT / ".github/aws/README.md",
     ]
 )

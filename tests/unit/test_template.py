@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from local_stack import api_gateway
 from local_stack.template import load_template, resource
 from zenoti_receiver.timing import (
     AWS_CALL,
@@ -51,12 +52,46 @@ def test_runtime_and_architecture(template):
     assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
 
 
-def test_post_put_and_patch_reach_the_function_on_one_path(template):
-    events = function(template)["Events"].values()
+WEBHOOK_PATH = "/zenoti/webhook"  # the one URL of the Class booking family
+EARLIER_PATH = "/zenoti/class-booking-deleted"  # what stacks before the family gave Zenoti
 
-    assert sorted(event["Properties"]["Method"] for event in events) == ["PATCH", "POST", "PUT"]
-    assert {event["Properties"]["Path"] for event in events} == {"/zenoti/class-booking-deleted"}
-    assert all(event["Type"] == "HttpApi" for event in events)
+
+def routes(template) -> dict[tuple[str, str], str]:
+    """(path, verb) -> the logical id of the event that routes it to the receiver."""
+    found = {}
+    for logical_id, event in function(template)["Events"].items():
+        assert (event["Type"], event["Properties"]["ApiId"]) == ("HttpApi", {"Ref": "WebhookApi"}), logical_id
+        found[(event["Properties"]["Path"], event["Properties"]["Method"])] = logical_id
+    return found
+
+
+def test_post_put_and_patch_reach_the_function_on_the_webhook_path_and_the_earlier_one(template):
+    assert set(routes(template)) == {
+        (path, verb) for path in (WEBHOOK_PATH, EARLIER_PATH) for verb in ("POST", "PUT", "PATCH")
+    }
+
+
+def test_an_upgrade_keeps_the_earlier_paths_routes_as_deployed_and_gives_zenoti_the_new_one(template):
+    # Deployed stacks have the earlier path under the events Post, Put and Patch: the same logical ids,
+    # so an upgrade changes none of those routes or their permissions, and a webhook in Zenoti that uses
+    # the earlier URL is answered throughout (docs/operations.md, "Upgrading").
+    found = routes(template)
+    assert {verb: found[(EARLIER_PATH, verb)] for verb in ("POST", "PUT", "PATCH")} == {
+        "POST": "Post",
+        "PUT": "Put",
+        "PATCH": "Patch",
+    }
+    direct = template["Outputs"]["WebhookUrl"]["Value"]["Fn::If"][2]["Fn::Sub"]
+    assert direct == "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" + WEBHOOK_PATH
+    # The API itself is the one deployed stacks have: its id, so the host of every URL, stays.
+    assert resource(template, "WebhookApi")["Type"] == "AWS::Serverless::HttpApi"
+
+
+def test_make_serve_routes_what_the_template_routes(template):
+    served = {(path, verb) for path in api_gateway.ROUTE_PATHS for verb in api_gateway.ROUTE_METHODS}
+
+    assert set(routes(template)) == served
+    assert api_gateway.WEBHOOK_PATH == WEBHOOK_PATH  # the URL serve prints, and `ops quarantine redrive --local` uses
 
 
 def granted(template: dict[str, Any], logical_id: str) -> dict[str, set[str]]:

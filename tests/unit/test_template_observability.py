@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from local_stack.template import load_template, resource
+from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 
 @pytest.fixture(scope="module")
@@ -223,14 +224,65 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
 
     assert titles == [
         "Requests by status",
-        "Events: accepted, duplicate, rejected, failed",
+        "Events: accepted, duplicate, held, rejected, failed",
         "Latency (ms)",
         "Cold starts",
-        "Entering the quarantine",
+        "Held bodies, per hour (in the quarantine, not published)",
         "Pending publication: events waiting, and published by the stack",
         "Oldest pending event (s)",
+        "Accepted events by type",
     ]
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
-    assert {"Latency", "Duration", "ColdStart", "EventsQuarantined"} <= names
+    assert {"Latency", "Duration", "ColdStart", "EventsHeld"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
     assert {"PendingEvents", "PendingEventsPublished", "PublicationsPending", "OldestPendingAge"} <= names
+
+
+def metric_rows(widget: dict[str, Any]) -> list[list[Any]]:
+    """A widget's metrics as CloudWatch reads them: "." repeats the value above; options (a dict) dropped."""
+    rows: list[list[Any]] = []
+    for row in widget["properties"]["metrics"]:
+        names = [part for part in row if not isinstance(part, dict)]
+        if names[0] == "...":  # every value of the row above, then these
+            names = rows[-1] + names[1:]
+        rows.append([rows[-1][i] if part == "." else part for i, part in enumerate(names)])
+    return rows
+
+
+def widget(template: dict[str, Any], title: str) -> dict[str, Any]:
+    [found] = [widget for widget in dashboard_widgets(template) if widget["properties"]["title"] == title]
+    return found
+
+
+def test_dashboard_shows_the_events_accepted_of_each_type_of_the_family(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    namespace, service = variables["POWERTOOLS_METRICS_NAMESPACE"], variables["POWERTOOLS_SERVICE_NAME"]
+
+    rows = metric_rows(widget(template, "Accepted events by type"))
+
+    # What the handler emits per type: EventsAccepted with the service and event_type dimensions.
+    assert [(row[0], row[1], dict(zip(row[2::2], row[3::2], strict=True))) for row in rows] == [
+        (namespace, "EventsAccepted", {"service": service, "event_type": event_type}) for event_type in EVENT_TYPES
+    ]
+    assert widget(template, "Accepted events by type")["properties"]["stat"] == "Sum"
+
+
+def test_dashboard_shows_the_held_bodies_beside_the_other_outcomes(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    held = [variables["POWERTOOLS_METRICS_NAMESPACE"], "EventsHeld", "service", variables["POWERTOOLS_SERVICE_NAME"]]
+
+    assert held in metric_rows(widget(template, "Events: accepted, duplicate, held, rejected, failed"))
+    assert metric_rows(widget(template, "Held bodies, per hour (in the quarantine, not published)")) == [held]
+
+
+def test_dashboard_widgets_do_not_overlap(template):
+    taken: set[tuple[int, int]] = set()
+    for each in dashboard_widgets(template, subscriber_queue=True):
+        cells = {
+            (x, y)
+            for x in range(each["x"], each["x"] + each["width"])
+            for y in range(each["y"], each["y"] + each["height"])
+        }
+        assert not cells & taken, each["properties"]["title"]
+        assert each["x"] + each["width"] <= 24  # the dashboard's grid is 24 wide
+        taken |= cells

@@ -1,0 +1,76 @@
+"""The sample events under events/: one of each type of the Class booking family, and what shows them.
+
+`make demo`, `make serve`'s banner, `make check-schema` and the README send these files; a type
+missing from one of them is a type a new user never sees work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from local_stack.__main__ import FAMILY
+from local_stack.api_gateway import WEBHOOK_PATH
+from tests.conftest import EVENTS, ROOT, load_event
+from zenoti_receiver.models.class_booking import EVENT_TYPES
+
+
+def file_type(event_type: str) -> str:
+    """The <type> of events/booking_<type>.json: Class.Booking.NoShow -> no_show."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", event_type.removeprefix("Class.Booking.")).lower()
+
+
+def body(name: str) -> dict[str, object]:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_there_is_one_body_of_each_type_with_an_event_id_of_its_own():
+    bodies = {path.name: body(path.name) for path in EVENTS.glob("booking_*.json")}
+
+    assert {name: sample["event_type"] for name, sample in bodies.items()} == {
+        f"booking_{file_type(event_type)}.json": event_type for event_type in EVENT_TYPES
+    }
+    assert len({sample["event_id"] for sample in bodies.values()}) == len(EVENT_TYPES)  # six events, not one
+
+
+def test_rejected_carries_the_data_zenoti_publishes_for_approved_and_rejected():
+    assert body("booking_rejected.json")["data"] == body("booking_approved.json")["data"]
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_each_api_gateway_event_delivers_its_body_byte_for_byte_on_the_webhook_path(event_type):
+    name = f"booking_{file_type(event_type)}.json"
+    event = load_event(f"apigw_{name}")
+    text = (EVENTS / name).read_text(encoding="utf-8")
+
+    assert event["body"] == text
+    assert event["headers"]["content-length"] == str(len(text.encode()))
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == WEBHOOK_PATH
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == f"POST {WEBHOOK_PATH}"
+
+
+def make_dry_run(target: str) -> str:
+    # The recipe as make would run it; the venv's stamp is said to be up to date, so nothing is installed.
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-o", ".venv/bin/.installed", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return run.stdout
+
+
+def test_make_demo_invokes_one_event_of_each_type_and_check_schema_validates_each_body():
+    types = [file_type(event_type) for event_type in EVENT_TYPES]
+
+    assert list(FAMILY) == types  # what serve's banner curls
+    demo, check_schema = make_dry_run("demo"), make_dry_run("check-schema")
+    for each in types:
+        assert f"events/apigw_booking_{each}.json" in demo
+        assert f"events/booking_{each}.json" in check_schema
+    assert "--schemafile schema/class-booking.v1.schema.json" in check_schema
