@@ -136,8 +136,9 @@ class Served:
             return "".join(self.output)
 
     def stop(self) -> str:
-        """Ctrl-C; everything it printed."""
-        self.process.send_signal(signal.SIGINT)
+        """Stop it as CI does (SIGTERM, which serve takes as Ctrl-C: a SIGINT would be lost on a test run that
+        ignores it, as a background job or nohup does, since serve inherits that); everything it printed."""
+        self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
         return self.wait_printed("Stopping.")
 
