@@ -467,3 +467,9 @@ def test_load_script_counts_every_event_through_the_http_stack():
     assert "items stored:       40" in run.stdout
     assert "messages received:  40 (40 distinct events)" in run.stdout
     assert "result:             PASS" in run.stdout
+    # A line to say what runs, then the summary: the function's log lines (thousands on the README's run)
+    # go to a file of their own.
+    assert len(run.stdout.splitlines()) == 9, run.stdout
+    assert run.stdout.startswith("Sending 40 events from 4 concurrent senders")
+    assert "Delivery accepted" not in run.stdout
+    assert "Delivery accepted" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")
