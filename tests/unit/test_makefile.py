@@ -204,3 +204,33 @@ def test_the_check_prints_the_region_alone_on_stdout_for_the_makefile(account, s
     printed = capsys.readouterr()
     assert printed.out == "eu-west-1\n"
     assert printed.err == f"make deploy: to eu-west-1, as {account}\n"
+
+
+# The example subscriber's `make build`, in this repository.
+
+EXAMPLE = ROOT / "examples" / "subscriber"
+
+
+def test_the_examples_build_runs_sam_with_python313_found_as_the_receivers_build_finds_it(tmp_path: Path):
+    finder = subprocess.run(
+        ["sh", "-c", ". .ci/python3.13.sh && python3.13 --version"], cwd=ROOT, capture_output=True, text=True
+    )
+    if finder.returncode != 0:
+        pytest.skip("no python3.13 here, on PATH or through pyenv")
+    # A stand-in SAM CLI that runs what sam build's recipe runs first: python3.13.
+    sam = tmp_path / "sam"
+    sam.write_text('#!/bin/sh\necho "sam $*"; python3.13 --version\n')
+    sam.chmod(0o755)
+
+    run = make(EXAMPLE, "build", f"SAM={sam}")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "sam build" in run.stdout
+    assert finder.stdout in run.stdout
+
+
+def test_the_examples_build_without_a_sam_cli_says_so():
+    run = make(EXAMPLE, "build", "SAM=/nonexistent/sam")
+
+    assert run.returncode != 0
+    assert "no SAM CLI (/nonexistent/sam): install it" in run.stderr
