@@ -125,6 +125,22 @@ def test_make_test_e2e_without_a_stack_says_what_to_pass(tmp_path: Path):
     assert "pytest" not in run.stdout + run.stderr
 
 
+def test_make_clean_removes_what_the_tools_and_the_examples_build_leave(tmp_path: Path):
+    left = [".venv/bin", ".aws-sam/build", ".hypothesis/examples", "examples/subscriber/.aws-sam/build", ".coverage"]
+    kept = ["examples/subscriber/src/booking_subscriber", "src/zenoti_receiver"]
+    for path in left[:-1] + kept:
+        (tmp_path / path).mkdir(parents=True)
+    (tmp_path / ".coverage").touch()
+    shutil.copy(ROOT / "Makefile", tmp_path)
+
+    run = make(tmp_path, "clean")
+
+    assert run.returncode == 0, run.stderr
+    gone = [".venv", ".aws-sam", ".hypothesis", "examples/subscriber/.aws-sam", ".coverage"]
+    assert [path for path in gone if (tmp_path / path).exists()] == []
+    assert all((tmp_path / path).is_dir() for path in kept)
+
+
 # .ci/deploy_check.py, run here against moto.
 
 
