@@ -96,13 +96,14 @@ test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep $(PYTEST_COVERAGE)
 
 ## test-e2e: a running stack over HTTP: E2E_LOCAL=http://127.0.0.1:3000 (make serve) or E2E_STACK_NAME=<stack>
-test-e2e: $(BIN)/.installed
+test-e2e:
 	@if [ -z "$(E2E_LOCAL)$(E2E_STACK_NAME)" ]; then \
 		echo "make test-e2e needs the stack to test:" >&2; \
-		echo "  make test-e2e E2E_LOCAL=http://127.0.0.1:3000                  (make serve running in another terminal)" >&2; \
-		echo "  make test-e2e E2E_STACK_NAME=<stack> AWS_REGION=<region>      (a deployed stack, SubscriberQueue=true)" >&2; \
+		echo "  make test-e2e E2E_LOCAL=http://127.0.0.1:3000              (make serve running in another terminal)" >&2; \
+		echo "  make test-e2e E2E_STACK_NAME=<stack> AWS_REGION=<region>   (a deployed stack, SubscriberQueue=true)" >&2; \
 		exit 2; \
 	fi
+	@$(MAKE) -s --no-print-directory $(BIN)/.installed
 	$(BIN)/python -m pytest tests/e2e
 
 ## coverage: what the test targets run with COVERAGE=1 covered, against the floor in pyproject.toml

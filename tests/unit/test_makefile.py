@@ -116,9 +116,10 @@ def test_samconfig_lets_sam_deploy_run_with_nothing_to_answer():
 def test_make_test_e2e_without_a_stack_says_what_to_pass(tmp_path: Path):
     environment = {name: value for name, value in os.environ.items() if not name.startswith("E2E_")}
 
-    run = make(project(tmp_path), "test-e2e", "VENV=fake-venv", "BIN=fake-venv", env=environment)
+    run = make(project(tmp_path), "test-e2e", "VENV=new-venv", "BIN=new-venv/bin", env=environment)
 
     assert run.returncode != 0
+    assert not (tmp_path / "new-venv").exists()  # said at once, before a minute of installing
     assert "make test-e2e needs the stack to test:" in run.stderr
     assert "make test-e2e E2E_LOCAL=http://127.0.0.1:3000" in run.stderr
     assert "make test-e2e E2E_STACK_NAME=<stack>" in run.stderr
