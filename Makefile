@@ -18,32 +18,47 @@ HAS_PYTHON313 = $(shell $(WITH_PYTHON313) python3.13 --version 2>/dev/null)
 # What demo and serve need to run in Lambda's runtime; nothing when RIE or python3.13 is missing (they say so).
 RUNTIME_IF_AVAILABLE = $(if $(RIE),$(if $(HAS_PYTHON313),build-local))
 export SAM_CLI_TELEMETRY := 0
+# make deploy's first step: the credentials work and the region is known, before anything is built.
+DEPLOY_CHECK ?= $(SAM_VENV)/bin/python .ci/deploy_check.py
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: demo serve test test-deep test-e2e coverage load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
+.PHONY: help demo serve test test-deep test-e2e coverage load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
+
+# A bare `make` lists the targets: each `## target: what it does` line below.
+.DEFAULT_GOAL := help
+
+## help: this list
+help:
+	@echo "make <target>, one of:"
+	@sed -n 's/^## \([a-z0-9-]*\): /\1\t/p' $(firstword $(MAKEFILE_LIST)) | \
+		awk -F '\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
 # Each virtual environment holds exactly its lock (requirements*.txt: every package pinned, with its
 # hashes), rebuilt from empty whenever the lock changes; `pip check` proves the lock is complete.
 $(BIN)/.installed: requirements-dev.txt
+	@echo "Installing $(VENV): the code, tests and tools, from requirements-dev.txt (a minute or two; again only when the lock changes)"
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.txt
 	$(BIN)/pip check --disable-pip-version-check
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
+	@echo "Installing $(SAM_VENV): the SAM CLI and cfn-lint, from requirements-sam.txt (a minute or two; again only when the lock changes)"
 	$(PYTHON) -m venv --clear $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-sam.txt
 	$(SAM_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@echo "Installing $(CHECKOV_VENV): checkov, from requirements-checkov.txt (a minute or two; again only when the lock changes)"
 	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip check --disable-pip-version-check
 	touch $@
 
 $(RUNTIME_VENV)/.installed: requirements-runtime.txt
+	@echo "Installing $(RUNTIME_VENV): Lambda's python3.13 runtime, from requirements-runtime.txt (about 10 s)"
 	$(WITH_PYTHON313) python3.13 -m venv --clear $(RUNTIME_VENV)
 	$(RUNTIME_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
 		-r requirements-runtime.txt
@@ -84,7 +99,14 @@ test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep $(PYTEST_COVERAGE)
 
 ## test-e2e: a running stack over HTTP: E2E_LOCAL=http://127.0.0.1:3000 (make serve) or E2E_STACK_NAME=<stack>
-test-e2e: $(BIN)/.installed
+test-e2e:
+	@if [ -z "$(E2E_LOCAL)$(E2E_STACK_NAME)" ]; then \
+		echo "make test-e2e needs the stack to test:" >&2; \
+		echo "  make test-e2e E2E_LOCAL=http://127.0.0.1:3000              (make serve running in another terminal)" >&2; \
+		echo "  make test-e2e E2E_STACK_NAME=<stack> AWS_REGION=<region>   (a deployed stack, SubscriberQueue=true)" >&2; \
+		exit 2; \
+	fi
+	@$(MAKE) -s --no-print-directory $(BIN)/.installed
 	$(BIN)/python -m pytest tests/e2e
 
 ## coverage: what the test targets run with COVERAGE=1 covered, against the floor in pyproject.toml
@@ -99,10 +121,12 @@ load: $(BIN)/.installed
 bench: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## lint: ruff, lint and format
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## typecheck: mypy, strict
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
@@ -114,6 +138,7 @@ $(OPTIONS_ON): template.yaml .ci/template_with_options_on.py
 
 ## validate: sam validate --lint and cfn-lint with the serverless rules: the stack (defaults and every option on), the subscriber example, the deploy roles
 validate: $(SAM_VENV)/.installed $(OPTIONS_ON)
+	@echo "Validating 4 templates: sam validate --lint, then cfn-lint (about 15 s)"
 	$(SAM) validate --lint
 	$(SAM) validate --lint --template $(OPTIONS_ON)
 	$(SAM) validate --lint --template examples/subscriber/template.yaml
@@ -122,6 +147,7 @@ validate: $(SAM_VENV)/.installed $(OPTIONS_ON)
 
 ## scan: checkov on the templates (the stack with every option on too); every skipped check carries its reason next to the resource
 scan: $(CHECKOV_VENV)/.installed $(OPTIONS_ON)
+	@echo "Scanning 4 templates with checkov (about 15 s; it prints the sum at the end)"
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file $(OPTIONS_ON) --file examples/subscriber/template.yaml \
 		--file .github/aws/deploy-roles.yaml --framework cloudformation --skip-download --compact --quiet
 
@@ -129,13 +155,14 @@ scan: $(CHECKOV_VENV)/.installed $(OPTIONS_ON)
 build: $(SAM_VENV)/.installed
 	$(WITH_PYTHON313) $(SAM) build
 
-## deploy: build, then sam deploy: guided the first time (it saves your answers in samconfig.toml); DEPLOY_ARGS adds options
-deploy: build
-	@if grep -q '^region' samconfig.toml; then \
-		echo "$(SAM) deploy $(DEPLOY_ARGS)"; $(SAM) deploy $(DEPLOY_ARGS); \
-	else \
-		echo "$(SAM) deploy --guided $(DEPLOY_ARGS)"; $(SAM) deploy --guided $(DEPLOY_ARGS); \
-	fi
+## deploy: check the AWS credentials and region, build, then sam deploy with samconfig.toml's defaults; DEPLOY_ARGS adds options
+# Nothing to answer: the template's defaults; the region is AWS_REGION's or the AWS profile's (asked once
+# and saved in samconfig.toml when neither has one).
+deploy: $(SAM_VENV)/.installed
+	@region=$$($(DEPLOY_CHECK)) && \
+		$(MAKE) --no-print-directory build && \
+		echo "$(SAM) deploy --region $$region $(DEPLOY_ARGS)" && \
+		$(SAM) deploy --region "$$region" $(DEPLOY_ARGS)
 
 ## check-artifact: the artifact is reproducible: built again from empty, every file is the same
 check-artifact: build
@@ -173,7 +200,10 @@ update-deps: $(BIN)/.installed
 	# The example subscriber's locks, at the versions just locked here (its tests check they agree).
 	$(MAKE) -C examples/subscriber update-deps UV=$(CURDIR)/$(BIN)/uv UPGRADE="$(UPGRADE)"
 
+## check: lint, typecheck, validate, scan, check-workflows, check-schema and test, in a row
 check: lint typecheck validate scan check-workflows check-schema test
 
+## clean: remove the virtual environments, build output and caches (the example's too)
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis .coverage examples/subscriber/.aws-sam examples/subscriber/.pytest_cache

@@ -36,7 +36,7 @@ from local_stack.server import (
     publishing_pending_every,
     showing_messages,
 )
-from ops.local import EMULATOR_PORT, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
+from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
 # One sample body of each type, events/booking_<type>.json (events/README.md); the Makefile's FAMILY.
@@ -45,6 +45,10 @@ LOG_DIR = REPO / ".aws-sam" / "local" / "logs"  # the functions' output, in Lamb
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
+# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
+DUMMY_CREDENTIALS = " ".join(
+    f"{name}={FAKE_CREDENTIALS[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +159,8 @@ def _invoke_and_report(receiver: LocalReceiver, events: list[tuple[Path, str, di
             report = describe_publisher_run(receiver.publish_pending(event))
         else:
             report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
-        print(report + describe_messages(receiver, receiver.take_messages()), end="", flush=True)
+        messages = describe_messages(receiver.resources.subscriber_queue_url, receiver.take_messages())
+        print(report + messages, end="", flush=True)
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
@@ -181,7 +186,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
             resources = stack.resources
             queue = resources.subscriber_queue_url.rsplit("/", 1)[-1]
             dead_letters = resources.subscriber_dead_letter_queue_url.rsplit("/", 1)[-1]
-            aws = f"aws --endpoint-url {stack.endpoint} --region {REGION}"
+            terminal_queue = (stack.terminal_queue_url or "").rsplit("/", 1)[-1]
+            aws = f"{DUMMY_CREDENTIALS} aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
                 f"Mode:          {stack.receiver.mode}\n"
                 f"Webhook:       POST, PUT or PATCH {stack.url_with_token}\n"
@@ -189,11 +195,12 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 f" {arguments.token_cache_seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
                 f"  {aws} secretsmanager put-secret-value --secret-id {local_names().secret_name}"
                 ' --secret-string \'{"token": "<new token>"}\'\n'
-                f"AWS emulator:  {stack.endpoint} (region {REGION}; the AWS CLI needs credentials, any will do:"
-                " AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)\n"
+                f"AWS emulator:  {stack.endpoint} (region {REGION}; it takes any credentials, but the AWS CLI"
+                " wants some):\n"
                 f"  {aws} dynamodb scan --table-name {resources.table_name}\n"
                 f"Subscriber:    SQS queue {queue} (raw delivery; dead letters: {dead_letters}), for a consumer"
-                " of your own; this terminal shows each message the topic sends\n"
+                f" of your own; this terminal shows each message the topic sends, read from a queue of its own"
+                f" ({terminal_queue})\n"
                 f"Pending:       the publisher of pending events runs every {arguments.pending_every:g} s\n"
                 "State:         in memory only: everything is gone when serve stops\n"
                 + _exposure_warnings(arguments.host, arguments.emulator_host)

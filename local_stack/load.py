@@ -2,8 +2,9 @@
 
     python -m local_stack.load [--events 2000] [--senders 8]
 
-Prints what was sent, how it was answered, and what landed in the table and in a subscriber's
-queue; exits 1 unless every event was accepted, stored once and received once, with no 5xx.
+Prints one line as it starts, then what was sent, how it was answered, and what landed in the table
+and in a subscriber's queue; exits 1 unless every event was accepted, stored once and received once,
+with no 5xx. The function's own output (a log line and metrics per event) goes to a file.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
 from http.client import HTTPConnection
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import boto3
 
+from local_stack.runtime import REPO, relative
 from local_stack.server import RunningStack, local_stack, serving_in_background
 from ops.local import LOCAL_TOKEN, REGION
 
-SAMPLE = json.loads((Path(__file__).resolve().parent.parent / "events" / "booking_deleted.json").read_text())
+SAMPLE = json.loads((REPO / "events" / "booking_deleted.json").read_text())
+# The function runs in this process and prints a log line and its metrics for each event: thousands of
+# lines that would bury the summary.
+FUNCTION_LOG = REPO / ".aws-sam" / "local" / "logs" / "load.log"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,16 +39,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=8, help="concurrent senders (default 8)")
     parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds (default 300)")
     arguments = parser.parse_args(argv)
+    report = sys.stdout
+    FUNCTION_LOG.parent.mkdir(parents=True, exist_ok=True)
+    print(
+        f"Sending {arguments.events:,} events from {arguments.senders} concurrent senders through the local HTTP"
+        f" stack (2,000 take a minute or two on 2 cores); the function's output goes to {relative(FUNCTION_LOG)}",
+        flush=True,
+    )
     with (
+        FUNCTION_LOG.open("w", encoding="utf-8") as function_log,
+        redirect_stdout(function_log),
         local_stack(
             "127.0.0.1", 0, 0, report_requests=False, reason="the load run measures the local HTTP stack"
         ) as stack,
         serving_in_background(stack),
     ):
-        return run(stack, arguments.events, arguments.senders, arguments.timeout)
+        return run(stack, arguments.events, arguments.senders, arguments.timeout, report)
 
 
-def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
+def run(stack: RunningStack, events: int, senders: int, timeout: float, out: TextIO) -> int:
     queue_url = _subscribe_a_queue(stack)
     # Only our subscriber: moto's publish slows down as the stack's subscriber queue, which nobody reads, grows.
     _unsubscribe_stack_queue(stack)
@@ -78,22 +92,25 @@ def run(stack: RunningStack, events: int, senders: int, timeout: float) -> int:
     latencies = sorted(seconds for _, seconds in answers)
     stored = _count_items(stack)
     server_errors = sum(count for status, count in statuses.items() if status >= 500)
-    print(f"events sent:        {len(answers)} of {events}, by {senders} concurrent senders")
-    print(f"answers:            {dict(sorted(statuses.items()))}")
-    print(f"5xx answers:        {server_errors}")
-    print(f"items stored:       {stored}")
-    print(f"messages received:  {len(received)} ({len(set(received))} distinct events) by a subscriber queue")
-    print(f"elapsed:            {elapsed:.1f} s, {len(answers) / elapsed:.0f} events/s")
+    print(f"events sent:        {len(answers)} of {events}, by {senders} concurrent senders", file=out)
+    print(f"answers:            {dict(sorted(statuses.items()))}", file=out)
+    print(f"5xx answers:        {server_errors}", file=out)
+    print(f"items stored:       {stored}", file=out)
+    print(f"messages received:  {len(received)} ({len(set(received))} distinct events) by a subscriber queue", file=out)
+    print(f"elapsed:            {elapsed:.1f} s, {len(answers) / elapsed:.0f} events/s", file=out)
     if latencies:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"latency:            median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+        print(
+            f"latency:            median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms",
+            file=out,
+        )
     complete = (
         len(answers) == events
         and statuses == Counter({200: events})
         and stored == events
         and sorted(received) == sorted(f"load{number:06d}" for number in range(events))
     )
-    print(f"result:             {'PASS' if complete else 'FAIL'}: {events} of {events} expected everywhere")
+    print(f"result:             {'PASS' if complete else 'FAIL'}: {events} of {events} expected everywhere", file=out)
     return 0 if complete else 1
 
 

@@ -282,10 +282,11 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
     return printable(out.getvalue())  # what a request sent, control characters escaped
 
 
-def describe_messages(receiver: LocalReceiver, messages: list[dict[str, Any]]) -> str:
+def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str = "the subscriber queue") -> str:
+    """The messages taken off the queue at `queue_url`, under a title naming that queue."""
     out = io.StringIO()
-    queue = receiver.resources.subscriber_queue_url.rsplit("/", 1)[-1]
-    _section(out, f"Received by the subscriber queue {queue} (SQS, raw delivery)")
+    queue = queue_url.rsplit("/", 1)[-1]
+    _section(out, f"Received by {whose} {queue} (SQS, raw delivery)")
     if not messages:
         print("(no message)", file=out)
     for message in messages:

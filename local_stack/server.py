@@ -191,11 +191,11 @@ def showing_messages(stack: RunningStack) -> Iterator[None]:
         # Short polls rather than SQS's long one, so that Ctrl-C does not wait for a poll to end.
         while not stopped.is_set():
             if messages := take_messages(sqs, queue_url):
-                stack.terminal.print(describe_messages(stack.receiver, messages))
+                stack.terminal.print(describe_messages(queue_url, messages, "this terminal's queue"))
             else:
                 stopped.wait(WATCH_SECONDS)
         while messages := take_messages(sqs, queue_url):  # what arrived before the stop
-            stack.terminal.print(describe_messages(stack.receiver, messages))
+            stack.terminal.print(describe_messages(queue_url, messages, "this terminal's queue"))
 
     thread = threading.Thread(target=watch, name="messages", daemon=True)
     thread.start()

@@ -49,3 +49,7 @@ def test_quick_bench_prints_every_row_and_goal():
     assert "function code src." in run.stdout  # not a path of the machine it ran on
     # Either the artifact's size or what to do to get it.
     assert "MB on disk" in run.stdout or "run `make build` first" in run.stdout
+    # What it announces it runs: a measure it skips is not announced, its row says why.
+    [runtime_row] = [line for line in run.stdout.splitlines() if line.startswith("Init in Lambda's runtime")]
+    skipped = runtime_row.removeprefix("Init in Lambda's runtime (INIT REPORT)").split()[0] == "skipped"
+    assert ("[bench] init in Lambda's runtime" in run.stderr) != skipped, (runtime_row, run.stderr)

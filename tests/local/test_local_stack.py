@@ -164,8 +164,9 @@ class Served:
             return "".join(self.output)
 
     def stop(self) -> str:
-        """Ctrl-C; everything it printed."""
-        self.process.send_signal(signal.SIGINT)
+        """Stop it as CI does (SIGTERM, which serve takes as Ctrl-C: a SIGINT would be lost on a test run that
+        ignores it, as a background job or nohup does, since serve inherits that); everything it printed."""
+        self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
         return self.wait_printed("Stopping.")
 
@@ -321,15 +322,17 @@ def test_serve_publishes_pending_events_on_a_schedule_as_the_stack_does(served):
     assert item["published"] == {"BOOL": True}
 
 
-def test_serve_reports_each_request_then_its_message_and_stops_cleanly_on_ctrl_c(served):
+def test_serve_reports_each_request_then_its_message_and_stops_cleanly(served):
     served.send("POST", SAMPLE)
 
     output = served.stop()
 
     assert served.process.returncode == 0
+    # Named after the queue this terminal reads (its own), not the subscriber queue, whose messages it leaves.
     assert output.index("=== HTTP response: 200 ===") < output.index(
-        "=== Received by the subscriber queue zenoti-local-subscriber (SQS, raw delivery) ==="
+        "=== Received by this terminal's queue zenoti-local-terminal (SQS, raw delivery) ==="
     )
+    assert "zenoti-local-subscriber" not in output
     assert "Stopping." in output
     assert "Traceback" not in output
 
@@ -372,6 +375,24 @@ def test_serve_banner_names_the_mode_the_subscriber_queue_and_how_to_change_the_
     assert "reads the secret again after 2 s (TOKEN_CACHE_SECONDS)" in banner
     assert "secretsmanager put-secret-value --secret-id zenoti-local-webhook-token" in banner
     assert "everything is gone when serve stops" in banner
+    assert "read from a queue of its own (zenoti-local-terminal)" in banner
+
+
+def test_the_aws_cli_commands_of_the_banner_run_as_printed(served_once, tmp_path):
+    commands = [line.strip() for line in served_once.banner if " aws --endpoint-url " in line]
+    assert len(commands) == 2, "".join(served_once.banner)
+    # The AWS CLI refuses to call even the emulator without credentials: each command brings dummy ones.
+    assert all(command.startswith("AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws ") for command in commands)
+    if shutil.which("aws") is None:
+        pytest.skip("no AWS CLI on PATH to run them with")
+    # A user without any AWS configuration of their own.
+    environment = {**clean_environment(), "HOME": str(tmp_path)}
+    scan = next(command for command in commands if " dynamodb scan " in command)
+
+    run = subprocess.run(["sh", "-c", scan], env=environment, capture_output=True, text=True, timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    assert '"Count"' in run.stdout
 
 
 @pytest.mark.parametrize("serve_arguments", [["--token-cache-seconds", "0"]])
@@ -509,3 +530,9 @@ def test_load_script_counts_every_event_through_the_http_stack():
     assert "items stored:       40" in run.stdout
     assert "messages received:  40 (40 distinct events)" in run.stdout
     assert "result:             PASS" in run.stdout
+    # A line to say what runs, then the summary: the function's log lines (thousands on the README's run)
+    # go to a file of their own.
+    assert len(run.stdout.splitlines()) == 9, run.stdout
+    assert run.stdout.startswith("Sending 40 events from 4 concurrent senders")
+    assert "Delivery accepted" not in run.stdout
+    assert "Delivery accepted" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")
