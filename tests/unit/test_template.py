@@ -249,6 +249,28 @@ def test_secret_is_generated_as_url_safe_json_token(template):
     assert generated["PasswordLength"] >= 32
 
 
+@pytest.mark.parametrize("logical_id", ["WebhookTokenSecret", "WebhookTokenSecretPolicy"])
+def test_the_token_outlives_the_stack_and_a_replacement_with_its_policy(template, logical_id):
+    # A new secret is a new token: the URL Zenoti holds would be refused (and the kept secret is no
+    # easier to read than it was).
+    kept = resource(template, logical_id)
+
+    assert kept["DeletionPolicy"] == kept["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_token_is_generated_as_it_always_was(template):
+    # CloudFormation generates a new value when GenerateSecretString changes: a deploy would then
+    # replace the token Zenoti holds. Rotation is `python -m ops token rotate`, not a template change.
+    generated = resource(template, "WebhookTokenSecret")["Properties"]["GenerateSecretString"]
+
+    assert generated == {
+        "SecretStringTemplate": "{}",
+        "GenerateStringKey": "token",
+        "PasswordLength": 48,
+        "ExcludePunctuation": True,
+    }
+
+
 def test_outputs_give_the_user_everything_to_configure_zenoti(template):
     outputs = template["Outputs"]
 
