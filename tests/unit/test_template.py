@@ -173,27 +173,6 @@ def test_the_token_is_readable_only_by_the_receiver_named_readers_or_the_account
     assert account_only == {"StringNotEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}
 
 
-def test_the_waf_front_door_is_off_by_default_and_forwards_every_verb_to_the_http_api(template):
-    assert template["Parameters"]["WafFrontDoor"]["Default"] == "false"
-    methods = {
-        resource(template, logical_id)["Properties"]["HttpMethod"]: resource(template, logical_id)["Properties"]
-        for logical_id in ("FrontDoorPost", "FrontDoorPut", "FrontDoorPatch")
-    }
-    assert sorted(methods) == ["PATCH", "POST", "PUT"]
-    for verb, method in methods.items():
-        integration = method["Integration"]
-        # Passed through as it came: the query string (the token) and body reach the receiver unchanged.
-        assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("HTTP_PROXY", verb)
-        assert integration["Uri"]["Fn::Sub"].endswith(
-            "${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/zenoti/class-booking-deleted"
-        )
-        assert integration["TimeoutInMillis"] < 10_000  # Zenoti waits 10 s
-    condition, front_door, direct = template["Outputs"]["WebhookUrl"]["Value"]["Fn::If"]
-    assert condition == "HasWafFrontDoor"
-    assert "${FrontDoorApi}" in front_door["Fn::Sub"]
-    assert "${WebhookApi}" in direct["Fn::Sub"]
-
-
 def test_waf_limits_each_source_and_admits_only_listed_ones_when_given(template):
     rules = resource(template, "FrontDoorWebAcl")["Properties"]["Rules"]
     allow_list, per_source = rules
