@@ -102,6 +102,8 @@ def function_for(event: Any) -> str | None:
     context = event.get("requestContext")
     if event.get("version") == "2.0" and isinstance(context, dict) and isinstance(context.get("http"), dict):
         return FUNCTION  # API Gateway, HTTP API, payload 2.0
+    if isinstance(event.get("httpMethod"), str) and isinstance(context, dict) and "resourcePath" in context:
+        return FUNCTION  # API Gateway, the WAF front door's REST API, payload 1.0
     if "scheduled_time" in event and "execution_id" in event:
         return PENDING_FUNCTION  # EventBridge Scheduler, the Input template.yaml gives it
     return None
@@ -110,8 +112,9 @@ def function_for(event: Any) -> str | None:
 def wrong_event(event_file: Path) -> str:
     gateway_events = ", ".join(f"events/{path.name}" for path in sorted(EVENTS.glob("apigw_*.json")))
     return (
-        f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway (HTTP API,"
-        f" payload 2.0) event ({gateway_events}); {PENDING_FUNCTION} takes its schedule's input"
+        f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway event (HTTP"
+        f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events});"
+        f" {PENDING_FUNCTION} takes its schedule's input"
         " (events/pending_schedule.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
         " POST it to `make serve` with curl."
     )

@@ -5,6 +5,7 @@ python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since
 python -m ops quarantine list [--format table|jsonl]
 python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
 python -m ops pending [--format table|jsonl]
+python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
 Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
 """
 
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from ops import lookup, pending, quarantine, replay, stored_events
+from ops import lookup, pending, quarantine, replay, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_quarantine(arguments, out)
         if arguments.command == "pending":
             return run_pending(arguments, out)
+        if arguments.command == "token":
+            return run_token(arguments, out)
         return run_replay(arguments, out, err)
     except OperatorError as error:
         return _refuse(str(error), err)
@@ -107,6 +110,16 @@ def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
     return EXIT_DONE
 
 
+def run_token(arguments: argparse.Namespace, out: TextIO) -> int:
+    options = TargetOptions(
+        stack_name=arguments.stack_name, region=arguments.region, endpoint_url=arguments.endpoint_url
+    )
+    target = webhook_token.resolve(options, arguments.secret_id)
+    if arguments.action == "rotate":
+        return webhook_token.rotate(target, out, force=arguments.force, print_url=arguments.print_url)
+    return webhook_token.drop_previous(target, out)
+
+
 def _events_to_replay(
     arguments: argparse.Namespace, window: TimeWindow, dynamodb: Any, table: str
 ) -> list[StoredEvent]:
@@ -152,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_replay(commands, where, window)
     _add_quarantine(commands)
     _add_pending(commands, where)
+    _add_token(commands)
     return parser
 
 
@@ -251,3 +265,51 @@ def _add_pending(commands: Any, where: argparse.ArgumentParser) -> None:
         "index, which holds nothing else). The stack publishes them itself, every minute; this only shows them.",
     )
     waiting.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
+
+
+def _add_token(commands: Any) -> None:
+    where = argparse.ArgumentParser(add_help=False)
+    options = where.add_argument_group("which secret")
+    options.add_argument(
+        "--stack-name",
+        metavar="NAME",
+        default=DEFAULT_STACK_NAME,
+        help=f"deployed stack whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})",
+    )
+    options.add_argument("--region", help="AWS region of the stack (default: your AWS configuration's)")
+    options.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint to call, https only")
+    options.add_argument("--secret-id", metavar="ARN", help="the secret itself, instead of the stack's output")
+    token = commands.add_parser(
+        "token",
+        help="rotate the webhook token without losing events",
+        description="The webhook token, in the stack's secret. The new token is generated here and written to "
+        "the secret (PutSecretValue): never typed, so never in your shell history, and printed only with "
+        "--print-url. You need secretsmanager:GetSecretValue and PutSecretValue on the secret "
+        "(and, with TokenReaderPrincipalArns, to be one of them).",
+    )
+    actions = token.add_subparsers(dest="action", required=True)
+    rotate = actions.add_parser(
+        "rotate",
+        parents=[where],
+        help="write a new token; the one in force stays accepted as previous_token",
+        description="Write a new token to the secret and keep the one in force as previous_token: the receiver "
+        "accepts both, so Zenoti's URL keeps working until you change it. Refused while a rotation is under way "
+        "(previous_token present).",
+    )
+    rotate.add_argument(
+        "--print-url",
+        action="store_true",
+        help="print the new webhook URL, token included (it is printed nowhere else)",
+    )
+    rotate.add_argument(
+        "--force",
+        action="store_true",
+        help="rotate even during a rotation (the older previous_token is dropped) or over a malformed secret",
+    )
+    actions.add_parser(
+        "drop-previous",
+        parents=[where],
+        help="end a rotation: stop accepting previous_token",
+        description="Remove previous_token from the secret, once Zenoti's URL carries the new token: the old one "
+        "stops being accepted within TokenCacheSeconds.",
+    )

@@ -1,14 +1,21 @@
-"""Lambda entry point: API Gateway (HTTP API, payload 2.0) event in, HTTP response out."""
+"""Lambda entry point: API Gateway event in, HTTP response out.
+
+The event is the HTTP API's (payload format 2.0) or, with the WAF front door, its REST API's (1.0).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
+    APIGatewayProxyEvent,
+    APIGatewayProxyEventV2,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zenoti_receiver.adapters.aws import client
@@ -106,19 +113,46 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], float]) -> Delivery:
-    method = event["requestContext"]["http"]["method"]
+    request = _proxy_event(event)
+    method = request.http_method
     if method not in ACCEPTED_METHODS:
         raise MethodNotAllowed(f"method {method} not allowed; use POST, PUT or PATCH")
-    headers = event.get("headers") or {}
-    query = event.get("queryStringParameters") or {}
+    headers = _headers(request)
+    query = _query_parameters(request)
     return Delivery(
-        request_id=event["requestContext"]["requestId"],
-        # HTTP API lower-cases header names; a repeated parameter arrives comma-joined and fails.
+        request_id=request.request_context.request_id,
+        # A repeated parameter or header arrives comma-joined and fails as a wrong token.
         presented_tokens=(query.get(TOKEN_QUERY_PARAMETER), headers.get(TOKEN_HEADER)),
-        body=event.get("body"),
-        body_is_base64=bool(event.get("isBase64Encoded")),
+        body=request.body,
+        body_is_base64=bool(request.is_base64_encoded),
         seconds_left=seconds_left,
     )
+
+
+def _proxy_event(event: dict[str, Any]) -> APIGatewayProxyEvent | APIGatewayProxyEventV2:
+    """The HTTP API's event (payload format 2.0), or the WAF front door's REST API event (1.0)."""
+    return APIGatewayProxyEventV2(event) if event.get("version") == "2.0" else APIGatewayProxyEvent(event)
+
+
+def _headers(request: APIGatewayProxyEvent | APIGatewayProxyEventV2) -> Mapping[str, str]:
+    """The request's headers by lower-case name, each repeated one comma-joined, in either format.
+
+    The HTTP API gives them so; the REST API keeps the names' case and gives a repeated header's last
+    value in `headers`, every value in `multiValueHeaders`.
+    """
+    if isinstance(request, APIGatewayProxyEvent) and request.get("multiValueHeaders"):
+        values: dict[str, list[str]] = {}
+        for name, repeated in request["multiValueHeaders"].items():
+            values.setdefault(name.lower(), []).extend(repeated or [])
+        return {name: ",".join(each) for name, each in values.items()}
+    return request.headers  # lower-case names (Powertools' CaseInsensitiveDict)
+
+
+def _query_parameters(request: APIGatewayProxyEvent | APIGatewayProxyEventV2) -> Mapping[str, str]:
+    """The query string's parameters, each repeated one comma-joined, in either format."""
+    if isinstance(request, APIGatewayProxyEvent) and request.multi_value_query_string_parameters:
+        return {name: ",".join(each or []) for name, each in request.multi_value_query_string_parameters.items()}
+    return request.query_string_parameters
 
 
 def _response(status: int, body: ResponseBody) -> dict[str, Any]:

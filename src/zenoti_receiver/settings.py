@@ -52,8 +52,9 @@ class Settings(FunctionSettings):
     # A quarantined body expires this many days after it was last delivered.
     quarantine_retention_days: int = Field(30, alias="QUARANTINE_RETENTION_DAYS", ge=1)
     token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
-    # How long the tokens read last stay good while the secret cannot be read again.
-    token_grace_seconds: Seconds = Field(86_400, alias="TOKEN_GRACE_SECONDS")
+    # How long the tokens read last stay good while Secrets Manager does not answer (throttled, 5xx,
+    # unreachable); never when it refuses (adapters/token_secret.py). docs/security.md says why an hour.
+    token_grace_seconds: Seconds = Field(3600, alias="TOKEN_GRACE_SECONDS")
 
 
 class PendingSettings(FunctionSettings):

@@ -28,6 +28,6 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack:
         for metric in watched_metrics(alarm["Properties"])
         if metric["Namespace"] == "ZenotiWebhooks"
     ]
-    assert len(watched) == 8
+    assert len(watched) == 9  # EventsRejected twice: GatewayRefusalsAlarm, FrontDoorRefusalsAlarm
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

@@ -151,6 +151,21 @@ def test_secrets_manager_down_after_a_read_keeps_the_webhook_alive(no_token_cach
     assert {item["event_id"]["S"] for item in stack.items()} == {"before", "during"}
 
 
+def test_a_secret_scheduled_for_deletion_refuses_even_the_right_token_at_once(
+    no_token_cache, invoke, stack: Stack, api_event
+):
+    assert invoke(event_with_id(api_event, "before")).status == 200
+    # What an operator does in an incident; the warm function read the secret a moment ago.
+    boto3.client("secretsmanager", region_name=REGION).delete_secret(
+        SecretId=stack.resources.secret_arn, RecoveryWindowInDays=7
+    )
+
+    refused = invoke(event_with_id(api_event, "after"))
+
+    assert (refused.status, refused.body["reason"]) == (503, "temporarily_unavailable")  # Zenoti sends it again
+    assert {item["event_id"]["S"] for item in stack.items()} == {"before"}
+
+
 # --- Concurrency against the emulator server --------------------------------------------------
 
 

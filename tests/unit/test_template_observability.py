@@ -48,7 +48,9 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "QuarantineAlarm",
         "QuarantineGrowthAlarm",
         "GatewayRefusalsAlarm",
-        "FrontDoorBlockedAlarm",  # only with WafFrontDoor=true
+        "FrontDoorBlockedAlarm",  # these three only with WafFrontDoor=true
+        "FrontDoorServerErrorsAlarm",
+        "FrontDoorRefusalsAlarm",
         "PublishFailuresAlarm",
         "PendingEventsAlarm",
         "TokenSecretAlarm",

@@ -1,8 +1,21 @@
 """The Secrets Manager secret holding the webhook token, cached between requests.
 
-When the secret cannot be read again (Secrets Manager is down, or someone wrote it malformed), the
-tokens read last keep being accepted for a bounded time, so an outage of a service that does not
-hold the event cannot cost us Zenoti's webhook. Only a cold start with nothing read yet must fail.
+A failed read of the secret is one of two things, treated oppositely:
+- **transient**: Secrets Manager throttled us, answered a 5xx, timed out or could not be reached. The
+  tokens read last stay trusted for a bounded grace, so an outage of a service that does not hold the
+  event cannot cost us Zenoti's webhook.
+- **anything else**: access denied, the secret deleted or scheduled for deletion, KMS refusing to
+  decrypt it, a malformed value. That is what an operator does to revoke the token (or a mistake that
+  must be seen at once): no token is accepted until the secret reads well again. Revoking fails
+  closed; the tokens read before are forgotten.
+
+Either way, a delivery that cannot be authenticated is answered 503 with nothing stored: Zenoti sends
+it again, and it is accepted once the secret can be read (or once an operator has restored it).
+
+Powertools' parameters utility (`parameters.get_secret(..., max_age=...)`) is not used for this cache:
+when a read fails it raises `GetParameterError` made from the error's text, and it no longer returns
+the value it held. The last tokens read, the grace, the pacing of retries and the split between
+transient and revoking failures would all stay here; it would only replace the two lines of age check.
 """
 
 from __future__ import annotations
@@ -13,8 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from zenoti_receiver.adapters.aws import client, unavailable_on_failure
+from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 
@@ -22,16 +37,64 @@ logger = Logger(child=True)
 
 DEPENDENCY = "secret"
 # After a failed read, the next attempt waits this long: a read that times out costs the request
-# that makes it seconds, which one request a minute may pay, not every request.
+# that makes it seconds, which one request a minute may pay, not every request. After a revoking
+# failure, the secret restored is seen within this long.
 RETRY_SECONDS = 60.0
+
+# The error codes botocore's standard retry mode retries (botocore/retries/standard.py: throttled and
+# transient), and Secrets Manager's own for a failure on its side: the request was not judged, only
+# not answered. tests/unit/test_token_secret.py holds this list to botocore's.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalServiceError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether a failed read says only that Secrets Manager did not answer, not that it refused."""
+    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
+        return True  # connect and read timeouts, refused, reset or closed connections
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
+    return False  # no credentials, an unreadable answer, ...: nothing says it will pass by itself
+
+
+class SecretUnavailable(TemporaryFailure):
+    """Secrets Manager did not answer: the tokens read last are trusted for the grace."""
+
+
+class SecretRefused(TemporaryFailure):
+    """The secret cannot be used (revoked, deleted, denied, malformed): no token is accepted."""
 
 
 class TokenSecret:
     """Reads `{"token": ..., "previous_token": ...}` at most once per `max_age` seconds.
 
-    If a read fails, the tokens read last are still accepted until `grace` seconds after that read
-    succeeded; `on_stale_tokens` is told of each failed read that this absorbs (the handler counts
-    it as a failure of the secret; a failure it does not absorb reaches the handler as an error).
+    If a read fails transiently, the tokens read last are still accepted until `grace` seconds after
+    that read succeeded; `on_stale_tokens` is told of each failed read this absorbs (the handler
+    counts it as a failure of the secret). Any other failure raises SecretRefused, and keeps raising
+    it without reading again for RETRY_SECONDS: the handler answers 503 and counts it.
     """
 
     def __init__(
@@ -52,16 +115,27 @@ class TokenSecret:
         self._cached: AcceptedTokens | None = None
         self._fetched_at = 0.0
         self._retry_at = 0.0
+        self._refused_because: str | None = None  # set while the last read refused every token
 
     def accepted_tokens(self) -> AcceptedTokens:
         now = self._clock()
         if self._cached is not None and now - self._fetched_at < self._max_age:
             return self._cached
-        if self._cached is not None and now < self._retry_at:
-            return self._stale(self._cached, now)
+        if now < self._retry_at:
+            if self._refused_because is not None:
+                raise SecretRefused(self._refused_because, DEPENDENCY)
+            if self._cached is not None:
+                return self._stale(self._cached, now)
         try:
             fresh = self._fetch()
-        except TemporaryFailure as failure:
+        except SecretRefused as refused:
+            # Revoked: nothing read before may be trusted again, not even through a later outage's grace.
+            self._cached, self._refused_because, self._retry_at = None, str(refused), now + RETRY_SECONDS
+            logger.error(
+                "The token secret refuses to be used; every delivery is refused", extra={"detail": str(refused)}
+            )
+            raise
+        except SecretUnavailable as failure:
             if self._cached is None:
                 raise  # a cold start with nothing read: no token can be trusted
             self._retry_at = now + RETRY_SECONDS
@@ -72,12 +146,12 @@ class TokenSecret:
             )
             self._on_stale_tokens(failure)
             return tokens
-        self._cached, self._fetched_at = fresh, now
+        self._cached, self._fetched_at, self._refused_because = fresh, now, None
         return fresh
 
     def _stale(self, tokens: AcceptedTokens, now: float) -> AcceptedTokens:
         if now - self._fetched_at >= self._grace:
-            raise TemporaryFailure(
+            raise SecretUnavailable(
                 f"the token secret has not been read for {now - self._fetched_at:.0f} s, beyond the"
                 f" {self._grace:.0f} s the last tokens read are trusted",
                 DEPENDENCY,
@@ -85,15 +159,35 @@ class TokenSecret:
         return tokens
 
     def _fetch(self) -> AcceptedTokens:
-        with unavailable_on_failure("reading the token secret", DEPENDENCY):
-            secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
         try:
-            value = json.loads(secret["SecretString"])
-            token = value["token"]
-            previous = value.get("previous_token")
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # Our misconfiguration, not Zenoti's fault: answer 5xx so the event is retried, not lost.
-            raise TemporaryFailure('the token secret is not JSON of the form {"token": "..."}', DEPENDENCY) from None
-        if not isinstance(token, str) or not token or not isinstance(previous, (str, type(None))):
-            raise TemporaryFailure("the token secret's 'token' must be a non-empty string", DEPENDENCY) from None
-        return AcceptedTokens(token=token, previous_token=previous or None)
+            secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError):
+                what = str(error.response.get("Error", {}).get("Code", "error"))
+            else:
+                what = type(error).__name__
+            if is_transient(error):
+                raise SecretUnavailable(f"reading the token secret failed: {what}", DEPENDENCY) from error
+            raise SecretRefused(
+                f"the token secret cannot be used ({what}): no token is accepted until it can", DEPENDENCY
+            ) from error
+        return _accepted_tokens(secret)
+
+
+UNTIL_FIXED = ": no token is accepted until it is fixed"
+
+
+def _accepted_tokens(secret: dict[str, Any]) -> AcceptedTokens:
+    """The tokens a GetSecretValue answer holds; SecretRefused if it is not what the stack wrote."""
+    try:
+        value = json.loads(secret["SecretString"])
+        token = value["token"]
+        previous = value.get("previous_token")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # Our misconfiguration, not Zenoti's fault, and never its content in a message: 503, not a 401.
+        raise SecretRefused(
+            f'the token secret is not JSON of the form {{"token": "..."}}{UNTIL_FIXED}', DEPENDENCY
+        ) from None
+    if not isinstance(token, str) or not token or not isinstance(previous, (str, type(None))):
+        raise SecretRefused(f"the token secret's 'token' must be a non-empty string{UNTIL_FIXED}", DEPENDENCY) from None
+    return AcceptedTokens(token=token, previous_token=previous or None)

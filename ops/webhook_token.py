@@ -1,0 +1,125 @@
+"""The webhook token: rotate it without losing events, then drop the token it replaced.
+
+The new token is generated here and written straight to the secret: it is never an argument (so never
+in shell history or a process list), never in a log or an error, and printed only when asked
+(`--print-url`). The receiver accepts `token` and `previous_token` alike, so Zenoti's URL keeps
+working until it is changed.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ops.errors import EXIT_DONE, OperatorError
+from ops.target import TargetOptions, aws_session, stack_outputs
+
+# 48 URL-safe characters (288 bits), as long as the token the stack generates; `-` and `_` need no
+# escaping in Zenoti's URL field.
+TOKEN_BYTES = 36
+SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
+WEBHOOK_OUTPUT = "WebhookUrl"
+PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
+
+
+@dataclass(frozen=True)
+class TokenTarget:
+    secret_id: str
+    secretsmanager: Any
+    webhook_url: str | None  # the stack's WebhookUrl output; unknown with --secret-id
+    print_token_command: str
+
+
+def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
+    """The secret to change: the stack's WebhookTokenSecretArn output, or the one named."""
+    session, endpoint = aws_session(options)
+    outputs: dict[str, str] = {}
+    if secret_id is None:
+        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
+        if SECRET_OUTPUT not in outputs:
+            raise OperatorError(f"stack {options.stack_name} has no output {SECRET_OUTPUT}; pass --secret-id")
+        secret_id = outputs[SECRET_OUTPUT]
+    printing = outputs.get(PRINT_TOKEN_OUTPUT) or (
+        f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
+        " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
+    )
+    return TokenTarget(
+        secret_id=secret_id,
+        secretsmanager=session.client("secretsmanager", endpoint_url=endpoint),
+        webhook_url=outputs.get(WEBHOOK_OUTPUT),
+        print_token_command=printing,
+    )
+
+
+def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: bool = False) -> int:
+    """Write a new token, keeping the one in force as previous_token."""
+    value = _read(target)
+    current = value.get("token")
+    has_token = isinstance(current, str) and bool(current)
+    if value.get("previous_token") and not force:
+        raise OperatorError(
+            "a rotation is under way: the secret still holds previous_token, which Zenoti may be using. "
+            "Finish it first (`python -m ops token drop-previous`, once Zenoti uses the new token), "
+            "or pass --force to replace the token in force and keep only it as previous_token"
+        )
+    if not has_token and not force:
+        raise OperatorError(
+            'the secret holds no token to keep (it is not JSON of the form {"token": "..."}), so the '
+            "receiver refuses every delivery; pass --force to write a new token alone"
+        )
+    new = secrets.token_urlsafe(TOKEN_BYTES)
+    written = {**value, "token": new}
+    written.pop("previous_token", None)
+    if has_token:
+        written["previous_token"] = current
+    version = _write(target, written)
+    kept = "the token it replaces is kept as previous_token" if has_token else "there was no token to keep"
+    print(f"Wrote a new token to {target.secret_id} (version {version}); {kept}.", file=out)
+    print(
+        "Next:\n"
+        "  1. Wait TokenCacheSeconds (5 minutes by default): running functions then accept the new token"
+        + (", and still the old one.\n" if has_token else ".\n")
+        + "  2. Read it with the stack's PrintTokenCommand output (or --print-url here):\n"
+        f"       {target.print_token_command}\n"
+        f"     and set Zenoti's webhook URL to {target.webhook_url or '<WebhookUrl>'}?token=<the new token>.\n"
+        "  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:\n"
+        "       python -m ops token drop-previous",
+        file=out,
+    )
+    if print_url:
+        print(f"{target.webhook_url or '<WebhookUrl>'}?token={new}", file=out)
+    return EXIT_DONE
+
+
+def drop_previous(target: TokenTarget, out: TextIO) -> int:
+    """End a rotation: remove previous_token, so only the token in force is accepted."""
+    value = _read(target)
+    if not isinstance(value.get("token"), str) or not value["token"]:
+        raise OperatorError('the secret holds no token (it is not JSON of the form {"token": "..."}); left as it is')
+    if "previous_token" not in value:
+        print(f"{target.secret_id} holds no previous_token: only the token in force is accepted.", file=out)
+        return EXIT_DONE
+    del value["previous_token"]
+    version = _write(target, value)
+    print(
+        f"Removed previous_token from {target.secret_id} (version {version}): the old token stops being "
+        "accepted within TokenCacheSeconds (5 minutes by default).",
+        file=out,
+    )
+    return EXIT_DONE
+
+
+def _read(target: TokenTarget) -> dict[str, Any]:
+    secret = target.secretsmanager.get_secret_value(SecretId=target.secret_id)
+    try:
+        value = json.loads(secret.get("SecretString") or "")
+    except ValueError:
+        return {}  # malformed: never shown, it may be a token written bare
+    return value if isinstance(value, dict) else {}
+
+
+def _write(target: TokenTarget, value: dict[str, Any]) -> str:
+    written = target.secretsmanager.put_secret_value(SecretId=target.secret_id, SecretString=json.dumps(value))
+    return str(written["VersionId"])
