@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
-from ops.target import TargetOptions, aws_session, stack_outputs
+from ops.target import TargetOptions, connect, stack_outputs
 
 # 48 URL-safe characters (288 bits), as long as the token the stack generates; `-` and `_` need no
 # escaping in Zenoti's URL field.
@@ -34,10 +34,10 @@ class TokenTarget:
 
 def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
     """The secret to change: the stack's WebhookTokenSecretArn output, or the one named."""
-    session, endpoint = aws_session(options)
+    aws = connect(options)
     outputs: dict[str, str] = {}
     if secret_id is None:
-        outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), options.stack_name)
+        outputs = stack_outputs(aws.client("cloudformation"), options.stack_name)
         if SECRET_OUTPUT not in outputs:
             raise OperatorError(f"stack {options.stack_name} has no output {SECRET_OUTPUT}; pass --secret-id")
         secret_id = outputs[SECRET_OUTPUT]
@@ -47,7 +47,7 @@ def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
     )
     return TokenTarget(
         secret_id=secret_id,
-        secretsmanager=session.client("secretsmanager", endpoint_url=endpoint),
+        secretsmanager=aws.client("secretsmanager"),
         webhook_url=outputs.get(WEBHOOK_OUTPUT),
         print_token_command=printing,
     )

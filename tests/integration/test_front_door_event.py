@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LOCAL_TOKEN, Stack, load_event, stored_payload
+from tests.conftest import LOCAL_TOKEN, Stack, load_event
+from zenoti_receiver.adapters.event_table import stored_payload
 
 
 @pytest.fixture
