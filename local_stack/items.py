@@ -24,16 +24,6 @@ def plain_event(item: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def plain_held(item: dict[str, Any]) -> dict[str, Any]:
-    """An entry of the quarantine, its body as bytes in `body`: the receiver keeps it compressed in
-    `body_zlib`; an entry written before held bodies existed keeps it as it came."""
-    entry = plain_item(item)
-    compressed = entry.pop("body_zlib", None)
-    if compressed is not None:
-        entry["body"] = zlib.decompress(compressed)
-    return entry
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 
 import boto3
 
-from local_stack.items import plain_event, plain_held
+from local_stack.items import plain_event, plain_item
 from local_stack.resources import FUNCTION, PENDING_FUNCTION, REGION, LocalResources
 from local_stack.runtime import FunctionError, LambdaFunction, RuntimeSetup, relative
 from local_stack.template import load_template, resource
@@ -227,7 +228,7 @@ class LocalReceiver:
             Key={"body_sha256": {"S": hashlib.sha256(body).hexdigest()}},
             ConsistentRead=True,
         ).get("Item")
-        return plain_held(item) if item is not None else None
+        return plain_item(item) if item is not None else None
 
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the subscriber queue has received since last asked (raw delivery: the body is the event)."""
@@ -280,7 +281,8 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
         if entry is None:
             print("(not held)", file=out)
         else:
-            kept = entry.pop("body")
+            # Compressed since held bodies exist; an entry written before keeps it as it came.
+            kept = zlib.decompress(entry.pop("body_zlib")) if "body_zlib" in entry else entry.pop("body", b"")
             print(json.dumps(entry, indent=2), file=out)
             print(f"body (verbatim, {len(kept)} bytes):\n{kept.decode('utf-8', errors='replace')}", file=out)
     return out.getvalue()
