@@ -13,8 +13,8 @@ from ops.stored_events import StoredEvent
 
 COLUMNS = (
     "occurred_at",
-    "event_type",
     "event_id",
+    "event_type",
     "center_id",
     "guest_id",
     "registration_id",

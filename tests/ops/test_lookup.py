@@ -27,14 +27,14 @@ def test_center_lookup_prints_a_table_in_time_order(run, stored: Stored, table):
     assert result.code == 0, result.err
     header, *rows, count = table_rows(result.out)
     assert header == [
-        "occurred_at", "event_type", "event_id", "center_id", "guest_id", "registration_id", "class_id", "session_id",
+        "occurred_at", "event_id", "event_type", "center_id", "guest_id", "registration_id", "class_id", "session_id",
         "published", "header_names",
     ]  # fmt: skip
-    assert [row[2] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
+    assert [row[1] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
     assert rows[0] == [
-        "2022-03-22T04:59:59.999999Z", DELETED, "a-early", CENTER_A, GUEST_X, "400004", "11370", "89607", "yes", HEADERS
+        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, GUEST_X, "400004", "11370", "89607", "yes", HEADERS
     ]  # fmt: skip
-    assert rows[2][:5] == ["2022-03-23T08:00:00.000000Z", DELETED, "a-late", CENTER_A, GUEST_Y]
+    assert rows[2][:5] == ["2022-03-23T08:00:00.000000Z", "a-late", DELETED, CENTER_A, GUEST_Y]
     assert count == ["(3", "events)"]
     assert result.err == ""
 
@@ -135,7 +135,7 @@ def test_each_event_shows_its_own_type_and_an_item_stored_before_the_family_is_a
     result = run("lookup", *table, "--center", CENTER_A.upper())  # GUIDs are found in either case
 
     header, *rows, _ = table_rows(result.out)
-    assert {row[2]: (row[1], row[-1]) for row in rows} == {
+    assert {row[1]: (row[2], row[-1]) for row in rows} == {
         "stored-before": (DELETED, "-"),
         "created-1": ("Class.Booking.Created", HEADERS),
     }
