@@ -84,7 +84,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except WebhookRejected as refusal:
         logger.info("Delivery refused", extra={"reason": refusal.reason, "detail": refusal.message})
         _count("EventsRejected", "reason", refusal.reason)
-        return _response(refusal.status, RejectedBody(status="rejected", reason=refusal.reason, message=refusal.message))
+        return _response(
+            refusal.status, RejectedBody(status="rejected", reason=refusal.reason, message=refusal.message)
+        )
     except TemporaryFailure as failure:
         logger.exception(
             "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
@@ -123,7 +125,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
         if held is not None:  # a conflicting duplicate: Zenoti is done with it, its body is held
             count_by(metrics, "EventsHeld", "reason", held.reason)
             metrics.add_metric(name="EventsHeld", unit=MetricUnit.Count, value=1)
-            duplicate.update(reason="conflicting_duplicate", message=held.message)
+            duplicate["reason"], duplicate["message"] = "conflicting_duplicate", held.message
         return _response(STORED_STATUS, duplicate)
     _count("EventsAccepted", "event_type", event_type)
     if not receipt.pending_because:

@@ -92,9 +92,7 @@ def test_nothing_matched_is_an_empty_answer_not_a_failure(run, stored: Stored, t
 
     assert result.code == 0
     assert result.out.splitlines()[-1] == "(0 events)"
-    expected = (
-        f"no stored events of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
-    )
+    expected = f"no stored events of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
     assert result.err == f"{expected}\n"
     as_json = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23", "--format", "jsonl")
     assert (as_json.code, as_json.out) == (0, "")  # a pipe of JSON lines stays empty
@@ -134,11 +132,13 @@ def test_each_event_shows_its_own_type_and_an_item_stored_before_the_family_is_a
 
     result = run("lookup", *table, "--center", CENTER_A.upper())  # GUIDs are found in either case
 
-    header, *rows, _ = table_rows(result.out)
+    _header, *rows, _ = table_rows(result.out)
     assert {row[1]: (row[2], row[-1]) for row in rows} == {
         "stored-before": (DELETED, "-"),
         "created-1": ("Class.Booking.Created", HEADERS),
     }
-    as_json = {line["event_id"]: line for line in map(json.loads, run("lookup", *table, "--center", CENTER_A,
-                                                                        "--format", "jsonl").out.splitlines())}
+    as_json = {
+        line["event_id"]: line
+        for line in map(json.loads, run("lookup", *table, "--center", CENTER_A, "--format", "jsonl").out.splitlines())
+    }
     assert (as_json["stored-before"]["event_type"], as_json["stored-before"]["header_names"]) == (DELETED, None)

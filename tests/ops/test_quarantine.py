@@ -147,7 +147,9 @@ def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_on
     still = run("quarantine", "redrive", key)
 
     assert still.code == 1, still.err
-    assert still.out.splitlines()[-1] == "Still held (undeliverable): the entry stays held (its delivery count went up)."
+    assert (
+        still.out.splitlines()[-1] == "Still held (undeliverable): the entry stays held (its delivery count went up)."
+    )
     assert (stack.items(), stack.messages()) == ([], [])
 
     monkeypatch.setattr(parsing, "MAX_DEPTH", 64)  # the cause, fixed and deployed

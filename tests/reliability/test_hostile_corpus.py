@@ -136,7 +136,9 @@ CASES: dict[str, Case] = {
     "valid query, lone surrogate in the header": Case(status=401, header_token=LOCAL_TOKEN + "\udfff"),
     "header token only": Case(status=200, query_token=None, header_token=LOCAL_TOKEN),
     # --- bodies that are not JSON ---------------------------------------------------------------
-    "invalid UTF-8": Case(body=json.dumps(sample()).encode().replace(b"v1", b"v\xff\xfe"), status=202, reason="malformed_body"),
+    "invalid UTF-8": Case(
+        body=json.dumps(sample()).encode().replace(b"v1", b"v\xff\xfe"), status=202, reason="malformed_body"
+    ),
     "truncated JSON": Case(body=json.dumps(sample())[:200], status=202, reason="malformed_body"),
     "empty body": Case(body="", status=202, reason="malformed_body"),
     "no body at all": Case(drop_body=True, status=202, reason="malformed_body"),
@@ -145,9 +147,13 @@ CASES: dict[str, Case] = {
     "trailing garbage": Case(body=json.dumps(sample()) + " x", status=202, reason="malformed_body"),
     "two objects": Case(body=json.dumps(sample()) * 2, status=202, reason="malformed_body"),
     "single quotes": Case(body=json.dumps(sample()).replace('"', "'"), status=202, reason="malformed_body"),
-    "lone surrogate escape": Case(body=json.dumps(sample())[:-1] + ', "x": "\\ud800"}', status=202, reason="malformed_body"),
+    "lone surrogate escape": Case(
+        body=json.dumps(sample())[:-1] + ', "x": "\\ud800"}', status=202, reason="malformed_body"
+    ),
     "NaN constant": Case(body=json.dumps(sample())[:-1] + ', "x": NaN}', status=202, reason="malformed_body"),
-    "Infinity constant": Case(body=json.dumps(sample())[:-1] + ', "x": -Infinity}', status=202, reason="malformed_body"),
+    "Infinity constant": Case(
+        body=json.dumps(sample())[:-1] + ', "x": -Infinity}', status=202, reason="malformed_body"
+    ),
     "nesting deeper than the parser allows": Case(body=nested(5000), status=202, reason="undeliverable"),
     "integer past Python's 4,300-digit limit": Case(
         body=json.dumps(sample())[:-1] + ', "big": ' + "9" * 4301 + "}", status=202, reason="undeliverable"
@@ -167,25 +173,36 @@ CASES: dict[str, Case] = {
         body=json.dumps(sample())[:-1] + ', "event_type": "Class.Booking.Created"}', status=202, reason="malformed_body"
     ),
     "duplicate key, the last one valid": Case(
-        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}', status=202, reason="malformed_body"
+        body=json.dumps(sample(event_type="x"))[:-1] + ', "event_type": "Class.Booking.Deleted"}',
+        status=202,
+        reason="malformed_body",
     ),
     "duplicate event_id, the first one stored": Case(
-        body=json.dumps(sample())[:-1] + ', "event_id": "6239c247a961750e01dda999"}', status=202, reason="malformed_body"
+        body=json.dumps(sample())[:-1] + ', "event_id": "6239c247a961750e01dda999"}',
+        status=202,
+        reason="malformed_body",
     ),
     "duplicate guest_id in data": Case(
         body=json.dumps(sample()).replace('"data": {', '"data": {"guest_id": "00000000-0000-4000-8000-000000000000", '),
-        status=202, reason="malformed_body",
+        status=202,
+        reason="malformed_body",
     ),
     "duplicate key spelt with an escape": Case(
-        body=json.dumps(sample())[:-1] + ', "event\\u005fid": "6239c247a961750e01dda999"}', status=202, reason="malformed_body"
+        body=json.dumps(sample())[:-1] + ', "event\\u005fid": "6239c247a961750e01dda999"}',
+        status=202,
+        reason="malformed_body",
     ),
     "duplicate key in an unknown field": Case(
         body=json.dumps(sample())[:-1] + ', "x": [{"a": 1, "a": 2}]}', status=202, reason="malformed_body"
     ),
     "key differing only in case": Case(
-        body=json.dumps(sample())[:-1] + ', "EVENT_ID": "6239c247a961750e01dda999"}', status=202, reason="malformed_body"
+        body=json.dumps(sample())[:-1] + ', "EVENT_ID": "6239c247a961750e01dda999"}',
+        status=202,
+        reason="malformed_body",
     ),
-    "flagged base64 but not base64": Case(body=json.dumps(sample()), base64_flag=True, status=202, reason="malformed_body"),
+    "flagged base64 but not base64": Case(
+        body=json.dumps(sample()), base64_flag=True, status=202, reason="malformed_body"
+    ),
     "flagged base64 with bad padding": Case(body="eyJ", base64_flag=True, status=202, reason="malformed_body"),
     # --- JSON that is not an event --------------------------------------------------------------
     "a list": Case(body="[]", status=202, reason="invalid_event"),
@@ -213,47 +230,81 @@ CASES: dict[str, Case] = {
     "event_id is a number": Case(body=dumps(sample(event_id=1)), status=202, reason="invalid_event"),
     "event_id is a boolean": Case(body=dumps(sample(event_id=True)), status=202, reason="invalid_event"),
     "event_id with a space": Case(body=dumps(sample(event_id="62 39")), status=202, reason="invalid_event"),
-    "event_id with a newline": Case(body=dumps(sample(event_id="6239\nforged log line")), status=202, reason="invalid_event"),
-    "event_id with a huge string": Case(body=dumps(sample(event_id="e" * 20_000)), status=202, reason="invalid_event"),  # within the body limit
+    "event_id with a newline": Case(
+        body=dumps(sample(event_id="6239\nforged log line")), status=202, reason="invalid_event"
+    ),
+    "event_id with a huge string": Case(
+        body=dumps(sample(event_id="e" * 20_000)), status=202, reason="invalid_event"
+    ),  # within the body limit
     "event_type is null": Case(body=dumps(sample(event_type=None)), status=202, reason="invalid_event"),
-    "event_type in lower case": Case(body=dumps(sample(event_type="class.booking.deleted")), status=202, reason="invalid_event"),
+    "event_type in lower case": Case(
+        body=dumps(sample(event_type="class.booking.deleted")), status=202, reason="invalid_event"
+    ),
     **{f"sibling event {name}": Case(body=dumps(sample(event_type=name)), status=200) for name in SIBLINGS},
     "unknown event_schema": Case(body=dumps(sample(event_schema="v2")), status=202, reason="invalid_event"),
     "event_schema is null": Case(body=dumps(sample(event_schema=None)), status=202, reason="invalid_event"),
-    "event_resource is Appointment": Case(body=dumps(sample(event_resource="Appointment")), status=202, reason="invalid_event"),
+    "event_resource is Appointment": Case(
+        body=dumps(sample(event_resource="Appointment")), status=202, reason="invalid_event"
+    ),
     "timestamp is a number": Case(body=dumps(sample(event_timestamp=1647952455)), status=202, reason="invalid_event"),
-    "timestamp without offset": Case(body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492")), status=202, reason="invalid_event"),
+    "timestamp without offset": Case(
+        body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492")), status=202, reason="invalid_event"
+    ),
     "timestamp with ten fractional digits": Case(
         body=dumps(sample(event_timestamp="2022-03-22T12:34:15.3797492123Z")), status=202, reason="invalid_event"
     ),
-    "timestamp on February 30th": Case(body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=202, reason="invalid_event"),
-    "timestamp with a trailing newline": Case(body=dumps(sample(event_timestamp="2022-03-22T12:34:15Z\n")), status=202, reason="invalid_event"),
-    "timestamp in Arabic-Indic digits": Case(
-        body=dumps(sample(event_timestamp="\u0662\u0660\u0662\u0662-03-22T12:34:15Z")), status=202, reason="invalid_event"
+    "timestamp on February 30th": Case(
+        body=dumps(sample(event_timestamp="2022-02-30T12:34:15Z")), status=202, reason="invalid_event"
     ),
-    "timestamp before year 1 in UTC": Case(body=dumps(sample(event_timestamp="0001-01-01T00:00:00+01:00")), status=202, reason="invalid_event"),
+    "timestamp with a trailing newline": Case(
+        body=dumps(sample(event_timestamp="2022-03-22T12:34:15Z\n")), status=202, reason="invalid_event"
+    ),
+    "timestamp in Arabic-Indic digits": Case(
+        body=dumps(sample(event_timestamp="\u0662\u0660\u0662\u0662-03-22T12:34:15Z")),
+        status=202,
+        reason="invalid_event",
+    ),
+    "timestamp before year 1 in UTC": Case(
+        body=dumps(sample(event_timestamp="0001-01-01T00:00:00+01:00")), status=202, reason="invalid_event"
+    ),
     "timestamp after year 9999 in UTC": Case(
         body=dumps(sample(event_timestamp="9999-12-31T23:59:59.9999999-01:00")), status=202, reason="invalid_event"
     ),
-    "registration_id as a string": Case(body=dumps(with_data(registration_id="119986")), status=202, reason="invalid_event"),
-    "registration_id as a float": Case(body=dumps(with_data(registration_id=119986.5)), status=202, reason="invalid_event"),
+    "registration_id as a string": Case(
+        body=dumps(with_data(registration_id="119986")), status=202, reason="invalid_event"
+    ),
+    "registration_id as a float": Case(
+        body=dumps(with_data(registration_id=119986.5)), status=202, reason="invalid_event"
+    ),
     "registration_id is null": Case(body=dumps(with_data(registration_id=None)), status=202, reason="invalid_event"),
     "registration_id is true": Case(body=dumps(with_data(registration_id=True)), status=202, reason="invalid_event"),
     "registration_id is negative": Case(body=dumps(with_data(registration_id=-1)), status=202, reason="invalid_event"),
-    "registration_id beyond 64 bits": Case(body=dumps(with_data(registration_id=10**30)), status=202, reason="invalid_event"),
+    "registration_id beyond 64 bits": Case(
+        body=dumps(with_data(registration_id=10**30)), status=202, reason="invalid_event"
+    ),
     "class_id as a string": Case(body=dumps(with_data(class_id="11370")), status=202, reason="invalid_event"),
     "session_id is null": Case(body=dumps(with_data(session_id=None)), status=202, reason="invalid_event"),
     "session_id is a list": Case(body=dumps(with_data(session_id=[89607])), status=202, reason="invalid_event"),
     "center_id is not a UUID": Case(body=dumps(with_data(center_id="center-1")), status=202, reason="invalid_event"),
     "center_id is a number": Case(body=dumps(with_data(center_id=1)), status=202, reason="invalid_event"),
     "center_id is null": Case(body=dumps(with_data(center_id=None)), status=202, reason="invalid_event"),
-    "guest_id is a list": Case(body=dumps(with_data(guest_id=[SAMPLE["data"]["guest_id"]])), status=202, reason="invalid_event"),
-    "guest_id is a truncated UUID": Case(body=dumps(with_data(guest_id=SAMPLE["data"]["guest_id"][:-1])), status=202, reason="invalid_event"),
+    "guest_id is a list": Case(
+        body=dumps(with_data(guest_id=[SAMPLE["data"]["guest_id"]])), status=202, reason="invalid_event"
+    ),
+    "guest_id is a truncated UUID": Case(
+        body=dumps(with_data(guest_id=SAMPLE["data"]["guest_id"][:-1])), status=202, reason="invalid_event"
+    ),
     "centre id in upper case": Case(body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].upper())), status=200),
-    "guest id in braces": Case(body=dumps(with_data(guest_id="{" + SAMPLE["data"]["guest_id"] + "}")), status=202, reason="invalid_event"),
-    "guest id as a URN": Case(body=dumps(with_data(guest_id="urn:uuid:" + SAMPLE["data"]["guest_id"])), status=202, reason="invalid_event"),
+    "guest id in braces": Case(
+        body=dumps(with_data(guest_id="{" + SAMPLE["data"]["guest_id"] + "}")), status=202, reason="invalid_event"
+    ),
+    "guest id as a URN": Case(
+        body=dumps(with_data(guest_id="urn:uuid:" + SAMPLE["data"]["guest_id"])), status=202, reason="invalid_event"
+    ),
     "centre id without hyphens": Case(
-        body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].replace("-", ""))), status=202, reason="invalid_event"
+        body=dumps(with_data(center_id=SAMPLE["data"]["center_id"].replace("-", ""))),
+        status=202,
+        reason="invalid_event",
     ),
     # --- sizes ----------------------------------------------------------------------------------
     "body exactly at the limit": Case(body=sized_body(MAX_BODY_BYTES), status=200),

@@ -1,8 +1,9 @@
 """Property: whatever text, numbers or types a request carries, the use case accepts the event, holds
 the body (authenticated, and kept in the quarantine), or raises one of the WebhookRejected family
-(401, 413) - never another exception, which the handler would answer with a 5xx. Driven with in-memory stand-ins for the table, topic and
-quarantine, so thousands of hostile deliveries take seconds; test_generated_deliveries.py proves the
-same end to end against moto, test_hostile_corpus.py names the concrete cases found here."""
+(401, 413) - never another exception, which the handler would answer with a 5xx. Driven with
+in-memory stand-ins for the table, topic and quarantine, so thousands of hostile deliveries take
+seconds; test_generated_deliveries.py proves the same end to end against moto,
+test_hostile_corpus.py names the concrete cases found here."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.ports import (
     Claim,
+    HeldDelivery,
     PendingCensus,
     PendingEntry,
     ReceivedEvent,
-    HeldDelivery,
     StoredEvent,
     StoredState,
 )

@@ -43,6 +43,7 @@ _REFUSED_BY_SQS = re.compile(r"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U00
 # No integer beyond this many digits fits a double (1.8e308); below it, float() tells.
 _DOUBLE_DIGITS = 308
 
+
 def read_body(body: object, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it, without a byte order mark."""
     if not body:
