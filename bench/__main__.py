@@ -47,6 +47,8 @@ CPU_BEYOND_JSON_GOAL_S = 100e-6
 # The goals of issue 10.
 NEW_EVENT_WRITE_UNITS_GOAL = 6
 DUPLICATE_WRITE_UNITS_GOAL = 2
+# Issue 19: a held body of the sample's size costs no more than a quarantined one did (2 units).
+HELD_WRITE_UNITS_GOAL = 2
 
 # List prices the cost estimate assumes: us-east-1, on-demand, as published by AWS in 2026.
 PRICE_PER_MILLION_WRITE_UNITS = 0.625  # DynamoDB on-demand write request units
@@ -294,7 +296,7 @@ def _metered_function(src: Path, environment: dict[str, str], emulator: Emulator
 
 
 def _write_unit_rows(writes: WriteUnits) -> list[Row]:
-    new, duplicate = sum(writes.new.values()), sum(writes.duplicate.values())
+    new, duplicate, held = sum(writes.new.values()), sum(writes.duplicate.values()), sum(writes.held.values())
     return [
         (
             "DynamoDB write units per new event",
@@ -311,6 +313,14 @@ def _write_unit_rows(writes: WriteUnits) -> list[Row]:
             "",
             f"<= {DUPLICATE_WRITE_UNITS_GOAL}",
             _verdict(duplicate <= DUPLICATE_WRITE_UNITS_GOAL),
+        ),
+        (
+            "DynamoDB write units per held body",
+            f"{held} ({_spent(writes.held)})",
+            "the sample, under an unknown schema version",
+            "",
+            f"<= {HELD_WRITE_UNITS_GOAL}",
+            _verdict(held <= HELD_WRITE_UNITS_GOAL),
         ),
     ]
 

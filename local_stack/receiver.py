@@ -29,7 +29,7 @@ from local_stack.guard import printable
 from local_stack.resources import FUNCTION, PENDING_FUNCTION, LocalResources
 from local_stack.runtime import FunctionError, LambdaFunction, RuntimeSetup, relative
 from local_stack.template import load_template, resource
-from ops.items import plain_event, plain_item
+from ops.items import plain_event, plain_held
 from ops.local import FAKE_CREDENTIALS, REGION
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
@@ -224,7 +224,7 @@ class LocalReceiver:
             Key={"body_sha256": {"S": hashlib.sha256(body).hexdigest()}},
             ConsistentRead=True,
         ).get("Item")
-        return plain_item(item) if item is not None else None
+        return plain_held(item) if item is not None else None
 
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the subscriber queue has received since last asked (raw delivery: the body is the event)."""
@@ -269,12 +269,13 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
         payload = item.pop("payload")
         print(json.dumps(item, indent=2), file=out)
         print(f"payload (verbatim, {len(payload.encode())} bytes):\n{payload}", file=out)
-    # Authenticated bodies refused as malformed (400) or invalid (422) are kept to be re-driven.
-    if result["statusCode"] in (400, 422) and body is not None:
-        _section(out, f"Quarantined in DynamoDB table {receiver.resources.quarantine_table_name}")
+    # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
+    # held (202), or duplicate when another body is stored under their event_id.
+    if (answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate") and body is not None:
+        _section(out, f"Held in DynamoDB table {receiver.resources.quarantine_table_name}")
         entry = receiver.quarantined(body)
         if entry is None:
-            print("(not quarantined)", file=out)
+            print("(not held)", file=out)
         else:
             kept = entry.pop("body")
             print(json.dumps(entry, indent=2), file=out)

@@ -1,8 +1,9 @@
-"""python -m ops: replay stored events, look stored deletions up, list and re-drive the quarantine.
+"""python -m ops: replay stored events, look stored events up, list, show and re-drive held bodies.
 
 python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
 python -m ops quarantine list [--format table|jsonl]
+python -m ops quarantine show BODY_SHA256
 python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
 python -m ops pending [--format table|jsonl]
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
@@ -61,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     window = TimeWindow.parse(arguments.since, arguments.until)
     target = resolve_target(_target_options(arguments), needs_topic=False)
+    # The indexes hold GUIDs in their canonical lower case, whatever the case Zenoti (or you) wrote them in.
     if arguments.center:
-        index, key, value, whose = "by_center", "center_id", arguments.center, f"center {arguments.center}"
+        index, key, value, whose = "by_center", "center_id", arguments.center.lower(), f"center {arguments.center}"
     else:
-        index, key, value, whose = "by_guest", "guest_id", arguments.guest, f"guest {arguments.guest}"
+        index, key, value, whose = "by_guest", "guest_id", arguments.guest.lower(), f"guest {arguments.guest}"
     events = stored_events.events_of(target.dynamodb, target.table_name, index, key, value, window)
     if not events:  # an answer, not a failure: said on stderr, so that a pipe of JSON lines stays empty
-        print(f"no stored deletions of {whose}{window.describe()} in table {target.table_name}", file=err)
+        print(f"no stored events of {whose}{window.describe()} in table {target.table_name}", file=err)
     if arguments.format == "jsonl":
         lookup.print_jsonl(events, out)
     else:
@@ -106,6 +108,8 @@ def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
     )
     if redriving:
         return quarantine.redrive(target, arguments.body_sha256, out)
+    if arguments.action == "show":
+        return quarantine.show(target, arguments.body_sha256, out)
     quarantine.print_entries(quarantine.entries(target), out, as_jsonl=arguments.format == "jsonl")
     return EXIT_DONE
 
@@ -197,8 +201,9 @@ def _add_lookup(commands: Any, where: argparse.ArgumentParser, window: argparse.
     found = commands.add_parser(
         "lookup",
         parents=[where, window],
-        help="list the stored deletions of one center or one guest",
-        description="List the stored deletions of one center or one guest, in time order "
+        help="list the stored events of one center or one guest, with their type and header names",
+        description="List the stored events of one center or one guest, in time order, with each event's type "
+        "and the names of its request's headers (never their values) "
         "(a Query on the by_center or by_guest index; never a Scan).",
     )
     whose = found.add_mutually_exclusive_group(required=True)
@@ -234,18 +239,24 @@ def _add_quarantine(commands: Any) -> None:
     where = _where("quarantine table name, instead of the stack's QuarantineTableName output")
     kept = commands.add_parser(
         "quarantine",
-        help="list or re-drive authenticated bodies that failed validation",
-        description="Authenticated bodies that failed validation (400/422) are kept, once per body (sha256).",
+        help="list, show or re-drive the held bodies (authenticated, not events the receiver stores)",
+        description="Authenticated bodies the receiver did not store as events (answered 202 held, or a "
+        "conflicting duplicate) are held in the quarantine, once per body (sha256), with why.",
     )
     actions = kept.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", parents=[where], help="list the quarantined bodies, oldest first")
+    listing = actions.add_parser("list", parents=[where], help="list the held bodies, oldest first")
     listing.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
+    shown = actions.add_parser(
+        "show", parents=[where], help="one held body: why, when, the request's header names, and the body"
+    )
+    shown.add_argument("body_sha256", help="the entry's body_sha256, as `quarantine list` shows it")
     redrive = actions.add_parser(
         "redrive",
         parents=[where],
-        help="send one kept body to the webhook again, as Zenoti would",
-        description="POST the kept body to the webhook with the token (from the stack's secret, or the local "
-        "one). Accepted: the entry is marked redriven. Refused again: it stays, its delivery count goes up.",
+        help="send one held body to the webhook again, as Zenoti would",
+        description="POST the held body to the webhook with the token (from the stack's secret, or the local "
+        "one), once its cause is fixed: it is stored and published exactly once, as a delivery would be, and "
+        "the entry is marked redriven. Held again (exit 1): it stays, its delivery count goes up.",
     )
     redrive.add_argument("body_sha256", help="the entry's body_sha256, as `quarantine list` shows it")
     redrive.add_argument(

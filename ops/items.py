@@ -8,6 +8,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from zenoti_receiver.adapters.event_table import stored_payload
+from zenoti_receiver.adapters.quarantine_table import held_body
 
 _deserialize = TypeDeserializer().deserialize
 
@@ -22,6 +23,13 @@ def plain_event(item: dict[str, Any]) -> dict[str, Any]:
     if "payload_zlib" in item or "payload" in item:
         event["payload"] = stored_payload(item)
     return event
+
+
+def plain_held(item: dict[str, Any]) -> dict[str, Any]:
+    """An entry of the held bodies' table, its body as received in `body` (bytes: it may not be UTF-8)."""
+    entry = {name: value for name, value in plain_item(item).items() if name != "body_zlib"}
+    entry["body"] = held_body(item)
+    return entry
 
 
 def _plain(value: Any) -> Any:

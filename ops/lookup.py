@@ -1,4 +1,8 @@
-"""Showing stored deletions: an aligned table for people, JSON lines for programs."""
+"""Showing stored events: an aligned table for people, JSON lines for programs.
+
+An item stored before the Class booking family was received is a Class.Booking.Deleted event whose
+request's header names were not recorded: shown as such.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,36 @@ from typing import Any, TextIO
 
 from ops.stored_events import StoredEvent
 
-COLUMNS = ("occurred_at", "event_id", "center_id", "guest_id", "registration_id", "class_id", "session_id", "published")
+COLUMNS = (
+    "occurred_at",
+    "event_id",
+    "event_type",
+    "center_id",
+    "guest_id",
+    "registration_id",
+    "class_id",
+    "session_id",
+    "published",
+    "header_names",
+)
 
 
 def print_table(events: list[StoredEvent], out: TextIO) -> None:
-    rows = [COLUMNS, *([_cell(event.attributes.get(column)) for column in COLUMNS] for event in events)]
+    rows = [COLUMNS, *([_cell(_shown(event).get(column)) for column in COLUMNS] for event in events)]
     widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
-    print(f"({len(events)} deletion{'' if len(events) == 1 else 's'})", file=out)
+    print(f"({len(events)} event{'' if len(events) == 1 else 's'})", file=out)
 
 
 def print_jsonl(events: list[StoredEvent], out: TextIO) -> None:
     for event in events:
-        print(json.dumps(_with_payload_parsed(event.attributes)), file=out)
+        print(json.dumps(_with_payload_parsed(_shown(event))), file=out)
+
+
+def _shown(event: StoredEvent) -> dict[str, Any]:
+    """The item's attributes, with the type and header names of an item stored before they were recorded."""
+    return {**event.attributes, "event_type": event.event_type, "header_names": event.header_names}
 
 
 def _cell(value: Any) -> str:
@@ -28,6 +48,8 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):  # header names: one cell, no spaces
+        return ",".join(value) if value else "(none)"
     return str(value)
 
 

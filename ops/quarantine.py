@@ -1,4 +1,8 @@
-"""The quarantine: list the authenticated bodies that failed validation, and re-drive one through the API."""
+"""The quarantine: list and show the held bodies (authenticated, not events we store), and re-drive one through the API.
+
+An entry's body is compressed (`body_zlib`); one written before held bodies existed keeps it as it came
+(`body`), with the state `quarantined` where newer ones say `held`: both are read, and both re-driven.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,17 @@ from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.items import plain_item
+from ops.items import plain_held
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK, local_names
 from ops.target import TargetOptions, connect, is_aws_host, stack_outputs
+from zenoti_receiver.adapters.quarantine_table import held_body
 
 QUARANTINE_OUTPUT = "QuarantineTableName"
 WEBHOOK_OUTPUT = "WebhookUrl"
 SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
+STATES_HELD = frozenset({"held", "quarantined"})  # "quarantined": an entry written before held bodies existed
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes")
+COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def _shown(url: str) -> str:
 
 
 def entries(target: QuarantineTarget) -> list[dict[str, Any]]:
-    """Every entry, oldest first. A Scan: the quarantine holds what Zenoti sent wrongly, a small table."""
+    """Every entry, oldest first. A Scan: the quarantine holds what we did not expect from Zenoti, a small table."""
     request: dict[str, Any] = {"TableName": target.table_name}
     found: list[dict[str, Any]] = []
     while True:
@@ -130,24 +136,42 @@ def print_entries(found: list[dict[str, Any]], out: TextIO, as_jsonl: bool) -> N
     widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
-    print(f"({len(found)} quarantined bod{'y' if len(found) == 1 else 'ies'})", file=out)
+    still = sum(1 for entry in found if entry.get("state") in STATES_HELD)
+    print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
+
+
+def show(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
+    """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
+    entry = _plain_entry(_entry(target, body_sha256))
+    body = entry.pop("body")
+    for name in ("body_sha256", "state", "reason", "message", "event_id", "deliveries", "first_seen",
+                 "first_request_id", "last_seen", "last_request_id", "body_bytes"):  # fmt: skip
+        if name in entry:
+            print(f"{name + ':':18}{entry[name]}", file=out)
+    names = entry.get("header_names")
+    print(f"{'header_names:':18}{' '.join(names) if names else '(not recorded)'}", file=out)
+    for error in entry.get("errors") or []:
+        print(f"{'error:':18}{error['field']}: {error['message']} ({error['type']})", file=out)
+    # What a sender sent, to a terminal: control characters (but newline and tab) shown escaped.
+    print("body:\n" + "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in body), file=out)
+    return EXIT_DONE
 
 
 def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
-    """POST the kept body to the webhook, as Zenoti would; mark the entry re-driven if it is accepted now."""
-    item = target.dynamodb.get_item(
-        TableName=target.table_name, Key={"body_sha256": {"S": body_sha256}}, ConsistentRead=True
-    ).get("Item")
-    if item is None:
-        raise OperatorError(f"no quarantined body {body_sha256} in table {target.table_name}")
+    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event."""
+    item = _entry(target, body_sha256)
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", item["body"]["B"])
+    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", held_body(item))
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
-        raise OperatorError(f"the receiver answered {status}; the entry stays quarantined, try again later")
+        raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
     if status >= 300:
-        print("Still refused: the entry stays quarantined (its delivery count went up).", file=out)
+        print("Refused: the entry stays held.", file=out)
+        return EXIT_NOT_ACCEPTED
+    if answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate":
+        # The receiver held it again, for the reason it gives: the cause is not fixed yet.
+        print(f"Still held ({answer.get('reason')}): the entry stays held (its delivery count went up).", file=out)
         return EXIT_NOT_ACCEPTED
     target.dynamodb.update_item(
         TableName=target.table_name,
@@ -160,8 +184,18 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
             ":answer": {"S": json.dumps(answer)},
         },
     )
-    print(f"Accepted ({answer.get('status')}): entry {body_sha256} marked redriven.", file=out)
+    # accepted: stored and published now; duplicate: the same body was stored already (an earlier re-drive).
+    print(f"Stored ({answer.get('status')}): entry {body_sha256} marked redriven.", file=out)
     return EXIT_DONE
+
+
+def _entry(target: QuarantineTarget, body_sha256: str) -> dict[str, Any]:
+    item = target.dynamodb.get_item(
+        TableName=target.table_name, Key={"body_sha256": {"S": body_sha256}}, ConsistentRead=True
+    ).get("Item")
+    if item is None:
+        raise OperatorError(f"no held body {body_sha256} in table {target.table_name}")
+    return item  # type: ignore[no-any-return]
 
 
 def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -185,9 +219,9 @@ def _answer(body: bytes) -> dict[str, Any]:
 
 
 def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:
-    entry = plain_item(item)
+    entry = plain_held(item)
     # Shown as text (the body may not be UTF-8: undecodable bytes become U+FFFD), errors as JSON.
-    entry["body"] = entry.get("body", b"").decode("utf-8", errors="replace")
+    entry["body"] = entry["body"].decode("utf-8", errors="replace")
     if "errors" in entry:
         entry["errors"] = json.loads(entry["errors"])
     return entry

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from typing_extensions import TypedDict, is_typeddict
 
 from zenoti_receiver.models.class_booking import ClassBookingEvent
-from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, RejectedBody
+from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, HeldBody, RejectedBody
 
 DIRECTORY = Path(__file__).resolve().parent
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # the draft pydantic generates for
@@ -69,6 +69,7 @@ CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
     "class-booking.v1.schema.json": lambda: _published(EVENT_MODEL, ClassBookingEvent.model_json_schema()),
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
+    "response-held.schema.json": _body(HeldBody),
     "response-rejected.schema.json": _body(RejectedBody),
     "response-error.schema.json": _body(FailureBody),
     "response-api-gateway.schema.json": _body(ApiGatewayBody, source="schema/generate.py"),

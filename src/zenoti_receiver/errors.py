@@ -1,22 +1,32 @@
-"""Why a delivery was not accepted, and the HTTP status each reason earns.
+"""What becomes of a delivery that is not simply stored, and the HTTP status of every answer.
 
-This is the one place where status codes are chosen. Zenoti retries any 5xx (5 times, 30 s to
-10 min apart) and deactivates a webhook after 20 consecutive failures, so:
-- a 4xx is a permanent verdict on the request: retrying the same bytes cannot help;
-- a 5xx says "not stored yet, send it again": used for every failure that is ours or AWS's.
+This is the one place where status codes are chosen. Zenoti deactivates a webhook after 20
+consecutive non-2xx answers (a 4xx counts like a 5xx) and never re-sends what it produced while
+the webhook was off, so:
+- 2xx once the body is durably held: stored as an event (accepted, duplicate), or kept in the
+  quarantine (held) when it is authenticated but not an event we can store and publish. Zenoti is
+  the only sender holding the token: a body of its that we did not expect is ours to look at;
+- 4xx only for requests that are not Zenoti's or cannot be held at all: no or a wrong token, a verb
+  Zenoti never uses, a body too large to hold;
+- 5xx only when nothing could be held (an AWS failure, or a bug of ours): Zenoti sends it again.
 """
 
 from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-Reason = Literal[
-    "bad_request", "unauthorized", "malformed_body", "payload_too_large", "invalid_event", "method_not_allowed"
-]
+# Stored (or already stored) as an event: accepted, or duplicate (a conflicting duplicate too: its
+# body is held, and Zenoti is done with it).
+STORED_STATUS = 200
+# Authenticated and kept in the quarantine, not published until an operator re-drives it.
+HELD_STATUS = 202
+
+RefusalReason = Literal["unauthorized", "method_not_allowed", "payload_too_large"]
+HeldReason = Literal["malformed_body", "invalid_event", "undeliverable", "conflicting_duplicate"]
 
 
 class FieldError(TypedDict):
-    """One field that failed validation, as the 422's `errors` lists it."""
+    """One field that failed validation, as a held answer's `errors` lists it."""
 
     field: str  # dotted path in the body, e.g. data.guest_id; "(body)" for the body as a whole
     message: str
@@ -24,45 +34,68 @@ class FieldError(TypedDict):
 
 
 class WebhookRejected(Exception):
-    """The request itself is wrong; sending it again unchanged will not help."""
+    """The request is refused and nothing is stored: it is not Zenoti's, or cannot be held at all."""
 
-    status: int = 400
-    reason: Reason = "bad_request"
+    status: int
+    reason: RefusalReason
 
-    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.errors = errors or []
-        self.quarantined = False  # set once the body is kept in the quarantine
 
 
 class Unauthorized(WebhookRejected):
+    """No token, or a wrong one: nothing is read from the body, nothing stored."""
+
     status = 401
     reason = "unauthorized"
 
 
-class MalformedBody(WebhookRejected):
-    """Not base64 when flagged so, not UTF-8, or not JSON."""
-
-    status = 400
-    reason = "malformed_body"
-
-
 class PayloadTooLarge(WebhookRejected):
+    """Larger than what can be held in the quarantine and published in one SNS message (logic/parsing.py)."""
+
     status = 413
     reason = "payload_too_large"
-
-
-class InvalidEvent(WebhookRejected):
-    """Well-formed JSON that is not a Class.Booking.Deleted event we can store."""
-
-    status = 422
-    reason = "invalid_event"
 
 
 class MethodNotAllowed(WebhookRejected):
     status = 405
     reason = "method_not_allowed"
+
+
+class BodyHeld(Exception):
+    """An authenticated body that is not an event we can store and publish: kept in the quarantine, 202."""
+
+    reason: HeldReason
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class MalformedBody(BodyHeld):
+    """Empty, not text, not base64 when flagged so, not UTF-8, not JSON, or JSON parsers read differently."""
+
+    reason = "malformed_body"
+
+
+class InvalidEvent(BodyHeld):
+    """Well-formed JSON that is not an event of the Class booking family."""
+
+    reason = "invalid_event"
+
+
+class Undeliverable(BodyHeld):
+    """A valid event that subscribers could not take: SQS would refuse it, or common typed parsers would."""
+
+    reason = "undeliverable"
+
+
+class ConflictingDuplicate(BodyHeld):
+    """Another body under an event_id already stored: the first stays the event of record."""
+
+    reason = "conflicting_duplicate"
 
 
 class TemporaryFailure(Exception):

@@ -6,6 +6,7 @@ The event is the HTTP API's (payload format 2.0) or, with the WAF front door, it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,14 +25,22 @@ from zenoti_receiver.adapters.event_topic import DEPENDENCY as EVENTS_TOPIC
 from zenoti_receiver.adapters.event_topic import EventTopic
 from zenoti_receiver.adapters.quarantine_table import QuarantineTable
 from zenoti_receiver.adapters.token_secret import TokenSecret
-from zenoti_receiver.errors import UNEXPECTED_ERROR_STATUS, MethodNotAllowed, TemporaryFailure, WebhookRejected
-from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
+from zenoti_receiver.errors import (
+    HELD_STATUS,
+    STORED_STATUS,
+    UNEXPECTED_ERROR_STATUS,
+    MethodNotAllowed,
+    TemporaryFailure,
+    WebhookRejected,
+)
+from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery, Receipt
 from zenoti_receiver.metric_dimensions import count_by
 from zenoti_receiver.responses import (
     FAILURE,
     PENDING_MESSAGE,
     AcceptedBody,
     DuplicateBody,
+    HeldBody,
     RejectedBody,
     ResponseBody,
 )
@@ -40,6 +49,12 @@ from zenoti_receiver.settings import Settings
 ACCEPTED_METHODS = frozenset({"POST", "PUT", "PATCH"})  # Zenoti lets the customer choose the verb
 TOKEN_QUERY_PARAMETER = "token"  # noqa: S105 - names of where the token travels, not tokens
 TOKEN_HEADER = "x-webhook-token"  # noqa: S105
+# Added by API Gateway to every request: they say nothing of what the sender sent, and an item of the
+# sample's size stays under 1 KB (one write unit) only without them.
+GATEWAY_HEADERS = frozenset({"x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"})
+# What an HTTP header name may be (RFC 9110's token), lower case; others are not recorded.
+HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]{1,64}")
+MAX_HEADER_NAMES = 64
 
 logger = Logger()
 metrics = Metrics()
@@ -73,16 +88,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         receipt = receiver.receive(
             delivery_from_api_gateway(event, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
         )
-    except WebhookRejected as rejection:
-        logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
-        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
-        if rejection.quarantined:
-            metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
-        count_by(metrics, "EventsRejected", "reason", rejection.reason)
-        refused = RejectedBody(status="rejected", reason=rejection.reason, message=rejection.message)
-        if rejection.errors:
-            refused["errors"] = rejection.errors
-        return _response(rejection.status, refused)
+    except WebhookRejected as refusal:
+        logger.info("Delivery refused", extra={"reason": refusal.reason, "detail": refusal.message})
+        _count("EventsRejected", "reason", refusal.reason)
+        return _response(
+            refusal.status, RejectedBody(status="rejected", reason=refusal.reason, message=refusal.message)
+        )
     except TemporaryFailure as failure:
         logger.exception(
             "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
@@ -97,19 +108,55 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
         return _response(UNEXPECTED_ERROR_STATUS, FAILURE)
+    return _answer(receipt)
 
-    logger.info("Delivery " + receipt.outcome, extra={"event_id": receipt.event_id})
-    metrics.add_metric(name=f"Events{receipt.outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+
+def _answer(receipt: Receipt) -> dict[str, Any]:
+    held = receipt.held
+    if held is not None:
+        # Kept in the quarantine, not published: an operator looks at it (QuarantineAlarm, docs/operations.md).
+        logger.warning(
+            "Delivery held", extra={"reason": held.reason, "detail": held.message, "event_id": receipt.event_id}
+        )
+    if receipt.outcome == "held" and held is not None:
+        _count("EventsHeld", "reason", held.reason)
+        answer = HeldBody(status="held", reason=held.reason, message=held.message)
+        if held.errors:
+            answer["errors"] = held.errors
+        return _response(HELD_STATUS, answer)
+    event_id, event_type = str(receipt.event_id), str(receipt.event_type)
+    logger.info("Delivery " + receipt.outcome, extra={"event_id": event_id, "event_type": event_type})
     if receipt.outcome == "duplicate":
-        return _response(200, DuplicateBody(status="duplicate", event_id=receipt.event_id))
+        _count("EventsDuplicate", "event_type", event_type)
+        duplicate = DuplicateBody(status="duplicate", event_id=event_id, event_type=event_type)
+        if held is not None:  # a conflicting duplicate: Zenoti is done with it, its body is held
+            count_by(metrics, "EventsHeld", "reason", held.reason)
+            metrics.add_metric(name="EventsHeld", unit=MetricUnit.Count, value=1)
+            duplicate["reason"], duplicate["message"] = "conflicting_duplicate", held.message
+        return _response(STORED_STATUS, duplicate)
+    _count("EventsAccepted", "event_type", event_type)
     if not receipt.pending_because:
-        return _response(200, AcceptedBody(status="accepted", event_id=receipt.event_id, publication="published"))
+        accepted = AcceptedBody(status="accepted", event_id=event_id, event_type=event_type, publication="published")
+        return _response(STORED_STATUS, accepted)
     # Stored, so Zenoti is done; the stack publishes it (logic/publishing_pending.py).
     metrics.add_metric(name="PublicationsPending", unit=MetricUnit.Count, value=1)
     if receipt.pending_because == "publish_failed":
         count_by(metrics, "DependencyFailures", "dependency", EVENTS_TOPIC)
-    pending = AcceptedBody(status="accepted", event_id=receipt.event_id, publication="pending", message=PENDING_MESSAGE)
-    return _response(200, pending)
+    pending = AcceptedBody(
+        status="accepted", event_id=event_id, event_type=event_type, publication="pending", message=PENDING_MESSAGE
+    )
+    return _response(STORED_STATUS, pending)
+
+
+def _count(name: str, dimension: str, value: str) -> None:
+    """One of `name`, counted by service and by service and `dimension`: two dimension sets of one EMF record.
+
+    The invocation's own record carries it, so an event costs one record of log, as before it was
+    counted by type (a record of its own, as count_by makes, would double the bytes CloudWatch Logs
+    ingests for it). Every metric of this invocation gets that second set too.
+    """
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.add_dimensions(service=str(metrics.service), **{dimension: value})
 
 
 def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], float]) -> Delivery:
@@ -126,6 +173,7 @@ def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], 
         body=request.body,
         body_is_base64=bool(request.is_base64_encoded),
         seconds_left=seconds_left,
+        header_names=header_names(headers),
     )
 
 
@@ -153,6 +201,16 @@ def _query_parameters(request: APIGatewayProxyEvent | APIGatewayProxyEventV2) ->
     if isinstance(request, APIGatewayProxyEvent) and request.multi_value_query_string_parameters:
         return {name: ",".join(each or []) for name, each in request.multi_value_query_string_parameters.items()}
     return request.query_string_parameters
+
+
+def header_names(headers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names of the sender's headers, lower case and sorted: never their values (one may be a token).
+
+    Zenoti's documentation says a header carries a signature but never names it: the stored events show
+    which headers it really sends.
+    """
+    names = {str(name).lower() for name in headers} - GATEWAY_HEADERS
+    return tuple(sorted(name for name in names if HEADER_NAME.fullmatch(name)))[:MAX_HEADER_NAMES]
 
 
 def _response(status: int, body: ResponseBody) -> dict[str, Any]:

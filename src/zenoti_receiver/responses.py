@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
-from zenoti_receiver.errors import FieldError, Reason
+from zenoti_receiver.errors import FieldError, HeldReason, RefusalReason
 
 
 class AcceptedBody(TypedDict):
@@ -16,6 +16,7 @@ class AcceptedBody(TypedDict):
 
     status: Literal["accepted"]
     event_id: str
+    event_type: str
     # "pending": stored, but not published yet; the stack publishes it (no redelivery needed).
     publication: Literal["published", "pending"]
     message: NotRequired[str]
@@ -26,26 +27,39 @@ class DuplicateBody(TypedDict):
 
     status: Literal["duplicate"]
     event_id: str
+    event_type: str  # the type this delivery says
+    # With a body other than the stored one: that body is held (conflicting_duplicate); the stored
+    # one stays the event of record.
+    reason: NotRequired[Literal["conflicting_duplicate"]]
+    message: NotRequired[str]
 
 
-class RejectedBody(TypedDict):
-    """4xx: the request itself is wrong; sending it again unchanged will not help."""
+class HeldBody(TypedDict):
+    """202: authenticated and kept in the quarantine; not published until an operator re-drives it."""
 
-    status: Literal["rejected"]
-    reason: Reason
+    status: Literal["held"]
+    reason: HeldReason
     message: str
     errors: NotRequired[list[FieldError]]  # with invalid_event: each field that failed
 
 
+class RejectedBody(TypedDict):
+    """4xx: refused, nothing stored: no or a wrong token, a verb Zenoti never uses, a body too large to hold."""
+
+    status: Literal["rejected"]
+    reason: RefusalReason
+    message: str
+
+
 class FailureBody(TypedDict):
-    """5xx: the event could not be stored; send it again."""
+    """5xx: the body could not be held anywhere; send it again."""
 
     status: Literal["error"]
     reason: Literal["temporarily_unavailable"]
     message: str
 
 
-ResponseBody = AcceptedBody | DuplicateBody | RejectedBody | FailureBody
+ResponseBody = AcceptedBody | DuplicateBody | HeldBody | RejectedBody | FailureBody
 
 PENDING_MESSAGE = "stored; publication is pending and the stack will publish it"
 FAILURE = FailureBody(

@@ -24,6 +24,7 @@ ROWS = (
     "AWS calls per duplicate",
     "DynamoDB write units per new event",
     "DynamoDB write units per duplicate",
+    "DynamoDB write units per held body",
     "Cost per million new events",
     "Package size (sam build artifact)",
 )

@@ -143,14 +143,20 @@ class Contracts:
                 json.loads((SCHEMA / f"response-{name}.schema.json").read_text(encoding="utf-8")),
                 format_checker=Draft202012Validator.FORMAT_CHECKER,
             )
-            for name in ("accepted", "duplicate", "rejected", "error", "api-gateway")
+            for name in ("accepted", "duplicate", "held", "rejected", "error", "api-gateway")
         }
 
     def check(self, answer: Answer) -> None:
-        kind = {"accepted": "accepted", "duplicate": "duplicate", "rejected": "rejected", "error": "error"}.get(
-            answer.body.get("status"), "api-gateway"
+        kind = {"accepted": "accepted", "duplicate": "duplicate", "held": "held", "rejected": "rejected"}.get(
+            answer.body.get("status"), "error" if answer.body.get("status") == "error" else "api-gateway"
         )
-        statuses = {"accepted": (200,), "duplicate": (200,), "rejected": range(400, 500), "error": range(500, 600)}
+        statuses = {
+            "accepted": (200,),
+            "duplicate": (200,),
+            "held": (202,),
+            "rejected": range(400, 500),
+            "error": range(500, 600),
+        }
         assert answer.status in statuses.get(kind, range(400, 600)), f"{answer} has the wrong status for its body"
         problems = [error.message for error in self._validators[kind].iter_errors(answer.body)]
         assert not problems, f"{answer} does not match schema/response-{kind}.schema.json: {problems}"

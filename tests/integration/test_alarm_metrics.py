@@ -13,7 +13,7 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack:
     invoke(api_event)  # DependencyFailures secret
     invoke(api_event)  # EventsAccepted
     invoke(load_event("apigw_wrong_token.json"))  # EventsRejected reason=unauthorized
-    invoke(load_event("apigw_invalid_body.json"))  # EventsQuarantined
+    invoke(load_event("apigw_invalid_body.json"))  # EventsHeld
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))  # DependencyFailures topic
     publish_pending()  # OldestPendingAge

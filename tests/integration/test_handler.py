@@ -15,7 +15,8 @@ from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 SAMPLE_EVENT_ID = "6239c247a961750e01dda051"
-ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "publication": "published"}
+DELETED = "Class.Booking.Deleted"
+ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "event_type": DELETED, "publication": "published"}
 
 
 def other_event(raw_payload: str, event_id: str, **data_changes: Any) -> dict[str, Any]:
@@ -167,11 +168,11 @@ def test_valid_token_never_reaches_the_logs(invoke, stack: Stack, api_event, log
 # --- Bad bodies ----------------------------------------------------------------------------------
 
 
-def test_invalid_body_sample_gets_field_level_errors(invoke, stack: Stack):
+def test_invalid_body_sample_is_held_with_field_level_errors(invoke, stack: Stack):
     response = invoke(load_event("apigw_invalid_body.json"))
 
-    assert response.status == 422
-    assert response.body["reason"] == "invalid_event"
+    assert response.status == 202
+    assert (response.body["status"], response.body["reason"]) == ("held", "invalid_event")
     fields = {error["field"] for error in response.body["errors"]}
     assert fields == {"data.guest_id", "data.registration_id"}
     assert all(error["message"] for error in response.body["errors"])
@@ -182,37 +183,39 @@ def test_invalid_body_sample_gets_field_level_errors(invoke, stack: Stack):
 @pytest.mark.parametrize(
     ("body", "status", "reason"),
     [
-        ('{"event_id": ', 400, "malformed_body"),
-        ("not json at all", 400, "malformed_body"),
-        ("", 400, "malformed_body"),
-        (None, 400, "malformed_body"),
-        ("[1, 2, 3]", 422, "invalid_event"),
-        ('"a string"', 422, "invalid_event"),
-        ("{}", 422, "invalid_event"),
+        ('{"event_id": ', 202, "malformed_body"),
+        ("not json at all", 202, "malformed_body"),
+        ("", 202, "malformed_body"),
+        (None, 202, "malformed_body"),
+        ("[1, 2, 3]", 202, "invalid_event"),
+        ('"a string"', 202, "invalid_event"),
+        ("{}", 202, "invalid_event"),
     ],
 )
-def test_bodies_that_are_not_an_event_are_refused(invoke, stack: Stack, api_event, body, status, reason):
+def test_bodies_that_are_not_an_event_are_held(invoke, stack: Stack, api_event, body, status, reason):
     response = invoke(with_body(api_event, body))
 
-    assert (response.status, response.body["reason"]) == (status, reason)
+    assert (response.status, response.body["status"], response.body["reason"]) == (status, "held", reason)
     assert response.body["message"]
     assert stack.items() == []
+    assert stack.messages() == []
+    assert len(stack.quarantined()) == 1
 
 
-def test_body_flagged_base64_that_is_not_base64_is_a_400(invoke, stack: Stack, api_event):
+def test_body_flagged_base64_that_is_not_base64_is_held(invoke, stack: Stack, api_event):
     api_event["isBase64Encoded"] = True  # the body is plain JSON text
 
     response = invoke(api_event)
 
-    assert response.status == 400
+    assert (response.status, response.body["reason"]) == (202, "malformed_body")
     assert "base64" in response.body["message"]
     assert stack.items() == []
 
 
-def test_body_that_is_not_utf8_is_a_400(invoke, stack: Stack, api_event, raw_payload):
+def test_body_that_is_not_utf8_is_held(invoke, stack: Stack, api_event, raw_payload):
     response = invoke(with_body(api_event, raw_payload.encode().replace(b"v1", b"v\xff"), base64_encoded=True))
 
-    assert response.status == 400
+    assert (response.status, response.body["reason"]) == (202, "malformed_body")
     assert "UTF-8" in response.body["message"]
 
 
@@ -250,7 +253,7 @@ def test_redelivery_is_a_duplicate_with_no_second_item_or_message(invoke, stack:
 
     assert first.body["status"] == "accepted"
     assert second.status == 200
-    assert second.body == {"status": "duplicate", "event_id": SAMPLE_EVENT_ID}
+    assert second.body == {"status": "duplicate", "event_id": SAMPLE_EVENT_ID, "event_type": DELETED}
     assert len(stack.items()) == 1
     assert len(stack.messages()) == 1
     assert stack.items()[0]["request_id"] == {"S": api_event["requestContext"]["requestId"]}
@@ -268,6 +271,7 @@ def test_event_stored_while_sns_fails_is_accepted_then_published_by_the_stack(
     assert answered.body == {
         "status": "accepted",
         "event_id": SAMPLE_EVENT_ID,
+        "event_type": DELETED,
         "publication": "pending",
         "message": "stored; publication is pending and the stack will publish it",
     }
@@ -422,15 +426,17 @@ def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, logs):
 
 
 def emitted_metrics(output: str) -> list[tuple[str, dict[str, str]]]:
-    """(metric name, dimensions) of every EMF record printed."""
+    """(metric name, dimensions) of every EMF record printed: one for each of its dimension sets, as
+    CloudWatch makes one metric of each."""
     found = []
     for line in output.splitlines():
         if not line.startswith('{"_aws"'):
             continue
         record = json.loads(line)
         for directive in record["_aws"]["CloudWatchMetrics"]:
-            dimensions = {name: record[name] for group in directive["Dimensions"] for name in group}
-            found += [(metric["Name"], dimensions) for metric in directive["Metrics"]]
+            for group in directive["Dimensions"]:
+                dimensions = {name: record[name] for name in group}
+                found += [(metric["Name"], dimensions) for metric in directive["Metrics"]]
     return found
 
 
@@ -443,14 +449,19 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     invoke(with_payload(api_event, other_event(api_event["body"], "another")))
 
     output = capsys.readouterr().out
-    names = [(name, dims.get("reason")) for name, dims in emitted_metrics(output)]
-    assert names.count(("EventsAccepted", None)) == 1
-    assert names.count(("EventsDuplicate", None)) == 1
-    assert names.count(("EventsRejected", None)) == 2
-    assert names.count(("EventsRejected", "unauthorized")) == 1
-    assert names.count(("EventsRejected", "invalid_event")) == 1
-    assert names.count(("EventsFailed", None)) == 1
-    assert names.count(("ColdStart", None)) == 1
+    metrics = [(name, tuple(sorted(set(dims) - {"service"})), dims) for name, dims in emitted_metrics(output)]
+    names = [(name, tuple(dims[key] for key in keys)) for name, keys, dims in metrics]
+    assert names.count(("EventsAccepted", ())) == 1
+    assert names.count(("EventsAccepted", (DELETED,))) == 1
+    assert names.count(("EventsDuplicate", ())) == 1
+    assert names.count(("EventsDuplicate", (DELETED,))) == 1
+    assert names.count(("EventsRejected", ())) == 1
+    assert names.count(("EventsRejected", ("unauthorized",))) == 1
+    assert names.count(("EventsHeld", ())) == 1
+    assert names.count(("EventsHeld", ("invalid_event",))) == 1
+    assert names.count(("EventsFailed", ())) == 1
+    assert [name for name, _ in names].count("ColdStart") == 1
+    assert {keys for _, keys, _ in metrics} <= {(), ("event_type",), ("reason",), ("dependency",), ("function_name",)}
     failures = [dims.get("dependency") for name, dims in emitted_metrics(output) if name == "DependencyFailures"]
     assert failures == ["events_table"]
 

@@ -1,4 +1,4 @@
-"""Authenticated bodies that fail validation are answered 4xx but kept, once per body."""
+"""Authenticated bodies that are not events we store and publish are held: kept once per body, answered 202."""
 
 from __future__ import annotations
 
@@ -6,26 +6,39 @@ import hashlib
 import json
 import time
 
+import boto3
+
+from local_stack.resources import REGION
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
+from zenoti_receiver.adapters.quarantine_table import held_body
 
 
-def test_invalid_event_is_kept_with_its_errors_and_request(invoke, stack: Stack):
+def test_invalid_event_is_held_with_its_errors_request_and_header_names(invoke, stack: Stack):
     event = load_event("apigw_invalid_body.json")
 
     response = invoke(event)
 
-    assert response.status == 422
+    assert response.status == 202
+    assert response.body["status"] == "held"
     [entry] = stack.quarantined()
     body = event["body"].encode()
     assert entry["body_sha256"] == {"S": hashlib.sha256(body).hexdigest()}
-    assert entry["body"] == {"B": body}
+    assert held_body(entry) == body
+    assert len(entry["body_zlib"]["B"]) < len(body)  # kept compressed
+    assert entry["body_bytes"] == {"N": str(len(body))}
     assert entry["first_request_id"] == {"S": event["requestContext"]["requestId"]}
     assert entry["reason"] == {"S": "invalid_event"}
-    assert {error["field"] for error in json.loads(entry["errors"]["S"])} == {"data.guest_id", "data.registration_id"}
+    assert json.loads(entry["errors"]["S"]) == response.body["errors"]
+    assert {error["field"] for error in response.body["errors"]} == {"data.guest_id", "data.registration_id"}
+    assert entry["message"] == {"S": response.body["message"]}
     assert entry["deliveries"] == {"N": "1"}
-    assert entry["state"] == {"S": "quarantined"}
+    assert entry["state"] == {"S": "held"}
     assert entry["first_seen"]["S"].endswith("Z")
+    # The names of the headers the sender sent (API Gateway's own left out), never their values.
+    assert [name["S"] for name in entry["header_names"]["L"]] == [
+        "accept-encoding", "content-length", "content-type", "host", "user-agent"
+    ]  # fmt: skip
     assert stack.items() == []
     assert stack.messages() == []
 
@@ -34,7 +47,7 @@ def test_five_retries_of_one_body_make_one_entry(invoke, stack: Stack):
     event = load_event("apigw_invalid_body.json")
     for attempt in range(5):
         event["requestContext"]["requestId"] = f"retry-{attempt}"
-        assert invoke(event).status == 422
+        assert invoke(event).status == 202
 
     [entry] = stack.quarantined()
     assert entry["deliveries"] == {"N": "5"}
@@ -45,11 +58,31 @@ def test_five_retries_of_one_body_make_one_entry(invoke, stack: Stack):
 def test_malformed_bodies_are_kept_byte_for_byte(invoke, stack: Stack, api_event):
     not_utf8 = b'{"event_id": "\xff"}'
 
-    assert invoke(with_body(api_event, not_utf8, base64_encoded=True)).status == 400
-    assert invoke(with_body(api_event, "{truncated")).status == 400
+    assert invoke(with_body(api_event, not_utf8, base64_encoded=True)).status == 202
+    assert invoke(with_body(api_event, "{truncated")).status == 202
 
-    bodies = sorted(entry["body"]["B"] for entry in stack.quarantined())
+    bodies = sorted(held_body(entry) for entry in stack.quarantined())
     assert bodies == sorted([not_utf8, b"{truncated"])
+
+
+def test_an_entry_written_before_held_bodies_existed_is_held_again_and_compressed(invoke, stack: Stack):
+    event = load_event("apigw_invalid_body.json")
+    body = event["body"].encode()
+    key = {"body_sha256": {"S": hashlib.sha256(body).hexdigest()}}
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.put_item(  # as the receiver wrote it before: the body as it came, state quarantined
+        TableName=stack.resources.quarantine_table_name,
+        Item={**key, "body": {"B": body}, "state": {"S": "quarantined"}, "deliveries": {"N": "3"}},
+    )
+    [old] = stack.quarantined()
+    assert held_body(old) == body
+
+    assert invoke(event).status == 202
+
+    [entry] = stack.quarantined()
+    assert (entry["state"], entry["deliveries"]) == ({"S": "held"}, {"N": "4"})
+    assert "body" not in entry
+    assert held_body(entry) == body
 
 
 def test_unauthenticated_bodies_are_never_kept(invoke, stack: Stack):
@@ -72,19 +105,24 @@ def test_quarantine_unavailable_is_a_5xx_so_the_body_comes_back(invoke, stack: S
 
     assert response.status == 503
     stack.faults.clear()
-    assert invoke(load_event("apigw_invalid_body.json")).status == 422
+    assert invoke(load_event("apigw_invalid_body.json")).status == 202
     assert len(stack.quarantined()) == 1
 
 
-def test_quarantined_deliveries_are_counted(invoke, capsys):
+def test_held_deliveries_are_counted_by_reason(invoke, capsys):
     invoke(load_event("apigw_invalid_body.json"))
     invoke(load_event("apigw_wrong_token.json"))
 
-    names = [name for name, _ in emitted_metrics(capsys.readouterr().out)]
-    assert names.count("EventsQuarantined") == 1
+    emitted = emitted_metrics(capsys.readouterr().out)
+    held = [dimensions for name, dimensions in emitted if name == "EventsHeld"]
+    assert held == [
+        {"service": "zenoti-booking-deleted"},
+        {"service": "zenoti-booking-deleted", "reason": "invalid_event"},
+    ]
+    assert ("EventsRejected", {"service": "zenoti-booking-deleted", "reason": "unauthorized"}) in emitted
 
 
-def test_a_quarantined_body_expires_after_the_retention_since_its_last_delivery(invoke, stack: Stack):
+def test_a_held_body_expires_after_the_retention_since_its_last_delivery(invoke, stack: Stack):
     started = int(time.time())
     invoke(load_event("apigw_invalid_body.json"))
 

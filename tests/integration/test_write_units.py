@@ -1,7 +1,8 @@
 """What an event costs in DynamoDB write units, counted from the real handler's writes (bench/write_units.py).
 
 Write units are most of the stack's per-event AWS bill: the issue's ceiling is 6 per new event
-and 2 per duplicate for Zenoti's sample, whatever the publication mechanism adds.
+and 2 per duplicate for Zenoti's sample, whatever the publication mechanism adds; a held body of the
+sample's size costs no more than the 2 a quarantined one did before bodies were held (issue 19).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from bench.write_units import TableShape, WriteMeter, item_size
 from local_stack.resources import REGION
 from local_stack.template import load_template, resource
-from tests.conftest import Stack
+from tests.conftest import Stack, with_body
 from tests.reliability.test_faults_and_concurrency import event_with_id
 from zenoti_receiver.adapters.event_table import stored_payload
 
@@ -74,6 +75,26 @@ def test_the_body_is_kept_compressed_and_still_verbatim(invoke, stack: Stack, ap
     assert len(item["payload_zlib"]["B"]) < 0.6 * len(raw_payload.encode())
     assert stored_payload(item) == raw_payload  # byte for byte
     assert "payload" not in item
+
+
+def test_a_held_body_costs_one_write_unit_and_a_conflicting_duplicate_two(meter, invoke, stack: Stack, api_event):
+    invoke(event_with_id(api_event, "warm-up"))
+    invoke(api_event)
+    meter.reset()
+
+    held = with_body(api_event, api_event["body"].replace('"event_schema": "v1"', '"event_schema": "v2"'))
+    assert invoke(held).body["status"] == "held"
+    held_cost = meter.reset()
+    conflicting = with_body(api_event, api_event["body"].replace("119986", "119987"))
+    assert invoke(conflicting).body["reason"] == "conflicting_duplicate"
+    conflicting_cost = meter.reset()
+
+    # The entry holds the body compressed, so the sample's stays under 1 KB: one unit (it took 2 uncompressed).
+    assert held_cost == Counter(table=1)
+    [entry] = [item for item in stack.quarantined() if item["reason"] == {"S": "invalid_event"}]
+    assert item_size(entry) < 1024
+    # The refused conditional put, which returns the stored hash, and the held entry.
+    assert conflicting_cost == Counter(table=2)
 
 
 @pytest.fixture

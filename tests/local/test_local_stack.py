@@ -92,17 +92,17 @@ def run_invoke(*event_files: str, environment: dict[str, str] | None = None) -> 
 
 @pytest.mark.parametrize(
     ("event_file", "status", "quarantined"),
-    [("apigw_wrong_token.json", 401, False), ("apigw_invalid_body.json", 422, True)],
+    [("apigw_wrong_token.json", 401, False), ("apigw_invalid_body.json", 202, True)],
 )
-def test_invoke_prints_the_rejection_and_where_the_body_went(event_file, status, quarantined):
+def test_invoke_prints_the_refusal_or_hold_and_where_the_body_went(event_file, status, quarantined):
     run = run_invoke(str(EVENTS / event_file))
 
     assert run.returncode == 0, run.stderr
     assert f"=== HTTP response: {status} ===" in run.stdout
     assert "(nothing stored)" in run.stdout
     assert "(no message)" in run.stdout
-    # An authenticated body that is refused is kept to be re-driven: the report shows its entry.
-    assert ("=== Quarantined in DynamoDB table zenoti-local-quarantine ===" in run.stdout) == quarantined
+    # An authenticated body that is not an event is held, to be re-driven: the report shows its entry.
+    assert ("=== Held in DynamoDB table zenoti-local-quarantine ===" in run.stdout) == quarantined
     if quarantined:
         assert '"reason": "invalid_event"' in run.stdout
         assert '"guest_id": "not-a-uuid"' in run.stdout  # the body, verbatim
@@ -243,18 +243,24 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     put_event = {**sample, "event_id": "put-event"}
     patch_event = {**sample, "event_id": "patch-event"}
 
-    accepted = {"status": "accepted", "event_id": sample["event_id"], "publication": "published"}
+    accepted = {
+        "status": "accepted",
+        "event_id": sample["event_id"],
+        "event_type": sample["event_type"],
+        "publication": "published",
+    }
     assert served.send("POST", SAMPLE) == (200, accepted)
     assert served.send("PUT", json.dumps(put_event).encode())[0] == 200
     assert (
         served.send("PATCH", json.dumps(patch_event).encode(), token=None, **{"X-Webhook-Token": LOCAL_TOKEN})[0] == 200
     )
-    assert served.send("POST", SAMPLE) == (200, {"status": "duplicate", "event_id": sample["event_id"]})
+    duplicate = {"status": "duplicate", "event_id": sample["event_id"], "event_type": sample["event_type"]}
+    assert served.send("POST", SAMPLE) == (200, duplicate)
     assert served.send("POST", SAMPLE, token="wrong")[0] == 401
     status, body = served.send("POST", b'{"event_id": ')
-    assert (status, body["reason"]) == (400, "malformed_body")
+    assert (status, body["reason"]) == (202, "malformed_body")
     status, body = served.send("POST", json.dumps({**sample, "data": {}}).encode())
-    assert status == 422
+    assert (status, body["status"]) == (202, "held")
     assert "data.guest_id" in {error["field"] for error in body["errors"]}
 
     items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
@@ -352,16 +358,16 @@ def test_serve_shows_messages_published_outside_a_request_as_they_arrive(served)
 @pytest.mark.parametrize(
     ("body", "status", "reason"),
     [
-        (b'{"event_id": ', 400, "malformed_body"),
-        (json.dumps({**json.loads(SAMPLE), "data": {}}).encode(), 422, "invalid_event"),
+        (b'{"event_id": ', 202, "malformed_body"),
+        (json.dumps({**json.loads(SAMPLE), "data": {}}).encode(), 202, "invalid_event"),
     ],
 )
-def test_serve_shows_the_quarantine_entry_of_a_refused_body(served, body, status, reason):
+def test_serve_shows_the_quarantine_entry_of_a_held_body(served, body, status, reason):
     assert served.send("POST", body)[0] == status
 
-    output = served.wait_printed("=== Quarantined in DynamoDB table zenoti-local-quarantine ===")
+    output = served.wait_printed("=== Held in DynamoDB table zenoti-local-quarantine ===")
 
-    quarantine = output.split("=== Quarantined in DynamoDB table zenoti-local-quarantine ===", 1)[1]
+    quarantine = output.split("=== Held in DynamoDB table zenoti-local-quarantine ===", 1)[1]
     assert f'"reason": "{reason}"' in quarantine
     assert '"deliveries": 1' in quarantine
     assert body.decode() in quarantine  # the body, as it was sent

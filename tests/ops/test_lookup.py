@@ -1,13 +1,20 @@
-"""`python -m ops lookup`: the stored deletions of one center or guest, as a table or JSON lines."""
+"""`python -m ops lookup`: the stored events of one center or guest, as a table or JSON lines."""
 
 from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 
+from local_stack.resources import REGION
 from ops import stored_events
+from tests.conftest import Stack, with_payload
 from tests.ops.conftest import BY_ID, CENTER_A, CENTER_B, GUEST_X, GUEST_Y, SAMPLE_ID, Stored
+
+DELETED = "Class.Booking.Deleted"
+# The sample request's headers, but those API Gateway adds itself; never their values.
+HEADERS = "accept-encoding,content-length,content-type,host,user-agent"
 
 
 def table_rows(output: str) -> list[list[str]]:
@@ -20,12 +27,15 @@ def test_center_lookup_prints_a_table_in_time_order(run, stored: Stored, table):
     assert result.code == 0, result.err
     header, *rows, count = table_rows(result.out)
     assert header == [
-        "occurred_at", "event_id", "center_id", "guest_id", "registration_id", "class_id", "session_id", "published"
+        "occurred_at", "event_id", "event_type", "center_id", "guest_id", "registration_id", "class_id", "session_id",
+        "published", "header_names",
     ]  # fmt: skip
     assert [row[1] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
-    assert rows[0] == ["2022-03-22T04:59:59.999999Z", "a-early", CENTER_A, GUEST_X, "400004", "11370", "89607", "yes"]
-    assert rows[2][:4] == ["2022-03-23T08:00:00.000000Z", "a-late", CENTER_A, GUEST_Y]
-    assert count == ["(3", "deletions)"]
+    assert rows[0] == [
+        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, GUEST_X, "400004", "11370", "89607", "yes", HEADERS
+    ]  # fmt: skip
+    assert rows[2][:5] == ["2022-03-23T08:00:00.000000Z", "a-late", DELETED, CENTER_A, GUEST_Y]
+    assert count == ["(3", "events)"]
     assert result.err == ""
 
 
@@ -45,6 +55,8 @@ def test_guest_lookup_in_a_window_prints_json_lines_with_the_payload_parsed(run,
         assert (line["center_id"], line["guest_id"]) == (sample.center_id, sample.guest_id)
         assert line["registration_id"] == sample.registration_id  # a number, not DynamoDB's {"N": "..."}
         assert line["published"] is True
+        assert line["event_type"] == DELETED
+        assert line["header_names"] == HEADERS.split(",")
 
 
 @pytest.mark.parametrize(
@@ -79,10 +91,8 @@ def test_nothing_matched_is_an_empty_answer_not_a_failure(run, stored: Stored, t
     result = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23")
 
     assert result.code == 0
-    assert result.out.splitlines()[-1] == "(0 deletions)"
-    expected = (
-        f"no stored deletions of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
-    )
+    assert result.out.splitlines()[-1] == "(0 events)"
+    expected = f"no stored events of center {CENTER_B} since 2022-03-23T00:00:00.000000Z in table zenoti-local-events"
     assert result.err == f"{expected}\n"
     as_json = run("lookup", *table, "--center", CENTER_B, "--since", "2022-03-23", "--format", "jsonl")
     assert (as_json.code, as_json.out) == (0, "")  # a pipe of JSON lines stays empty
@@ -103,3 +113,32 @@ def test_bad_dates_are_a_one_line_error(run, table, window, message):
     assert result.out == ""
     assert message in result.err
     assert len(result.err.splitlines()) == 1
+
+
+def test_each_event_shows_its_own_type_and_an_item_stored_before_the_family_is_a_deletion(
+    run, stack: Stack, invoke, api_event, table
+):
+    created = json.loads(api_event["body"]) | {"event_id": "created-1", "event_type": "Class.Booking.Created"}
+    assert invoke(with_payload(api_event, created)).body["status"] == "accepted"
+    # An item as the receiver stored it before: no event_type, no header names.
+    old = {
+        "event_id": {"S": "stored-before"},
+        "center_id": {"S": CENTER_A},
+        "guest_id": {"S": GUEST_X},
+        "occurred_at": {"S": "2021-01-01T00:00:00.000000Z"},
+        "published": {"BOOL": True},
+    }
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=stack.resources.table_name, Item=old)
+
+    result = run("lookup", *table, "--center", CENTER_A.upper())  # GUIDs are found in either case
+
+    _header, *rows, _ = table_rows(result.out)
+    assert {row[1]: (row[2], row[-1]) for row in rows} == {
+        "stored-before": (DELETED, "-"),
+        "created-1": ("Class.Booking.Created", HEADERS),
+    }
+    as_json = {
+        line["event_id"]: line
+        for line in map(json.loads, run("lookup", *table, "--center", CENTER_A, "--format", "jsonl").out.splitlines())
+    }
+    assert (as_json["stored-before"]["event_type"], as_json["stored-before"]["header_names"]) == (DELETED, None)

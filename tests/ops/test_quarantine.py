@@ -1,4 +1,4 @@
-"""Listing the quarantine and re-driving a kept body through the webhook once the cause is fixed."""
+"""Listing and showing the held bodies, and re-driving one through the webhook once the cause is fixed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 from urllib.error import HTTPError
+from urllib.parse import parse_qs, urlsplit
 from urllib.request import Request, urlopen
 
 import boto3
@@ -17,9 +18,11 @@ from local_stack.resources import LOCAL_TOKEN, REGION, local_names
 from tests.conftest import Stack, load_event, with_body
 from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
-from zenoti_receiver.adapters.event_table import stored_payload
+from zenoti_receiver.adapters.event_table import compressed, stored_payload
+from zenoti_receiver.logic import parsing
 
 INVALID = load_event("apigw_invalid_body.json")
+HEADERS = ["accept-encoding", "content-length", "content-type", "host", "user-agent"]  # the sample request's
 
 
 def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, invoke, api_event):
@@ -33,15 +36,50 @@ def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, in
 
     assert listed.code == 0, listed.err
     header, *rows, count = listed.out.splitlines()
-    assert header.split() == ["body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes"]
-    assert count == "(2 quarantined bodies)"
+    assert header.split() == [
+        "body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id"
+    ]  # fmt: skip
+    assert count == "(2 bodies, 2 still held)"
     by_reason = {row.split()[2]: row.split() for row in rows}
-    assert by_reason["invalid_event"][3] == "2"
+    assert by_reason["invalid_event"][1:4] == ["held", "invalid_event", "2"]
     assert by_reason["malformed_body"][3] == "1"
     entries = {entry["reason"]: entry for entry in map(json.loads, as_json.out.splitlines())}
     assert entries["invalid_event"]["body"] == INVALID["body"]
     assert {error["field"] for error in entries["invalid_event"]["errors"]} == {"data.guest_id", "data.registration_id"}
     assert entries["malformed_body"]["body"] == "{not json"
+    assert entries["malformed_body"]["header_names"] == HEADERS
+
+
+def test_an_entry_written_before_held_bodies_existed_is_listed_and_shown(run, stack: Stack):
+    body = b'{"event_id": "old \x1b[31mred"}'
+    key = hashlib.sha256(body).hexdigest()
+    old = {"body_sha256": {"S": key}, "body": {"B": body}, "state": {"S": "quarantined"}, "reason": {"S": "x"}}
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=stack.resources.quarantine_table_name, Item=old)
+    table = ["--table", stack.resources.quarantine_table_name]
+
+    listed = run("quarantine", "list", *table)
+    shown = run("quarantine", "show", key, *table)
+
+    assert listed.out.splitlines()[-1] == "(1 body, 1 still held)"
+    assert shown.code == 0, shown.err
+    assert "state:            quarantined" in shown.out
+    assert "header_names:     (not recorded)" in shown.out
+    assert shown.out.endswith('body:\n{"event_id": "old \\x1b[31mred"}\n')  # no escape reaches the terminal
+
+
+def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
+    invoke(INVALID)
+    key = hashlib.sha256(INVALID["body"].encode()).hexdigest()
+
+    shown = run("quarantine", "show", key, "--table", stack.resources.quarantine_table_name)
+
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert f"body_sha256:      {key}" in lines
+    assert "reason:           invalid_event" in lines
+    assert f"header_names:     {' '.join(HEADERS)}" in lines
+    assert any(line.startswith("error:            data.guest_id: ") for line in lines)
+    assert shown.out.endswith("body:\n" + INVALID["body"] + "\n")
 
 
 def test_the_quarantine_table_comes_from_the_stack_outputs(run, stack: Stack, invoke):
@@ -58,15 +96,100 @@ def test_the_quarantine_table_comes_from_the_stack_outputs(run, stack: Stack, in
     listed = run("quarantine", "list")
 
     assert listed.code == 0, listed.err
-    assert listed.out.splitlines()[-1] == "(1 quarantined body)"
+    assert listed.out.splitlines()[-1] == "(1 body, 1 still held)"
 
 
-def test_redriving_an_unknown_body_is_a_one_line_error(run, stack: Stack):
+def test_redriving_or_showing_an_unknown_body_is_a_one_line_error(run, stack: Stack):
     result = run("quarantine", "redrive", "0" * 64, "--local", "--endpoint-url", "http://127.0.0.1:1")
+    shown = run("quarantine", "show", "0" * 64, "--table", stack.resources.quarantine_table_name)
 
-    assert result.code == 2
-    assert result.err.startswith("error: ")
-    assert len(result.err.splitlines()) == 1
+    for refused in (result, shown):
+        assert refused.code == 2
+        assert refused.err.startswith("error: ")
+        assert len(refused.err.splitlines()) == 1
+
+
+# --- Re-driving: stored and published exactly once, as a delivery would be ---------------------------
+
+
+@pytest.fixture
+def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployed stack (in moto) whose webhook is the real handler, in this process: redrive's POST is
+    delivered to it as API Gateway would, with the token from the URL."""
+    deploy(
+        "zenoti-booking-deleted",
+        {
+            "EventsTableName": stack.resources.table_name,
+            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "WebhookUrl": WEBHOOK_URL,
+            "WebhookTokenSecretArn": stack.resources.secret_arn,
+        },
+    )
+
+    def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        assert url.startswith(WEBHOOK_URL + "?")
+        event = with_body(api_event, body, base64_encoded=True)
+        event["queryStringParameters"] = {"token": parse_qs(urlsplit(url).query)["token"][0]}
+        answer = invoke(event)
+        return answer.status, answer.body
+
+    monkeypatch.setattr(ops.quarantine, "_post", post)
+
+
+def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_once(
+    run, stack: Stack, invoke, api_event, raw_payload, through_the_handler, monkeypatch
+):
+    # A receiver stricter than ours holds Zenoti's sample: it finds it nested too deeply.
+    monkeypatch.setattr(parsing, "MAX_DEPTH", 1)
+    assert invoke(api_event).body["reason"] == "undeliverable"
+    key = hashlib.sha256(raw_payload.encode()).hexdigest()
+
+    still = run("quarantine", "redrive", key)
+
+    assert still.code == 1, still.err
+    assert (
+        still.out.splitlines()[-1] == "Still held (undeliverable): the entry stays held (its delivery count went up)."
+    )
+    assert (stack.items(), stack.messages()) == ([], [])
+
+    monkeypatch.setattr(parsing, "MAX_DEPTH", 64)  # the cause, fixed and deployed
+    fixed = run("quarantine", "redrive", key)
+
+    assert fixed.code == 0, fixed.err
+    assert fixed.out.splitlines()[-1] == f"Stored (accepted): entry {key} marked redriven."
+    [item] = stack.items()
+    assert stored_payload(item) == raw_payload
+    [message] = stack.messages()
+    assert message["Message"] == raw_payload
+    assert message["MessageAttributes"]["event_type"]["Value"] == "Class.Booking.Deleted"
+
+    again = run("quarantine", "redrive", key)  # by mistake: the event is stored, nothing more is sent
+
+    assert again.code == 0, again.err
+    assert again.out.splitlines()[-1] == f"Stored (duplicate): entry {key} marked redriven."
+    assert stack.messages() == []
+    entry = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=stack.resources.quarantine_table_name, Key={"body_sha256": {"S": key}}
+    )["Item"]
+    assert (entry["state"], entry["deliveries"]) == ({"S": "redriven"}, {"N": "2"})
+    assert run("quarantine", "list").out.splitlines()[-1] == "(1 body, 0 still held)"
+
+
+def test_a_conflicting_duplicate_redriven_stays_held(
+    run, stack: Stack, invoke, api_event, raw_payload, through_the_handler
+):
+    invoke(api_event)
+    forged = raw_payload.replace("119986", "119987")
+    assert invoke(with_body(api_event, forged)).body["reason"] == "conflicting_duplicate"
+    stack.messages()
+
+    result = run("quarantine", "redrive", hashlib.sha256(forged.encode()).hexdigest())
+
+    assert result.code == 1, result.err
+    assert "Still held (conflicting_duplicate)" in result.out
+    [item] = stack.items()
+    assert stored_payload(item) == raw_payload  # the first stays the event of record
+    assert stack.messages() == []
 
 
 def post(url: str, body: bytes) -> int:
@@ -87,20 +210,20 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
     dynamodb = boto3.client("dynamodb", **client_options, **credentials)
     quarantine_table = local_names().quarantine_table_name
 
-    # Zenoti sends a body the receiver refuses: it is kept.
+    # Zenoti sends a body the receiver does not store: it is held.
     refused = INVALID["body"].encode()
-    assert post(webhook, refused) == 422
+    assert post(webhook, refused) == 202
     refused_key = hashlib.sha256(refused).hexdigest()
     assert refused_key in run("quarantine", "list", *local).out
 
-    # Re-driving it before the cause is fixed: refused again, still kept, counted.
+    # Re-driving it before the cause is fixed: held again, counted.
     again = run("quarantine", "redrive", refused_key, *through)
     assert again.code == 1
-    assert "HTTP 422" in again.out
+    assert "HTTP 202" in again.out
     entry = dynamodb.get_item(TableName=quarantine_table, Key={"body_sha256": {"S": refused_key}})["Item"]
-    assert (entry["state"]["S"], entry["deliveries"]["N"]) == ("quarantined", "2")
+    assert (entry["state"]["S"], entry["deliveries"]["N"]) == ("held", "2")
 
-    # A body an older model refused and the current one accepts (the cause was fixed).
+    # A body an older receiver held (as it wrote entries then) and the current one accepts.
     fixed = raw_payload.encode()
     fixed_key = hashlib.sha256(fixed).hexdigest()
     dynamodb.put_item(
@@ -268,7 +391,7 @@ def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Sta
 def quarantined_in(recorder: Recorder, body: bytes) -> str:
     """The stand-in emulator holds one quarantined body; its key."""
     key = hashlib.sha256(body).hexdigest()
-    item = {"body_sha256": {"S": key}, "body": {"B": base64.b64encode(body).decode()}}
+    item = {"body_sha256": {"S": key}, "body_zlib": {"B": base64.b64encode(compressed(body)).decode()}}
     recorder.answers["DynamoDB_20120810.GetItem"] = (200, {"Item": item})
     return key
 
@@ -277,13 +400,13 @@ def quarantined_in(recorder: Recorder, body: bytes) -> str:
 def test_with_local_the_local_token_goes_to_this_machine(run, recorder: Recorder, host):
     body = INVALID["body"].encode()
     key = quarantined_in(recorder, body)
-    recorder.answers["POST"] = (422, {"status": "rejected", "reason": "invalid_event"})
+    recorder.answers["POST"] = (202, {"status": "held", "reason": "invalid_event", "message": "still"})
     webhook = recorder.url.replace("127.0.0.1", host) + "/zenoti/class-booking-deleted"
 
     result = run("quarantine", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
 
     assert result.code == 1, result.err
-    assert "HTTP 422" in result.out
+    assert "HTTP 202" in result.out
     [redriven] = [request for request in recorder.requests if "x-amz-target" not in request.headers]
     assert redriven.path == f"/zenoti/class-booking-deleted?token={LOCAL_TOKEN}"
     assert redriven.body == body
@@ -326,4 +449,4 @@ def test_an_answer_that_is_not_json_is_reported_not_a_crash(run, recorder: Recor
 
     assert result.code == 1, result.err
     assert result.out.startswith('HTTP 403: {"not_json": "<html><body>Forbidden by the firewall')
-    assert "Still refused" in result.out
+    assert "Refused: the entry stays held." in result.out

@@ -15,10 +15,12 @@ from local_stack.runtime import RUNTIME_PYTHON, RuntimeSetup
 from tests.conftest import EVENTS, ROOT, load_event
 from tests.runtime.conftest import RuntimeStack
 from zenoti_receiver.adapters.event_table import stored_payload
+from zenoti_receiver.adapters.quarantine_table import held_body
 
 pytestmark = pytest.mark.deep
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
+DELETED = "Class.Booking.Deleted"
 
 
 def delivery(body: bytes, token: str = LOCAL_TOKEN) -> dict[str, Any]:
@@ -52,20 +54,23 @@ def test_the_sample_is_accepted_a_redelivery_is_a_duplicate_and_refusals_are_tol
 
     assert answer(functions, load_event("apigw_booking_deleted.json")) == (
         200,
-        {"status": "accepted", "event_id": sample_id, "publication": "published"},
+        {"status": "accepted", "event_id": sample_id, "event_type": DELETED, "publication": "published"},
     )
-    assert answer(functions, delivery(SAMPLE)) == (200, {"status": "duplicate", "event_id": sample_id})
+    assert answer(functions, delivery(SAMPLE)) == (
+        200,
+        {"status": "duplicate", "event_id": sample_id, "event_type": DELETED},
+    )
     status, body = answer(functions, delivery(SAMPLE, token="wrong-token"))
     assert (status, body["reason"]) == (401, "unauthorized")
     status, body = answer(functions, delivery(b'{"event_id": '))
-    assert (status, body["reason"]) == (400, "malformed_body")
+    assert (status, body["status"], body["reason"]) == (202, "held", "malformed_body")
 
     [item] = runtime_stack.items()
     assert stored_payload(item) == SAMPLE.decode()
     assert item["published"] == {"BOOL": True}
     assert runtime_stack.received_event_ids(queue) == [sample_id]  # once, for two deliveries
     [quarantined] = runtime_stack.quarantined()
-    assert quarantined["body"]["B"] == b'{"event_id": '
+    assert held_body(quarantined) == b'{"event_id": '
     assert quarantined["reason"] == {"S": "malformed_body"}
 
 

@@ -9,10 +9,10 @@ from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.ports import (
     Claim,
+    HeldDelivery,
     PendingCensus,
     PendingEntry,
     ReceivedEvent,
-    RejectedDelivery,
     StoredEvent,
     StoredState,
 )
@@ -43,7 +43,7 @@ class MemoryTable:
     def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
         row = self.rows.get(received.event.event_id)
         if row is not None:
-            return StoredState(row.published, row.claim_id, row.claim_expires_at)
+            return StoredState(row.published, row.claim_id, row.claim_expires_at, row.received.body_sha256)
         self.rows[received.event.event_id] = Row(received, False, claim.claim_id, claim.expires_at)
         return None
 
@@ -106,10 +106,10 @@ class MemoryTopic:
 
 @dataclass
 class MemoryQuarantine:
-    kept: list[RejectedDelivery] = field(default_factory=list)
+    kept: list[HeldDelivery] = field(default_factory=list)
 
-    def keep(self, rejected: RejectedDelivery) -> None:
-        self.kept.append(rejected)
+    def keep(self, held: HeldDelivery) -> None:
+        self.kept.append(held)
 
 
 class Clock:

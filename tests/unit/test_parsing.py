@@ -1,4 +1,4 @@
-"""From the bytes API Gateway hands over to an event, with the status of each failure."""
+"""From the bytes API Gateway hands over to an event, or why the body is held (or refused) instead."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import json
 
 import pytest
 
-from zenoti_receiver.errors import InvalidEvent, MalformedBody, PayloadTooLarge
-from zenoti_receiver.logic.parsing import MAX_BODY_BYTES, parse_class_booking, read_body, received_bytes
+from zenoti_receiver.errors import BodyHeld, InvalidEvent, MalformedBody, PayloadTooLarge, Undeliverable
+from zenoti_receiver.logic.parsing import (
+    MAX_BODY_BYTES,
+    MAX_DEPTH,
+    parse_class_booking,
+    read_body,
+    received_bytes,
+)
 
 
 def test_plain_body_is_returned_as_is(raw_payload):
@@ -32,7 +38,7 @@ def test_base64_body_is_decoded(raw_payload):
         ("é" * (MAX_BODY_BYTES // 2 + 1), False, PayloadTooLarge),
     ],
 )
-def test_unreadable_bodies_are_refused(body, is_base64, error):
+def test_unreadable_bodies_are_held_and_too_large_ones_refused(body, is_base64, error):
     with pytest.raises(error):
         read_body(body, is_base64)
 
@@ -51,14 +57,28 @@ def test_a_body_at_the_limit_is_read():
 
 
 def test_the_limit_leaves_room_for_sns_message_attributes():
-    assert MAX_BODY_BYTES <= 256 * 1024 - 512
+    # What SNS counts: the body, and each attribute's name, type and value (replay's included).
+    longest = {"event_type": "Class.Booking.Cancelled", "event_resource": "Class", "center_id": "0" * 36}
+    attributes = sum(len(name) + len("String") + len(value) for name, value in {**longest, "replay": "true"}.items())
+    assert MAX_BODY_BYTES + attributes <= 256 * 1024
+    assert MAX_BODY_BYTES == 255 * 1024
+
+
+def test_a_byte_order_mark_is_ignored(raw_payload):
+    assert read_body("\ufeff" + raw_payload, is_base64=False) == raw_payload
+    assert read_body(base64.b64encode(b"\xef\xbb\xbf" + raw_payload.encode()).decode(), is_base64=True) == raw_payload
+
+
+def test_only_one_byte_order_mark_is_ignored():
+    with pytest.raises(MalformedBody, match="not valid JSON"):
+        parse_class_booking(read_body("\ufeff\ufeff{}", is_base64=False))
 
 
 def test_not_json_is_malformed_with_the_parser_message():
     with pytest.raises(MalformedBody, match="not valid JSON") as raised:
         parse_class_booking('{"event_id": ')
 
-    assert raised.value.status == 400
+    assert raised.value.reason == "malformed_body"
 
 
 def test_wrong_json_lists_every_field_error(raw_payload):
@@ -69,7 +89,7 @@ def test_wrong_json_lists_every_field_error(raw_payload):
     with pytest.raises(InvalidEvent) as raised:
         parse_class_booking(json.dumps(payload))
 
-    assert raised.value.status == 422
+    assert raised.value.reason == "invalid_event"
     assert {error["field"] for error in raised.value.errors} == {"event_type", "data.guest_id"}
     assert all(set(error) == {"field", "message", "type"} for error in raised.value.errors)
 
@@ -105,8 +125,8 @@ def test_the_same_words_inside_strings_are_fine(raw_payload):
     assert parse_class_booking(payload).data.booking_source == "NaN Infinity"
 
 
-def test_deeply_nested_body_with_those_words_is_a_400_not_a_crash():
-    with pytest.raises(MalformedBody):
+def test_deeply_nested_body_with_those_words_is_held_not_a_crash():
+    with pytest.raises(BodyHeld):
         parse_class_booking("[" * 100_000 + "NaN" + "]" * 100_000)
 
 
@@ -135,7 +155,7 @@ def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, name
     with pytest.raises(MalformedBody) as raised:
         parse_class_booking(with_member(raw_payload, member, in_data=in_data))
 
-    assert raised.value.status == 400
+    assert raised.value.reason == "malformed_body"
     assert raised.value.message == (
         f"body has {'the key ' if named != 'a key' else ''}{named} twice in one object: "
         "JSON parsers differ on which value counts"
@@ -181,10 +201,9 @@ def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('{"big": ' + "9" * 4301 + "}", "body is not valid JSON: Exceeds the limit (4300 digits)"),
-        ("[" * 2000 + "]" * 2000, "body is not valid JSON: nested too deeply"),
-        ("\ufeff{}", "body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
+        ("\ufeff{}", "body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),  # read_body removes it
         ('{"a": 1,}', "body is not valid JSON: Expecting property name enclosed in double quotes"),
+        ('{"a": "\x01"}', "body is not valid JSON: Invalid control character at"),
     ],
 )
 def test_what_the_standard_parser_cannot_read_is_refused_as_not_json(body, message):
@@ -192,3 +211,67 @@ def test_what_the_standard_parser_cannot_read_is_refused_as_not_json(body, messa
         parse_class_booking(body)
 
     assert raised.value.message.startswith(message)
+
+
+# --- What subscribers cannot take: held as undeliverable, not published into subscriptions that drop it --
+
+
+@pytest.mark.parametrize("character", ["\ufffe", "\uffff"])
+def test_a_character_sqs_refuses_is_undeliverable(raw_payload, character):
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": "a{character}b"')
+
+    with pytest.raises(Undeliverable, match=f"U\\+{ord(character):04X} .* which SQS refuses"):
+        parse_class_booking(payload)
+
+
+@pytest.mark.parametrize("text", ["\\uffff", "\\u0000", "\U0001f600", "\ufffd", "\u00e9\u4e2d", "\x7f"])
+def test_what_sqs_takes_is_accepted(raw_payload, text):
+    # An escape is six ASCII characters to SQS, whatever it stands for.
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": "{text}"')
+
+    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1" + "0" * 400, "-" + "9" * 309, "9" * 5000, "1e309", "-1.5e99999", "1" + "0" * 400 + ".5"],
+)
+def test_a_number_beyond_a_double_is_undeliverable(raw_payload, number):
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
+
+    with pytest.raises(Undeliverable, match="beyond the range of a double"):
+        parse_class_booking(payload)
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 307, "1.7976931348623157e308", "-1e-400", str(2**64)])
+def test_a_number_within_a_double_is_accepted(raw_payload, number):
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
+
+    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+
+
+def nested_in_the_sample(raw_payload: str, depth: int, container: str) -> str:
+    """The sample with arrays or objects nested `depth` levels deep in all (the body is level 1, data level 2)."""
+    inner = depth - 2
+    value = "[" * inner + "]" * inner if container == "array" else '{"a": ' * inner + "1" + "}" * inner
+    return raw_payload.replace('"booking_source": null', f'"booking_source": {value}')
+
+
+@pytest.mark.parametrize("container", ["array", "object"])
+def test_nesting_deeper_than_64_is_undeliverable_and_64_is_not(raw_payload, container):
+    assert parse_class_booking(nested_in_the_sample(raw_payload, MAX_DEPTH, container)).event_id
+
+    with pytest.raises(Undeliverable, match="nested deeper than 64 levels"):
+        parse_class_booking(nested_in_the_sample(raw_payload, MAX_DEPTH + 1, container))
+
+
+def test_many_brackets_in_strings_and_flat_lists_are_not_depth(raw_payload):
+    wide = json.dumps([[[]] for _ in range(100)])
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": {wide}, "note": "{"[" * 100}"')
+
+    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+
+
+def test_nesting_beyond_what_the_parser_can_read_is_undeliverable():
+    with pytest.raises(Undeliverable, match="nested deeper"):
+        parse_class_booking("[" * 2000 + "]" * 2000)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from local_stack.template import load_template, resource
+from tests.conftest import ROOT
+from tests.unit.test_docs import anchors  # the headings GitHub turns into anchors
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 
@@ -288,3 +290,15 @@ def test_dashboard_widgets_do_not_overlap(template):
         assert not cells & taken, each["properties"]["title"]
         assert each["x"] + each["width"] <= 24  # the dashboard's grid is 24 wide
         taken |= cells
+
+
+@pytest.mark.parametrize("logical_id", ["QuarantineAlarm", "QuarantineGrowthAlarm"])
+def test_held_body_alarms_watch_what_the_handler_counts_and_point_to_a_runbook_that_exists(template, logical_id):
+    alarm = alarms(template)[logical_id]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ZenotiWebhooks", "EventsHeld")
+    assert dimensions(alarm) == {"service": "zenoti-booking-deleted"}
+    # The operator paged reads where to go: a section of docs/operations.md that is there.
+    pointed = re.findall(r"docs/operations\.md#([\w-]+)", alarm["AlarmDescription"])
+    assert "held-bodies-the-quarantine" in pointed
+    assert set(pointed) <= anchors(ROOT / "docs" / "operations.md")

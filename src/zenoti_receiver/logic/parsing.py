@@ -1,33 +1,55 @@
-"""Turning the bytes of a delivery into a ClassBookingEvent, or saying precisely why not."""
+"""Turning the bytes of a delivery into a ClassBookingEvent, or saying precisely why the body is held instead."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import math
 import re
 from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
-from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge
+from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge, Undeliverable
 from zenoti_receiver.models.class_booking import ClassBookingEvent
 
-# Zenoti's sample is 754 bytes, and its largest realistic event (a year of weekly recurrences in
-# both id lists) about 3 KB: 32 KiB leaves room for many fields Zenoti may add, while bounding what
-# a token holder can make us store (each distinct body is an item, or a quarantine entry). It is
-# well under what SNS takes in one message (256 KiB, attributes included), so every event we
-# store can be published.
-MAX_BODY_BYTES = 32 * 1024
+# The largest body the receiver takes: what it can publish, in one SNS message, and hold, compressed,
+# in one DynamoDB item; anything larger is refused (413), since it could be neither.
+# - SNS: a topic takes messages of 256 KiB (262,144 bytes), the message attributes included. Ours
+#   (event_type, event_resource, center_id, and ops replay's replay) take at most 131 bytes of names,
+#   types and values: 1 KiB is left for them, and the body may have the rest, 261,120 bytes.
+# - DynamoDB: an item holds 400 KB. The events table and the quarantine keep the body zlib-compressed
+#   (event_table.compressed): even a body that does not compress at all grows by a few bytes per 16 KB,
+#   so at most 261,200 bytes, and the rest of an item (ids, request ids, header names, field errors)
+#   is a few KB at most.
+# - What Zenoti sends: its sample events are about 750 bytes, and one virtual guest of a class (its
+#   Approved sample: name, e-mail, phone, ids) about 300 bytes more, so the limit holds a class of
+#   some 800 virtual guests (tests/integration/test_class_booking_family.py sends 400).
+SNS_MESSAGE_BYTES = 256 * 1024
+MESSAGE_ATTRIBUTES_ROOM = 1024
+MAX_BODY_BYTES = SNS_MESSAGE_BYTES - MESSAGE_ATTRIBUTES_ROOM
+
+# The deepest nesting a subscriber's parser is sure to read: .NET's System.Text.Json stops at 64 by
+# default (Go's, Java's and Python's parsers go further). The body itself is level 1.
+MAX_DEPTH = 64
+
+# What SQS accepts in a message (and so in a queue subscribed to the topic): tab, LF, CR, and the
+# code points from U+0020 except surrogates, U+FFFE and U+FFFF. After the strict JSON decoder, which
+# refuses control characters in strings, only U+FFFE and U+FFFF of these can still be in a body.
+_REFUSED_BY_SQS = re.compile(r"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# No integer beyond this many digits fits a double (1.8e308); below it, float() tells.
+_DOUBLE_DIGITS = 308
 
 
 def read_body(body: object, is_base64: bool) -> str:
-    """The body as text, decoded from base64 when API Gateway says it encoded it."""
+    """The body as text, decoded from base64 when API Gateway says it encoded it, without a byte order mark."""
     if not body:
-        raise MalformedBody("empty body: expected a JSON Class.Booking.Deleted event")
+        raise MalformedBody("empty body: expected a JSON event of the Class booking family")
     if not isinstance(body, str):  # API Gateway hands over text; anything else is no body we can read
-        raise MalformedBody("body is not text: expected a JSON Class.Booking.Deleted event")
+        raise MalformedBody("body is not text: expected a JSON event of the Class booking family")
     # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
     if is_base64 and len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
         raise _too_large()
@@ -35,9 +57,12 @@ def read_body(body: object, is_base64: bool) -> str:
     if len(raw) > MAX_BODY_BYTES:
         raise _too_large()
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedBody("body is not valid UTF-8") from None
+    # A byte order mark means nothing in UTF-8: JSON forbids sending one and lets a parser ignore it,
+    # and many subscribers' parsers refuse a body that starts with one. The event is what follows it.
+    return text.removeprefix("\ufeff")
 
 
 def received_bytes(body: object, is_base64: bool) -> bytes:
@@ -60,8 +85,8 @@ def _body_bytes(body: str, is_base64: bool) -> bytes:
 
 
 def parse_class_booking(payload: str) -> ClassBookingEvent:
-    """Validate the JSON text against the model; 400 if it is not JSON, 422 if it is the wrong JSON."""
-    _refuse_ambiguous_json(payload)
+    """Validate the JSON text against the model; held as malformed, undeliverable or invalid if it is not an event."""
+    _read_as_every_subscriber_would(payload)
     try:
         # Given text, Powertools validates it with pydantic's JSON parser: one pass, no json.loads.
         event: ClassBookingEvent = parse(event=payload, model=ClassBookingEvent)  # type: ignore[call-overload]
@@ -71,29 +96,51 @@ def parse_class_booking(payload: str) -> ClassBookingEvent:
         if any(problem["type"] == "json_invalid" for problem in problems):
             raise MalformedBody(f"body is not valid JSON: {problems[0]['msg']}") from None
         raise InvalidEvent(
-            "body is not a valid Class.Booking.Deleted event", errors=[_field_error(p) for p in problems]
+            "body is not an event of the Class booking family", errors=[_field_error(p) for p in problems]
         ) from None
 
 
-def _refuse_ambiguous_json(payload: str) -> None:
-    """400 unless every subscriber's parser reads the body as ours does.
+def _read_as_every_subscriber_would(payload: str) -> None:
+    """Hold the body unless every subscriber's parser reads it as ours does, and can take it at all.
 
     Subscribers get the body verbatim, so what they read must be the event we validated and stored.
     pydantic's parser takes the last of two equal keys, others the first; Go's and .NET's usual
-    deserialisers match keys ignoring case; it accepts NaN and Infinity, which JSON does not have.
-    The standard library's parser, with a hook that sees each object's keys in order, finds all of
-    these in one pass (a few microseconds for Zenoti's bodies) and is itself a strict second reader:
-    what it cannot read, a Python subscriber could not either.
+    deserialisers match keys ignoring case; it accepts NaN and Infinity, which JSON does not have
+    (malformed_body). And a body that SQS refuses, or that typed parsers refuse (a number beyond a
+    double, nesting deeper than MAX_DEPTH), would be published into subscriptions that drop it
+    (undeliverable). The standard library's parser finds all of these in one pass (a few
+    microseconds for Zenoti's bodies), with hooks that see each object's keys in order and the text of
+    each number; it is itself a strict second reader: what it cannot read, a Python subscriber could not.
     """
     try:
-        _DECODER.decode(payload)
+        document = _DECODER.decode(payload)
     except RecursionError:
-        raise MalformedBody("body is not valid JSON: nested too deeply") from None
-    except ValueError as error:  # not JSON, or an integer beyond the 4,300 digits Python's parser reads
+        raise Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse") from None
+    except ValueError as error:  # not JSON
         raise MalformedBody(f"body is not valid JSON: {str(error).split(';')[0]}") from None
+    if not payload.isascii() and (refused := _REFUSED_BY_SQS.search(payload)):
+        raise Undeliverable(
+            f"body holds U+{ord(refused[0]):04X} (character {refused.start()}), which SQS refuses: "
+            "no queue subscribed to the topic could receive the event"
+        )
+    # Brackets bound the depth (counted in strings too, they can only overcount): walk the document
+    # only when there are enough of them.
+    if payload.count("{") + payload.count("[") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
+        raise Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse")
 
 
-def _distinct_keys(pairs: list[tuple[str, Any]]) -> None:
+def _deeper_than(value: object, levels: int) -> bool:
+    """True if objects and arrays nest in `value` more than `levels` deep (`value` itself is the first)."""
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    return levels == 0 or any(_deeper_than(child, levels - 1) for child in children)
+
+
+def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = dict(pairs)
     if len(keys) < len(pairs):
         repeated = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
@@ -103,7 +150,7 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> None:
     # Zenoti's keys are lower case: fold them one by one only when one of them is not folded already.
     joined = "\x00".join(keys)
     if joined.casefold() == joined:
-        return
+        return keys
     folded: dict[str, str] = {}
     for key in keys:
         first = folded.setdefault(key.casefold(), key)
@@ -112,6 +159,27 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> None:
                 f"body has {_named(first)} and {_named(key)} in one object: "
                 "parsers that match keys ignoring case (Go's, .NET's) could read either"
             )
+    return keys
+
+
+def _whole_number(text: str) -> str:
+    # Never converted: Python's own int() stops at 4,300 digits, and the value is not needed here.
+    if len(text.lstrip("-")) > _DOUBLE_DIGITS and math.isinf(float(text)):
+        raise _beyond_a_double()
+    return text
+
+
+def _real_number(text: str) -> str:
+    if math.isinf(float(text)):  # 1e400 is read as infinity, not refused
+        raise _beyond_a_double()
+    return text
+
+
+def _beyond_a_double() -> Undeliverable:
+    return Undeliverable(
+        "body holds a number beyond the range of a double (about 1.8e308): "
+        "JavaScript reads it as Infinity, Go's and .NET's typed parsers refuse it"
+    )
 
 
 def _not_a_json_number(constant: str) -> None:
@@ -120,7 +188,12 @@ def _not_a_json_number(constant: str) -> None:
 
 # Built once: json.loads with any option builds a new decoder, and its scanner, on every call
 # (2 microseconds, a third of the whole check).
-_DECODER = json.JSONDecoder(object_pairs_hook=_distinct_keys, parse_constant=_not_a_json_number)
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_distinct_keys,
+    parse_int=_whole_number,
+    parse_float=_real_number,
+    parse_constant=_not_a_json_number,
+)
 
 # A key is named in the answer and the log line only if it cannot carry anything but a name.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
-from zenoti_receiver.errors import FieldError
+from zenoti_receiver.errors import FieldError, HeldReason
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.models.class_booking import ClassBookingEvent
 
@@ -16,9 +18,15 @@ class ReceivedEvent:
     """An authenticated, valid event and how it reached us."""
 
     event: ClassBookingEvent
-    payload: str  # the body exactly as Zenoti sent it
+    payload: str  # the body exactly as Zenoti sent it (without a byte order mark)
     request_id: str
     received_at: str  # ISO 8601, UTC
+    header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
+
+    @cached_property
+    def body_sha256(self) -> str:
+        """sha256 of the payload's UTF-8 bytes, in hex: tells a redelivery from another body under one event_id."""
+        return hashlib.sha256(self.payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class StoredState:
     published: bool
     claim_id: str | None
     claim_expires_at: int
+    body_sha256: str | None = None  # of the stored payload; None if it cannot be told
 
 
 @dataclass(frozen=True)
@@ -65,15 +74,17 @@ class PendingCensus:
 
 
 @dataclass(frozen=True)
-class RejectedDelivery:
-    """An authenticated body we could not accept, kept so it can be re-driven once fixed."""
+class HeldDelivery:
+    """An authenticated body that is not an event we store and publish, kept so it can be re-driven once fixed."""
 
     body: bytes  # as received (decoded from base64 where that worked)
     request_id: str
     received_at: str  # ISO 8601, UTC
-    reason: str
+    reason: HeldReason
     message: str
     errors: list[FieldError]
+    header_names: tuple[str, ...] = ()
+    event_id: str | None = None  # when the body is an event: a conflicting duplicate's
 
 
 class TokenSource(Protocol):
@@ -112,5 +123,5 @@ class EventPublisher(Protocol):
 
 
 class Quarantine(Protocol):
-    def keep(self, rejected: RejectedDelivery) -> None:
+    def keep(self, held: HeldDelivery) -> None:
         """Keep the body once (keyed by its hash), counting every delivery of it."""
