@@ -16,9 +16,9 @@ import pytest
 
 from bench.write_units import item_size
 from local_stack.resources import REGION
-from tests.conftest import Stack, stored_payload, with_body, with_payload
+from tests.conftest import Stack, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics
-from zenoti_receiver.adapters.event_table import compressed
+from zenoti_receiver.adapters.event_table import compressed, stored_payload
 from zenoti_receiver.adapters.quarantine_table import held_body
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 from zenoti_receiver.models.class_booking import EVENT_TYPES
