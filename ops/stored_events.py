@@ -1,6 +1,6 @@
 """Reading stored events back from the table: by id, through the by_center and by_guest indexes, or by Scan.
 
-The indexes project only keys (README, "Cost"): what they find is then read from the table by key.
+The indexes project only keys (docs/design.md#cost-write-units): what they find is then read from the table by key.
 """
 
 from __future__ import annotations

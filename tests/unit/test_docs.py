@@ -112,3 +112,33 @@ def test_the_readmes_parameters_and_outputs_are_the_templates():
     assert parameters
     assert parameters <= set(template["Parameters"]), parameters - set(template["Parameters"])
     assert outputs == set(template["Outputs"]), outputs ^ set(template["Outputs"])
+
+
+# The text an operator reads when paged (alarm and parameter descriptions) and the comments beside the
+# code: each points at a document by path and heading, so a moved heading fails here, not in an incident.
+REFERENCING = sorted(
+    [
+        ROOT / "template.yaml",
+        ROOT / "examples/subscriber/template.yaml",
+        ROOT / ".github/aws/deploy-roles.yaml",
+        *(ROOT / "src").rglob("*.py"),
+        *(ROOT / "ops").rglob("*.py"),
+        *(ROOT / "examples/subscriber/src").rglob("*.py"),
+    ]
+)
+REFERENCE = re.compile(r"\b((?:README|docs/[\w-]+)\.md)(?:#([\w-]+))?")
+
+
+@pytest.mark.parametrize("source", REFERENCING, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_document_a_template_or_the_code_points_to_is_there_with_its_heading(source: Path):
+    text = source.read_text(encoding="utf-8")
+    # The form used before the docs moved out of the README: a section named in quotes.
+    assert not re.findall(r'README, "', text), "name the section as README.md#anchor or docs/<file>.md#anchor"
+    base = ROOT / "examples/subscriber" if "examples/subscriber" in str(source) else ROOT
+    for document, anchor in REFERENCE.findall(text):
+        target = (base if document == "README.md" else ROOT) / document
+        assert target.exists(), f"{source.relative_to(ROOT)} points to {document}, which is not there"
+        if anchor:
+            assert anchor in anchors(target), (
+                f"{source.relative_to(ROOT)} points to {document}#{anchor}: no such heading"
+            )

@@ -7,7 +7,7 @@ that one failed write.
 An item stays in the sparse `pending` index (it carries `pending_shard`) from the moment it is
 stored until its publication is recorded; the scheduled publisher reads that index.
 
-Write units are what an event costs most (README, "Cost"): the body is stored zlib-compressed
+Write units are what an event costs most (docs/design.md#cost-write-units): the body is stored zlib-compressed
 (`payload_zlib`), so the sample's item stays under 1 KB and each write of it costs one unit instead
 of two, and every index projects only keys, so recording the publication rewrites no index entry
 but the pending one it removes.

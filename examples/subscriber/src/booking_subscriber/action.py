@@ -3,7 +3,7 @@
 The handler calls the action of an event's type once per event_id: SNS duplicates and replays of an event
 it has already handled (within IdempotencyDays) never reach it. To have an event tried again, raise: the
 message is delivered again after the queue's visibility timeout, and after MaxReceiveCount deliveries it
-moves to the dead-letter queue (README, "When a message keeps failing").
+moves to the dead-letter queue (README.md#when-a-message-keeps-failing).
 
 To handle another type of the family (Class.Booking.Created, Approved, NoShow, Rejected): write its
 function, add it to ACTIONS, and add the type to the subscription's filter policy in template.yaml
