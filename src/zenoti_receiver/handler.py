@@ -19,7 +19,7 @@ from zenoti_receiver.adapters.quarantine_table import QuarantineTable
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import UNEXPECTED_ERROR_STATUS, MethodNotAllowed, TemporaryFailure, WebhookRejected
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
-from zenoti_receiver.metric_dimensions import count_by
+from zenoti_receiver.metric_dimensions import count_also_by, count_by
 from zenoti_receiver.responses import (
     FAILURE,
     PENDING_MESSAGE,
@@ -67,11 +67,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             delivery_from_api_gateway(event, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
         )
     except WebhookRejected as rejection:
-        logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
-        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
-        if rejection.quarantined:
+        if rejection.quarantined:  # authenticated, so Zenoti's: kept, and worth a line of its own
+            logger.info("Delivery rejected", extra={"reason": rejection.reason, "detail": rejection.message})
+            metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
             metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=1)
-        count_by(metrics, "EventsRejected", "reason", rejection.reason)
+            count_by(metrics, "EventsRejected", "reason", rejection.reason)
+        else:
+            # Refused with nothing stored (401, 405, 413): what anyone who finds the URL can send by the
+            # million, so each costs as little as it can (docs/security.md, "What a flood costs"). The metric
+            # is the record: one document, both the plain count and the reason's; a line only at DEBUG.
+            logger.debug("Delivery refused", extra={"reason": rejection.reason, "detail": rejection.message})
+            count_also_by(metrics, "EventsRejected", "reason", rejection.reason)
         refused = RejectedBody(status="rejected", reason=rejection.reason, message=rejection.message)
         if rejection.errors:
             refused["errors"] = rejection.errors
