@@ -359,3 +359,47 @@ def test_dashboard_widgets_do_not_overlap(template):
         assert not cells & taken, each["properties"]["title"]
         assert each["x"] + each["width"] <= 24  # the dashboard's grid is 24 wide
         taken |= cells
+
+
+def test_the_budget_is_off_by_default_and_counts_only_this_stacks_cost(template):
+    budget = resource(template, "MonthlyBudget")
+    data = budget["Properties"]["Budget"]
+
+    assert template["Parameters"]["MonthlyBudgetUsd"]["Default"] == 0
+    assert budget["Condition"] == "HasBudget"
+    assert template["Conditions"]["HasBudget"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MonthlyBudgetUsd"}, 0]}]}
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudgetUsd"}, "Unit": "USD"}
+    # The tag CloudFormation puts on every resource of the stack: another stack's cost is not counted.
+    assert data["FilterExpression"] == {
+        "Tags": {
+            "Key": "aws:cloudformation:stack-name",
+            "Values": [{"Ref": "AWS::StackName"}],
+            "MatchOptions": ["EQUALS"],
+        }
+    }
+    notifications = budget["Properties"]["NotificationsWithSubscribers"]
+    assert {each["Notification"]["NotificationType"] for each in notifications} == {"ACTUAL", "FORECASTED"}
+    for each in notifications:
+        assert each["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "AlarmTopic"}}]
+
+
+def test_only_this_stacks_budget_may_publish_to_the_alarm_topic_besides_cloudwatch(template):
+    statements = resource(template, "AlarmTopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    [budgets] = [statement["Fn::If"] for statement in statements if "Fn::If" in statement]
+
+    condition, allow, otherwise = budgets
+    assert (condition, otherwise) == ("HasBudget", {"Ref": "AWS::NoValue"})
+    assert allow["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = for_stack(allow["Condition"]["ArnLike"]["aws:SourceArn"], STACK)
+    assert source == {
+        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/zenoti-booking-deleted-monthly"
+    }
+    named = for_stack(resource(template, "MonthlyBudget")["Properties"]["Budget"]["BudgetName"], STACK)
+    assert named == {"Fn::Sub": "zenoti-booking-deleted-monthly"}
+
+
+def test_the_receiver_traces_no_request_unless_one_upstream_asked(template):
+    # Active would trace X-Ray's fixed sample of every flood of refusals too (docs/security.md).
+    assert resource(template, "ReceiverFunction")["Properties"]["Tracing"] == "PassThrough"
