@@ -676,7 +676,9 @@ UNUSED: dict[str, dict[str, str]] = {
         "secretsmanager:ReplicateSecretToRegions": "no replica",
         "secretsmanager:RemoveRegionsFromReplication": "no replica",
     },
-    "AWS::Budgets::Budget": {"billing:GetBillingViewData": "no BillingViewArn: the budget reads the account's own costs"},
+    "AWS::Budgets::Budget": {
+        "billing:GetBillingViewData": "no BillingViewArn: the budget reads the account's own costs"
+    },
     "AWS::WAFv2::WebACL": {"payments:GetConnectedAccount": "no paid managed rule group"},
     "AWS::WAFv2::WebACLAssociation": {
         "wafv2:GetPermissionPolicy": "rule groups shared across accounts only",
