@@ -1,7 +1,7 @@
 """template.yaml with every optional feature turned on, for the linters and scanners.
 
 checkov and cfn-lint judge a template at its parameters' defaults, and every optional resource
-(the WAF front door, the subscriber queue, the allow-list, the extra publishers) sits behind a
+(the WAF front door, the subscriber queue, the allow-list, the extra publishers, the budget) sits behind a
 condition that is false by default: this copy flips those defaults so they are judged too.
 
     python .ci/template_with_options_on.py > .aws-sam/template-options-on.yaml
@@ -25,6 +25,7 @@ OPTIONS_ON = {
     "AlarmEmail": "ops@example.com",
     "NoEventAlarmHours": "24",
     "EventRetentionDays": "365",
+    "MonthlyBudgetUsd": "50",
 }
 
 

@@ -31,6 +31,7 @@ from bench.in_process import (
     measure_warm_latency,
 )
 from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
+from bench.refusals import measure_refusals, refusal_prices, refusal_rows
 from bench.runtime_init import RuntimeInit, measure_runtime_init
 from bench.stats import median, megabytes, microseconds, milliseconds, percentile
 from bench.write_units import TableShape, WriteMeter
@@ -122,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         calls = count_calls(function, events)
         _progress("DynamoDB write units per event")
         writes = count_write_units(*_metered_function(src, environment, emulator), events)
+        _progress("refused requests")
+        refusals = measure_refusals(function, events, rounds=repetitions.cpu_rounds * 4)
         _progress("warm latency")
         warm = measure_warm_latency(function, events, repetitions.warm_rounds, repetitions.warm_batch)
     package = measure_package()
@@ -135,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         *_call_rows(calls),
         *_write_unit_rows(writes),
         *_cost_rows(writes, warm),
+        *refusal_rows(refusals),
         *_package_rows(package, build_status),
     ]
     print(
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(_table(rows))
     print(_prices(writes, warm))
+    print(refusal_prices(refusals))
     return 1 if build_status else 0
 
 

@@ -68,11 +68,12 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
     )
 
-    # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
     references = {
+        "AWS::StackName": local_stack_name(prefix),
         "EventsTable": table_name,
         "QuarantineTable": quarantine_table_name,
         "EventsTopic": topic_arn,
+        # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
         "WebhookTokenSecret": secret_name,
     }
     return LocalResources(
@@ -85,6 +86,11 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         function_environment=_function_environment(template, FUNCTION, references),
         pending_function_environment=_function_environment(template, PENDING_FUNCTION, references),
     )
+
+
+def local_stack_name(prefix: str = LOCAL_PREFIX) -> str:
+    """What the local stack stands for where the template names its stack (the metrics' service dimension)."""
+    return prefix
 
 
 def _table_properties(table: dict[str, Any]) -> dict[str, Any]:

@@ -30,9 +30,8 @@ from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from local_stack.receiver import LambdaContext
-from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
+from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
 from local_stack.server import emulator
-from local_stack.template import load_template
 from ops.local import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +45,8 @@ botocore.session.create_loader = lambda search_path_string=None: _SHARED_LOADER
 
 # Set before any test imports the function's modules, as Lambda sets it before the function starts:
 # Powertools names the child loggers of the logic and adapters after the service, once, on import.
-os.environ.setdefault(
-    "POWERTOOLS_SERVICE_NAME",
-    load_template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
-)
+# The template names the service after the stack (!Ref AWS::StackName): here, the local stack's name.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", local_stack_name())
 
 
 def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:

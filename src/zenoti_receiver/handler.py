@@ -34,7 +34,7 @@ from zenoti_receiver.errors import (
     WebhookRejected,
 )
 from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery, Receipt
-from zenoti_receiver.metric_dimensions import count_by
+from zenoti_receiver.metric_dimensions import count_also_by, count_by
 from zenoti_receiver.responses import (
     FAILURE,
     PENDING_MESSAGE,
@@ -89,8 +89,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             delivery_from_api_gateway(event, seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
         )
     except WebhookRejected as refusal:
-        logger.info("Delivery refused", extra={"reason": refusal.reason, "detail": refusal.message})
-        _count("EventsRejected", "reason", refusal.reason)
+        # Refused with nothing stored (401, 405, 413): what anyone who finds the URL can send by the
+        # million, so each costs as little as it can (docs/security.md#what-a-flood-costs). The metric
+        # is the record: one document, both the plain count and the reason's; a line only at DEBUG.
+        logger.debug("Delivery refused", extra={"reason": refusal.reason, "detail": refusal.message})
+        count_also_by(metrics, "EventsRejected", "reason", refusal.reason)
         return _response(
             refusal.status, RejectedBody(status="rejected", reason=refusal.reason, message=refusal.message)
         )
@@ -119,7 +122,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
             "Delivery held", extra={"reason": held.reason, "detail": held.message, "event_id": receipt.event_id}
         )
     if receipt.outcome == "held" and held is not None:
-        _count("EventsHeld", "reason", held.reason)
+        count_also_by(metrics, "EventsHeld", "reason", held.reason)
         answer = HeldBody(status="held", reason=held.reason, message=held.message)
         if held.errors:
             answer["errors"] = held.errors
@@ -127,14 +130,14 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
     event_id, event_type = str(receipt.event_id), str(receipt.event_type)
     logger.info("Delivery " + receipt.outcome, extra={"event_id": event_id, "event_type": event_type})
     if receipt.outcome == "duplicate":
-        _count("EventsDuplicate", "event_type", event_type)
+        count_also_by(metrics, "EventsDuplicate", "event_type", event_type)
         duplicate = DuplicateBody(status="duplicate", event_id=event_id, event_type=event_type)
         if held is not None:  # a conflicting duplicate: Zenoti is done with it, its body is held
             count_by(metrics, "EventsHeld", "reason", held.reason)
             metrics.add_metric(name="EventsHeld", unit=MetricUnit.Count, value=1)
             duplicate["reason"], duplicate["message"] = "conflicting_duplicate", held.message
         return _response(STORED_STATUS, duplicate)
-    _count("EventsAccepted", "event_type", event_type)
+    count_also_by(metrics, "EventsAccepted", "event_type", event_type)
     if not receipt.pending_because:
         accepted = AcceptedBody(status="accepted", event_id=event_id, event_type=event_type, publication="published")
         return _response(STORED_STATUS, accepted)
@@ -146,17 +149,6 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
         status="accepted", event_id=event_id, event_type=event_type, publication="pending", message=PENDING_MESSAGE
     )
     return _response(STORED_STATUS, pending)
-
-
-def _count(name: str, dimension: str, value: str) -> None:
-    """One of `name`, counted by service and by service and `dimension`: two dimension sets of one EMF record.
-
-    The invocation's own record carries it, so an event costs one record of log, as before it was
-    counted by type (a record of its own, as count_by makes, would double the bytes CloudWatch Logs
-    ingests for it). Every metric of this invocation gets that second set too.
-    """
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    metrics.add_dimensions(service=str(metrics.service), **{dimension: value})
 
 
 def delivery_from_api_gateway(event: dict[str, Any], seconds_left: Callable[[], float]) -> Delivery:

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+from local_stack.resources import local_stack_name
 from local_stack.template import load_template
 from tests.conftest import Stack, load_event, with_payload
 from tests.integration.test_handler import emitted_metrics, other_event
-from tests.unit.test_template_observability import watched_metrics
+from tests.unit.test_template_observability import for_stack, watched_metrics
 
 
-def test_alarms_watch_metrics_the_functions_emit(invoke, publish_pending, stack: Stack, api_event, capsys):
+def test_alarms_watch_metrics_the_functions_emit(
+    invoke, handler, publish_pending, stack: Stack, api_event, capsys, monkeypatch
+):
     stack.faults.fail("secrets-manager", "GetSecretValue", times=2)  # both attempts of a cold start's read
     invoke(api_event)  # DependencyFailures secret
     invoke(api_event)  # EventsAccepted
-    invoke(load_event("apigw_wrong_token.json"))  # EventsRejected reason=unauthorized
+    invoke(load_event("apigw_wrong_token.json"))  # EventsRejected, plain and reason=unauthorized
     invoke(load_event("apigw_invalid_body.json"))  # EventsHeld
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))  # DependencyFailures topic
     publish_pending()  # OldestPendingAge
+    with monkeypatch.context() as bug:
+        bug.setattr(handler.receiver, "receive", lambda delivery: {}["a bug of ours"])
+        assert invoke(api_event).status == 500  # UnexpectedErrors
     emitted = {
         (name, tuple(sorted(dimensions.items()))) for name, dimensions in emitted_metrics(capsys.readouterr().out)
     }
 
+    # The template as CloudFormation resolves it in the stack these functions belong to (the local stack).
+    template = for_stack(load_template(), local_stack_name())
     watched = [
         (metric["MetricName"], {d["Name"]: d["Value"] for d in metric["Dimensions"]})
-        for alarm in load_template()["Resources"].values()
+        for alarm in template["Resources"].values()
         if alarm["Type"] == "AWS::CloudWatch::Alarm"
         for metric in watched_metrics(alarm["Properties"])
         if metric["Namespace"] == "ZenotiWebhooks"
     ]
     assert len(watched) == 9  # EventsRejected twice: GatewayRefusalsAlarm, FrontDoorRefusalsAlarm
+    assert ("UnexpectedErrors", {"service": local_stack_name()}) in watched
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from local_stack.resources import LOCAL_TOKEN, REGION, local_stack_name
 from tests.conftest import Stack, load_event, with_body, with_payload
 from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.models.class_booking import EVENT_TYPES
@@ -402,7 +402,8 @@ def test_failures_are_counted_by_the_dependency_that_failed(
     invoke(api_event)
 
     failures = [dims for name, dims in emitted_metrics(capsys.readouterr().out) if name == "DependencyFailures"]
-    assert failures == [{"service": "zenoti-booking-deleted", "dependency": dependency}]
+    # The service dimension is the stack's name (template.yaml): the local stack's here.
+    assert failures == [{"service": local_stack_name(), "dependency": dependency}]
 
 
 def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):
@@ -426,15 +427,14 @@ def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, logs):
 
 
 def emitted_metrics(output: str) -> list[tuple[str, dict[str, str]]]:
-    """(metric name, dimensions) of every EMF record printed: one for each of its dimension sets, as
-    CloudWatch makes one metric of each."""
+    """(metric name, dimensions) of every series the EMF records printed make in CloudWatch."""
     found = []
     for line in output.splitlines():
         if not line.startswith('{"_aws"'):
             continue
         record = json.loads(line)
         for directive in record["_aws"]["CloudWatchMetrics"]:
-            for group in directive["Dimensions"]:
+            for group in directive["Dimensions"]:  # each dimension set is a series of its own
                 dimensions = {name: record[name] for name in group}
                 found += [(metric["Name"], dimensions) for metric in directive["Metrics"]]
     return found
@@ -464,6 +464,39 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     assert {keys for _, keys, _ in metrics} <= {(), ("event_type",), ("reason",), ("dependency",), ("function_name",)}
     failures = [dims.get("dependency") for name, dims in emitted_metrics(output) if name == "DependencyFailures"]
     assert failures == ["events_table"]
+
+
+def refusal(api_event: dict[str, Any], raw_payload: str, reason: str) -> dict[str, Any]:
+    """A request refused with nothing stored: what anyone who finds the URL can send."""
+    if reason == "unauthorized":
+        return load_event("apigw_wrong_token.json")
+    if reason == "method_not_allowed":
+        api_event["requestContext"]["http"]["method"] = "GET"
+        return api_event
+    return with_payload(api_event, {**json.loads(raw_payload), "padding": "x" * (256 * 1024)})
+
+
+@pytest.mark.parametrize("reason", ["unauthorized", "method_not_allowed", "payload_too_large"])
+def test_a_refusal_writes_one_metric_document_and_no_log_line(
+    invoke, stack: Stack, api_event, raw_payload, logs, capsys, reason
+):
+    invoke(load_event("apigw_wrong_token.json"))  # the cold start's own document (ColdStart) out of the way
+    capsys.readouterr()
+    logged_before = len(logs())
+
+    response = invoke(refusal(api_event, raw_payload, reason))
+
+    printed = capsys.readouterr()
+    assert response.body["reason"] == reason
+    # A flood of refusals is billed by the byte: the metric is its record, at LogLevel INFO no line.
+    assert logs()[logged_before:] == []
+    [document] = printed.out.splitlines()
+    assert printed.err == ""
+    # One EMF document, two series: the plain count (GatewayRefusalsAlarm) and the reason's (UnauthorizedAlarm).
+    assert emitted_metrics(document) == [
+        ("EventsRejected", {"service": local_stack_name()}),
+        ("EventsRejected", {"service": local_stack_name(), "reason": reason}),
+    ]
 
 
 def test_an_early_year_is_stored_so_that_it_sorts_before_later_ones(invoke, stack: Stack, api_event, raw_payload):

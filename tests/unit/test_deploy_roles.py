@@ -574,6 +574,18 @@ NEEDS: dict[str, list[Call]] = {
             arn("cloudwatch", "dashboard/{stack}-receiver", region=False),
         ),
     ],
+    "AWS::Budgets::Budget": [
+        Call(
+            (
+                "budgets:ModifyBudget",
+                "budgets:ViewBudget",
+                "budgets:TagResource",
+                "budgets:UntagResource",
+                "budgets:ListTagsForResource",
+            ),
+            arn("budgets", "budget/{stack}-monthly", region=False),
+        ),
+    ],
     "AWS::Scheduler::Schedule": [
         Call(
             (
@@ -663,6 +675,9 @@ UNUSED: dict[str, dict[str, str]] = {
     "AWS::SecretsManager::Secret": {
         "secretsmanager:ReplicateSecretToRegions": "no replica",
         "secretsmanager:RemoveRegionsFromReplication": "no replica",
+    },
+    "AWS::Budgets::Budget": {
+        "billing:GetBillingViewData": "no BillingViewArn: the budget reads the account's own costs"
     },
     "AWS::WAFv2::WebACL": {"payments:GetConnectedAccount": "no paid managed rule group"},
     "AWS::WAFv2::WebACLAssociation": {

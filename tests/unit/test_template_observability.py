@@ -20,6 +20,16 @@ def template() -> dict[str, Any]:
     return load_template()
 
 
+STACK = "zenoti-booking-deleted"  # samconfig.toml's stack name: the production stack's
+
+
+def service(template: dict[str, Any], stack_name: str = STACK) -> str:
+    """The service dimension the functions of the stack `stack_name` give their metrics (Powertools)."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    named: str = for_stack(variables["POWERTOOLS_SERVICE_NAME"], stack_name)
+    return named
+
+
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         logical_id: body["Properties"]
@@ -47,6 +57,7 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "UnauthorizedAlarm",
         "FunctionErrorsAlarm",
         "FunctionThrottlesAlarm",
+        "UnexpectedErrorsAlarm",
         "QuarantineAlarm",
         "QuarantineGrowthAlarm",
         "GatewayRefusalsAlarm",
@@ -133,6 +144,50 @@ def test_custom_metric_alarms_use_the_functions_namespace_and_service(template):
             assert dimensions(metric)["service"] == variables["POWERTOOLS_SERVICE_NAME"], logical_id
 
 
+def test_unexpected_errors_alarm_fires_on_any_bug_and_says_which_log_line_to_read(template):
+    alarm = alarms(template)["UnexpectedErrorsAlarm"]
+
+    assert (alarm["MetricName"], alarm["Statistic"]) == ("UnexpectedErrors", "Sum")
+    assert dimensions(alarm) == {"service": {"Ref": "AWS::StackName"}}
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # The line handler.py logs with the traceback, as an operator would search for it.
+    assert '"Unexpected error (a bug in the receiver)"' in alarm["AlarmDescription"]
+
+
+def metric_identities(template: dict[str, Any], stack_name: str) -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
+    """Every series of our own namespace that the stack `stack_name`'s alarms and dashboard read."""
+    found = set()
+    for logical_id, alarm in alarms(for_stack(template, stack_name)).items():
+        for metric in watched_metrics(alarm):
+            if not metric["Namespace"].startswith("AWS/"):
+                named = frozenset(dimensions(metric).items())
+                found.add((metric["Namespace"], metric["MetricName"], named))
+                assert all(isinstance(value, str) for _, value in named), logical_id
+    for each in dashboard_widgets(template, subscriber_queue=True, stack_name=stack_name):
+        for row in metric_rows(each):
+            if not row[0].startswith("AWS/"):
+                found.add((row[0], row[1], frozenset(zip(row[2::2], row[3::2], strict=True))))
+    return found
+
+
+def test_two_stacks_in_one_account_never_read_each_others_series(template):
+    # Production, and a pull-request stack of the deploy workflow beside it in the same account and region.
+    production = metric_identities(template, STACK)
+    pull_request = metric_identities(template, "zenoti-pr-42")
+
+    assert len(production) >= 10
+    assert not production & pull_request
+    # Each reads its own functions' series: the service dimension the functions of that stack emit.
+    for stack_name, identities in ((STACK, production), ("zenoti-pr-42", pull_request)):
+        for namespace, name, named in identities:
+            assert dict(named)["service"] == service(template, stack_name) == stack_name, (stack_name, name)
+            assert (
+                namespace == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+            )
+
+
 def test_gateway_refusals_are_the_apis_4xx_beyond_the_functions_own(template):
     alarm = alarms(template)["GatewayRefusalsAlarm"]
     queries = {query["Id"]: query for query in alarm["Metrics"]}
@@ -171,10 +226,25 @@ def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
     assert resource(template, logical_id)["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
 
-def dashboard_body(template: dict[str, Any], *, subscriber_queue: bool) -> str:
-    """The dashboard's body as CloudFormation joins it, with SubscriberQueue on or off; ${...} unresolved."""
+def for_stack(value: Any, stack_name: str) -> Any:
+    """A part of the template as CloudFormation resolves it in the stack `stack_name`: wherever it names its stack."""
+    if value == {"Ref": "AWS::StackName"}:
+        return stack_name
+    if isinstance(value, dict):
+        return {key: for_stack(item, stack_name) for key, item in value.items()}
+    if isinstance(value, list):
+        return [for_stack(item, stack_name) for item in value]
+    if isinstance(value, str):  # in an Fn::Sub: the only place ${...} is read
+        return value.replace("${AWS::StackName}", stack_name)
+    return value
+
+
+def dashboard_body(template: dict[str, Any], *, subscriber_queue: bool, stack_name: str = STACK) -> str:
+    """The dashboard's body as CloudFormation joins it in `stack_name`, with SubscriberQueue on or off; other ${...}
+    unresolved."""
     text = ""
-    for piece in resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Join"][1]:
+    body = for_stack(resource(template, "Dashboard")["Properties"]["DashboardBody"], stack_name)
+    for piece in body["Fn::Join"][1]:
         if isinstance(piece, dict) and "Fn::If" in piece:
             condition, when_on, when_off = piece["Fn::If"]
             assert condition == "HasSubscriberQueue"
@@ -183,8 +253,10 @@ def dashboard_body(template: dict[str, Any], *, subscriber_queue: bool) -> str:
     return text
 
 
-def dashboard_widgets(template: dict[str, Any], *, subscriber_queue: bool = False) -> list[dict[str, Any]]:
-    body = dashboard_body(template, subscriber_queue=subscriber_queue)
+def dashboard_widgets(
+    template: dict[str, Any], *, subscriber_queue: bool = False, stack_name: str = STACK
+) -> list[dict[str, Any]]:
+    body = dashboard_body(template, subscriber_queue=subscriber_queue, stack_name=stack_name)
     references = set(re.findall(r"\$\{([^}]+)\}", body))
     allowed = {"AWS::Region", "WebhookApi", "ReceiverFunction", "PendingAlarmSeconds"}
     subscriber = {
@@ -235,9 +307,10 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Pending publication: events waiting, and published by the stack",
         "Oldest pending event (s)",
         "Accepted events by type",
+        "Unexpected errors: bugs of ours, answered 500",
     ]
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
-    assert {"Latency", "Duration", "ColdStart", "EventsHeld"} <= names
+    assert {"Latency", "Duration", "ColdStart", "EventsHeld", "UnexpectedErrors"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
     assert {"PendingEvents", "PendingEventsPublished", "PublicationsPending", "OldestPendingAge"} <= names
 
@@ -259,21 +332,21 @@ def widget(template: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def test_dashboard_shows_the_events_accepted_of_each_type_of_the_family(template):
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    namespace, service = variables["POWERTOOLS_METRICS_NAMESPACE"], variables["POWERTOOLS_SERVICE_NAME"]
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
 
     rows = metric_rows(widget(template, "Accepted events by type"))
 
     # What the handler emits per type: EventsAccepted with the service and event_type dimensions.
     assert [(row[0], row[1], dict(zip(row[2::2], row[3::2], strict=True))) for row in rows] == [
-        (namespace, "EventsAccepted", {"service": service, "event_type": event_type}) for event_type in EVENT_TYPES
+        (namespace, "EventsAccepted", {"service": service(template), "event_type": event_type})
+        for event_type in EVENT_TYPES
     ]
     assert widget(template, "Accepted events by type")["properties"]["stat"] == "Sum"
 
 
 def test_dashboard_shows_the_held_bodies_beside_the_other_outcomes(template):
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    held = [variables["POWERTOOLS_METRICS_NAMESPACE"], "EventsHeld", "service", variables["POWERTOOLS_SERVICE_NAME"]]
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    held = [namespace, "EventsHeld", "service", service(template)]
 
     assert held in metric_rows(widget(template, "Events: accepted, duplicate, held, rejected, failed"))
     assert metric_rows(widget(template, "Held bodies, per hour (in the quarantine, not published)")) == [held]
@@ -297,8 +370,52 @@ def test_held_body_alarms_watch_what_the_handler_counts_and_point_to_a_runbook_t
     alarm = alarms(template)[logical_id]
 
     assert (alarm["Namespace"], alarm["MetricName"]) == ("ZenotiWebhooks", "EventsHeld")
-    assert dimensions(alarm) == {"service": "zenoti-booking-deleted"}
+    assert dimensions(alarm) == {"service": {"Ref": "AWS::StackName"}}
     # The operator paged reads where to go: a section of docs/operations.md that is there.
     pointed = re.findall(r"docs/operations\.md#([\w-]+)", alarm["AlarmDescription"])
     assert "held-bodies-the-quarantine" in pointed
     assert set(pointed) <= anchors(ROOT / "docs" / "operations.md")
+
+
+def test_the_budget_is_off_by_default_and_counts_only_this_stacks_cost(template):
+    budget = resource(template, "MonthlyBudget")
+    data = budget["Properties"]["Budget"]
+
+    assert template["Parameters"]["MonthlyBudgetUsd"]["Default"] == 0
+    assert budget["Condition"] == "HasBudget"
+    assert template["Conditions"]["HasBudget"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MonthlyBudgetUsd"}, 0]}]}
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudgetUsd"}, "Unit": "USD"}
+    # The tag CloudFormation puts on every resource of the stack: another stack's cost is not counted.
+    assert data["FilterExpression"] == {
+        "Tags": {
+            "Key": "aws:cloudformation:stack-name",
+            "Values": [{"Ref": "AWS::StackName"}],
+            "MatchOptions": ["EQUALS"],
+        }
+    }
+    notifications = budget["Properties"]["NotificationsWithSubscribers"]
+    assert {each["Notification"]["NotificationType"] for each in notifications} == {"ACTUAL", "FORECASTED"}
+    for each in notifications:
+        assert each["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "AlarmTopic"}}]
+
+
+def test_only_this_stacks_budget_may_publish_to_the_alarm_topic_besides_cloudwatch(template):
+    statements = resource(template, "AlarmTopicPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    [budgets] = [statement["Fn::If"] for statement in statements if "Fn::If" in statement]
+
+    condition, allow, otherwise = budgets
+    assert (condition, otherwise) == ("HasBudget", {"Ref": "AWS::NoValue"})
+    assert allow["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = for_stack(allow["Condition"]["ArnLike"]["aws:SourceArn"], STACK)
+    assert source == {
+        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/zenoti-booking-deleted-monthly"
+    }
+    named = for_stack(resource(template, "MonthlyBudget")["Properties"]["Budget"]["BudgetName"], STACK)
+    assert named == {"Fn::Sub": "zenoti-booking-deleted-monthly"}
+
+
+def test_the_receiver_traces_no_request_unless_one_upstream_asked(template):
+    # Active would trace X-Ray's fixed sample of every flood of refusals too (docs/security.md).
+    assert resource(template, "ReceiverFunction")["Properties"]["Tracing"] == "PassThrough"
