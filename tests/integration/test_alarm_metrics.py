@@ -36,7 +36,9 @@ def test_alarms_watch_metrics_the_functions_emit(
         for metric in watched_metrics(alarm["Properties"])
         if metric["Namespace"] == "ZenotiWebhooks"
     ]
-    assert len(watched) == 9  # EventsRejected twice: GatewayRefusalsAlarm, FrontDoorRefusalsAlarm
+    # EventsRejected twice (GatewayRefusalsAlarm, FrontDoorRefusalsAlarm), EventsHeld twice (QuarantineAlarm,
+    # QuarantineGrowthAlarm).
+    assert len(watched) == 10
     assert ("UnexpectedErrors", {"service": local_stack_name()}) in watched
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

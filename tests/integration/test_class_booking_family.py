@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from bench.write_units import item_size
-from local_stack.resources import REGION
+from local_stack.resources import REGION, local_stack_name
 from tests.conftest import Stack, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics
 from zenoti_receiver.adapters.event_table import compressed, stored_payload
@@ -234,9 +234,9 @@ def test_a_conflicting_duplicate_is_answered_duplicate_held_apart_and_the_first_
     assert (entry["reason"], entry["event_id"]) == ({"S": "conflicting_duplicate"}, {"S": SAMPLE_EVENT_ID})
     # Counted as a duplicate and as held (QuarantineAlarm).
     emitted = emitted_metrics(capsys.readouterr().out)
-    assert ("EventsHeld", {"service": "zenoti-booking-deleted"}) in emitted
-    assert ("EventsHeld", {"service": "zenoti-booking-deleted", "reason": "conflicting_duplicate"}) in emitted
-    assert ("EventsDuplicate", {"service": "zenoti-booking-deleted"}) in emitted
+    assert ("EventsHeld", {"service": local_stack_name()}) in emitted
+    assert ("EventsHeld", {"service": local_stack_name(), "reason": "conflicting_duplicate"}) in emitted
+    assert ("EventsDuplicate", {"service": local_stack_name()}) in emitted
 
     # Sent again (Zenoti's retry of it), it is still the same held entry, counted.
     assert invoke(with_body(api_event, forged_body)).body["reason"] == "conflicting_duplicate"

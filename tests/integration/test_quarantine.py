@@ -8,7 +8,7 @@ import time
 
 import boto3
 
-from local_stack.resources import REGION
+from local_stack.resources import REGION, local_stack_name
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
 from zenoti_receiver.adapters.quarantine_table import held_body
@@ -116,10 +116,10 @@ def test_held_deliveries_are_counted_by_reason(invoke, capsys):
     emitted = emitted_metrics(capsys.readouterr().out)
     held = [dimensions for name, dimensions in emitted if name == "EventsHeld"]
     assert held == [
-        {"service": "zenoti-booking-deleted"},
-        {"service": "zenoti-booking-deleted", "reason": "invalid_event"},
+        {"service": local_stack_name()},
+        {"service": local_stack_name(), "reason": "invalid_event"},
     ]
-    assert ("EventsRejected", {"service": "zenoti-booking-deleted", "reason": "unauthorized"}) in emitted
+    assert ("EventsRejected", {"service": local_stack_name(), "reason": "unauthorized"}) in emitted
 
 
 def test_a_held_body_expires_after_the_retention_since_its_last_delivery(invoke, stack: Stack):
