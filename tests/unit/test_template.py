@@ -322,3 +322,30 @@ def test_a_burst_of_500_deliveries_in_one_second_is_not_throttled(template):
 
     assert throttled == 0
     assert "ReservedConcurrentExecutions" not in function(template)
+
+
+def test_every_parameter_is_in_exactly_one_group_in_the_order_the_template_declares_them(template):
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+
+    # The console and `sam deploy --guided` ask in this order: none left out, none asked twice.
+    assert grouped == list(template["Parameters"])
+    assert [group["Label"]["default"] for group in groups][-2:] == [
+        "Optional: a subscriber queue",
+        "Optional: the WAF front door",
+    ]
+
+
+def test_the_core_reads_first_and_each_optional_part_follows_it_in_one_piece(template):
+    def part(logical_id: str, properties: dict[str, Any]) -> str:
+        condition = properties.get("Condition", "")
+        if logical_id.startswith("FrontDoor") or condition.startswith("HasWaf"):
+            return "front door"
+        if logical_id.startswith("Subscriber") and condition.startswith("HasSubscriber"):
+            return "subscriber queue"
+        return "core"
+
+    parts = [part(logical_id, resource) for logical_id, resource in template["Resources"].items()]
+    runs = [name for index, name in enumerate(parts) if index == 0 or parts[index - 1] != name]
+
+    assert runs == ["core", "subscriber queue", "front door"]
