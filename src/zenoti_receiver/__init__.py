@@ -1,1 +1,1 @@
-"""Receiver for Zenoti's Class.Booking.Deleted webhook: authenticate, validate, store once, publish."""
+"""Receiver for Zenoti's Class booking webhooks: authenticate, validate, store once, publish once."""

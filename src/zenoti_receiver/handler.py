@@ -33,7 +33,7 @@ from zenoti_receiver.errors import (
     TemporaryFailure,
     WebhookRejected,
 )
-from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery, Receipt
+from zenoti_receiver.logic.receiving import ClassBookingReceiver, Delivery, Receipt
 from zenoti_receiver.metric_dimensions import count_also_by, count_by
 from zenoti_receiver.responses import (
     FAILURE,
@@ -66,7 +66,7 @@ def _count_dependency_failure(failure: TemporaryFailure) -> None:
 
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
-receiver = BookingDeletedReceiver(
+receiver = ClassBookingReceiver(
     tokens=TokenSecret(
         settings.token_secret_id,
         max_age=settings.token_cache_seconds,

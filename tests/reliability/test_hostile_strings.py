@@ -24,7 +24,7 @@ from tests.conftest import EVENTS
 from zenoti_receiver.errors import WebhookRejected
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.ports import Claim, HeldDelivery, ReceivedEvent, StoredState
-from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery, Receipt
+from zenoti_receiver.logic.receiving import ClassBookingReceiver, Delivery, Receipt
 from zenoti_receiver.models.class_booking import ClassBookingEvent, parse_event_timestamp
 
 TOKEN = "t0ken-of-the-test"
@@ -205,7 +205,7 @@ class Tokens:
 def deliver(delivery: Delivery) -> None:
     """Receive one delivery and check it ended the way a deliberate answer does."""
     store, topic, quarantine = Store(), Topic(), Kept()
-    receiver = BookingDeletedReceiver(tokens=Tokens(), store=store, publisher=topic, quarantine=quarantine)
+    receiver = ClassBookingReceiver(tokens=Tokens(), store=store, publisher=topic, quarantine=quarantine)
     offered = [token for token in delivery.presented_tokens if token]
     authenticated = bool(offered) and all(token == TOKEN for token in offered)
     try:

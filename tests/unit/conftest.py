@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.memory import Clock, FixedTokens, MemoryQuarantine, MemoryTable, MemoryTopic
-from zenoti_receiver.logic.receiving import BookingDeletedReceiver
+from zenoti_receiver.logic.receiving import ClassBookingReceiver
 
 
 @pytest.fixture
@@ -29,5 +29,5 @@ def quarantine() -> MemoryQuarantine:
 
 
 @pytest.fixture
-def receiver(table, topic, quarantine, clock) -> BookingDeletedReceiver:
-    return BookingDeletedReceiver(FixedTokens(), table, topic, quarantine, clock=clock)
+def receiver(table, topic, quarantine, clock) -> ClassBookingReceiver:
+    return ClassBookingReceiver(FixedTokens(), table, topic, quarantine, clock=clock)

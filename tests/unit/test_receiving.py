@@ -10,7 +10,7 @@ from tests.unit.memory import TOKEN, FixedTokens, MemoryQuarantine
 from zenoti_receiver.errors import PayloadTooLarge, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 from zenoti_receiver.logic.ports import HeldDelivery
-from zenoti_receiver.logic.receiving import BookingDeletedReceiver, Delivery
+from zenoti_receiver.logic.receiving import ClassBookingReceiver, Delivery
 from zenoti_receiver.timing import CLAIM_SECONDS, PUBLISH_AND_RECORD_SECONDS
 
 
@@ -72,7 +72,7 @@ def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, to
         def keep(self, held: HeldDelivery) -> None:
             raise TemporaryFailure("quarantine down", "quarantine_table")
 
-    receiver = BookingDeletedReceiver(FixedTokens(), table, topic, BrokenQuarantine(), clock=clock)
+    receiver = ClassBookingReceiver(FixedTokens(), table, topic, BrokenQuarantine(), clock=clock)
 
     with pytest.raises(TemporaryFailure):
         receiver.receive(Delivery("req", (TOKEN, None), "{}"))
@@ -203,7 +203,7 @@ def test_failing_to_record_the_publication_still_accepts(receiver, table, topic,
 
 def test_our_own_write_seen_again_after_a_sdk_retry_is_still_published(table, topic, clock, delivery):
     # botocore retried a put_item whose first attempt had landed: the row holds our own claim.
-    receiver = BookingDeletedReceiver(
+    receiver = ClassBookingReceiver(
         FixedTokens(), table, topic, MemoryQuarantine(), clock=clock, new_claim_id=lambda: "claim-1"
     )
     real_store_once = table.store_once

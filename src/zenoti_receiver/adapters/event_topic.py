@@ -1,4 +1,4 @@
-"""The SNS topic that subscribers read Booking Deleted events from."""
+"""The SNS topic that subscribers read the Class booking events from."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ class Receipt:
     held: BodyHeld | None = None
 
 
-class BookingDeletedReceiver:
+class ClassBookingReceiver:
     def __init__(
         self,
         tokens: TokenSource,
