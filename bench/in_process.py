@@ -13,6 +13,7 @@ import gc
 import importlib
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -175,6 +176,24 @@ class Function:
         return response, time.perf_counter() - started
 
 
+@contextlib.contextmanager
+def printing_to(stream: io.StringIO) -> Iterator[None]:
+    """What the function prints, its log lines included: Powertools' handler keeps the stdout of the
+    moment the Logger was made, so redirecting stdout alone catches only the metrics."""
+    handlers = [
+        handler
+        for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
+    before = [handler.setStream(stream) for handler in handlers]
+    try:
+        with contextlib.redirect_stdout(stream):
+            yield
+    finally:
+        for handler, previous in zip(handlers, before, strict=True):
+            handler.setStream(previous)
+
+
 def count_calls(function: Function, events: EventFactory) -> CallCounts:
     def counted(event: dict[str, Any], outcome: str) -> CallCount:
         function.aws.reset()
@@ -206,7 +225,7 @@ def count_write_units(function: Function, meter: WriteMeter, events: EventFactor
     meter.reset()
     event = events.new_event()
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):  # the log line and the metrics, as CloudWatch Logs ingests them
+    with printing_to(printed):  # the log line and the metrics, as CloudWatch Logs ingests them
         _expect(function.invoke(function.handler, event), "accepted")
     new = meter.reset()
     with function.quiet():

@@ -10,24 +10,20 @@ and the API's access-log line rendered from template.yaml's format.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
-import logging
 import math
-import os
 import re
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.emulator import Emulator
 from bench.events import REPO, EventFactory
-from bench.in_process import Function
+from bench.in_process import Function, printing_to
 from local_stack.receiver import LambdaContext
 from local_stack.template import load_template, resource
 
@@ -95,7 +91,7 @@ def measure_refusals(function: Function, events: EventFactory, rounds: int = ROU
         for kind in KINDS:
             event = refused_event(events, kind)
             output = io.StringIO()
-            with contextlib.redirect_stdout(output), _logging_to(output):
+            with printing_to(output):
                 started = time.perf_counter()
                 response = function.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
                 busy.append(time.perf_counter() - started)
@@ -116,22 +112,6 @@ def measure_refusals(function: Function, events: EventFactory, rounds: int = ROU
         busy_s=statistics.median(busy),
         traced=_tracing(template) == "Active",
     )
-
-
-@contextlib.contextmanager
-def _logging_to(stream: io.StringIO) -> Iterator[None]:
-    """The function's log lines too: Powertools' handler keeps the stdout of the moment the Logger was made."""
-    handlers = [
-        handler
-        for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers
-        if isinstance(handler, logging.StreamHandler)
-    ]
-    before = [handler.setStream(stream) for handler in handlers]
-    try:
-        yield
-    finally:
-        for handler, previous in zip(handlers, before, strict=True):
-            handler.setStream(previous)
 
 
 def platform_lines_bytes(busy_s: float) -> int:
