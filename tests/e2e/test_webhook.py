@@ -21,6 +21,7 @@ def accepted(answer: Answer, event: Event) -> str:
     assert answer.status == 200, answer
     assert answer.body["status"] == "accepted", answer
     assert answer.body["event_id"] == event.event_id
+    assert answer.body["event_type"] == json.loads(event.body)["event_type"]
     assert answer.body["publication"] in ("published", "pending")
     return str(answer.body["publication"])
 
@@ -57,7 +58,8 @@ def test_a_duplicate_is_answered_as_such_and_not_published_again(target: Target,
 
     again = target.send(event.body)
 
-    assert again == Answer(200, {"status": "duplicate", "event_id": event.event_id})
+    event_type = json.loads(event.body)["event_type"]
+    assert again == Answer(200, {"status": "duplicate", "event_id": event.event_id, "event_type": event_type})
     # Absence, without a timed wait: an event sent after the duplicate's answer is received first. SNS
     # does not promise order, so this is a strong sign rather than a proof; the integration tests prove it.
     later_publication = accepted(target.send(later.body), later)
