@@ -173,16 +173,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _where(table_help: str) -> argparse.ArgumentParser:
-    where = argparse.ArgumentParser(add_help=False)
-    options = where.add_argument_group("where the events are")
+def _add_stack(options: Any, whose: str) -> None:
+    """--stack-name and --region: the deployed stack a command reads its outputs from."""
     options.add_argument(
         "--stack-name",
         metavar="NAME",
         default=DEFAULT_STACK_NAME,
-        help=f"deployed stack whose outputs name the table and topic (default {DEFAULT_STACK_NAME})",
+        help=f"deployed stack {whose} (default {DEFAULT_STACK_NAME})",
     )
     options.add_argument("--region", help="AWS region of the stack (default: your AWS configuration's)")
+
+
+def _where(table_help: str) -> argparse.ArgumentParser:
+    where = argparse.ArgumentParser(add_help=False)
+    options = where.add_argument_group("where the events are")
+    _add_stack(options, "whose outputs name the table and topic")
     options.add_argument(
         "--local",
         action="store_true",
@@ -281,13 +286,7 @@ def _add_pending(commands: Any, where: argparse.ArgumentParser) -> None:
 def _add_token(commands: Any) -> None:
     where = argparse.ArgumentParser(add_help=False)
     options = where.add_argument_group("which secret")
-    options.add_argument(
-        "--stack-name",
-        metavar="NAME",
-        default=DEFAULT_STACK_NAME,
-        help=f"deployed stack whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})",
-    )
-    options.add_argument("--region", help="AWS region of the stack (default: your AWS configuration's)")
+    _add_stack(options, "whose output WebhookTokenSecretArn names the secret")
     options.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint to call, https only")
     options.add_argument("--secret-id", metavar="ARN", help="the secret itself, instead of the stack's output")
     token = commands.add_parser(
