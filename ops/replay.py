@@ -11,7 +11,7 @@ from tqdm import tqdm
 from ops.errors import OperatorError
 from ops.stored_events import StoredEvent
 from zenoti_receiver.adapters.event_topic import message
-from zenoti_receiver.errors import WebhookRejected
+from zenoti_receiver.errors import BodyHeld
 from zenoti_receiver.logic.parsing import parse_class_booking
 from zenoti_receiver.logic.ports import ReceivedEvent
 
@@ -29,7 +29,7 @@ def replay_message(event: StoredEvent) -> dict[str, Any]:
             str(event.attributes.get("request_id", "")),
             str(event.attributes.get("received_at", "")),
         )
-    except WebhookRejected as error:  # 400 or 422 now: the model changed since it was stored
+    except BodyHeld as error:  # a delivery of it would be held now: the model changed since it was stored
         raise OperatorError(f"event {event.event_id} is not a stored event that can be replayed: {error}") from None
     sent = message(received)
     return {**sent, "MessageAttributes": {**sent["MessageAttributes"], REPLAY_ATTRIBUTE: _string("true")}}

@@ -118,10 +118,20 @@ def test_a_run_takes_no_batch_it_may_not_have_time_to_finish(receiver, publisher
     assert run.remaining.count == 10
 
 
-def test_a_stored_body_the_model_now_refuses_stays_pending(receiver, publisher, table, topic, clock, raw_payload):
+@pytest.mark.parametrize(
+    "now_refused",
+    [
+        '{"not": "an event any more"}',  # invalid_event
+        '{"event_id": ',  # malformed_body
+        "[" * 70 + "]" * 70,  # undeliverable: stored before the depth check existed
+    ],
+)
+def test_a_stored_body_the_model_now_refuses_stays_pending(
+    receiver, publisher, table, topic, clock, raw_payload, now_refused
+):
     store_while_sns_fails(receiver, topic, clock, raw_payload, ["kept", "later"])
     row = table.rows["kept"]
-    row.received = dataclasses.replace(row.received, payload='{"not": "an event any more"}')
+    row.received = dataclasses.replace(row.received, payload=now_refused)
     clock.now += CLAIM_SECONDS
 
     run = publisher.run(max_events=100, seconds_left=plenty)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from zenoti_receiver.errors import InvalidEvent, MalformedBody
+from zenoti_receiver.errors import BodyHeld
 from zenoti_receiver.logic.parsing import parse_class_booking
 from zenoti_receiver.logic.ports import Claim, EventPublisher, PendingCensus, PendingStore, ReceivedEvent, StoredEvent
 from zenoti_receiver.logic.receiving import iso_utc
@@ -94,7 +94,7 @@ class PendingPublisher:
         """The stored event as the receiver validated it, so its message is built the same way."""
         try:
             event = parse_class_booking(stored.payload)
-        except (MalformedBody, InvalidEvent) as refusal:
+        except BodyHeld as refusal:  # malformed, invalid or undeliverable, as a delivery of it would be held
             # Stored under an earlier, more lenient model: publishing it needs a person's decision.
             logger.error(
                 "A pending event no longer passes the model; it stays pending",
