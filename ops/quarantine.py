@@ -18,12 +18,11 @@ from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
 from ops.items import plain_held
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK, local_names
 from ops.target import TargetOptions, connect, is_aws_host, stack_outputs
-from zenoti_receiver.adapters.quarantine_table import held_body
+from zenoti_receiver.adapters.quarantine_table import STATES_HELD, held_body
 
 QUARANTINE_OUTPUT = "QuarantineTableName"
 WEBHOOK_OUTPUT = "WebhookUrl"
 SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
-STATES_HELD = frozenset({"held", "quarantined"})  # "quarantined": an entry written before held bodies existed
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
 

@@ -115,7 +115,7 @@ def _read_as_every_subscriber_would(payload: str) -> None:
     try:
         document = _DECODER.decode(payload)
     except RecursionError:
-        raise Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse") from None
+        raise _too_deep() from None
     except ValueError as error:  # not JSON
         raise MalformedBody(f"body is not valid JSON: {str(error).split(';')[0]}") from None
     if not payload.isascii() and (refused := _REFUSED_BY_SQS.search(payload)):
@@ -126,7 +126,7 @@ def _read_as_every_subscriber_would(payload: str) -> None:
     # Brackets bound the depth (counted in strings too, they can only overcount): walk the document
     # only when there are enough of them.
     if payload.count("{") + payload.count("[") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
-        raise Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse")
+        raise _too_deep()
 
 
 def _deeper_than(value: object, levels: int) -> bool:
@@ -173,6 +173,10 @@ def _real_number(text: str) -> str:
     if math.isinf(float(text)):  # 1e400 is read as infinity, not refused
         raise _beyond_a_double()
     return text
+
+
+def _too_deep() -> Undeliverable:
+    return Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse")
 
 
 def _beyond_a_double() -> Undeliverable:
