@@ -52,9 +52,7 @@ class LambdaContext:
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
     # The receiver's Timeout in template.yaml; the remaining time never runs down here.
-    timeout_ms: int = field(
-        default_factory=lambda: int(resource(load_template(), FUNCTION)["Properties"]["Timeout"]) * 1000
-    )
+    timeout_ms: int = field(default_factory=lambda: _receiver_timeout_ms())
 
     @property
     def invoked_function_arn(self) -> str:
