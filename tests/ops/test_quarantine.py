@@ -112,10 +112,8 @@ def test_redriving_or_showing_an_unknown_body_is_a_one_line_error(run, stack: St
 # --- Re-driving: stored and published exactly once, as a delivery would be ---------------------------
 
 
-@pytest.fixture
-def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A deployed stack (in moto) whose webhook is the real handler, in this process: redrive's POST is
-    delivered to it as API Gateway would, with the token from the URL."""
+def deploy_the_stack(stack: Stack) -> None:
+    """The stack `ops` finds by its default name, its outputs naming the local resources and WEBHOOK_URL."""
     deploy(
         "zenoti-booking-deleted",
         {
@@ -125,6 +123,13 @@ def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.Mon
             "WebhookTokenSecretArn": stack.resources.secret_arn,
         },
     )
+
+
+@pytest.fixture
+def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployed stack (in moto) whose webhook is the real handler, in this process: redrive's POST is
+    delivered to it as API Gateway would, with the token from the URL."""
+    deploy_the_stack(stack)
 
     def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
         assert url.startswith(WEBHOOK_URL + "?")
@@ -256,15 +261,7 @@ def deployed(stack: Stack, invoke) -> str:
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": PRODUCTION_TOKEN})
     )
-    deploy(
-        "zenoti-booking-deleted",
-        {
-            "EventsTableName": stack.resources.table_name,
-            "QuarantineTableName": stack.resources.quarantine_table_name,
-            "WebhookUrl": WEBHOOK_URL,
-            "WebhookTokenSecretArn": stack.resources.secret_arn,
-        },
-    )
+    deploy_the_stack(stack)
     return hashlib.sha256(INVALID["body"].encode()).hexdigest()
 
 
