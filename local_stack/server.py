@@ -103,7 +103,7 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    app = LocalOnly(DomainDispatcherApplication(create_backend_app))
+    app = LocalOnly(OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     app.allowed = allowed_hosts(host, server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
@@ -118,6 +118,29 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+class OneDynamoDBRequestAtATime:
+    """moto's application, answering one DynamoDB request at a time, each whole, as DynamoDB does.
+
+    DynamoDB applies a conditional write atomically: of two claims racing for one item, one wins.
+    moto's server answers each request in a thread of its own and reads the item, parses the condition,
+    then writes, with no lock between: two racing claims can both see the item unclaimed and both
+    win, and the tests that race deliveries against the stack's publisher would see an event published
+    twice that DynamoDB would publish once. Other services' requests (an SQS long poll above all) are
+    not held up.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self._app = app
+        self._dynamodb = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._dynamodb:
+            # moto builds the whole answer inside the call; reading it here keeps the write in the lock.
+            return list(self._app(environ, start_response))
 
 
 @contextmanager
