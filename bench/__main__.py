@@ -32,10 +32,8 @@ from bench.in_process import (
 )
 from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
 from bench.refusals import measure_refusals, refusal_prices, refusal_rows
-from bench.runtime_init import RuntimeInit, measure_runtime_init
 from bench.stats import median, megabytes, microseconds, milliseconds, percentile
 from bench.write_units import TableShape, WriteMeter
-from local_stack.runtime import find_runtime
 from local_stack.template import load_template, resource
 from ops.local import REGION
 

@@ -4,8 +4,8 @@ python -m local_stack invoke events/apigw_booking_deleted.json   # like `sam loc
 python -m local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
 python -m local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
 
-With aws-lambda-rie (on PATH, or named by AWS_LAMBDA_RIE) and `make build-local`, the functions run
-in Lambda's own runtime; otherwise in this process. The first line printed says which.
+Both functions run in this process, imported from src/ as Lambda imports them; the publisher is invoked
+by the table's stream, as Lambda's event source mapping invokes it (local_stack/stream.py).
 """
 
 from __future__ import annotations
@@ -23,29 +23,29 @@ from local_stack.receiver import (
     LocalReceiver,
     delivered_body,
     describe_messages,
-    describe_publisher_run,
+    describe_publication,
     describe_result,
 )
-from local_stack.resources import FUNCTION, PENDING_FUNCTION, create_resources
-from local_stack.runtime import REPO, RuntimeSetup, find_runtime
+from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
 from local_stack.server import (
+    STREAM_POLL_SECONDS,
     CannotListen,
     PortInUse,
-    emulator,
     local_stack,
-    publishing_pending_every,
+    publishing_from_the_stream,
     showing_messages,
 )
+from local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
 # One sample body of each type, events/booking_<type>.json (events/README.md); the Makefile's FAMILY.
 FAMILY = ("created", "cancelled", "deleted", "approved", "no_show", "rejected")
-LOG_DIR = REPO / ".aws-sam" / "local" / "logs"  # the functions' output, in Lambda's runtime
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
 # What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
+MODE = "The functions run in this process (imported from src/, as Lambda imports them), against an AWS emulator"
 DUMMY_CREDENTIALS = " ".join(
     f"{name}={FAKE_CREDENTIALS[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 )
@@ -75,13 +75,6 @@ def main(argv: list[str] | None = None) -> int:
         "--emulator-port", type=int, default=EMULATOR_PORT, help=f"AWS emulator (moto) port (default {EMULATOR_PORT})"
     )
     serve.add_argument(
-        "--pending-every",
-        type=float,
-        default=60,
-        metavar="SECONDS",
-        help="run the publisher of pending events this often, as the deployed schedule does (default 60)",
-    )
-    serve.add_argument(
         "--token-cache-seconds",
         type=float,
         default=LOCAL_TOKEN_CACHE_SECONDS,
@@ -104,9 +97,14 @@ def function_for(event: Any) -> str | None:
         return FUNCTION  # API Gateway, HTTP API, payload 2.0
     if isinstance(event.get("httpMethod"), str) and isinstance(context, dict) and "resourcePath" in context:
         return FUNCTION  # API Gateway, the WAF front door's REST API, payload 1.0
-    if "scheduled_time" in event and "execution_id" in event:
-        return PENDING_FUNCTION  # EventBridge Scheduler, the Input template.yaml gives it
+    records = event.get("Records")
+    if isinstance(records, list) and records and all(_is_stream_record(record) for record in records):
+        return PUBLISHER_FUNCTION  # the events table's stream, as Lambda's event source mapping sends it
     return None
+
+
+def _is_stream_record(record: Any) -> bool:
+    return isinstance(record, dict) and record.get("eventSource") == "aws:dynamodb"
 
 
 def wrong_event(event_file: Path) -> str:
@@ -114,8 +112,8 @@ def wrong_event(event_file: Path) -> str:
     return (
         f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway event (HTTP"
         f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events});"
-        f" {PENDING_FUNCTION} takes its schedule's input"
-        " (events/pending_schedule.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
+        f" {PUBLISHER_FUNCTION} takes a batch of the events table's stream"
+        " (events/stream_booking_deleted.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
         " POST it to `make serve` with curl."
     )
 
@@ -134,42 +132,34 @@ def run_invoke(event_files: list[Path]) -> int:
             print(wrong_event(event_file), file=sys.stderr)
             return 2
         events.append((event_file, function, event))
-    runtime = find_runtime()
-    if isinstance(runtime, RuntimeSetup):
-        # The function is another process: it reaches the emulator over HTTP, on 127.0.0.1 only.
-        with emulator("127.0.0.1", 0) as endpoint:
-            receiver = LocalReceiver(create_resources(endpoint_url=endpoint), endpoint, runtime, log_dir=LOG_DIR)
-            try:
-                _invoke_and_report(receiver, events)
-            finally:
-                receiver.close()
-        return 0
     from moto import mock_aws
 
     # The embedded emulator only intercepts when no endpoint is configured.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
-        _invoke_and_report(LocalReceiver(create_resources(), reason=runtime), events)
+        _invoke_and_report(LocalReceiver(create_resources()), events)
     return 0
 
 
 def _invoke_and_report(receiver: LocalReceiver, events: list[tuple[Path, str, dict[str, Any]]]) -> None:
-    print(receiver.mode, flush=True)
+    print(MODE, flush=True)
     for event_file, function, event in events:
         if len(events) > 1:
             print(f"\n##### {event_file} #####", flush=True)
-        if function == PENDING_FUNCTION:
-            report = describe_publisher_run(receiver.publish_pending(event))
+        if function == PUBLISHER_FUNCTION:
+            answer = receiver.invoke_publisher(event)
+            report = f"\n=== {PUBLISHER_FUNCTION} answered ===\n{json.dumps(answer)}\n"
         else:
+            # What the function stored, then what Lambda's poller of the stream does with it.
             report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
+            report += describe_publication(receiver.publish())
         messages = describe_messages(receiver.resources.subscriber_queue_url, receiver.take_messages())
         print(report + messages, end="", flush=True)
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
-    # `kill` stops it as Ctrl-C does: the functions' runtimes and the emulator are stopped with it.
+    # `kill` stops it as Ctrl-C does: the emulator is stopped with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    runtime = find_runtime()
     overrides = {"TOKEN_CACHE_SECONDS": f"{arguments.token_cache_seconds:g}"}
     try:
         with (
@@ -178,13 +168,10 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 arguments.port,
                 arguments.emulator_port,
                 emulator_host=arguments.emulator_host,
-                runtime=runtime if isinstance(runtime, RuntimeSetup) else None,
-                reason=runtime if isinstance(runtime, str) else "",
                 overrides=overrides,
-                log_dir=LOG_DIR,
             ) as stack,
             showing_messages(stack),
-            publishing_pending_every(stack, arguments.pending_every),
+            publishing_from_the_stream(stack),
         ):
             resources = stack.resources
             queue = resources.subscriber_queue_url.rsplit("/", 1)[-1]
@@ -192,7 +179,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
             terminal_queue = (stack.terminal_queue_url or "").rsplit("/", 1)[-1]
             aws = f"{DUMMY_CREDENTIALS} aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
-                f"Mode:          {stack.receiver.mode}\n"
+                f"Mode:          {MODE}\n"
                 f"Webhook:       POST, PUT or PATCH {stack.url_with_token}\n"
                 f"Local token:   {LOCAL_TOKEN}; the function reads the secret again after"
                 f" {arguments.token_cache_seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
@@ -204,7 +191,8 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 f"Subscriber:    SQS queue {queue} (raw delivery; dead letters: {dead_letters}), for a consumer"
                 f" of your own; this terminal shows each message the topic sends, read from a queue of its own"
                 f" ({terminal_queue})\n"
-                f"Pending:       the publisher of pending events runs every {arguments.pending_every:g} s\n"
+                f"Publisher:     invoked by the table's stream, as Lambda does, {1 / STREAM_POLL_SECONDS:g} times a"
+                " second: each event is published once stored\n"
                 "State:         in memory only: everything is gone when serve stops\n"
                 + _exposure_warnings(arguments.host, arguments.emulator_host)
                 + "Try:           one event of each type of the Class booking family, on the one URL:\n"

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from local_stack.runtime import REPO, relative
-from local_stack.server import RunningStack, local_stack, serving_in_background
+from local_stack.server import RunningStack, local_stack, publishing_from_the_stream, serving_in_background
+from local_stack.template import REPO, relative
 from ops.local import LOCAL_TOKEN, REGION
 
 SAMPLE = json.loads((REPO / "events" / "booking_deleted.json").read_text())
@@ -49,10 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     with (
         FUNCTION_LOG.open("w", encoding="utf-8") as function_log,
         redirect_stdout(function_log),
-        local_stack(
-            "127.0.0.1", 0, 0, report_requests=False, reason="the load run measures the local HTTP stack"
-        ) as stack,
+        local_stack("127.0.0.1", 0, 0, report_requests=False) as stack,
         serving_in_background(stack),
+        publishing_from_the_stream(stack, report=False),
     ):
         return run(stack, arguments.events, arguments.senders, arguments.timeout, report)
 

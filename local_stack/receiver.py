@@ -1,9 +1,8 @@
-"""The stack's two functions, configured from template.yaml, against an emulator; and what they left there.
+"""The stack's two functions, configured from template.yaml and run in this process against an emulator.
 
-Each function runs in Lambda's own runtime when aws-lambda-rie is available (local_stack/runtime.py:
-the built artifact, awslambdaric, python3.13, the runtime's boto3), otherwise in this process (the
-handler imported from src/, as Lambda would import it). Either way one execution environment per
-function, one request at a time, and the same report of what the function left in the stack.
+Each function is imported from src/ as Lambda would import it, one execution environment per function,
+one request at a time; the publisher is invoked by the emulated event source mapping of the table's
+stream (local_stack/stream.py), as Lambda invokes it. And what the functions left in the stack.
 """
 
 from __future__ import annotations
@@ -16,21 +15,22 @@ import json
 import os
 import sys
 import threading
+import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local_stack.guard import printable
-from local_stack.resources import FUNCTION, PENDING_FUNCTION, LocalResources
-from local_stack.runtime import FunctionError, LambdaFunction, RuntimeSetup, relative
+from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
+from local_stack.stream import PollResult, StreamMapping
 from local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
-from ops.local import FAKE_CREDENTIALS, REGION
+from ops.local import REGION
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
 # What API Gateway answers when the function fails (an unhandled error, a timeout).
@@ -38,9 +38,9 @@ INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 
 
 @functools.cache
-def _receiver_timeout_ms() -> int:
-    """The receiver's Timeout in template.yaml."""
-    return int(resource(load_template(), FUNCTION)["Properties"]["Timeout"]) * 1000
+def _timeout_ms(function: str) -> int:
+    """A function's Timeout in template.yaml."""
+    return int(resource(load_template(), function)["Properties"]["Timeout"]) * 1000
 
 
 @dataclass
@@ -48,11 +48,14 @@ class LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 
     aws_request_id: str
-    function_name: str = "ReceiverFunction"
+    function_name: str = FUNCTION
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
-    # The receiver's Timeout in template.yaml; the remaining time never runs down here.
-    timeout_ms: int = field(default_factory=lambda: _receiver_timeout_ms())
+    # The function's Timeout in template.yaml; the remaining time never runs down here.
+    timeout_ms: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        self.timeout_ms = self.timeout_ms or _timeout_ms(self.function_name)
 
     @property
     def invoked_function_arn(self) -> str:
@@ -62,150 +65,58 @@ class LambdaContext:
         return self.timeout_ms
 
 
-class Functions(Protocol):
-    """The stack's two functions, however they run."""
-
-    mode: str  # one line: where they run
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]: ...
-
-    def publish_pending(self, event: dict[str, Any]) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
-
-
-class InProcessFunctions:
-    """Each function imported in this process, as Lambda would import it: one request at a time."""
-
-    def __init__(self, resources: LocalResources, overrides: dict[str, str], reason: str) -> None:
-        self.mode = f"In-process (not Lambda's runtime: {reason}): the handlers run in this Python"
-        # The names both functions read have the same values; each reads its own.
-        os.environ.update(resources.pending_function_environment)
-        os.environ.update(resources.function_environment)
-        os.environ.update(overrides)
-        self._handler = _import_function("zenoti_receiver.handler")
-        self._lock = threading.Lock()
-        self._pending = _import_function("zenoti_receiver.pending_handler")
-        self._pending_lock = threading.Lock()
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
-        with self._lock:
-            result: dict[str, Any] = self._handler.lambda_handler(event, context)
-        return result
-
-    def publish_pending(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PENDING_FUNCTION, timeout_ms=60_000)
-        with self._pending_lock:
-            result: dict[str, Any] = self._pending.lambda_handler(event, context)
-        return result
-
-    def close(self) -> None:
-        pass
-
-
-class RuntimeFunctions:
-    """Each function in an execution environment of Lambda's runtime, under aws-lambda-rie."""
-
-    def __init__(
-        self,
-        setup: RuntimeSetup,
-        resources: LocalResources,
-        endpoint_url: str,
-        overrides: dict[str, str],
-        log_dir: Path | None = None,
-    ) -> None:
-        self.mode = setup.describe()
-        if log_dir is not None:
-            self.mode += f"; the functions' logs in {relative(log_dir)}"
-        # What Lambda sets, pointed at the emulator, with dummy credentials: never a developer's own.
-        aws = {**FAKE_CREDENTIALS, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": endpoint_url}
-        self.receiver = _runtime_function(
-            setup, FUNCTION, {**resources.function_environment, **aws, **overrides}, log_dir
-        )
-        try:
-            self.pending = _runtime_function(
-                setup, PENDING_FUNCTION, {**resources.pending_function_environment, **aws, **overrides}, log_dir
-            )
-        except BaseException:
-            self.receiver.stop()
-            raise
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.receiver.invoke(event)
-        return result
-
-    def publish_pending(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.pending.invoke(event)
-        return result
-
-    def close(self) -> None:
-        self.receiver.stop()
-        self.pending.stop()
-
-
-def _runtime_function(
-    setup: RuntimeSetup, name: str, environment: dict[str, str], log_dir: Path | None
-) -> LambdaFunction:
-    template = load_template()
-    properties = resource(template, name)["Properties"]
-    return LambdaFunction(
-        setup,
-        name,
-        handler=properties["Handler"],
-        environment=environment,
-        timeout_s=int(properties["Timeout"]),
-        memory_mb=int(template["Globals"]["Function"]["MemorySize"]),
-        log_file=log_dir / f"{name}.log" if log_dir is not None else None,
-    )
-
-
 class LocalReceiver:
-    """The stack's functions, each one Lambda execution environment, and what they left in the emulator.
+    """The stack's functions, each one execution environment in this process, and what they left in the emulator.
 
-    `runtime`: run them in Lambda's runtime (then `endpoint_url` is the emulator they call); None: in
-    this process, for `reason`. `overrides`: environment variables set over the template's.
+    `endpoint_url`: the emulator's (None: moto's in-process mock). `overrides`: environment variables set
+    over the template's.
     """
 
     def __init__(
-        self,
-        resources: LocalResources,
-        endpoint_url: str | None = None,
-        runtime: RuntimeSetup | None = None,
-        overrides: dict[str, str] | None = None,
-        reason: str = "no aws-lambda-rie",
-        log_dir: Path | None = None,
+        self, resources: LocalResources, endpoint_url: str | None = None, overrides: dict[str, str] | None = None
     ) -> None:
         self.resources = resources
         session = boto3.session.Session(region_name=REGION)
         self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
         self._sqs = session.client("sqs", endpoint_url=endpoint_url)
-        self.functions: Functions
-        if runtime is not None:
-            if endpoint_url is None:
-                raise ValueError("a function in Lambda's runtime is another process: it needs the emulator's URL")
-            self.functions = RuntimeFunctions(runtime, resources, endpoint_url, overrides or {}, log_dir)
-        else:
-            self.functions = InProcessFunctions(resources, overrides or {}, reason)
-
-    @property
-    def mode(self) -> str:
-        return self.functions.mode
+        # The names both functions read have the same values; each reads its own.
+        os.environ.update(resources.publisher_environment)
+        os.environ.update(resources.function_environment)
+        os.environ.update(overrides or {})
+        self._receiver = _import_function("zenoti_receiver.handler")
+        self._receiver_lock = threading.Lock()
+        self._publisher = _import_function("zenoti_receiver.publisher_handler")
+        self._publisher_lock = threading.Lock()
+        # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
+        streams = session.client(
+            "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
+        )
+        self.stream = StreamMapping(streams, resources.stream_arn, self.invoke_publisher, self._send_failure)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         """The receiving function's answer to an API Gateway event; API Gateway's 500 if the function failed."""
-        try:
-            return self.functions.invoke(event)
-        except FunctionError as error:
-            print(f"\n!!! {error}", file=sys.stderr, flush=True)
-            return {"statusCode": 500, "body": json.dumps(INTEGRATION_FAILURE)}
+        context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
+        with self._receiver_lock:
+            try:
+                result: dict[str, Any] = self._receiver.lambda_handler(event, context)
+            except Exception:  # what Lambda reports as the invocation's error, API Gateway as a 500
+                traceback.print_exc()
+                return {"statusCode": 500, "body": json.dumps(INTEGRATION_FAILURE)}
+        return result
 
-    def publish_pending(self, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One run of the publisher of pending events, as EventBridge Scheduler starts it every minute."""
-        return self.functions.publish_pending(event or schedule_event())
+    def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The publisher's answer to a batch of the stream (what Lambda's event source mapping sends it)."""
+        context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
+        with self._publisher_lock:
+            result: dict[str, Any] = self._publisher.lambda_handler(event, context)
+        return result
 
-    def close(self) -> None:
-        self.functions.close()
+    def publish(self) -> PollResult:
+        """What Lambda's poller does with the stream right now: every new record, in batches, to the publisher."""
+        return self.stream.drain()
+
+    def _send_failure(self, record: dict[str, Any]) -> None:
+        self._sqs.send_message(QueueUrl=self.resources.publication_failures_queue_url, MessageBody=json.dumps(record))
 
     def stored_item(self, event_id: str) -> dict[str, Any] | None:
         item = self._dynamodb.get_item(
@@ -216,7 +127,7 @@ class LocalReceiver:
         return plain_event(item)
 
     def quarantined(self, body: bytes) -> dict[str, Any] | None:
-        """The quarantine's entry for a body (keyed by its sha256, as the function keeps it)."""
+        """The held body's entry (keyed by its sha256, as the function keeps it)."""
         item = self._dynamodb.get_item(
             TableName=self.resources.quarantine_table_name,
             Key={"body_sha256": {"S": hashlib.sha256(body).hexdigest()}},
@@ -227,12 +138,6 @@ class LocalReceiver:
     def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         """Messages the subscriber queue has received since last asked (raw delivery: the body is the event)."""
         return take_messages(self._sqs, self.resources.subscriber_queue_url, wait_seconds)
-
-
-def schedule_event() -> dict[str, Any]:
-    """What EventBridge Scheduler sends the publisher (template.yaml's Input; events/pending_schedule.json)."""
-    now = datetime.now(UTC)
-    return {"scheduled_time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "execution_id": str(uuid.uuid4())}
 
 
 def _import_function(module: str) -> ModuleType:
@@ -295,10 +200,16 @@ def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str
     return printable(out.getvalue())
 
 
-def describe_publisher_run(run: dict[str, Any]) -> str:
+def describe_publication(result: PollResult) -> str:
+    """What the publisher did with the stream: each event it published, and what is left to retry or given up."""
     out = io.StringIO()
-    _section(out, f"{PENDING_FUNCTION}: published {run.get('published', 0)} pending event(s)")
-    print(json.dumps(run, indent=2), file=out)
+    _section(out, f"{PUBLISHER_FUNCTION}, invoked by the table's stream: published {len(result.published)} event(s)")
+    for event_id in result.published:
+        print(f"published {event_id}", file=out)
+    if result.failed:
+        print("some records were not published: Lambda retries them from the first one", file=out)
+    if result.given_up:
+        print(f"{result.given_up} record(s) given up: see the publication failures queue", file=out)
     return out.getvalue()
 
 

@@ -12,7 +12,7 @@ from local_stack.template import load_template, parameter_default, resource
 from ops.local import LOCAL_PREFIX, LOCAL_TOKEN, REGION, local_names
 
 FUNCTION = "ReceiverFunction"
-PENDING_FUNCTION = "PendingPublisherFunction"
+PUBLISHER_FUNCTION = "PublisherFunction"
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,10 @@ class LocalResources:
     # the event as Zenoti sent it, the attributes are SQS message attributes), a dead-letter queue.
     subscriber_queue_url: str
     subscriber_dead_letter_queue_url: str
+    stream_arn: str  # the events table's stream, which the publisher reads
+    publication_failures_queue_url: str  # the stream mapping's on-failure destination
     function_environment: dict[str, str]  # the receiving function's
-    pending_function_environment: dict[str, str]  # the scheduled publisher's
+    publisher_environment: dict[str, str]  # the publisher's
 
 
 def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None) -> LocalResources:
@@ -40,7 +42,8 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     names = local_names(prefix)
     table_name, quarantine_table_name = names.table_name, names.quarantine_table_name
     dynamodb = client("dynamodb")
-    dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
+    events_table = dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
+    stream_arn = events_table["TableDescription"]["LatestStreamArn"]
     dynamodb.create_table(TableName=quarantine_table_name, **_table_properties(resource(template, "QuarantineTable")))
 
     topic_arn = client("sns").create_topic(Name=names.topic_name)["TopicArn"]
@@ -58,6 +61,10 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     queue_url = sqs.create_queue(
         QueueName=names.queue_name,
         Attributes=_queue_attributes(resource(template, "SubscriberEventsQueue"), template, arns),
+    )["QueueUrl"]
+    failures_url = sqs.create_queue(
+        QueueName=names.publication_failures_queue_name,
+        Attributes=_queue_attributes(resource(template, "PublicationFailuresQueue"), template, {}),
     )["QueueUrl"]
     subscription = resource(template, "SubscriberSubscription")["Properties"]
     client("sns").subscribe(
@@ -83,8 +90,10 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,
         subscriber_dead_letter_queue_url=dead_letters_url,
+        stream_arn=stream_arn,
+        publication_failures_queue_url=failures_url,
         function_environment=_function_environment(template, FUNCTION, references),
-        pending_function_environment=_function_environment(template, PENDING_FUNCTION, references),
+        publisher_environment=_function_environment(template, PUBLISHER_FUNCTION, references),
     )
 
 
@@ -95,11 +104,14 @@ def local_stack_name(prefix: str = LOCAL_PREFIX) -> str:
 
 def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
     properties = table["Properties"]
-    return {
+    created = {
         key: properties[key]
         for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
         if key in properties
     }
+    if "StreamSpecification" in properties:  # CloudFormation's form leaves StreamEnabled out; the API wants it
+        created["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+    return created
 
 
 def _queue_attributes(queue: dict[str, Any], template: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
@@ -25,12 +24,11 @@ from local_stack.receiver import (
     LocalReceiver,
     delivered_body,
     describe_messages,
-    describe_publisher_run,
+    describe_publication,
     describe_result,
     take_messages,
 )
 from local_stack.resources import LocalResources, create_resources
-from local_stack.runtime import RuntimeSetup
 from ops.local import LOCAL_TOKEN, REGION, WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
@@ -43,6 +41,8 @@ NOT_FOUND = {"message": "Not Found"}  # what API Gateway answers for a route or 
 # for a consumer of the user's own.
 TERMINAL_QUEUE = "zenoti-local-terminal"
 WATCH_SECONDS = 0.2  # how often the terminal looks for new messages
+# How often the stream is read for new events: Lambda's poller reads a DynamoDB stream four times a second.
+STREAM_POLL_SECONDS = 0.25
 
 
 class PortInUse(Exception):
@@ -103,7 +103,7 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    app = LocalOnly(OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app)))
+    app = LocalOnly(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     app.allowed = allowed_hosts(host, server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
@@ -120,29 +120,6 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
         thread.join(timeout=10)
 
 
-class OneDynamoDBRequestAtATime:
-    """moto's application, answering one DynamoDB request at a time, each whole, as DynamoDB does.
-
-    DynamoDB applies a conditional write atomically: of two claims racing for one item, one wins.
-    moto's server answers each request in a thread of its own and reads the item, parses the condition,
-    then writes, with no lock between: two racing claims can both see the item unclaimed and both
-    win, and the tests that race deliveries against the stack's publisher would see an event published
-    twice that DynamoDB would publish once. Other services' requests (an SQS long poll above all) are
-    not held up.
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self._app = app
-        self._dynamodb = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            return self._app(environ, start_response)
-        with self._dynamodb:
-            # moto builds the whole answer inside the call; reading it here keeps the write in the lock.
-            return list(self._app(environ, start_response))
-
-
 @contextmanager
 def local_stack(
     host: str,
@@ -150,15 +127,9 @@ def local_stack(
     emulator_port: int,
     report_requests: bool = True,
     emulator_host: str | None = None,
-    runtime: RuntimeSetup | None = None,
-    reason: str = "not asked for",
     overrides: dict[str, str] | None = None,
-    log_dir: Path | None = None,
 ) -> Iterator[RunningStack]:
-    """Start the emulator, create the template's resources in it, and bind the webhook (port 0: any free one).
-
-    The functions run in Lambda's runtime with `runtime`, in this process otherwise (for `reason`).
-    """
+    """Start the emulator, create the template's resources in it, and bind the webhook (port 0: any free one)."""
     emulator_host = emulator_host or host
     _check_can_listen(host, port, "--port")
     with emulator(emulator_host, emulator_port) as endpoint:
@@ -166,7 +137,7 @@ def local_stack(
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
         resources = create_resources(endpoint_url=endpoint)
         terminal_queue = _subscribe_terminal(resources, endpoint) if report_requests else None
-        receiver = LocalReceiver(resources, endpoint, runtime, overrides, reason, log_dir)
+        receiver = LocalReceiver(resources, endpoint, overrides)
         terminal = Terminal()
         http: ThreadingHTTPServer | None = None
         try:
@@ -177,27 +148,26 @@ def local_stack(
         finally:
             if http is not None:
                 http.server_close()
-            receiver.close()
 
 
 @contextmanager
-def publishing_pending_every(stack: RunningStack, seconds: float, report: bool = True) -> Iterator[None]:
-    """Run the publisher of pending events every `seconds`, as the schedule in template.yaml does."""
+def publishing_from_the_stream(stack: RunningStack, report: bool = True) -> Iterator[None]:
+    """Read the table's stream and invoke the publisher with what is new, as Lambda's event source mapping does."""
     stopped = threading.Event()
 
-    def every() -> None:
-        while not stopped.wait(seconds):
-            run = stack.receiver.publish_pending()
-            if report and run.get("published"):
-                stack.terminal.print(describe_publisher_run(run))
+    def poll() -> None:
+        while not stopped.wait(STREAM_POLL_SECONDS):
+            result = stack.receiver.stream.poll()
+            if report and result.invocations:
+                stack.terminal.print(describe_publication(result))
 
-    thread = threading.Thread(target=every, name="pending-publisher", daemon=True)
+    thread = threading.Thread(target=poll, name="stream-publisher", daemon=True)
     thread.start()
     try:
         yield
     finally:
         stopped.set()
-        thread.join(timeout=70)
+        thread.join(timeout=40)
 
 
 @contextmanager

@@ -9,7 +9,16 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "template.yaml"
+
+
+def relative(path: Path) -> str:
+    """A path as the user would type it from here, when it is below here."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 # libyaml's parser where PyYAML was built with it (its wheels are): ten times faster than the

@@ -5,7 +5,7 @@ python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since
 python -m ops quarantine list [--format table|jsonl]
 python -m ops quarantine show BODY_SHA256
 python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
-python -m ops pending [--format table|jsonl]
+python -m ops republish [--dry-run]
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
 Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
 """
@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
-from ops import lookup, pending, quarantine, replay, stored_events, webhook_token
+from ops import lookup, quarantine, replay, republish, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lookup(arguments, out, err)
         if arguments.command == "quarantine":
             return run_quarantine(arguments, out)
-        if arguments.command == "pending":
-            return run_pending(arguments, out)
+        if arguments.command == "republish":
+            return run_republish(arguments, out)
         if arguments.command == "token":
             return run_token(arguments, out)
         return run_replay(arguments, out, err)
@@ -94,10 +94,19 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_DONE
 
 
-def run_pending(arguments: argparse.Namespace, out: TextIO) -> int:
-    target = resolve_target(_target_options(arguments), needs_topic=False)
-    events = pending.pending_events(target.dynamodb, target.table_name)
-    pending.print_pending(events, out, as_jsonl=arguments.format == "jsonl")
+def run_republish(arguments: argparse.Namespace, out: TextIO) -> int:
+    target = resolve_target(_target_options(arguments), needs_topic=True, needs_failures_queue=True)
+    assert target.topic_arn is not None  # needs_topic
+    republish.republish(
+        target.dynamodb,
+        target.sns,
+        target.sqs,
+        target.table_name,
+        target.topic_arn,
+        target.publication_failures_queue_url,
+        dry_run=arguments.dry_run,
+        out=out,
+    )
     return EXIT_DONE
 
 
@@ -168,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_lookup(commands, where, window)
     _add_replay(commands, where, window)
     _add_quarantine(commands)
-    _add_pending(commands, where)
+    _add_republish(commands, where)
     _add_token(commands)
     return parser
 
@@ -272,15 +281,16 @@ def _add_quarantine(commands: Any) -> None:
     )
 
 
-def _add_pending(commands: Any, where: argparse.ArgumentParser) -> None:
-    waiting = commands.add_parser(
-        "pending",
+def _add_republish(commands: Any, where: argparse.ArgumentParser) -> None:
+    again = commands.add_parser(
+        "republish",
         parents=[where],
-        help="list the events stored but not yet published, oldest first",
-        description="List the events stored but not yet published, oldest first (a Scan of the sparse pending "
-        "index, which holds nothing else). The stack publishes them itself, every minute; this only shows them.",
+        help="publish what the publisher gave up on (PublicationFailuresAlarm), from the table",
+        description="Publish the events of every batch the publisher's stream mapping gave up on (older than the"
+        " stream's 24 hours), read from the table, and empty the failure queue of them. Subscribers deduplicate"
+        " by event_id: an event published before is harmless.",
     )
-    waiting.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
+    again.add_argument("--dry-run", action="store_true", help="print what would be published; send nothing")
 
 
 def _add_token(commands: Any) -> None:

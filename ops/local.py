@@ -37,6 +37,7 @@ class LocalNames:
     secret_name: str
     queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
     dead_letter_queue_name: str
+    publication_failures_queue_name: str  # what the publisher's stream mapping gives up on
 
     @property
     def topic_arn(self) -> str:
@@ -51,4 +52,5 @@ def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
         secret_name=f"{prefix}-webhook-token",
         queue_name=f"{prefix}-subscriber",
         dead_letter_queue_name=f"{prefix}-subscriber-dead-letters",
+        publication_failures_queue_name=f"{prefix}-publication-failures",
     )

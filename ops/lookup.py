@@ -20,7 +20,6 @@ COLUMNS = (
     "registration_id",
     "class_id",
     "session_id",
-    "published",
     "header_names",
 )
 

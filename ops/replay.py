@@ -10,33 +10,17 @@ from tqdm import tqdm
 
 from ops.errors import OperatorError
 from ops.stored_events import StoredEvent
+from zenoti_receiver.adapters.event_table import stored_event
 from zenoti_receiver.adapters.event_topic import message
-from zenoti_receiver.errors import BodyHeld
-from zenoti_receiver.logic.parsing import parse_class_booking
-from zenoti_receiver.logic.ports import ReceivedEvent
-
-REPLAY_ATTRIBUTE = "replay"
 
 
-def replay_message(event: StoredEvent) -> dict[str, Any]:
-    """The message the function sent for this event (its own function builds it), plus replay=true."""
-    payload = event.payload or ""
+def replay_message(event: StoredEvent, replay: bool = True) -> dict[str, Any]:
+    """The message the publisher sent for this event (its own code builds it), with replay=true when replayed."""
     try:
-        # Read as the function read it when it was received: the attributes come from the validated body.
-        received = ReceivedEvent(
-            parse_class_booking(payload),
-            payload,
-            str(event.attributes.get("request_id", "")),
-            str(event.attributes.get("received_at", "")),
-        )
-    except BodyHeld as error:  # a delivery of it would be held now: the model changed since it was stored
-        raise OperatorError(f"event {event.event_id} is not a stored event that can be replayed: {error}") from None
-    sent = message(received)
-    return {**sent, "MessageAttributes": {**sent["MessageAttributes"], REPLAY_ATTRIBUTE: _string("true")}}
-
-
-def _string(value: str) -> dict[str, str]:
-    return {"DataType": "String", "StringValue": value}
+        stored = stored_event(event.item)
+    except (KeyError, ValueError) as error:  # not an item the receiver wrote
+        raise OperatorError(f"event {event.event_id} is not a stored event that can be published: {error}") from None
+    return message(stored, replay=replay)
 
 
 def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool, out: TextIO, err: TextIO) -> int:

@@ -6,12 +6,13 @@ The indexes project only keys (docs/design.md#cost-write-units): what they find 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ops.errors import OperatorError
 from ops.items import plain_event
+from zenoti_receiver.clock import utc_text
 
 # None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
 PAGE_SIZE: int | None = None
@@ -21,8 +22,7 @@ BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the fami
 
 def occurred_at_text(moment: datetime) -> str:
     """The item's occurred_at form: fixed-width UTC, so text order is time order."""
-    # isoformat, not strftime: glibc's %Y writes year 999 as "999", which sorts after 2022.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return utc_text(moment)
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,11 @@ class StoredEvent:
     """One item of the table, its attributes as plain Python values, the body as text in `payload`."""
 
     attributes: dict[str, Any]
+    item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as DynamoDB gave it
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StoredEvent:
-        return cls(plain_event(item))
+        return cls(plain_event(item), item)
 
     @property
     def event_id(self) -> str:
@@ -190,3 +191,14 @@ def _pages(operation: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return
         request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def events_received_between(dynamodb: Any, table: str, since: datetime, until: datetime) -> list[StoredEvent]:
+    """Every event received in [since, until], in the order received: a Scan, reading (and billing) the whole table."""
+    request = {
+        "TableName": table,
+        "FilterExpression": "received_at BETWEEN :since AND :until",
+        "ExpressionAttributeValues": {":since": {"S": utc_text(since)}, ":until": {"S": utc_text(until)}},
+    }
+    events = [StoredEvent.from_item(item) for item in _pages(dynamodb.scan, request)]
+    return sorted(events, key=lambda event: (str(event.attributes.get("received_at", "")), event.event_id))

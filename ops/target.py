@@ -18,6 +18,7 @@ from ops.local import FAKE_CREDENTIALS, LOCAL_ENDPOINT, REGION, local_names
 DEFAULT_STACK_NAME = "zenoti-booking-deleted"  # samconfig.toml's stack_name
 TABLE_OUTPUT = "EventsTableName"
 TOPIC_OUTPUT = "EventsTopicArn"
+FAILURES_QUEUE_OUTPUT = "PublicationFailuresQueueUrl"
 
 # What `make serve` creates.
 LOCAL_TABLE = local_names().table_name
@@ -42,26 +43,35 @@ class Target:
     topic_arn: str | None  # None when the command does not publish
     dynamodb: Any
     sns: Any
+    sqs: Any = None
+    publication_failures_queue_url: str = ""  # with needs_failures_queue
 
 
-def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
+def resolve_target(options: TargetOptions, *, needs_topic: bool, needs_failures_queue: bool = False) -> Target:
     """The table (and topic) to use and clients for them; stack outputs are read only if a name is missing."""
     aws = connect(options)
     names: dict[str, str] = {}
     if options.local:
         names = {TABLE_OUTPUT: LOCAL_TABLE, TOPIC_OUTPUT: LOCAL_TOPIC_ARN}
+        if needs_failures_queue:
+            queue = local_names().publication_failures_queue_name
+            names[FAILURES_QUEUE_OUTPUT] = aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
     else:
-        if options.table is None or (needs_topic and options.topic_arn is None):
+        if options.table is None or (needs_topic and options.topic_arn is None) or needs_failures_queue:
             names = stack_outputs(aws.client("cloudformation"), options.stack_name)
     table = options.table or names[TABLE_OUTPUT]  # stack_outputs refuses a stack without it
     topic = options.topic_arn or names.get(TOPIC_OUTPUT)
     if needs_topic and topic is None:
         raise OperatorError(f"stack {options.stack_name} has no output {TOPIC_OUTPUT}; pass --topic-arn")
+    if needs_failures_queue and FAILURES_QUEUE_OUTPUT not in names:
+        raise OperatorError(f"stack {options.stack_name} has no output {FAILURES_QUEUE_OUTPUT}: is it deployed?")
     return Target(
         table_name=table,
         topic_arn=topic if needs_topic else None,
         dynamodb=aws.client("dynamodb"),
         sns=aws.client("sns"),
+        sqs=aws.client("sqs") if needs_failures_queue else None,
+        publication_failures_queue_url=names.get(FAILURES_QUEUE_OUTPUT, ""),
     )
 
 

@@ -12,14 +12,11 @@ from zenoti_receiver.errors import FieldError, HeldReason, RefusalReason
 
 
 class AcceptedBody(TypedDict):
-    """200: the event is stored (a new one)."""
+    """200: the event is stored (a new one); the stack publishes it."""
 
     status: Literal["accepted"]
     event_id: str
     event_type: str
-    # "pending": stored, but not published yet; the stack publishes it (no redelivery needed).
-    publication: Literal["published", "pending"]
-    message: NotRequired[str]
 
 
 class DuplicateBody(TypedDict):
@@ -61,7 +58,6 @@ class FailureBody(TypedDict):
 
 ResponseBody = AcceptedBody | DuplicateBody | HeldBody | RejectedBody | FailureBody
 
-PENDING_MESSAGE = "stored; publication is pending and the stack will publish it"
 FAILURE = FailureBody(
     status="error", reason="temporarily_unavailable", message="temporary failure; please send the event again"
 )

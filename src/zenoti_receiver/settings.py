@@ -26,12 +26,8 @@ class FunctionSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
-    table_name: Name = Field(alias="EVENTS_TABLE_NAME")
-    topic_arn: Name = Field(alias="EVENTS_TOPIC_ARN")
     # Powertools reads this itself; checked here so a missing one fails at init, by name.
     metrics_namespace: Name = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
-    # Published events expire this many days after they were received; 0 keeps them.
-    event_retention_days: int = Field(0, alias="EVENT_RETENTION_DAYS", ge=0)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
@@ -44,9 +40,18 @@ class FunctionSettings(BaseModel):
             raise ConfigurationError(f"bad environment variable(s): {problems}") from None
 
 
+class PublisherSettings(FunctionSettings):
+    """The publisher (publisher_handler.py)."""
+
+    topic_arn: Name = Field(alias="EVENTS_TOPIC_ARN")
+
+
 class Settings(FunctionSettings):
     """The receiving function (handler.py)."""
 
+    table_name: Name = Field(alias="EVENTS_TABLE_NAME")
+    # Events expire this many days after they were received; 0 keeps them.
+    event_retention_days: int = Field(0, alias="EVENT_RETENTION_DAYS", ge=0)
     quarantine_table_name: Name = Field(alias="QUARANTINE_TABLE_NAME")
     token_secret_id: Name = Field(alias="TOKEN_SECRET_ARN")
     # A quarantined body expires this many days after it was last delivered.
@@ -55,10 +60,3 @@ class Settings(FunctionSettings):
     # How long the tokens read last stay good while Secrets Manager does not answer (throttled, 5xx,
     # unreachable); never when it refuses (adapters/token_secret.py). docs/security.md says why an hour.
     token_grace_seconds: Seconds = Field(3600, alias="TOKEN_GRACE_SECONDS")
-
-
-class PendingSettings(FunctionSettings):
-    """The scheduled function that publishes pending events (pending_handler.py)."""
-
-    # Bounded work per run: at one run a minute, a backlog of 5,000 drains in 5 minutes.
-    max_events_per_run: int = Field(1000, alias="PENDING_MAX_PER_RUN", ge=1, le=10_000)

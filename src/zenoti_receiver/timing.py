@@ -1,8 +1,8 @@
-"""How long the receiver may take, in one place: the function's timeout, each AWS call's bounds, the claim.
+"""How long the functions may take, in one place: each function's timeout and each AWS call's bounds.
 
-Zenoti waits 10 s for an answer and retries a failed delivery 30 s later at the earliest. Every
-number below is derived from, or checked against, those two (tests/unit/test_template.py holds the
-template's `Timeout` to RECEIVER_TIMEOUT_SECONDS).
+Zenoti waits 10 s for an answer and retries a failed delivery 30 s later at the earliest. The numbers
+of the receiving function are derived from that wait (tests/unit/test_template.py holds the template's
+`Timeout` of each function to the numbers here).
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ZENOTI_WAITS_SECONDS = 10
-ZENOTI_SHORTEST_RETRY_GAP_SECONDS = 30
 
-# The function's timeout (template.yaml, ReceiverFunction's Timeout): the hard stop, with a second of
-# Zenoti's wait left for API Gateway and the network.
+# The receiving function's timeout (template.yaml, ReceiverFunction's Timeout): the hard stop, with a
+# second of Zenoti's wait left for API Gateway and the network.
 RECEIVER_TIMEOUT_SECONDS = 9
+
+# The publisher's timeout (template.yaml, PublisherFunction's Timeout). A batch of the stream takes
+# milliseconds a record while SNS is well; while it is not, the first failed call ends the batch.
+PUBLISHER_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,3 @@ class CallBounds:
 # is well, so a second of read time, and one retry, is room enough; past that the delivery fails fast
 # (a 5xx while nothing is stored: Zenoti retries) instead of running into the timeout.
 AWS_CALL = CallBounds(connect_seconds=0.5, read_seconds=1, attempts=2)
-
-# Publishing may fail without failing the delivery (the stack publishes what is left pending within
-# a minute), so it gets one attempt: a retry here would only take time from the record.
-PUBLISHING = CallBounds(connect_seconds=0.5, read_seconds=1, attempts=1)
-
-# An event is published before answering only when publishing it and recording that it was published
-# both fit in the time left; otherwise it stays pending and the stack publishes it. Recording is what
-# keeps a published event from being published again, so the timeout must never cut it off.
-PUBLISH_AND_RECORD_SECONDS = PUBLISHING.worst_seconds + AWS_CALL.worst_seconds
-
-# How long a delivery holds the right to publish an event it stored: longer than the function can run,
-# so a live attempt is never overtaken; the scheduled publisher only takes events older than this.
-CLAIM_SECONDS = 15

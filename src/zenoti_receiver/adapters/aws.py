@@ -10,7 +10,6 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from zenoti_receiver import timing
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.timing import AWS_CALL, CallBounds
 
@@ -29,7 +28,6 @@ def bounded(bounds: CallBounds) -> Config:
 
 
 BOUNDED = bounded(AWS_CALL)
-PUBLISHING = bounded(timing.PUBLISHING)
 
 
 def client(service: str, config: Config = BOUNDED) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -23,6 +23,15 @@ class ReceivedEvent:
     received_at: str  # ISO 8601, UTC
     header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
 
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The message attributes subscribers filter on (docs/contracts.md), stored with the event."""
+        return {
+            "event_type": self.event.event_type,
+            "event_resource": self.event.event_resource,
+            "center_id": str(self.event.data.center_id),
+        }
+
     @cached_property
     def body_sha256(self) -> str:
         """sha256 of the payload's UTF-8 bytes, in hex: tells a redelivery from another body under one event_id."""
@@ -30,47 +39,22 @@ class ReceivedEvent:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """The right, for a short time, to publish one stored event."""
+class AlreadyStored:
+    """What the table already holds under a delivery's event_id."""
 
-    claim_id: str
-    expires_at: int  # epoch seconds
-
-
-@dataclass(frozen=True)
-class StoredState:
-    """What the table already holds for an event_id."""
-
-    published: bool
-    claim_id: str | None
-    claim_expires_at: int
-    body_sha256: str | None = None  # of the stored payload; None if it cannot be told
+    body_sha256: str | None  # of the stored payload; None if it cannot be told
 
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """A stored event as the table gives it back: what was received, to publish it as it came."""
+    """A stored event as the table (or its stream) gives it back: what subscribers are sent."""
 
     event_id: str
-    payload: str
-    request_id: str
-    received_at: str
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    """An event stored but not yet published, as the table's pending index lists it."""
-
-    event_id: str
-    received_at: str
-
-
-@dataclass(frozen=True)
-class PendingCensus:
-    """How many events wait to be published, and since when the oldest has."""
-
-    count: int
-    oldest_received_at: str | None
+    payload: str  # the body exactly as Zenoti sent it
+    # The message attributes subscribers filter on, as they were stored: event_type, event_resource
+    # (when the body names one) and center_id (when the event has one).
+    attributes: Mapping[str, str]
+    received_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,34 +76,13 @@ class TokenSource(Protocol):
 
 
 class EventStore(Protocol):
-    def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
-        """Write the event unless its event_id is stored; return the stored state if it was."""
-
-    def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
-        """Claim an unpublished event whose earlier claim has expired; False if someone else holds it."""
-
-    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
-        """Record the publication: the event leaves the pending index."""
-
-
-class PendingStore(Protocol):
-    def oldest_pending(self, limit: int, received_before: str) -> list[PendingEntry]:
-        """Up to `limit` pending events received before that time, oldest first."""
-
-    def claim_pending(self, event_id: str, claim: Claim, now: int) -> StoredEvent | None:
-        """take_over_claim, returning the stored event; None if it was published or is claimed."""
-
-    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None: ...
-
-    def pending_census(self) -> PendingCensus: ...
+    def store_once(self, received: ReceivedEvent) -> AlreadyStored | None:
+        """Write the event unless its event_id is stored; say what is stored if it was."""
 
 
 class EventPublisher(Protocol):
-    def publish_event(self, received: ReceivedEvent) -> str:
-        """Publish the event; return the message id."""
-
-    def publish_events(self, received: Sequence[ReceivedEvent]) -> dict[str, str]:
-        """Publish several at once; return the message id of each event_id published (absent: not published)."""
+    def publish_event(self, event: StoredEvent) -> str:
+        """Publish the stored event; return SNS's message id."""
 
 
 class Quarantine(Protocol):

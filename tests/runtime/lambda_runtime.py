@@ -27,7 +27,9 @@ from typing import IO, Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-REPO = Path(__file__).resolve().parent.parent
+from local_stack.template import relative
+
+REPO = Path(__file__).resolve().parent.parent.parent
 RIE_VARIABLE = "AWS_LAMBDA_RIE"
 LOCAL_BUILD = REPO / ".aws-sam" / "local" / "function"  # make build-local
 RUNTIME_PYTHON = REPO / ".venv-runtime" / "bin" / "python"  # make build-local
@@ -253,10 +255,3 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -1,0 +1,58 @@
+"""Lambda entry point of the publisher: a batch of the events table's stream in, the records to retry out.
+
+Lambda's event source mapping (template.yaml, PublisherFunction) reads the stream in order and hands
+over only new items (its filter: INSERT). Each is published to the topic, in order, one at a time
+(logic/publishing.py); Powertools' batch processor reports the records not published, and Lambda
+retries from the first of them for as long as the stream keeps the record (24 hours). What it gives
+up on goes to the failure queue (PublicationFailuresQueue), and `python -m ops republish` publishes
+it from the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zenoti_receiver.adapters.event_table import stored_event
+from zenoti_receiver.adapters.event_topic import EventTopic
+from zenoti_receiver.logic.publishing import InOrderPublication
+from zenoti_receiver.metric_dimensions import count_by
+from zenoti_receiver.settings import PublisherSettings
+from zenoti_receiver.timing import AWS_CALL
+
+logger = Logger()
+metrics = Metrics()
+
+settings = PublisherSettings.from_environment()
+topic = EventTopic(settings.topic_arn)
+# A batch none of whose records was published is reported like any other (every record, from the
+# first): a function error would make Lambda split the batch and retry halves, out of order.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(log_event=False)  # a record holds a guest's booking: never logged whole
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    publication = InOrderPublication(
+        topic,
+        # The image as the stream carries it (binary as base64), read by the table's own adapter.
+        read=lambda record: stored_event(record.raw_event["dynamodb"]["NewImage"]),
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        # One publish at its worst, and a second to answer Lambda.
+        seconds_needed=AWS_CALL.worst_seconds + 1,
+    )
+    response = process_partial_response(
+        event=event, record_handler=publication.publish, processor=processor, context=context
+    )
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=publication.published)
+    if not_published := len(response["batchItemFailures"]):
+        metrics.add_metric(name="PublicationsRetried", unit=MetricUnit.Count, value=not_published)
+    if publication.outage is not None:
+        count_by(metrics, "DependencyFailures", "dependency", publication.outage.dependency)
+    if publication.bug:
+        metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
+    return dict(response)
