@@ -26,12 +26,14 @@ import pytest
 from aws_lambda_powertools.logging import logger as powertools_logger
 from aws_lambda_powertools.metrics.provider import cold_start
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
 from local_stack.receiver import LambdaContext
 from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
 from local_stack.server import emulator
+from local_stack.stream import PollResult, StreamMapping
 from ops.local import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +164,31 @@ class Stack:
     resources: LocalResources
     faults: Faults
     notifications_queue_url: str  # the tests' own subscriber: the stack's subscriber queue is raw
+    _stream: StreamMapping | None = None
+
+    @property
+    def stream(self) -> StreamMapping:
+        """Lambda's event source mapping of the table's stream, invoking the publisher (imported once, on first use)."""
+        if self._stream is None:
+            publisher = fresh_publisher()
+            streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+            sqs = boto3.client("sqs", region_name=REGION)
+
+            def invoke(event: dict[str, Any]) -> dict[str, Any]:
+                context = LambdaContext(aws_request_id="stream", function_name="PublisherFunction")
+                result: dict[str, Any] = publisher.lambda_handler(event, context)
+                return result
+
+            def send_failure(record: dict[str, Any]) -> None:
+                queue = self.resources.publication_failures_queue_url
+                sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+
+            self._stream = StreamMapping(streams, self.resources.stream_arn, invoke, send_failure)
+        return self._stream
+
+    def publish(self) -> PollResult:
+        """What Lambda's poller does now: the stream's new records, in batches, to the publisher, until none is left."""
+        return self.stream.drain()
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the events table (every page of the Scan)."""
@@ -192,8 +219,13 @@ class Stack:
         client = boto3.client("dynamodb", region_name=REGION)
         return client.scan(TableName=self.resources.quarantine_table_name)["Items"]  # type: ignore[no-any-return]
 
-    def messages(self) -> list[dict[str, Any]]:
-        """What an SQS subscriber of the topic has received: the SNS notifications, decoded."""
+    def messages(self, publish: bool = True) -> list[dict[str, Any]]:
+        """What an SQS subscriber of the topic has received: the SNS notifications, decoded.
+
+        First, unless told not to, what the stream holds is published, as the deployed stack would have by then.
+        """
+        if publish:
+            self.publish()
         sqs = boto3.client("sqs", region_name=REGION)
         received = sqs.receive_message(
             QueueUrl=self.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
@@ -225,10 +257,11 @@ def mocked_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         faults.install(boto3.DEFAULT_SESSION.events)
         resources = create_resources()
         # Both functions' environments: the names they share have the same values.
-        for name, value in {**resources.pending_function_environment, **resources.function_environment}.items():
+        for name, value in {**resources.publisher_environment, **resources.function_environment}.items():
             monkeypatch.setenv(name, value)
         yield Stack(resources=resources, faults=faults, notifications_queue_url=subscribe_notifications(resources))
     boto3.DEFAULT_SESSION = None
+    sys.modules.pop("zenoti_receiver.publisher_handler", None)
 
 
 def subscribe_notifications(resources: LocalResources) -> str:
@@ -276,37 +309,10 @@ def fresh_handler(log_stream: io.StringIO) -> ModuleType:
     return module
 
 
-@pytest.fixture
-def pending_handler(stack: Stack, log_stream: io.StringIO) -> Iterator[ModuleType]:
-    """The scheduled publisher of pending events, imported fresh inside the mocked account."""
-    sys.modules.pop("zenoti_receiver.pending_handler", None)
-    module = importlib.import_module("zenoti_receiver.pending_handler")
-    _log_to(log_stream)
-    yield module
-    sys.modules.pop("zenoti_receiver.pending_handler", None)
-
-
-@pytest.fixture
-def publish_pending(pending_handler: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """One scheduled run of the publisher, as EventBridge Scheduler invokes it, `after` seconds from now.
-
-    The publisher leaves alone what a live delivery may still be publishing (CLAIM_SECONDS); a run
-    a minute later, as the schedule makes it, sees it.
-    """
-
-    from zenoti_receiver.logic.publishing_pending import PendingPublisher  # after the service name is set
-
-    def run(after: float = 60, max_events: int | None = None) -> dict[str, Any]:
-        later = PendingPublisher(pending_handler.table, pending_handler.topic, clock=lambda: time.time() + after)
-        monkeypatch.setattr(pending_handler, "publisher", later)
-        if max_events is not None:
-            fewer = pending_handler.settings.model_copy(update={"max_events_per_run": max_events})
-            monkeypatch.setattr(pending_handler, "settings", fewer)
-        context = LambdaContext(aws_request_id="schedule", function_name="PendingPublisherFunction", timeout_ms=60_000)
-        result: dict[str, Any] = pending_handler.lambda_handler(load_event("pending_schedule.json"), context)
-        return result
-
-    return run
+def fresh_publisher() -> ModuleType:
+    """The publisher's module imported anew (a new execution environment) in the mocked account."""
+    sys.modules.pop("zenoti_receiver.publisher_handler", None)
+    return importlib.import_module("zenoti_receiver.publisher_handler")
 
 
 def _log_to(log_stream: io.StringIO) -> None:
@@ -330,7 +336,7 @@ def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]
         for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
         resources = create_resources(endpoint_url=endpoint)
-        for name, value in {**resources.pending_function_environment, **resources.function_environment}.items():
+        for name, value in {**resources.publisher_environment, **resources.function_environment}.items():
             monkeypatch.setenv(name, value)
         _fresh_execution_environment()
         import zenoti_receiver.handler as handler

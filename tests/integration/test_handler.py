@@ -16,7 +16,7 @@ from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 SAMPLE_EVENT_ID = "6239c247a961750e01dda051"
 DELETED = "Class.Booking.Deleted"
-ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "event_type": DELETED, "publication": "published"}
+ACCEPTED = {"status": "accepted", "event_id": SAMPLE_EVENT_ID, "event_type": DELETED}
 
 
 def other_event(raw_payload: str, event_id: str, **data_changes: Any) -> dict[str, Any]:
@@ -43,23 +43,25 @@ def test_sample_event_is_stored_once_with_its_verbatim_payload(invoke, stack: St
     assert item["center_id"] == {"S": "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"}
     assert item["guest_id"] == {"S": "ef44e802-505c-4129-9744-0978c094c8f2"}
     assert item["occurred_at"] == {"S": "2022-03-22T12:34:15.379749Z"}
-    assert item["published"] == {"BOOL": True}
-    # Published and recorded: no longer in the pending index, no claim left behind.
-    assert not {"pending_shard", "claim_id", "claim_expires_at"} & item.keys()
+    # What the publisher sends with it, stored with it: the item is the message.
+    assert (item["event_type"], item["event_resource"]) == ({"S": DELETED}, {"S": "Class"})
+    # One write and nothing after it: the answer is not waiting on a publication.
+    assert not {"published", "sns_message_id", "expires_at"} & item.keys()
 
 
-def test_subscriber_receives_the_event_exactly_as_zenoti_sent_it(invoke, stack: Stack, api_event, raw_payload):
+def test_subscriber_receives_the_event_exactly_as_zenoti_sent_it(invoke, stack: Stack, api_event, raw_payload, logs):
     invoke(api_event)
 
-    [notification] = stack.messages()
+    [notification] = stack.messages()  # the table's stream, then the publisher, as Lambda runs them
     assert notification["Message"] == raw_payload
     assert notification["MessageAttributes"] == {
         "event_type": {"Type": "String", "Value": "Class.Booking.Deleted"},
         "event_resource": {"Type": "String", "Value": "Class"},
         "center_id": {"Type": "String", "Value": "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"},
     }
-    [item] = stack.items()
-    assert item["sns_message_id"] == {"S": notification["MessageId"]}
+    # What an operator finds of one event's publication: its message id, in the publisher's log.
+    [published] = [line for line in logs() if line["message"] == "Event published"]
+    assert (published["event_id"], published["message_id"]) == (SAMPLE_EVENT_ID, notification["MessageId"])
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
@@ -259,77 +261,26 @@ def test_redelivery_is_a_duplicate_with_no_second_item_or_message(invoke, stack:
     assert stack.items()[0]["request_id"] == {"S": api_event["requestContext"]["requestId"]}
 
 
-def test_event_stored_while_sns_fails_is_accepted_then_published_by_the_stack(
-    invoke, publish_pending, stack: Stack, api_event, raw_payload
+def test_event_stored_while_sns_fails_is_accepted_then_published_once_by_the_stream(
+    invoke, stack: Stack, api_event, raw_payload
 ):
     stack.faults.fail("sns", "Publish")
 
     answered = invoke(api_event)
 
     # Stored is what Zenoti needs: a 2xx, and no redelivery is needed for the rest.
-    assert answered.status == 200
-    assert answered.body == {
-        "status": "accepted",
-        "event_id": SAMPLE_EVENT_ID,
-        "event_type": DELETED,
-        "publication": "pending",
-        "message": "stored; publication is pending and the stack will publish it",
-    }
-    [item] = stack.items()
-    assert item["published"] == {"BOOL": False}
-    assert "pending_shard" in item
-    assert stack.messages() == []
+    assert (answered.status, answered.body) == (200, ACCEPTED)
+    attempt = stack.publish()
+    assert attempt.failed  # the publisher reported the record: Lambda retries it
+    assert stack.messages(publish=False) == []
 
     stack.faults.clear()
-    run = publish_pending()
-
-    assert run["published"] == 1
     [notification] = stack.messages()
+
     assert notification["Message"] == raw_payload
     assert notification["MessageAttributes"]["center_id"]["Value"] == "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"
-    [item] = stack.items()
-    assert item["published"] == {"BOOL": True}
-    assert item["sns_message_id"] == {"S": notification["MessageId"]}
-    assert "pending_shard" not in item
     assert invoke(api_event).body["status"] == "duplicate"
-    assert publish_pending()["published"] == 0
     assert stack.messages() == []  # nothing more was sent
-
-
-def test_delivery_in_flight_elsewhere_is_answered_duplicate_without_publishing(invoke, stack: Stack, api_event):
-    # Another delivery of the same event has stored it and holds a fresh claim to publish it.
-    boto3.client("dynamodb", region_name=REGION).put_item(
-        TableName=stack.resources.table_name,
-        Item={
-            "event_id": {"S": SAMPLE_EVENT_ID},
-            "published": {"BOOL": False},
-            "claim_id": {"S": "someone-else"},
-            "claim_expires_at": {"N": "99999999999"},
-        },
-    )
-
-    response = invoke(api_event)
-
-    assert response.body["status"] == "duplicate"
-    assert stack.messages() == []
-
-
-def test_abandoned_claim_is_taken_over_and_the_event_published(invoke, stack: Stack, api_event):
-    boto3.client("dynamodb", region_name=REGION).put_item(
-        TableName=stack.resources.table_name,
-        Item={
-            "event_id": {"S": SAMPLE_EVENT_ID},
-            "published": {"BOOL": False},
-            "claim_id": {"S": "crashed-attempt"},
-            "claim_expires_at": {"N": "1"},
-        },
-    )
-
-    response = invoke(api_event)
-
-    assert response.body["status"] == "accepted"
-    assert len(stack.messages()) == 1
-    assert stack.items()[0]["published"] == {"BOOL": True}
 
 
 # --- AWS failing ---------------------------------------------------------------------------------
@@ -367,23 +318,14 @@ def test_a_failure_that_leaves_the_event_unstored_is_a_5xx_and_the_retry_succeed
 
 
 @pytest.mark.parametrize("kind", ["server_error", "throttling", "timeout"])
-def test_sns_failing_is_never_a_5xx(invoke, stack: Stack, api_event, kind):
+def test_sns_failing_is_never_a_5xx_nor_a_call_before_the_answer(invoke, stack: Stack, api_event, kind):
     stack.faults.fail("sns", "Publish", kind)
 
     answered = invoke(api_event)
 
-    assert (answered.status, answered.body["publication"]) == (200, "pending")
+    assert (answered.status, answered.body) == (200, ACCEPTED)
     assert len(stack.items()) == 1
-
-
-def test_failing_to_record_the_publication_still_accepts_the_event(invoke, stack: Stack, api_event):
-    stack.faults.fail("dynamodb", "UpdateItem")
-
-    response = invoke(api_event)
-
-    assert response.status == 200  # stored and published: Zenoti need not send it again
-    assert len(stack.messages()) == 1
-    assert len(stack.items()) == 1
+    assert "sns.Publish" not in stack.faults.attempts  # the receiver never called SNS
 
 
 @pytest.mark.parametrize(
@@ -391,7 +333,6 @@ def test_failing_to_record_the_publication_still_accepts_the_event(invoke, stack
     [
         ("secrets-manager", "GetSecretValue", "secret"),
         ("dynamodb", "PutItem", "events_table"),
-        ("sns", "Publish", "topic"),
     ],
 )
 def test_failures_are_counted_by_the_dependency_that_failed(
@@ -404,6 +345,19 @@ def test_failures_are_counted_by_the_dependency_that_failed(
     failures = [dims for name, dims in emitted_metrics(capsys.readouterr().out) if name == "DependencyFailures"]
     # The service dimension is the stack's name (template.yaml): the local stack's here.
     assert failures == [{"service": local_stack_name(), "dependency": dependency}]
+
+
+def test_the_publisher_counts_a_failing_topic_as_a_dependency_failure(invoke, stack: Stack, api_event, capsys):
+    invoke(api_event)
+    capsys.readouterr()
+    stack.faults.fail("sns", "Publish")
+
+    stack.publish()
+
+    emitted = emitted_metrics(capsys.readouterr().out)
+    failures = [dims for name, dims in emitted if name == "DependencyFailures"]
+    assert failures == [{"service": local_stack_name(), "dependency": "topic"}]
+    assert "PublicationsRetried" in {name for name, _ in emitted}
 
 
 def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):

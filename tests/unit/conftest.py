@@ -30,4 +30,4 @@ def quarantine() -> MemoryQuarantine:
 
 @pytest.fixture
 def receiver(table, topic, quarantine, clock) -> ClassBookingReceiver:
-    return ClassBookingReceiver(FixedTokens(), table, topic, quarantine, clock=clock)
+    return ClassBookingReceiver(FixedTokens(), table, quarantine, clock=clock)

@@ -10,7 +10,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import TemporaryFailure
-from zenoti_receiver.settings import ConfigurationError, PendingSettings, Settings
+from zenoti_receiver.settings import ConfigurationError, PublisherSettings, Settings
 
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
@@ -95,14 +95,14 @@ def test_every_bad_setting_is_named_at_once():
         assert name in str(raised.value)
 
 
-def test_the_publisher_of_pending_events_needs_only_the_table_and_topic():
-    environment = {name: ENVIRONMENT[name] for name in ("EVENTS_TABLE_NAME", "EVENTS_TOPIC_ARN")}
+def test_the_publisher_needs_only_the_topic_and_fails_at_init_without_it():
+    settings = PublisherSettings.from_environment(
+        {"EVENTS_TOPIC_ARN": ENVIRONMENT["EVENTS_TOPIC_ARN"], "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"}
+    )
 
-    settings = PendingSettings.from_environment({**environment, "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"})
-
-    assert (settings.table_name, settings.max_events_per_run) == ("events", 1000)
-    with pytest.raises(ConfigurationError, match="PENDING_MAX_PER_RUN"):
-        PendingSettings.from_environment({**ENVIRONMENT, "PENDING_MAX_PER_RUN": "0"})
+    assert settings.topic_arn == ENVIRONMENT["EVENTS_TOPIC_ARN"]
+    with pytest.raises(ConfigurationError, match="EVENTS_TOPIC_ARN"):
+        PublisherSettings.from_environment({"POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"})
 
 
 class FailingSecretsManager(FakeSecretsManager):

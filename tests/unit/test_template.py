@@ -8,16 +8,9 @@ from typing import Any
 import pytest
 
 from local_stack import api_gateway
+from local_stack.stream import MappingSettings
 from local_stack.template import load_template, resource
-from zenoti_receiver.timing import (
-    AWS_CALL,
-    CLAIM_SECONDS,
-    PUBLISH_AND_RECORD_SECONDS,
-    PUBLISHING,
-    RECEIVER_TIMEOUT_SECONDS,
-    ZENOTI_SHORTEST_RETRY_GAP_SECONDS,
-    ZENOTI_WAITS_SECONDS,
-)
+from zenoti_receiver.timing import AWS_CALL, PUBLISHER_TIMEOUT_SECONDS, RECEIVER_TIMEOUT_SECONDS, ZENOTI_WAITS_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +22,26 @@ def function(template):
     return resource(template, "ReceiverFunction")["Properties"]
 
 
-def test_the_template_timeout_is_timing_py_s_and_every_budget_fits_in_it(template):
+def test_the_template_timeouts_are_timing_py_s(template):
     timeout = function(template)["Timeout"]
 
     assert timeout == RECEIVER_TIMEOUT_SECONDS  # src/zenoti_receiver/timing.py and template.yaml agree
     assert timeout < ZENOTI_WAITS_SECONDS
-    # The receiver publishes only with PUBLISH_AND_RECORD_SECONDS left, which a fresh invocation has.
-    assert timeout > PUBLISH_AND_RECORD_SECONDS
-    assert timeout < CLAIM_SECONDS < ZENOTI_SHORTEST_RETRY_GAP_SECONDS
+    # A new event's calls (the secret, when its cache has expired, and the one write), each at its worst, fit.
+    # (A conflicting duplicate's third call may not: then Zenoti retries it and it is held on the retry.)
+    assert 2 * AWS_CALL.worst_seconds < timeout
+    publisher = resource(template, "PublisherFunction")["Properties"]
+    assert publisher["Timeout"] == PUBLISHER_TIMEOUT_SECONDS
+    # The publisher starts a publish only with one call at its worst left (publisher_handler.py).
+    assert publisher["Timeout"] > AWS_CALL.worst_seconds + 1
 
 
 def test_the_clients_are_bounded_as_timing_py_says():
     from zenoti_receiver.adapters import aws
 
-    for config, bounds in ((aws.BOUNDED, AWS_CALL), (aws.PUBLISHING, PUBLISHING)):
-        assert (config.connect_timeout, config.read_timeout) == (bounds.connect_seconds, bounds.read_seconds)
-        assert config.retries == {"mode": "standard", "total_max_attempts": bounds.attempts}
+    config = aws.BOUNDED
+    assert (config.connect_timeout, config.read_timeout) == (AWS_CALL.connect_seconds, AWS_CALL.read_seconds)
+    assert config.retries == {"mode": "standard", "total_max_attempts": AWS_CALL.attempts}
 
 
 def test_runtime_and_architecture(template):
@@ -107,33 +104,45 @@ def granted(template: dict[str, Any], logical_id: str) -> dict[str, set[str]]:
 
 
 def test_the_receiver_may_make_only_the_calls_its_code_makes(template):
+    # One write of an event, never an update of one: what is stored is what was received.
     assert granted(template, "ReceiverFunction") == {
-        json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:PutItem"},
         json.dumps({"Fn::GetAtt": ["QuarantineTable", "Arn"]}): {"dynamodb:UpdateItem"},
-        json.dumps({"Ref": "EventsTopic"}): {"sns:Publish"},
         json.dumps({"Ref": "WebhookTokenSecret"}): {"secretsmanager:GetSecretValue"},
     }
 
 
-def test_the_publisher_of_pending_events_may_only_read_the_pending_index_claim_record_and_publish(template):
-    assert granted(template, "PendingPublisherFunction") == {
-        json.dumps({"Fn::Sub": "${EventsTable.Arn}/index/pending"}): {"dynamodb:Query"},
-        json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:UpdateItem"},
+def test_the_publisher_may_only_publish_read_its_own_stream_and_record_what_is_given_up(template):
+    assert granted(template, "PublisherFunction") == {
         json.dumps({"Ref": "EventsTopic"}): {"sns:Publish"},
+        json.dumps({"Fn::GetAtt": ["EventsTable", "StreamArn"]}): {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+        },
+        json.dumps({"Fn::Sub": "${EventsTable.Arn}/stream/*"}): {"dynamodb:ListStreams"},
+        json.dumps({"Fn::GetAtt": ["PublicationFailuresQueue", "Arn"]}): {"sqs:SendMessage"},
     }
+    # No SAM event: SAM would add a managed policy reading every stream of the account.
+    assert "Events" not in resource(template, "PublisherFunction")["Properties"]
 
 
-def test_the_publisher_of_pending_events_runs_every_minute_one_at_a_time(template):
-    publisher = resource(template, "PendingPublisherFunction")["Properties"]
-    [schedule] = publisher["Events"].values()
+def test_the_stream_brings_only_new_items_in_order_and_retries_for_as_long_as_it_keeps_them(template):
+    mapping = resource(template, "PublisherStream")["Properties"]
+    table = resource(template, "EventsTable")["Properties"]
 
-    assert (schedule["Type"], schedule["Properties"]["ScheduleExpression"]) == ("ScheduleV2", "rate(1 minute)")
-    assert schedule["Properties"]["RetryPolicy"] == {"MaximumRetryAttempts": 0}
-    assert publisher["ReservedConcurrentExecutions"] == 1
-    assert publisher["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
-    assert publisher["Handler"] == "zenoti_receiver.pending_handler.lambda_handler"
-    # A run stops taking batches SECONDS_PER_BATCH before its timeout.
-    assert publisher["Timeout"] >= 60
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}  # the whole item: the message
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "PublisherFunction"}
+    settings = MappingSettings.from_template()  # what the local stack emulates
+    assert settings.event_names == {"INSERT"}  # not a TTL deletion (REMOVE), not an update
+    assert settings.max_retries is None  # -1: until the record leaves the stream
+    assert settings.max_record_age_seconds == 24 * 3600
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.get("ParallelizationFactor", 1) == 1  # one batch of a shard at a time: in order
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["PublicationFailuresQueue", "Arn"]
+    }
 
 
 def test_access_log_format_cannot_leak_the_token(template):
@@ -154,7 +163,7 @@ def test_tables_are_kept_encrypted_and_recoverable(template, logical_id):
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    # What expires is chosen by the code (expires_at on published events, on quarantined bodies).
+    # What expires is chosen by the code (expires_at on events with a retention, on held bodies).
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
@@ -163,11 +172,11 @@ def test_events_are_kept_unless_a_retention_is_chosen_and_the_quarantine_expires
 
     assert parameters["EventRetentionDays"]["Default"] == 0
     assert parameters["QuarantineRetentionDays"]["Default"] == 30
-    variables = {
-        **template["Globals"]["Function"]["Environment"]["Variables"],
-        **function(template)["Environment"]["Variables"],
-    }
+    variables = function(template)["Environment"]["Variables"]
     assert variables["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
+    # An event outlives the stream's 24 hours, so that what the publisher gave up on can be republished.
+    [assertion] = template["Rules"]["EventsOutliveTheStream"]["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EventRetentionDays"}, "1"]}]}
     assert variables["QUARANTINE_RETENTION_DAYS"] == {"Ref": "QuarantineRetentionDays"}
 
 
@@ -177,12 +186,12 @@ def statements(template: dict[str, Any], logical_id: str) -> dict[str, dict[str,
     return {statement["Sid"]: statement for statement in document["Statement"]}
 
 
-def test_only_the_stacks_functions_and_named_replayers_may_publish_events(template):
+def test_only_the_stacks_publisher_and_named_replayers_may_publish_events(template):
     publish = statements(template, "EventsTopicPolicy")["PublishOnlyFromTheStack"]
 
     assert (publish["Effect"], publish["Action"]) == ("Deny", "sns:Publish")
     condition, with_replayers, without = publish["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Fn::If"]
-    roles = [{"Fn::GetAtt": ["ReceiverFunctionRole", "Arn"]}, {"Fn::GetAtt": ["PendingPublisherFunctionRole", "Arn"]}]
+    roles = [{"Fn::GetAtt": ["PublisherFunctionRole", "Arn"]}]
     assert (condition, without) == ("HasReplayPrincipals", roles)
     assert json.dumps(roles[0]) in json.dumps(with_replayers)
     assert json.dumps({"Ref": "ReplayPrincipalArns"}) in json.dumps(with_replayers)
@@ -238,12 +247,8 @@ def test_events_table_indexes_list_deletions_in_time_order(template):
             {"AttributeName": "guest_id", "KeyType": "HASH"},
             {"AttributeName": "occurred_at", "KeyType": "RANGE"},
         ],
-        "pending": [
-            {"AttributeName": "pending_shard", "KeyType": "HASH"},
-            {"AttributeName": "received_at", "KeyType": "RANGE"},
-        ],
     }
-    # Keys only: recording a publication then rewrites no index entry but the pending one it removes.
+    # Keys only: an index entry costs one write unit, whatever the size of the body.
     assert {index["Projection"]["ProjectionType"] for index in properties["GlobalSecondaryIndexes"]} == {"KEYS_ONLY"}
 
 

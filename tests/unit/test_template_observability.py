@@ -64,8 +64,9 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "FrontDoorBlockedAlarm",  # these three only with WafFrontDoor=true
         "FrontDoorServerErrorsAlarm",
         "FrontDoorRefusalsAlarm",
-        "PublishFailuresAlarm",
-        "PendingEventsAlarm",
+        "PublicationDelayAlarm",
+        "PublicationFailuresAlarm",
+        "PublisherErrorsAlarm",
         "TokenSecretAlarm",
         "SubscriberDeliveryFailuresAlarm",
         "NoEventsAlarm",
@@ -123,15 +124,27 @@ def test_no_event_alarm_is_off_at_zero_and_counts_whole_hours(template):
     assert alarm["TreatMissingData"] == "breaching"  # no data at all is exactly the case to catch
 
 
-def test_pending_alarm_fires_when_an_event_waits_too_long_or_the_publisher_is_silent(template):
-    alarm = alarms(template)["PendingEventsAlarm"]
+def test_publication_delay_alarm_watches_how_late_the_publisher_reads_the_stream(template):
+    alarm = alarms(template)["PublicationDelayAlarm"]
 
-    assert (alarm["MetricName"], alarm["Statistic"]) == ("OldestPendingAge", "Maximum")
-    assert alarm["Threshold"] == {"Ref": "PendingAlarmSeconds"}
-    # The publisher reports every minute; a period without a report means it is not running.
-    assert alarm["TreatMissingData"] == "breaching"
-    assert alarm["Period"] >= 5 * 60
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "PublisherFunction"}}]
+    # IteratorAge is in milliseconds; the parameter in seconds.
+    assert alarm["Threshold"] == {"Fn::Sub": "${PublicationDelayAlarmSeconds}000"}
+    # Well before the stream's 24 hours run out and Lambda gives up.
+    assert template["Parameters"]["PublicationDelayAlarmSeconds"]["Default"] < 24 * 3600
     assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_what_lambda_gives_up_publishing_raises_an_alarm(template):
+    alarm = alarms(template)["PublicationFailuresAlarm"]
+
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PublicationFailuresQueue", "QueueName"]}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert "ops republish" in alarm["AlarmDescription"]
 
 
 def test_custom_metric_alarms_use_the_functions_namespace_and_service(template):
@@ -221,7 +234,7 @@ def test_only_cloudwatch_of_this_account_may_publish_alarms(template):
     assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
-@pytest.mark.parametrize("logical_id", ["ApiAccessLogs", "ReceiverLogs", "PendingPublisherLogs"])
+@pytest.mark.parametrize("logical_id", ["ApiAccessLogs", "ReceiverLogs", "PublisherLogs"])
 def test_log_groups_keep_logs_for_the_retention_parameter(template, logical_id):
     assert resource(template, logical_id)["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
 
@@ -258,7 +271,7 @@ def dashboard_widgets(
 ) -> list[dict[str, Any]]:
     body = dashboard_body(template, subscriber_queue=subscriber_queue, stack_name=stack_name)
     references = set(re.findall(r"\$\{([^}]+)\}", body))
-    allowed = {"AWS::Region", "WebhookApi", "ReceiverFunction", "PendingAlarmSeconds"}
+    allowed = {"AWS::Region", "WebhookApi", "ReceiverFunction", "PublisherFunction", "PublicationDelayAlarmSeconds"}
     subscriber = {
         "SubscriberEventsQueue.QueueName",
         "SubscriberDeadLetterQueue.QueueName",
@@ -304,15 +317,15 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Latency (ms)",
         "Cold starts",
         "Held bodies, per hour (in the quarantine, not published)",
-        "Pending publication: events waiting, and published by the stack",
-        "Oldest pending event (s)",
+        "Publication: events published, records Lambda retries",
+        "Publication delay: the stream's iterator age (ms)",
         "Accepted events by type",
         "Unexpected errors: bugs of ours, answered 500",
     ]
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
     assert {"Latency", "Duration", "ColdStart", "EventsHeld", "UnexpectedErrors"} <= names
-    assert {"<WebhookApi>", "<ReceiverFunction>"} <= names
-    assert {"PendingEvents", "PendingEventsPublished", "PublicationsPending", "OldestPendingAge"} <= names
+    assert {"<WebhookApi>", "<ReceiverFunction>", "<PublisherFunction>"} <= names
+    assert {"EventsPublished", "PublicationsRetried", "IteratorAge"} <= names
 
 
 def metric_rows(widget: dict[str, Any]) -> list[list[Any]]:

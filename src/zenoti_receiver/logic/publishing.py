@@ -66,7 +66,7 @@ class InOrderPublication:
             logger.exception("Unexpected error (a bug in the publisher); Lambda retries from this event")
             raise
         self.published += 1
-        # The record of a publication an operator looks for (docs/operations.md#one-events-publication).
+        # The record of a publication an operator looks for (docs/operations.md#publication).
         published = {"event_id": event_id, "event_type": event.attributes.get("event_type")}
         logger.info("Event published", extra={**published, "message_id": message_id})
         return message_id

@@ -101,7 +101,9 @@ class ClassBookingReceiver:
         if stored is None:
             return Accepted(event.event_id, event.event_type)
         if stored.body_sha256 is None or stored.body_sha256 == received.body_sha256:
-            return Duplicate(event.event_id, event.event_type)  # a redelivery: already stored, and published
+            # A redelivery, already stored (and published by the stream); or our own write, seen again when
+            # botocore retried a put whose first attempt had landed: a 200 either way, and stored once.
+            return Duplicate(event.event_id, event.event_type)
         conflict = ConflictingDuplicate(
             f"event_id {event.event_id} is already stored with another body: "
             "the stored one stays the event of record, this one is held"
