@@ -30,6 +30,7 @@ import boto3
 import cfnlint
 import pytest
 import yaml
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from local_stack.template import load_template
@@ -1395,6 +1396,39 @@ def test_the_workflows_deployment_declares_the_allowed_types_and_keeps_the_stack
             "cloudformation:ResourceTypes": request["ResourceTypes"],
         }
         assert decide(principal, "cloudformation:CreateChangeSet", resource, **context) == "allow"
+
+
+def test_the_workflows_deployment_with_nothing_to_change_succeeds_and_leaves_no_change_set(aws, tmp_path):
+    cloudformation, s3 = aws
+    s3.create_bucket(Bucket=BUCKET)
+    template = tmp_path / "packaged.yaml"
+    template.write_text(PACKAGED, encoding="utf-8")
+    no_changes = {
+        "Status": "FAILED",
+        "StatusReason": "The submitted information didn't contain changes. Submit different information to create a"
+        " change set.",
+    }
+    stack = {"StackName": PR_STACK, "StackStatus": "UPDATE_COMPLETE", "CreationTime": "2026-12-01T00:00:00Z"}
+    with Stubber(cloudformation) as cloudformation_api:
+        cloudformation_api.add_response("describe_stacks", {"Stacks": [stack]})
+        cloudformation_api.add_response("create_change_set", {"Id": "deploy"})
+        cloudformation_api.add_response("describe_change_set", no_changes)
+        cloudformation_api.add_response("describe_change_set", no_changes)
+        cloudformation_api.add_response("delete_change_set", {})
+        outcome = deploy_stack().deploy(
+            cloudformation,
+            s3,
+            stack_name=PR_STACK,
+            template_file=template,
+            bucket=BUCKET,
+            prefix=PR_STACK,
+            role_arn=physical(PR, "AWS::IAM::Role"),
+            overrides={},
+            resource_types=deploy_stack().allowed_resource_types(),
+        )
+        cloudformation_api.assert_no_pending_responses()
+
+    assert outcome == f"{PR_STACK}: no changes to deploy"
 
 
 def check_stack_names(job: str, **names: str) -> subprocess.CompletedProcess[str]:
