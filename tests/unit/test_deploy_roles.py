@@ -1,13 +1,18 @@
 """The deploy roles (.github/aws/deploy-roles.yaml) against the templates they deploy, both ways.
 
-Nothing escalates: a stack deployed through an execution role can create or change a role only with
-that execution role's permissions boundary, never remove or exchange it, never change a policy or a
-trust policy, let only API Gateway invoke its functions, and reach no API or web ACL of another
-stack; the boundary itself grants nothing outside the stack. Nothing is missing: every resource type
-in the templates as CloudFormation receives them (SAM's own transform, every option on, and the
-example subscriber's) has its create, update and delete calls in NEEDS below, each allowed to both
-execution roles on a stack of their own; NEEDS is checked against the calls AWS's own resource
-handlers make (the registry schemas cfn-lint ships), so a call neither granted nor explained fails.
+Nothing escalates: a stack deployed through an execution role can create, change or pass a role only
+on the stack path and with that execution role's permissions boundary, never remove or exchange it,
+never change a policy, a trust policy or the account's log policy, let only API Gateway invoke its
+functions, and reach no API or web ACL of another stack; the boundary itself grants nothing outside
+the stack. The GitHub roles' change sets import nothing and declare only the templates' resource
+types; each role is trusted only by its environment's run of the deploy workflow and kept off the
+other side's stack; the workflow deploys with .github/aws/deploy_stack.py, which is run against moto.
+
+Nothing is missing: every resource type in the templates as CloudFormation receives them (SAM's own
+transform, every option on, and the example subscriber's) has its create, update and delete calls in
+NEEDS below, each allowed to both execution roles on a stack of their own; NEEDS is checked against
+the calls AWS's own resource handlers make (the registry schemas cfn-lint ships), so a call neither
+granted nor explained fails.
 
 The roles are judged by a small evaluator of IAM's rules (explicit deny, then allow; the condition
 operators the policies use), with the request context CloudFormation's calls carry.
