@@ -1,13 +1,18 @@
 """The deploy roles (.github/aws/deploy-roles.yaml) against the templates they deploy, both ways.
 
-Nothing escalates: a stack deployed through an execution role can create or change a role only with
-that execution role's permissions boundary, never remove or exchange it, never change a policy or a
-trust policy, let only API Gateway invoke its functions, and reach no API or web ACL of another
-stack; the boundary itself grants nothing outside the stack. Nothing is missing: every resource type
-in the templates as CloudFormation receives them (SAM's own transform, every option on, and the
-example subscriber's) has its create, update and delete calls in NEEDS below, each allowed to both
-execution roles on a stack of their own; NEEDS is checked against the calls AWS's own resource
-handlers make (the registry schemas cfn-lint ships), so a call neither granted nor explained fails.
+Nothing escalates: a stack deployed through an execution role can create, change or pass a role only
+on the stack path and with that execution role's permissions boundary, never remove or exchange it,
+never change a policy, a trust policy or the account's log policy, let only API Gateway invoke its
+functions, and reach no API or web ACL of another stack; the boundary itself grants nothing outside
+the stack. The GitHub roles' change sets import nothing and declare only the templates' resource
+types; each role is trusted only by its environment's run of the deploy workflow and kept off the
+other side's stack; the workflow deploys with .github/aws/deploy_stack.py, which is run against moto.
+
+Nothing is missing: every resource type in the templates as CloudFormation receives them (SAM's own
+transform, every option on, and the example subscriber's) has its create, update and delete calls in
+NEEDS below, each allowed to both execution roles on a stack of their own; NEEDS is checked against
+the calls AWS's own resource handlers make (the registry schemas cfn-lint ships), so a call neither
+granted nor explained fails.
 
 The roles are judged by a small evaluator of IAM's rules (explicit deny, then allow; the condition
 operators the policies use), with the request context CloudFormation's calls carry.
@@ -15,6 +20,7 @@ operators the policies use), with the request context CloudFormation's calls car
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -25,14 +31,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import boto3
 import cfnlint
 import pytest
 import yaml
+from botocore.stub import Stubber
+from moto import mock_aws
 
 from local_stack.template import load_template
 from tests.conftest import ROOT
 
 ROLES = ROOT / ".github" / "aws" / "deploy-roles.yaml"
+DEPLOY_STACK = ROOT / ".github" / "aws" / "deploy_stack.py"
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 needs_sam = pytest.mark.skipif(
@@ -49,11 +59,11 @@ STACK_TAG = "aws:ResourceTag/aws:cloudformation:stack-name"
 # --- The roles template, resolved as CloudFormation would resolve it in our account.
 
 
-def parameters() -> dict[str, str]:
+def parameters(**overrides: str) -> dict[str, str]:
     declared = load_template(ROLES)["Parameters"]
     values = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
     values["Repository"] = "octocat@123456/zenoti-webhooks@456789"
-    return values
+    return {**values, **overrides}
 
 
 def physical(logical_id: str, resource_type: str, attribute: str | None = None) -> str:
@@ -95,9 +105,23 @@ def resolve(node: Any, template: dict[str, Any], values: dict[str, str]) -> Any:
     if set(node) == {"Fn::GetAtt"}:
         return reference(".".join(node["Fn::GetAtt"]))
     if set(node) == {"Fn::Sub"}:
-        text = node["Fn::Sub"]
-        text = re.sub(r"\$\{(?!!)([^}]+)\}", lambda match: reference(match[1]), text)
+        text, variables = node["Fn::Sub"] if isinstance(node["Fn::Sub"], list) else (node["Fn::Sub"], {})
+        variables = resolve(variables, template, values)
+
+        def value(name: str) -> str:
+            return str(variables[name]) if name in variables else reference(name)
+
+        text = re.sub(r"\$\{(?!!)([^}]+)\}", lambda match: value(match[1]), text)
         return text.replace("${!", "${")
+    if set(node) == {"Fn::Join"}:
+        delimiter, items = node["Fn::Join"]
+        return delimiter.join(resolve(items, template, values))
+    if set(node) == {"Fn::Split"}:
+        delimiter, text = node["Fn::Split"]
+        return resolve(text, template, values).split(delimiter)
+    if set(node) == {"Fn::Select"}:
+        index, items = node["Fn::Select"]
+        return resolve(items, template, values)[int(index)]
     if set(node) == {"Fn::If"}:
         condition, when_true, when_false = node["Fn::If"]
         assert condition == "CreateOidcProvider"
@@ -106,9 +130,10 @@ def resolve(node: Any, template: dict[str, Any], values: dict[str, str]) -> Any:
 
 
 @cache
-def roles_template() -> dict[str, Any]:
+def roles_template(overrides: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+    """The roles template's resources, at its defaults or with the given parameters."""
     template = load_template(ROLES)
-    resolved: dict[str, Any] = resolve(template["Resources"], template, parameters())
+    resolved: dict[str, Any] = resolve(template["Resources"], template, parameters(**dict(overrides)))
     return resolved
 
 
@@ -135,8 +160,9 @@ def policy_document_statements(document: dict[str, Any]) -> list[dict[str, Any]]
 
 
 @cache
-def execution_role(logical_id: str) -> Principal:
-    resources = roles_template()
+def execution_role(logical_id: str, overrides: frozenset[tuple[str, str]] = frozenset()) -> Principal:
+    """A role of the roles template with every statement of its policies (the GitHub roles too: no tags)."""
+    resources = roles_template(overrides)
     properties = resources[logical_id]["Properties"]
     statements: list[dict[str, Any]] = []
     for arn in properties.get("ManagedPolicyArns", []):
@@ -148,8 +174,8 @@ def execution_role(logical_id: str) -> Principal:
         statements += policy_document_statements(policy["Properties"]["PolicyDocument"])
     for policy in properties.get("Policies", []):
         statements += policy_document_statements(policy["PolicyDocument"])
-    tags = {tag["Key"]: tag["Value"] for tag in properties["Tags"]}
-    return Principal(logical_id, tags["stack-prefix"], tags["permissions-boundary"], tuple(statements))
+    tags = {tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])}
+    return Principal(logical_id, tags.get("stack-prefix", ""), tags.get("permissions-boundary", ""), tuple(statements))
 
 
 def boundary_logical_id(principal: Principal) -> str:
@@ -190,6 +216,14 @@ def substitute(text: str, context: dict[str, Any]) -> str:
 
 
 def condition_holds(operator: str, key: str, expected: Any, context: dict[str, Any]) -> bool:
+    qualifier, _, operator = operator.rpartition(":")
+    if qualifier:
+        # A multivalued key: each of the request's values against the condition. Absent, ForAnyValue is
+        # false and ForAllValues true.
+        assert qualifier in {"ForAnyValue", "ForAllValues"}, qualifier
+        check = any if qualifier == "ForAnyValue" else all
+        values = as_list(context[key]) if key in context else []
+        return check(condition_holds(operator, key, expected, {**context, key: value}) for value in values)
     expected_values = [substitute(str(value), context) for value in as_list(expected)]
     if operator == "Null":
         return (key not in context) == (expected_values == ["true"])
@@ -252,7 +286,10 @@ def arn(service: str, rest: str, *, region: bool = True, account: bool = True) -
 
 
 FUNCTION = arn("lambda", "function:{stack}-ReceiverFunction-Ab12Cd34Ef56")
-FUNCTION_ROLE = arn("iam", "role/{stack}-ReceiverFunctionRole-Ab12Cd34Ef56", region=False)
+ROLE_PATH = "/zenoti-stack/"
+FUNCTION_ROLE = arn("iam", f"role{ROLE_PATH}{{stack}}-ReceiverFunctionRole-Ab12Cd34Ef56", region=False)
+# A role of the stack's name made before the path, or by hand, maybe without the boundary.
+ROOT_ROLE = arn("iam", "role/{stack}-ReceiverFunctionRole-Zz98Yy76Xx54", region=False)
 BOUNDED = (("iam:PermissionsBoundary", "{boundary}"),)
 HTTP_API = arn("apigateway", "/apis/a1b2c3d4e5", account=False)
 REST_API = arn("apigateway", "/restapis/f6g7h8i9j0", account=False)
@@ -380,7 +417,7 @@ NEEDS: dict[str, list[Call]] = {
     "AWS::ApiGatewayV2::Stage": [
         Call(("apigateway:POST",), HTTP_API + "/stages"),
         Call(("apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"), HTTP_API + "/stages/$default"),
-        Call(("logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"), ALL),
+        Call(("logs:CreateLogDelivery", "logs:DescribeResourcePolicies"), ALL),
     ],
     "AWS::ApiGateway::RestApi": [
         Call(("apigateway:POST",), arn("apigateway", "/restapis", account=False)),
@@ -405,7 +442,7 @@ NEEDS: dict[str, list[Call]] = {
         Call(
             ("apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"), REST_STAGE
         ),
-        Call(("logs:CreateLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"), ALL),
+        Call(("logs:CreateLogDelivery", "logs:DescribeResourcePolicies"), ALL),
     ],
     "AWS::WAFv2::WebACL": [
         Call(
@@ -451,7 +488,6 @@ NEEDS: dict[str, list[Call]] = {
             (
                 "logs:CreateLogDelivery",
                 "logs:DeleteLogDelivery",
-                "logs:PutResourcePolicy",
                 "logs:DescribeResourcePolicies",
                 "logs:DescribeLogGroups",
             ),
@@ -598,7 +634,7 @@ NEEDS: dict[str, list[Call]] = {
         ),
         Call(
             ("iam:PassRole",),
-            arn("iam", "role/{stack}-PendingPublisherFunctionEveryMinuteRole-Ab12Cd34", region=False),
+            arn("iam", f"role{ROLE_PATH}{{stack}}-PendingPublisherScheduleRole-Ab12Cd34", region=False),
             (("iam:PassedToService", "scheduler.amazonaws.com"),),
         ),
     ],
@@ -615,6 +651,8 @@ UNUSED: dict[str, dict[str, str]] = {
         "kinesis:*": "no table streams to Kinesis",
         "iam:CreateServiceLinkedRole": "WAF needs its logging role for Firehose only; no table is global",
         "s3:*": "only function code is read from S3 (granted); nothing is imported from S3 or logged to it",
+        "logs:PutResourcePolicy": "the log deliveries' policy is the account's, made once (LogDeliveryPolicy)",
+        "logs:DeleteResourcePolicy": "the log deliveries' policy is the account's, made once (LogDeliveryPolicy)",
     },
     "AWS::IAM::Role": {
         "iam:UpdateAssumeRolePolicy": "denied: a trust policy is set when the role is created, never changed",
@@ -649,9 +687,7 @@ UNUSED: dict[str, dict[str, str]] = {
         "logs:*KmsKey": "no customer managed key",
         "logs:PutLogGroupDeletionProtection": "no deletion protection on log groups",
         "logs:CreateLogDelivery": "only for a delivery, which the API stages and WAF logging ask for (granted there)",
-        "logs:PutResourcePolicy": "granted for the log deliveries",
         "logs:DescribeResourcePolicies": "granted for the log deliveries",
-        "logs:DeleteResourcePolicy": "the deliveries' resource policy is the account's and stays",
     },
     "AWS::ApiGatewayV2::Api": {"s3:getObject": "the OpenAPI body is inline, never in S3"},
     "AWS::ApiGatewayV2::Stage": {
@@ -876,6 +912,26 @@ def test_roles_outside_the_stacks_names_are_out_of_reach(role):
             )
 
 
+@pytest.mark.parametrize("role", [PR, DEPLOY])
+def test_only_roles_on_the_stack_path_are_created_or_passed(role):
+    principal = execution_role(role)
+    bounded = {"iam:PermissionsBoundary": principal.boundary, "iam:PolicyARN": BASIC_EXECUTION}
+    on_path, at_root = FUNCTION_ROLE.format(stack=STACK_OF[role]), ROOT_ROLE.format(stack=STACK_OF[role])
+
+    for service in ("lambda.amazonaws.com", "scheduler.amazonaws.com"):
+        assert decide(principal, "iam:PassRole", on_path, **{"iam:PassedToService": service}) == "allow"
+        # PassRole has no condition on the passed role's boundary: a role of the stack's name off the path
+        # (an older stack's, one made by hand) may have none, and must never be handed to a function.
+        assert decide(principal, "iam:PassRole", at_root, **{"iam:PassedToService": service}) != "allow"
+    for action in (*ROLE_WRITES, "iam:AttachRolePolicy"):
+        if action not in {"iam:DeleteRolePolicy", "iam:DetachRolePolicy"}:
+            assert decide(principal, action, at_root, **bounded) != "allow", action
+    # The roles a stack had before the path are replaced by its next deployment, which deletes them.
+    for action in ("iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole"):
+        assert decide(principal, action, at_root, **bounded) == "allow", action
+        assert decide(principal, action, at_root) != "allow", action
+
+
 def statement_policies() -> list[str]:
     return [
         physical(name, resource["Type"])
@@ -993,6 +1049,23 @@ def test_the_stacks_secret_policy_must_stay_private(role):
     )
 
 
+@pytest.mark.parametrize("role", [PR, DEPLOY])
+def test_no_stack_changes_the_accounts_log_policy_which_the_setup_makes_for_the_stacks_log_groups(role):
+    principal = execution_role(role)
+    document = json.loads(roles_template()["LogDeliveryPolicy"]["Properties"]["PolicyDocument"])
+    delivery = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": arn("logs", "delivery-source:ApiAccessLogs")}
+
+    for action in ("logs:PutResourcePolicy", "logs:DeleteResourcePolicy"):
+        assert decide(principal, action, ALL) == "deny"
+    for group in (f"{STACK_OF[role]}-ApiAccessLogs-Ab12Cd34Ef56", f"aws-waf-logs-{STACK_OF[role]}"):
+        stream = arn("logs", f"log-group:{group}:log-stream:2026/12/06")
+        assert decision(document["Statement"], "logs:PutLogEvents", stream, delivery) == "allow", group
+        assert decision(document["Statement"], "logs:PutLogEvents", stream, {}) != "allow", group
+    for group in ("/aws/lambda/billing", "audit-trail", "aws-waf-logs-other"):
+        stream = arn("logs", f"log-group:{group}:log-stream:2026/12/06")
+        assert decision(document["Statement"], "logs:PutLogEvents", stream, delivery) != "allow", group
+
+
 # --- The boundary: grants nothing outside the stack, and everything its functions do.
 
 BOUNDARY_SERVICES = {"dynamodb", "sns", "kms", "sqs", "secretsmanager", "lambda", "logs", "xray"}
@@ -1047,6 +1120,8 @@ def physical_in_stack(template: dict[str, Any], stack: str, node: Any) -> Any:
 
     def attribute(logical_id: str, attribute: str | None) -> str:
         resource_type = resources[logical_id]["Type"]
+        if resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            return arn("dynamodb", f"table/{name_of(logical_id)}/stream/2026-12-06T21:48:50.002")
         if resource_type == "AWS::DynamoDB::Table":
             return arn("dynamodb", f"table/{name_of(logical_id)}") if attribute else name_of(logical_id)
         if resource_type == "AWS::SNS::Topic":
@@ -1156,14 +1231,237 @@ def test_every_role_of_the_stack_carries_the_permissions_boundary_parameter(name
     assert template["Parameters"]["PermissionsBoundary"]["Default"] == ""
 
 
-def test_the_pending_publishers_schedule_is_named_after_its_stack_within_64_characters():
-    [schedule] = load_template()["Resources"]["PendingPublisherFunction"]["Properties"]["Events"].values()
-    name = schedule["Properties"]["Name"]["Fn::Sub"]
-    longest_stack = load_template(ROLES)["Parameters"]["StackName"]["MaxLength"]
+@needs_sam
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_every_role_of_the_stack_is_on_the_path_the_execution_roles_pass(name):
+    paths = {
+        logical_id: resource["Properties"].get("Path")
+        for logical_id, resource in transformed(name)["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
 
-    for stack in (PR_STACK, DEPLOYED_STACK):
-        assert name.replace("${AWS::StackName}", stack).startswith(f"{stack}-")
-    assert len(name.replace("${AWS::StackName}", "x" * longest_stack)) <= 64
+    assert paths
+    assert all(path == ROLE_PATH for path in paths.values()), paths
+
+
+# --- The GitHub roles' change sets: only the stack's own, only the templates' resource types, no import.
+
+GITHUB_ROLE = {PR: "PullRequestRole", DEPLOY: "DeployRole"}
+
+
+@cache
+def deploy_stack() -> Any:
+    spec = importlib.util.spec_from_file_location("deploy_stack", DEPLOY_STACK)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def change_set(role: str, stack: str, **context: Any) -> tuple[str, dict[str, Any]]:
+    """A CreateChangeSet request of the role's workflow job for `stack`: its ARN and its context."""
+    request = {
+        "cloudformation:RoleArn": physical(role, "AWS::IAM::Role"),
+        "cloudformation:ResourceTypes": deploy_stack().allowed_resource_types(),
+        **context,
+    }
+    return arn("cloudformation", f"stack/{stack}/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"), request
+
+
+@needs_sam
+def test_the_declared_resource_types_are_every_type_of_the_templates_as_written_and_as_transformed():
+    declared = set(deploy_stack().allowed_resource_types())
+    written = {
+        resource["Type"] for path in TEMPLATES.values() for resource in load_template(path)["Resources"].values()
+    }
+    used = written | {resource_type for name in TEMPLATES for resource_type in resource_types(name)}
+
+    assert used <= declared, f"deploy-roles.yaml's list lacks {sorted(used - declared)}"
+    # The lead's event source mapping (DynamoDB Streams) and the subscriber's queue are on it already.
+    assert {"AWS::Lambda::EventSourceMapping", "AWS::SQS::Queue"} <= declared
+    assert not {"AWS::IAM::User", "AWS::IAM::Policy", "AWS::CloudFormation::Stack"} & declared
+
+
+@pytest.mark.parametrize("role", [PR, DEPLOY])
+def test_a_change_set_must_declare_only_the_templates_resource_types(role):
+    principal = execution_role(GITHUB_ROLE[role])
+    declared = deploy_stack().allowed_resource_types()
+    resource, request = change_set(role, STACK_OF[role])
+
+    assert decide(principal, "cloudformation:CreateChangeSet", resource, **request) == "allow"
+    # Without the list CloudFormation would accept any type in the template.
+    undeclared = {key: value for key, value in request.items() if key != "cloudformation:ResourceTypes"}
+    assert decide(principal, "cloudformation:CreateChangeSet", resource, **undeclared) == "deny"
+    for extra in ("AWS::IAM::User", "AWS::EC2::Instance", "AWS::CloudFormation::Stack", "Custom::Anything", "AWS::*"):
+        types = {"cloudformation:ResourceTypes": [*declared, extra]}
+        assert decide(principal, "cloudformation:CreateChangeSet", resource, **{**request, **types}) == "deny", extra
+
+
+@pytest.mark.parametrize("role", [PR, DEPLOY])
+def test_no_change_set_imports_an_existing_resource(role):
+    principal = execution_role(GITHUB_ROLE[role])
+    resource, request = change_set(role, STACK_OF[role])
+    imports = {"cloudformation:ImportResourceTypes": ["AWS::DynamoDB::Table"]}
+
+    assert decide(principal, "cloudformation:CreateChangeSet", resource, **request, **imports) == "deny"
+    assert decide(principal, "cloudformation:ExecuteChangeSet", resource, **imports) == "deny"
+    assert decide(principal, "cloudformation:ImportStacksToStackSet", ALL) != "allow"
+
+
+def test_neither_github_role_reaches_the_other_sides_stack_even_when_one_name_begins_with_the_other():
+    overlapping = frozenset({("StackName", "zenoti-pr-production")})
+    pull_requests = execution_role("PullRequestRole", overlapping)
+    production, request = change_set(PR, "zenoti-pr-production")
+
+    for action in ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteStack"):
+        assert decide(pull_requests, action, production, **request) == "deny", action
+    artifact = f"arn:{PARTITION}:s3:::{BUCKET}/zenoti-pr-production/0a1b2c3d4e5f"
+    assert decide(pull_requests, "s3:PutObject", artifact) == "deny"
+    own, request = change_set(PR, PR_STACK)
+    assert decide(pull_requests, "cloudformation:CreateChangeSet", own, **request) == "allow"
+
+    deployment = execution_role("DeployRole")
+    pull_request, request = change_set(DEPLOY, PR_STACK)
+    for action in ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteStack"):
+        assert decide(deployment, action, pull_request, **request) == "deny", action
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # mock_aws does not intercept when it is set
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        yield boto3.client("cloudformation", region_name=REGION), boto3.client("s3", region_name=REGION)
+
+
+PACKAGED = """
+Parameters:
+  LogRetentionInDays: {Type: Number, Default: 90}
+  AlarmEmail: {Type: String, Default: ""}
+Resources:
+  EventsTopic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub "${AWS::StackName} ${LogRetentionInDays} ${AlarmEmail}"
+"""
+
+
+def test_the_workflows_deployment_declares_the_allowed_types_and_keeps_the_stacks_other_parameters(aws, tmp_path):
+    cloudformation, s3 = aws
+    s3.create_bucket(Bucket=BUCKET)
+    sent: list[dict[str, Any]] = []
+    cloudformation.meta.events.register(
+        "provide-client-params.cloudformation.CreateChangeSet", lambda params, **_: sent.append(dict(params))
+    )
+    template = tmp_path / "packaged.yaml"
+    template.write_text(PACKAGED, encoding="utf-8")
+    module = deploy_stack()
+
+    def deploy(**overrides: str) -> str:
+        outcome: str = module.deploy(
+            cloudformation,
+            s3,
+            stack_name=PR_STACK,
+            template_file=template,
+            bucket=BUCKET,
+            prefix=PR_STACK,
+            role_arn=physical(PR, "AWS::IAM::Role"),
+            overrides=overrides,
+            resource_types=module.allowed_resource_types(),
+        )
+        return outcome
+
+    assert deploy(LogRetentionInDays="1", AlarmEmail="ops@example.com") == f"{PR_STACK}: created"
+    assert deploy(LogRetentionInDays="7") == f"{PR_STACK}: updated"
+    with pytest.raises(SystemExit, match="no parameter Unknown"):
+        deploy(Unknown="x")
+
+    [stack] = cloudformation.describe_stacks(StackName=PR_STACK)["Stacks"]
+    values = {parameter["ParameterKey"]: parameter["ParameterValue"] for parameter in stack["Parameters"]}
+    assert values == {"LogRetentionInDays": "7", "AlarmEmail": "ops@example.com"}
+    assert [request["ChangeSetType"] for request in sent] == ["CREATE", "UPDATE"]
+    principal = execution_role(GITHUB_ROLE[PR])
+    resource, _ = change_set(PR, PR_STACK)
+    for request in sent:
+        assert request["TemplateURL"].endswith(".template")
+        assert f"/{BUCKET}/{PR_STACK}/" in request["TemplateURL"]
+        context = {
+            "cloudformation:RoleArn": request["RoleARN"],
+            "cloudformation:ResourceTypes": request["ResourceTypes"],
+        }
+        assert decide(principal, "cloudformation:CreateChangeSet", resource, **context) == "allow"
+
+
+def test_the_workflows_deployment_with_nothing_to_change_succeeds_and_leaves_no_change_set(aws, tmp_path):
+    cloudformation, s3 = aws
+    s3.create_bucket(Bucket=BUCKET)
+    template = tmp_path / "packaged.yaml"
+    template.write_text(PACKAGED, encoding="utf-8")
+    no_changes = {
+        "Status": "FAILED",
+        "StatusReason": "The submitted information didn't contain changes. Submit different information to create a"
+        " change set.",
+    }
+    stack = {"StackName": PR_STACK, "StackStatus": "UPDATE_COMPLETE", "CreationTime": "2026-12-01T00:00:00Z"}
+    with Stubber(cloudformation) as cloudformation_api:
+        cloudformation_api.add_response("describe_stacks", {"Stacks": [stack]})
+        cloudformation_api.add_response("create_change_set", {"Id": "deploy"})
+        cloudformation_api.add_response("describe_change_set", no_changes)
+        cloudformation_api.add_response("describe_change_set", no_changes)
+        cloudformation_api.add_response("delete_change_set", {})
+        outcome = deploy_stack().deploy(
+            cloudformation,
+            s3,
+            stack_name=PR_STACK,
+            template_file=template,
+            bucket=BUCKET,
+            prefix=PR_STACK,
+            role_arn=physical(PR, "AWS::IAM::Role"),
+            overrides={},
+            resource_types=deploy_stack().allowed_resource_types(),
+        )
+        cloudformation_api.assert_no_pending_responses()
+
+    assert outcome == f"{PR_STACK}: no changes to deploy"
+
+
+def check_stack_names(job: str, **names: str) -> subprocess.CompletedProcess[str]:
+    [step] = [step for step in workflow_jobs()[job]["steps"] if step.get("name") == "Check the stack names"]
+    return subprocess.run(["bash", "-c", step["run"]], env=names, capture_output=True, text=True, check=False)
+
+
+@cache
+def workflow_jobs() -> dict[str, Any]:
+    jobs: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]
+    return jobs
+
+
+@pytest.mark.parametrize("job", ["deploy", "pull-request"])
+def test_the_workflow_deploys_nothing_when_one_stack_name_begins_with_the_other(job):
+    def check(deployed: str, prefix: str, stack: str) -> int:
+        names = {"DEPLOYED_STACK_NAME": deployed, "PR_STACK_PREFIX": prefix, "STACK_NAME": stack}
+        return check_stack_names(job, **names).returncode
+
+    own = "zenoti-booking-deleted" if job == "deploy" else "zenoti-pr-42"
+    assert check("zenoti-booking-deleted", "zenoti-pr-", own) == 0
+    assert check("zenoti-pr-production", "zenoti-pr-", own) != 0
+    assert check("zenoti", "zenoti-pr-", own) != 0
+    assert check("zenoti-booking-deleted", "zenoti-pr-", "zenoti-other") != 0
+    env = workflow_jobs()[job]["env"]
+    assert {"DEPLOYED_STACK_NAME", "PR_STACK_PREFIX", "STACK_NAME"} <= set(env)
+
+
+def test_the_pull_request_job_uses_the_pull_requests_own_account_when_it_has_one():
+    job = workflow_jobs()["pull-request"]
+    [credentials] = [step for step in job["steps"] if "configure-aws-credentials" in step.get("uses", "")]
+
+    assert job["env"]["SAM_BUCKET"] == "${{ vars.AWS_PR_SAM_BUCKET || vars.AWS_SAM_BUCKET }}"
+    for region in (job["env"]["AWS_REGION"], job["env"]["AWS_DEFAULT_REGION"], credentials["with"]["aws-region"]):
+        assert region == "${{ vars.AWS_PR_REGION || vars.AWS_REGION }}"
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PR_ROLE_ARN }}"
 
 
 # --- Who may assume the roles, and the workflow that does.
@@ -1178,19 +1476,105 @@ def test_the_repository_may_be_named_by_githubs_immutable_subject():
         assert not re.fullmatch(pattern, wrong)
 
 
-def test_each_github_role_trusts_only_its_own_environment_of_the_repository():
-    resources, values = roles_template(), parameters()
-    subjects = {
-        logical_id: resources[logical_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
-            "StringEquals"
-        ]["token.actions.githubusercontent.com:sub"]
-        for logical_id in ("PullRequestRole", "DeployRole")
+def may_assume(logical_id: str, subject: str, **overrides: str) -> bool:
+    """Whether a GitHub OIDC token with this subject (and AWS's audience) may assume the role."""
+    [statement] = roles_template(frozenset(overrides.items()))[logical_id]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    token = {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": subject,
+    }
+    return all(
+        condition_holds(operator, key, expected, token)
+        for operator, conditions in statement["Condition"].items()
+        for key, expected in conditions.items()
+    )
+
+
+REPOSITORY_NAME = "octocat/zenoti-webhooks"
+WORKFLOW_REF = f"{REPOSITORY_NAME}/.github/workflows/deploy.yml"
+
+
+def created_by(stacks: str) -> set[str]:
+    """The logical ids of the roles template's resources with its parameter Stacks at this value."""
+    template = load_template(ROLES)
+    values = parameters(Stacks=stacks)
+
+    def evaluate(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        [(function, argument)] = node.items()
+        if function == "Ref":
+            return values[argument]
+        if function == "Fn::Equals":
+            return evaluate(argument[0]) == evaluate(argument[1])
+        if function == "Fn::Not":
+            return not evaluate(argument[0])
+        raise AssertionError(f"no evaluation of {function}")
+
+    return {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or evaluate(template["Conditions"][resource["Condition"]])
     }
 
-    assert subjects == {
-        "PullRequestRole": f"repo:{values['Repository']}:environment:{values['PullRequestEnvironment']}",
-        "DeployRole": f"repo:{values['Repository']}:environment:{values['DeployEnvironment']}",
+
+def test_an_account_may_hold_the_pull_request_stacks_roles_or_the_deployments_alone():
+    pull_requests = {"PullRequestRole", "PullRequestExecutionRole", "PullRequestBoundary"}
+    deployment = {"DeployRole", "DeployExecutionRole", "DeployBoundary"}
+    shared = {
+        "ArtifactsBucket",
+        "StackRolesPolicy",
+        "StackResourcesPolicy",
+        "ChangeSetRulesPolicy",
+        "LogDeliveryPolicy",
     }
+
+    assert pull_requests | deployment | shared <= created_by("all")
+    assert pull_requests | shared <= created_by("pull-requests")
+    assert not deployment & created_by("pull-requests")
+    assert deployment | shared <= created_by("deployment")
+    assert not pull_requests & created_by("deployment")
+
+
+@pytest.mark.parametrize("repository", ["octocat@123456/zenoti-webhooks@456789", "octocat/zenoti-webhooks"])
+def test_the_deployment_role_trusts_only_the_deploy_workflow_of_main_or_a_version_tag(repository):
+    def subject(environment: str, workflow_ref: str) -> str:
+        return f"repo:{repository}:environment:{environment}:job_workflow_ref:{workflow_ref}"
+
+    for ref in ("refs/heads/main", "refs/tags/v1.4.0"):
+        assert may_assume("DeployRole", subject("production", f"{WORKFLOW_REF}@{ref}"), Repository=repository), ref
+    refused = [
+        # GitHub's default subject names the environment alone: any branch the environment lets in, any workflow.
+        f"repo:{repository}:environment:production",
+        subject("production", f"{WORKFLOW_REF}@refs/heads/feature"),
+        subject("production", f"{WORKFLOW_REF}@refs/pull/7/merge"),
+        subject("production", f"{REPOSITORY_NAME}/.github/workflows/ci.yml@refs/heads/main"),
+        subject("production", "octocat/other/.github/workflows/deploy.yml@refs/heads/main"),
+        subject("pull-request", f"{WORKFLOW_REF}@refs/heads/main"),
+        f"repo:octocat@123456/other@999:environment:production:job_workflow_ref:{WORKFLOW_REF}@refs/heads/main",
+    ]
+    for other in refused:
+        assert not may_assume("DeployRole", other, Repository=repository), other
+
+
+def test_the_pull_request_role_trusts_only_the_deploy_workflow_run_for_a_pull_request():
+    repository = parameters()["Repository"]
+
+    pull_request_run = f"{WORKFLOW_REF}@refs/pull/42/merge"
+
+    assert may_assume(
+        "PullRequestRole", f"repo:{repository}:environment:pull-request:job_workflow_ref:{pull_request_run}"
+    )
+    for other in (
+        f"repo:{repository}:environment:pull-request",
+        f"repo:{repository}:environment:pull-request:job_workflow_ref:{WORKFLOW_REF}@refs/heads/main",
+        f"repo:{repository}:environment:production:job_workflow_ref:{WORKFLOW_REF}@refs/pull/42/merge",
+        f"repo:{repository}:environment:pull-request:job_workflow_ref:{REPOSITORY_NAME}/.github/workflows/ci.yml"
+        "@refs/pull/42/merge",
+    ):
+        assert not may_assume("PullRequestRole", other), other
 
 
 @pytest.fixture(scope="module")
@@ -1215,6 +1599,9 @@ def test_the_sam_cli_comes_from_the_hashed_lock_and_every_role_gets_the_boundary
 
     assert not any("setup-sam" in step.get("uses", "") for step in steps)
     assert "make .venv-sam/.installed" in runs
-    assert "sam deploy" in runs
+    # sam deploy cannot declare the resource types the roles require of a change set.
+    assert "sam deploy" not in runs
+    assert ".venv-sam/bin/sam package" in runs
+    assert ".venv-sam/bin/python .github/aws/deploy_stack.py" in runs
     assert "PermissionsBoundary=" in runs
     assert re.search(r"(?m)^\s*sam ", runs) is None, "sam must be .venv-sam's"
