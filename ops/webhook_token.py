@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
-from ops.target import TargetOptions, connect, stack_outputs
+from ops.target import PRINT_TOKEN_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 
 # 48 URL-safe characters (288 bits), as long as the token the stack generates; `-` and `_` need no
 # escaping in Zenoti's URL field.
 TOKEN_BYTES = 36
-SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
-WEBHOOK_OUTPUT = "WebhookUrl"
-PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
 
 
 @dataclass(frozen=True)
@@ -34,20 +31,15 @@ class TokenTarget:
 
 def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
     """The secret to change: the stack's WebhookTokenSecretArn output, or the one named."""
-    aws = connect(options)
-    outputs: dict[str, str] = {}
-    if secret_id is None:
-        outputs = stack_outputs(aws.client("cloudformation"), options.stack_name)
-        if SECRET_OUTPUT not in outputs:
-            raise OperatorError(f"stack {options.stack_name} has no output {SECRET_OUTPUT}; pass --secret-id")
-        secret_id = outputs[SECRET_OUTPUT]
+    deployment = resolve_deployment(options, {SECRET_OUTPUT: secret_id})
+    secret_id, outputs = deployment.names[SECRET_OUTPUT], deployment.outputs
     printing = outputs.get(PRINT_TOKEN_OUTPUT) or (
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
     return TokenTarget(
         secret_id=secret_id,
-        secretsmanager=aws.client("secretsmanager"),
+        secretsmanager=deployment.aws.client("secretsmanager"),
         webhook_url=outputs.get(WEBHOOK_OUTPUT),
         print_token_command=printing,
     )

@@ -158,4 +158,7 @@ def test_a_stack_without_the_secret_output_is_a_one_line_error(run, stack: Stack
     result = run("token", "rotate")
 
     assert result.code == 2
-    assert result.err == "error: stack zenoti-booking-deleted has no output WebhookTokenSecretArn; pass --secret-id\n"
+    assert result.err == (
+        "error: stack zenoti-booking-deleted in us-east-1 (CREATE_COMPLETE) has no output WebhookTokenSecretArn; "
+        "is it this project's stack, fully deployed? Or pass --secret-id\n"
+    )
