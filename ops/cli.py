@@ -16,7 +16,8 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ops import lookup, pending, quarantine, replay, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
@@ -49,9 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse("no AWS region: pass --region, set AWS_DEFAULT_REGION, or use --local", err)
     except NoCredentialsError:
         return _refuse("no AWS credentials: configure them (aws configure, AWS_PROFILE), or use --local", err)
-    except EndpointConnectionError as error:
-        hint = " (is `make serve` running?)" if arguments.local else ""
-        return _refuse(f"{error}{hint}", err)
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        # No answer at all: nothing was said of the credentials or the stack.
+        if getattr(arguments, "local", False):  # `token` has no --local
+            return _refuse(f"{error} (is `make serve` running?)", err)
+        return _refuse(
+            f"AWS cannot be reached: the network (connection, DNS, proxy or firewall), not your credentials: {error}",
+            err,
+        )
     except (ClientError, BotoCoreError) as error:
         return _refuse(str(error), err)
     except KeyboardInterrupt:

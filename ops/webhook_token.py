@@ -53,7 +53,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     if value.get("previous_token") and not force:
         raise OperatorError(
             "a rotation is under way: the secret still holds previous_token, which Zenoti may be using. "
-            "Finish it first (`python -m ops token drop-previous`, once Zenoti uses the new token), "
+            "Finish it first (`.venv/bin/python -m ops token drop-previous`, once Zenoti uses the new token), "
             "or pass --force to replace the token in force and keep only it as previous_token"
         )
     if not has_token and not force:
@@ -77,7 +77,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
         f"       {target.print_token_command}\n"
         f"     and set Zenoti's webhook URL to {target.webhook_url or '<WebhookUrl>'}?token=<the new token>.\n"
         "  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:\n"
-        "       python -m ops token drop-previous",
+        "       .venv/bin/python -m ops token drop-previous",
         file=out,
     )
     if print_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -286,3 +287,33 @@ def test_aws_endpoint_variables_of_aws_itself_are_accepted(operator_credentials,
 
     assert aws.client("dynamodb").meta.endpoint_url == "https://dynamodb-fips.us-east-1.amazonaws.com"
     assert aws.client("sns").meta.endpoint_url == "https://sns.us-east-1.amazonaws.com"
+
+
+# --- A network that does not reach AWS ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["lookup", "--table", "t", "--center", CENTER_A],
+        ["quarantine", "list"],  # its first call: CloudFormation, for the table's name
+        ["token", "rotate", "--secret-id", "arn:aws:secretsmanager:us-east-1:123456789012:secret:t"],  # no --local
+    ],
+    ids=["lookup", "quarantine list", "token rotate"],
+)
+def test_no_route_to_aws_is_said_to_be_the_network(run, operator_credentials, monkeypatch, command):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one failed connection is enough to say it
+
+    def no_dns(*_: object, **__: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+
+    result = run(*command, "--region", REGION)
+
+    assert result.code == 2
+    assert result.err.startswith(
+        "error: AWS cannot be reached: the network (connection, DNS, proxy or firewall), not your credentials: "
+        'Could not connect to the endpoint URL: "https://'
+    )
+    assert len(result.err.splitlines()) == 1
