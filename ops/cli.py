@@ -301,7 +301,7 @@ def _add_token(commands: Any) -> None:
         description="The webhook token, in the stack's secret. The new token is generated here and written to "
         "the secret (PutSecretValue): never typed, so never in your shell history, and printed only with "
         "--print-url. You need secretsmanager:GetSecretValue and PutSecretValue on the secret "
-        "(and, with TokenReaderPrincipalArns, to be one of them).",
+        "(and, with TokenAdminPrincipalArns, to be one of them; with TokenReaderPrincipalArns alone, a reader).",
     )
     actions = token.add_subparsers(dest="action", required=True)
     rotate = actions.add_parser(

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from botocore.exceptions import ClientError
+
 from ops.errors import EXIT_DONE, OperatorError
 from ops.target import PRINT_TOKEN_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 
@@ -113,5 +115,15 @@ def _read(target: TokenTarget) -> dict[str, Any]:
 
 
 def _write(target: TokenTarget, value: dict[str, Any]) -> str:
-    written = target.secretsmanager.put_secret_value(SecretId=target.secret_id, SecretString=json.dumps(value))
+    try:
+        written = target.secretsmanager.put_secret_value(SecretId=target.secret_id, SecretString=json.dumps(value))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "AccessDeniedException":
+            raise
+        # Most often the secret's own policy: with TokenAdminPrincipalArns, only they change the token.
+        raise OperatorError(
+            f"you may not write {target.secret_id} (AccessDeniedException): with the stack parameter "
+            "TokenAdminPrincipalArns, only those principals change the token: run this as one of them; "
+            "without it, your role needs secretsmanager:PutSecretValue on the secret. Nothing was changed"
+        ) from None
     return str(written["VersionId"])
