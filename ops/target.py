@@ -107,6 +107,9 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
     if not missing:
         return Deployment(aws, options.stack_name, names)
     if options.local:
+        unknown = [key for key in missing if key not in LOCAL_OUTPUTS]
+        if unknown:
+            raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
         return Deployment(aws, options.stack_name, {**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
     cloudformation = aws.client("cloudformation")
     stack = _describe(cloudformation, options.stack_name)

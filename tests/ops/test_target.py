@@ -14,7 +14,16 @@ import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, connect
+from ops.errors import OperatorError
+from ops.target import (
+    DEFAULT_STACK_NAME,
+    LOCAL_TABLE,
+    LOCAL_TOPIC_ARN,
+    SECRET_OUTPUT,
+    TargetOptions,
+    connect,
+    resolve_deployment,
+)
 from tests.conftest import ROOT, Stack
 from tests.ops.conftest import (
     CENTER_A,
@@ -317,3 +326,10 @@ def test_no_route_to_aws_is_said_to_be_the_network(run, operator_credentials, mo
         'Could not connect to the endpoint URL: "https://'
     )
     assert len(result.err.splitlines()) == 1
+
+
+def test_a_name_the_local_stack_does_not_have_is_a_one_line_error():
+    with pytest.raises(OperatorError) as refused:
+        resolve_deployment(TargetOptions(local=True), {SECRET_OUTPUT: None})
+
+    assert str(refused.value) == "the local stack has no WebhookTokenSecretArn; pass --secret-id"
