@@ -1,9 +1,10 @@
 """make deploy's first step, before anything is built: the AWS account and region the stack goes to.
 
 Run by the SAM CLI's Python (.venv-sam, which has boto3). Prints the region on stdout, for
-`sam deploy --region`; everything else on stderr. Fails in one line when there are no credentials or
-they do not work. The region is samconfig.toml's, or AWS_REGION / AWS_DEFAULT_REGION, or the AWS
-profile's; when none names one, it is asked once and saved in samconfig.toml.
+`sam deploy --region`; everything else on stderr. Fails in one line when there are no credentials,
+when they do not work, or when AWS cannot be reached at all (the network, not the credentials). The
+region is samconfig.toml's, or AWS_REGION / AWS_DEFAULT_REGION, or the AWS profile's; when none names
+one, it is asked once and saved in samconfig.toml.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 SAMCONFIG = Path("samconfig.toml")
 GLOBAL_SECTION = "[default.global.parameters]"
@@ -58,6 +60,13 @@ def check(samconfig: Path) -> tuple[str, str]:
     region = saved_region(samconfig) or os.environ.get("AWS_REGION") or session.region_name
     try:
         identity = session.client("sts", region_name=region or "us-east-1", config=QUICK).get_caller_identity()
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        # No answer at all (DNS, no route, a proxy or firewall, TLS interception): nothing was said of
+        # the credentials, and `aws configure` would not help.
+        raise Refused(
+            "AWS cannot be reached: the network (connection, DNS, proxy or firewall), not the credentials; "
+            f"nothing was built or deployed yet: {error}"
+        ) from None
     except (BotoCoreError, ClientError) as error:
         raise Refused(f"the AWS credentials do not work: {error}") from None
     if not region:

@@ -22,6 +22,7 @@ OPTIONS_ON = {
     "SubscriberEventTypes": '"Class.Booking.Deleted,Class.Booking.Cancelled"',
     "ReplayPrincipalArns": '"arn:aws:iam::123456789012:role/operator"',
     "TokenReaderPrincipalArns": '"arn:aws:iam::123456789012:role/operator"',
+    "TokenAdminPrincipalArns": '"arn:aws:iam::123456789012:role/token-admin"',
     "AlarmEmail": "ops@example.com",
     "NoEventAlarmHours": "24",
     "EventRetentionDays": "365",

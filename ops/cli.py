@@ -16,13 +16,24 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ops import lookup, quarantine, replay, republish, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
-from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, resolve_target
+from ops.target import (
+    DEFAULT_STACK_NAME,
+    FAILURES_QUEUE_OUTPUT,
+    LOCAL_TABLE,
+    LOCAL_TOPIC_ARN,
+    TABLE_OUTPUT,
+    TOPIC_OUTPUT,
+    TargetOptions,
+    resolve_deployment,
+    resolve_target,
+)
 
 WINDOW_HELP = (
     "ISO 8601 date or time, compared with the event's occurred_at; without an offset it is UTC. "
@@ -49,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse("no AWS region: pass --region, set AWS_DEFAULT_REGION, or use --local", err)
     except NoCredentialsError:
         return _refuse("no AWS credentials: configure them (aws configure, AWS_PROFILE), or use --local", err)
-    except EndpointConnectionError as error:
-        hint = " (is `make serve` running?)" if arguments.local else ""
-        return _refuse(f"{error}{hint}", err)
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        # No answer at all: nothing was said of the credentials or the stack.
+        if getattr(arguments, "local", False):  # `token` has no --local
+            return _refuse(f"{error} (is `make serve` running?)", err)
+        return _refuse(
+            f"AWS cannot be reached: the network (connection, DNS, proxy or firewall), not your credentials: {error}",
+            err,
+        )
     except (ClientError, BotoCoreError) as error:
         return _refuse(str(error), err)
     except KeyboardInterrupt:
@@ -95,15 +111,16 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_republish(arguments: argparse.Namespace, out: TextIO) -> int:
-    target = resolve_target(_target_options(arguments), needs_topic=True, needs_failures_queue=True)
-    assert target.topic_arn is not None  # needs_topic
+    options = _target_options(arguments)
+    names = {TABLE_OUTPUT: options.table, TOPIC_OUTPUT: options.topic_arn, FAILURES_QUEUE_OUTPUT: None}
+    deployment = resolve_deployment(options, names)
     republish.republish(
-        target.dynamodb,
-        target.sns,
-        target.sqs,
-        target.table_name,
-        target.topic_arn,
-        target.publication_failures_queue_url,
+        deployment.aws.client("dynamodb"),
+        deployment.aws.client("sns"),
+        deployment.aws.client("sqs"),
+        deployment.names[TABLE_OUTPUT],
+        deployment.names[TOPIC_OUTPUT],
+        deployment.names[FAILURES_QUEUE_OUTPUT],
         dry_run=arguments.dry_run,
         out=out,
     )
@@ -305,7 +322,7 @@ def _add_token(commands: Any) -> None:
         description="The webhook token, in the stack's secret. The new token is generated here and written to "
         "the secret (PutSecretValue): never typed, so never in your shell history, and printed only with "
         "--print-url. You need secretsmanager:GetSecretValue and PutSecretValue on the secret "
-        "(and, with TokenReaderPrincipalArns, to be one of them).",
+        "(and, with TokenAdminPrincipalArns, to be one of them; with TokenReaderPrincipalArns alone, a reader).",
     )
     actions = token.add_subparsers(dest="action", required=True)
     rotate = actions.add_parser(

@@ -16,13 +16,10 @@ from urllib.request import Request, urlopen
 
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
 from ops.items import plain_held
-from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK, local_names
-from ops.target import TargetOptions, connect, is_aws_host, stack_outputs
+from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
+from ops.target import QUARANTINE_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 from zenoti_receiver.adapters.quarantine_table import STATES_HELD, held_body
 
-QUARANTINE_OUTPUT = "QuarantineTableName"
-WEBHOOK_OUTPUT = "WebhookUrl"
-SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
 
@@ -37,42 +34,36 @@ class QuarantineTarget:
 
 def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> QuarantineTarget:
     """The quarantine table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
-    aws = connect(options)
-    if options.local:
-        dynamodb = aws.client("dynamodb")
-        table = options.table or local_names().quarantine_table_name
-        if not needs_webhook:
-            return QuarantineTarget(table, dynamodb)
-        return QuarantineTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
-    outputs: dict[str, str] = {}
-    if options.table is None or needs_webhook:
-        outputs = stack_outputs(aws.client("cloudformation"), options.stack_name)
-    table = options.table or outputs.get(QUARANTINE_OUTPUT, "")
-    if not table:
-        raise OperatorError(f"stack {options.stack_name} has no output {QUARANTINE_OUTPUT}; pass --table")
-    dynamodb = aws.client("dynamodb")
+    given: dict[str, str | None] = {QUARANTINE_OUTPUT: options.table}
+    if needs_webhook and not options.local:
+        given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
+    deployment = resolve_deployment(options, given)
+    table, dynamodb = deployment.names[QUARANTINE_OUTPUT], deployment.aws.client("dynamodb")
     if not needs_webhook:
         return QuarantineTarget(table, dynamodb)
-    for output in (WEBHOOK_OUTPUT, SECRET_OUTPUT):
-        if output not in outputs:
-            raise OperatorError(f"stack {options.stack_name} has no output {output}: cannot re-drive through it")
+    if options.local:
+        return QuarantineTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
-    url = stack_webhook_url(webhook_url or outputs[WEBHOOK_OUTPUT], outputs[WEBHOOK_OUTPUT])
-    secret = aws.client("secretsmanager").get_secret_value(SecretId=outputs[SECRET_OUTPUT])
+    stack_url = deployment.names[WEBHOOK_OUTPUT]
+    url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
+    secret = deployment.aws.client("secretsmanager").get_secret_value(SecretId=deployment.names[SECRET_OUTPUT])
     token = json.loads(secret["SecretString"])["token"]
     return QuarantineTarget(table, dynamodb, url, token)
 
 
-def stack_webhook_url(url: str, stack_url: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, an API of API Gateway over HTTPS."""
+def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
+    """The URL to send the production token to: the stack's own WebhookUrl, on one of the stack's own APIs.
+
+    `api_hosts` are the execute-api hosts of the APIs the stack itself created, in its region
+    (Deployment.webhook_hosts): an output naming any other host, even another API Gateway API on AWS,
+    gets no token.
+    """
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
-    if ".execute-api." not in (own.hostname or "") or not is_aws_host(own.hostname or ""):
-        # The template's output is always <api>.execute-api.<region>.<AWS's suffix>: anything else was not
-        # written by this stack's template, and the production token does not go there.
+    if own.port is not None or (own.hostname or "") not in api_hosts:
         raise OperatorError(
-            f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not an API of API Gateway (execute-api) on AWS: "
+            f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not the execute-api URL of an API of stack {stack_name}: "
             "the production token is not sent there"
         )
     if (wanted.scheme, wanted.hostname, wanted.port, wanted.path) != (own.scheme, own.hostname, own.port, own.path):

@@ -1,8 +1,15 @@
-"""Which table and topic to work on: a deployed stack's outputs, the `make serve` stack, or names given."""
+"""Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone.
+
+Every command finds its table, topic, secret and webhook here, by the stack output that names each:
+one reading of the stack, one set of rules for what the command line may give instead, one check of
+where the clients send your credentials.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,19 +17,43 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.loaders
 import botocore.session
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ops.errors import OperatorError
-from ops.local import FAKE_CREDENTIALS, LOCAL_ENDPOINT, REGION, local_names
+from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, LOCAL_WEBHOOK, REGION, local_names
 
 DEFAULT_STACK_NAME = "zenoti-booking-deleted"  # samconfig.toml's stack_name
+
+# The stack's outputs (template.yaml) the commands read.
 TABLE_OUTPUT = "EventsTableName"
 TOPIC_OUTPUT = "EventsTopicArn"
+QUARANTINE_OUTPUT = "QuarantineTableName"
+SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
+WEBHOOK_OUTPUT = "WebhookUrl"
 FAILURES_QUEUE_OUTPUT = "PublicationFailuresQueueUrl"
+PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
+# The option that names the same thing instead of the output.
+GIVEN_BY = {
+    TABLE_OUTPUT: "--table",
+    QUARANTINE_OUTPUT: "--table",
+    TOPIC_OUTPUT: "--topic-arn",
+    SECRET_OUTPUT: "--secret-id",
+}
+# The resources a stack's WebhookUrl may point at: its HTTP API, or its WAF front door's REST API.
+API_TYPES = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"})
 
 # What `make serve` creates.
 LOCAL_TABLE = local_names().table_name
 LOCAL_TOPIC_ARN = local_names().topic_arn
+LOCAL_OUTPUTS = {
+    TABLE_OUTPUT: LOCAL_TABLE,
+    TOPIC_OUTPUT: LOCAL_TOPIC_ARN,
+    QUARANTINE_OUTPUT: local_names().quarantine_table_name,
+    WEBHOOK_OUTPUT: LOCAL_WEBHOOK,
+    # moto's server names a queue's URL after the endpoint it was asked on, and its one account.
+    FAILURES_QUEUE_OUTPUT: f"{LOCAL_ENDPOINT}/{LOCAL_ACCOUNT}/{local_names().publication_failures_queue_name}",
+}
 
 
 @dataclass(frozen=True)
@@ -43,58 +74,84 @@ class Target:
     topic_arn: str | None  # None when the command does not publish
     dynamodb: Any
     sns: Any
-    sqs: Any = None
-    publication_failures_queue_url: str = ""  # with needs_failures_queue
 
 
-def resolve_target(options: TargetOptions, *, needs_topic: bool, needs_failures_queue: bool = False) -> Target:
-    """The table (and topic) to use and clients for them; stack outputs are read only if a name is missing."""
+@dataclass(frozen=True)
+class Deployment:
+    """What a command works on: its names by output key, and clients that reach only where they should."""
+
+    aws: Aws
+    stack_name: str
+    names: Mapping[str, str]  # given on the command line, `make serve`'s, or the deployed stack's outputs
+    outputs: Mapping[str, str] = field(default_factory=dict)  # every output of the stack, when it was read
+
+    def webhook_hosts(self) -> frozenset[str]:
+        """The execute-api hosts of the stack's own APIs, in its region: where its WebhookUrl may point."""
+        cloudformation = self.aws.client("cloudformation")
+        region = cloudformation.meta.region_name
+        api_ids = [
+            resource["PhysicalResourceId"]
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
+            for resource in page["StackResourceSummaries"]
+            if resource.get("ResourceType") in API_TYPES and resource.get("PhysicalResourceId")
+        ]
+        return frozenset(f"{api_id.lower()}.execute-api.{region}.{dns_suffix(region)}" for api_id in api_ids)
+
+
+def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) -> Deployment:
+    """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's.
+
+    The stack's outputs are read once, and only if a name is missing; a stack without one is refused
+    in one line that says which option gives it instead.
+    """
     aws = connect(options)
-    names: dict[str, str] = {}
+    names = {key: value for key, value in given.items() if value is not None}
+    missing = [key for key in given if key not in names]
+    if not missing:
+        return Deployment(aws, options.stack_name, names)
     if options.local:
-        names = {TABLE_OUTPUT: LOCAL_TABLE, TOPIC_OUTPUT: LOCAL_TOPIC_ARN}
-        if needs_failures_queue:
-            queue = local_names().publication_failures_queue_name
-            names[FAILURES_QUEUE_OUTPUT] = aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
-    else:
-        if options.table is None or (needs_topic and options.topic_arn is None) or needs_failures_queue:
-            names = stack_outputs(aws.client("cloudformation"), options.stack_name)
-    table = options.table or names[TABLE_OUTPUT]  # stack_outputs refuses a stack without it
-    topic = options.topic_arn or names.get(TOPIC_OUTPUT)
-    if needs_topic and topic is None:
-        raise OperatorError(f"stack {options.stack_name} has no output {TOPIC_OUTPUT}; pass --topic-arn")
-    if needs_failures_queue and FAILURES_QUEUE_OUTPUT not in names:
-        raise OperatorError(f"stack {options.stack_name} has no output {FAILURES_QUEUE_OUTPUT}: is it deployed?")
+        unknown = [key for key in missing if key not in LOCAL_OUTPUTS]
+        if unknown:
+            raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
+        return Deployment(aws, options.stack_name, {**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
+    cloudformation = aws.client("cloudformation")
+    stack = _describe(cloudformation, options.stack_name)
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    for key in missing:
+        if key not in outputs:
+            instead = f" Or pass {GIVEN_BY[key]}" if key in GIVEN_BY else ""
+            raise OperatorError(
+                f"stack {options.stack_name} in {cloudformation.meta.region_name} ({stack['StackStatus']}) has no "
+                f"output {key}; is it this project's stack, fully deployed?{instead}"
+            )
+        names[key] = outputs[key]
+    return Deployment(aws, options.stack_name, names, outputs)
+
+
+def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
+    """The events table (and topic) to use, and clients for them."""
+    given = {TABLE_OUTPUT: options.table, **({TOPIC_OUTPUT: options.topic_arn} if needs_topic else {})}
+    deployment = resolve_deployment(options, given)
     return Target(
-        table_name=table,
-        topic_arn=topic if needs_topic else None,
-        dynamodb=aws.client("dynamodb"),
-        sns=aws.client("sns"),
-        sqs=aws.client("sqs") if needs_failures_queue else None,
-        publication_failures_queue_url=names.get(FAILURES_QUEUE_OUTPUT, ""),
+        table_name=deployment.names[TABLE_OUTPUT],
+        topic_arn=deployment.names.get(TOPIC_OUTPUT),
+        dynamodb=deployment.aws.client("dynamodb"),
+        sns=deployment.aws.client("sns"),
     )
 
 
-def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
-    """The stack's outputs by key; refuses a stack that lacks the table's."""
-    region = cloudformation.meta.region_name
+def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as error:
         # CloudFormation says "does not exist" with the generic ValidationError code.
         if "does not exist" in str(error):
             raise OperatorError(
-                f"stack {stack_name} not found in {region}; pass --stack-name, --region, or --local"
+                f"stack {stack_name} not found in {cloudformation.meta.region_name}; "
+                "pass --stack-name, --region, or --local"
             ) from None
         raise
-    stack = stacks[0]
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    if TABLE_OUTPUT not in outputs:
-        raise OperatorError(
-            f"stack {stack_name} in {region} ({stack['StackStatus']}) has no output {TABLE_OUTPUT}; "
-            "is it this project's stack, fully deployed? Or pass --table"
-        )
-    return outputs
+    return stacks[0]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -106,10 +163,10 @@ class Aws:
     local: bool
 
     def client(self, service: str) -> Any:
-        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's, over https."""
+        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
         made = self.session.client(service, endpoint_url=self.endpoint_url)
         if not self.local:
-            _require_aws(made.meta.endpoint_url, made.meta.service_model.service_id, self.endpoint_url is not None)
+            _require_aws(self.session, made, self.endpoint_url is not None)
         return made
 
 
@@ -119,38 +176,68 @@ def connect(options: TargetOptions) -> Aws:
     return Aws(boto3.session.Session(region_name=options.region), options.endpoint_url, local=False)
 
 
-def _require_aws(endpoint_url: str, service_id: str, given: bool) -> None:
-    """Refuse an endpoint that is not AWS over https, whichever setting chose it: the one botocore will call.
+def _require_aws(session: Any, made: Any, given: bool) -> None:
+    """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
 
     SigV4 never sends the secret key, but it does send the access key id, any session token and requests
     signed with them; and what an endpoint answers decides where `quarantine redrive` sends the token.
+    A host merely under amazonaws.com is not enough: anyone can own one (an API Gateway or a bucket of
+    theirs answers whatever they like), so the endpoint must be AWS's own for that service.
     """
-    parts = urlsplit(endpoint_url)
-    if parts.scheme == "https" and parts.username is None and is_aws_host(parts.hostname or ""):
+    endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
+    if _plain(endpoint_url) in aws_endpoints(session, made.meta.service_model.service_name, made.meta.region_name):
         return
     variable = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
     source = "--endpoint-url" if given else f"{variable}, AWS_ENDPOINT_URL or your AWS profile's endpoint_url"
     raise OperatorError(
-        f"{source} sends {service_id} calls to {endpoint_url}, which is not AWS over https, and your AWS "
-        "credentials would be sent there; for an emulator add --local (dummy credentials)"
+        f"{source} sends {service_id} calls to {endpoint_url}, which is not AWS's own {service_id} endpoint "
+        f"in {made.meta.region_name} over https, and your AWS credentials would be sent there; "
+        "for an emulator add --local (dummy credentials)"
     )
 
 
-def is_aws_host(host: str) -> bool:
-    """A name under one of AWS's DNS suffixes (amazonaws.com, api.aws, ... of every partition botocore knows)."""
-    host = host.lower().rstrip(".")
-    return any(host.endswith(f".{suffix}") for suffix in _aws_dns_suffixes())
+def aws_endpoints(session: Any, service: str, region: str) -> frozenset[tuple[str, str, int, str]]:
+    """The endpoints botocore resolves for `service` in `region`, configured endpoint URLs ignored: the
+    standard one and its FIPS and dual-stack variants (AWS_USE_FIPS_ENDPOINT, ...), each (https, host, port, path)."""
+    found = set()
+    for fips in (False, True):
+        for dual_stack in (False, True):
+            config = Config(
+                ignore_configured_endpoint_urls=True, use_fips_endpoint=fips, use_dualstack_endpoint=dual_stack
+            )
+            try:
+                found.add(_plain(session.client(service, region_name=region, config=config).meta.endpoint_url))
+            except Exception:  # noqa: S112 - a variant this partition does not have is simply not one
+                continue
+    return frozenset(found)
+
+
+def _plain(url: str) -> tuple[str, str, int, str]:
+    """What decides where a request goes and who can read it; a URL with user info matches nothing."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        return ("", "", 0, "")
+    if parts.username is not None or parts.password is not None:
+        return ("", "", 0, "")
+    return (parts.scheme.lower(), (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/"))
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition (amazonaws.com, amazonaws.com.cn, ...), as botocore knows it."""
+    for partition in _partitions():
+        if region in partition["regions"]:
+            return str(partition["outputs"]["dnsSuffix"])
+    for partition in _partitions():  # a region newer than this botocore: by its partition's pattern
+        if re.fullmatch(partition["regionRegex"], region):
+            return str(partition["outputs"]["dnsSuffix"])
+    raise OperatorError(f"region {region} is in no partition botocore knows")
 
 
 @cache
-def _aws_dns_suffixes() -> frozenset[str]:
-    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
-    return frozenset(
-        partition["outputs"][name]
-        for partition in partitions
-        for name in ("dnsSuffix", "dualStackDnsSuffix")
-        if name in partition["outputs"]
-    )
+def _partitions() -> list[dict[str, Any]]:
+    return botocore.loaders.create_loader().load_data("partitions")["partitions"]  # type: ignore[no-any-return]
 
 
 def local_session(region: str | None = None) -> Any:

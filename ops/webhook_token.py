@@ -13,15 +13,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from botocore.exceptions import ClientError
+
 from ops.errors import EXIT_DONE, OperatorError
-from ops.target import TargetOptions, connect, stack_outputs
+from ops.target import PRINT_TOKEN_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 
 # 48 URL-safe characters (288 bits), as long as the token the stack generates; `-` and `_` need no
 # escaping in Zenoti's URL field.
 TOKEN_BYTES = 36
-SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
-WEBHOOK_OUTPUT = "WebhookUrl"
-PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,15 @@ class TokenTarget:
 
 def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
     """The secret to change: the stack's WebhookTokenSecretArn output, or the one named."""
-    aws = connect(options)
-    outputs: dict[str, str] = {}
-    if secret_id is None:
-        outputs = stack_outputs(aws.client("cloudformation"), options.stack_name)
-        if SECRET_OUTPUT not in outputs:
-            raise OperatorError(f"stack {options.stack_name} has no output {SECRET_OUTPUT}; pass --secret-id")
-        secret_id = outputs[SECRET_OUTPUT]
+    deployment = resolve_deployment(options, {SECRET_OUTPUT: secret_id})
+    secret_id, outputs = deployment.names[SECRET_OUTPUT], deployment.outputs
     printing = outputs.get(PRINT_TOKEN_OUTPUT) or (
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
     return TokenTarget(
         secret_id=secret_id,
-        secretsmanager=aws.client("secretsmanager"),
+        secretsmanager=deployment.aws.client("secretsmanager"),
         webhook_url=outputs.get(WEBHOOK_OUTPUT),
         print_token_command=printing,
     )
@@ -61,7 +55,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     if value.get("previous_token") and not force:
         raise OperatorError(
             "a rotation is under way: the secret still holds previous_token, which Zenoti may be using. "
-            "Finish it first (`python -m ops token drop-previous`, once Zenoti uses the new token), "
+            "Finish it first (`.venv/bin/python -m ops token drop-previous`, once Zenoti uses the new token), "
             "or pass --force to replace the token in force and keep only it as previous_token"
         )
     if not has_token and not force:
@@ -85,7 +79,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
         f"       {target.print_token_command}\n"
         f"     and set Zenoti's webhook URL to {target.webhook_url or '<WebhookUrl>'}?token=<the new token>.\n"
         "  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:\n"
-        "       python -m ops token drop-previous",
+        "       .venv/bin/python -m ops token drop-previous",
         file=out,
     )
     if print_url:
@@ -121,5 +115,15 @@ def _read(target: TokenTarget) -> dict[str, Any]:
 
 
 def _write(target: TokenTarget, value: dict[str, Any]) -> str:
-    written = target.secretsmanager.put_secret_value(SecretId=target.secret_id, SecretString=json.dumps(value))
+    try:
+        written = target.secretsmanager.put_secret_value(SecretId=target.secret_id, SecretString=json.dumps(value))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "AccessDeniedException":
+            raise
+        # Most often the secret's own policy: with TokenAdminPrincipalArns, only they change the token.
+        raise OperatorError(
+            f"you may not write {target.secret_id} (AccessDeniedException): with the stack parameter "
+            "TokenAdminPrincipalArns, only those principals change the token: run this as one of them; "
+            "without it, your role needs secretsmanager:PutSecretValue on the secret. Nothing was changed"
+        ) from None
     return str(written["VersionId"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
@@ -12,9 +13,11 @@ from urllib.request import Request, urlopen
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 import ops.quarantine
 from local_stack.resources import LOCAL_TOKEN, REGION, local_names
+from ops.target import Deployment
 from tests.conftest import Stack, load_event, with_body
 from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
@@ -112,27 +115,37 @@ def test_redriving_or_showing_an_unknown_body_is_a_one_line_error(run, stack: St
 # --- Re-driving: stored and published exactly once, as a delivery would be ---------------------------
 
 
-def deploy_the_stack(stack: Stack) -> None:
-    """The stack `ops` finds by its default name, its outputs naming the local resources and WEBHOOK_URL."""
+WEBHOOK_PATH = "/zenoti/class-booking-deleted"
+# The stack's own API, as the template's WebhookUrl names it (the front door's type: moto's CloudFormation
+# has no HTTP API).
+WEBHOOK_API = {"WebhookApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "webhook"}}}
+OWN_WEBHOOK_URL = {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" + WEBHOOK_PATH}
+
+
+def deploy_the_stack(stack: Stack, name: str = "zenoti-booking-deleted", webhook_url: Any = OWN_WEBHOOK_URL) -> str:
+    """A stack `ops` finds by name, with an API of its own, its outputs naming the local resources; its WebhookUrl."""
     deploy(
-        "zenoti-booking-deleted",
+        name,
         {
             "EventsTableName": stack.resources.table_name,
             "QuarantineTableName": stack.resources.quarantine_table_name,
-            "WebhookUrl": WEBHOOK_URL,
+            "WebhookUrl": webhook_url,
             "WebhookTokenSecretArn": stack.resources.secret_arn,
         },
+        resources=WEBHOOK_API,
     )
+    [described] = boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName=name)["Stacks"]
+    return next(o["OutputValue"] for o in described["Outputs"] if o["OutputKey"] == "WebhookUrl")
 
 
 @pytest.fixture
 def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.MonkeyPatch) -> None:
     """A deployed stack (in moto) whose webhook is the real handler, in this process: redrive's POST is
     delivered to it as API Gateway would, with the token from the URL."""
-    deploy_the_stack(stack)
+    webhook_url = deploy_the_stack(stack)
 
     def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        assert url.startswith(WEBHOOK_URL + "?")
+        assert url.startswith(webhook_url + "?")
         event = with_body(api_event, body, base64_encoded=True)
         event["queryStringParameters"] = {"token": parse_qs(urlsplit(url).query)["token"][0]}
         answer = invoke(event)
@@ -251,18 +264,27 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
 # --- Where the token may go ---------------------------------------------------------------------
 
 PRODUCTION_TOKEN = "production-token-4f9a"
-WEBHOOK_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    key: str  # the held body's
+    webhook_url: str  # the stack's WebhookUrl: https://<its API's id>.execute-api.us-east-1.amazonaws.com/...
+
+    @property
+    def host(self) -> str:
+        return str(urlsplit(self.webhook_url).hostname)
 
 
 @pytest.fixture
-def deployed(stack: Stack, invoke) -> str:
-    """A deployed stack (in moto) with one quarantined body and its production token; the body's key."""
+def deployed(stack: Stack, invoke) -> Deployed:
+    """A deployed stack (in moto) with one quarantined body and its production token."""
     invoke(INVALID)
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": PRODUCTION_TOKEN})
     )
-    deploy_the_stack(stack)
-    return hashlib.sha256(INVALID["body"].encode()).hexdigest()
+    webhook_url = deploy_the_stack(stack)
+    return Deployed(hashlib.sha256(INVALID["body"].encode()).hexdigest(), webhook_url)
 
 
 @pytest.fixture
@@ -278,33 +300,40 @@ def posted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return urls
 
 
-@pytest.mark.parametrize("webhook_url", [None, WEBHOOK_URL, WEBHOOK_URL.replace("https://a1b2", "HTTPS://A1B2")])
-def test_the_production_token_goes_to_the_stacks_own_webhook_url(run, deployed, posted, webhook_url):
-    chosen = [] if webhook_url is None else ["--webhook-url", webhook_url]
+@pytest.mark.parametrize("chosen", ["the stack's", "given", "given in capitals"])
+def test_the_production_token_goes_to_the_stacks_own_webhook_url(run, deployed: Deployed, posted, chosen):
+    given = {"the stack's": [], "given": ["--webhook-url", deployed.webhook_url]}.get(chosen) or [
+        "--webhook-url",
+        deployed.webhook_url.replace("https://", "HTTPS://").replace(deployed.host, deployed.host.upper()),
+    ]
 
-    result = run("quarantine", "redrive", deployed, *chosen)
+    result = run("quarantine", "redrive", deployed.key, *given)
 
     assert result.code == 0, result.err
-    assert posted == [f"{WEBHOOK_URL}?token={PRODUCTION_TOKEN}"]
+    assert posted == [f"{deployed.webhook_url}?token={PRODUCTION_TOKEN}"]
 
 
-@pytest.mark.parametrize(
-    "webhook_url",
-    [
-        "https://attacker.example/zenoti/class-booking-deleted",  # another host
-        "http://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",  # in clear
-        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.attacker.example/zenoti/class-booking-deleted",
-        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com:8443/zenoti/class-booking-deleted",
-        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/other-path",
-        WEBHOOK_URL.replace("https://", "https://attacker.example@"),  # user info
-        WEBHOOK_URL + "?next=https://attacker.example",
-        "ftp://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",
-        "file:///etc/passwd",
-        "http://127.0.0.1:3000/zenoti/class-booking-deleted",  # the local stack, without --local
-    ],
-)
-def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed, posted, webhook_url):
-    result = run("quarantine", "redrive", deployed, "--webhook-url", webhook_url)
+# {own}: the stack's WebhookUrl; {host}: its host.
+OTHER_WEBHOOK_URLS = [
+    "https://attacker.example/zenoti/class-booking-deleted",  # another host
+    "https://zzzzzzzzzz.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",  # anyone's API
+    "http://{host}/zenoti/class-booking-deleted",  # in clear
+    "https://{host}.attacker.example/zenoti/class-booking-deleted",
+    "https://{host}:8443/zenoti/class-booking-deleted",
+    "https://{host}/other-path",
+    "https://attacker.example@{host}/zenoti/class-booking-deleted",  # user info
+    "{own}?next=https://attacker.example",
+    "ftp://{host}/zenoti/class-booking-deleted",
+    "file:///etc/passwd",
+    "http://127.0.0.1:3000/zenoti/class-booking-deleted",  # the local stack, without --local
+]
+
+
+@pytest.mark.parametrize("webhook_url", OTHER_WEBHOOK_URLS)
+def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed: Deployed, posted, webhook_url):
+    other = webhook_url.format(own=deployed.webhook_url, host=deployed.host)
+
+    result = run("quarantine", "redrive", deployed.key, "--webhook-url", other)
 
     assert result.code == 2
     assert result.err.startswith("error: --webhook-url ")
@@ -313,18 +342,10 @@ def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed
     assert posted == []
 
 
-def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, deployed, posted):
-    deploy(
-        "plain-http",
-        {
-            "EventsTableName": stack.resources.table_name,
-            "QuarantineTableName": stack.resources.quarantine_table_name,
-            "WebhookUrl": WEBHOOK_URL.replace("https", "http"),
-            "WebhookTokenSecretArn": stack.resources.secret_arn,
-        },
-    )
+def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, deployed: Deployed, posted):
+    deploy_the_stack(stack, "plain-http", deployed.webhook_url.replace("https", "http"))
 
-    result = run("quarantine", "redrive", deployed, "--stack-name", "plain-http")
+    result = run("quarantine", "redrive", deployed.key, "--stack-name", "plain-http")
 
     assert result.code == 2
     assert result.err.startswith("error: the stack's WebhookUrl http://")
@@ -335,54 +356,104 @@ def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, de
     "forged",
     [
         "https://attacker.example/zenoti/class-booking-deleted",
-        "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.attacker.example/zenoti/class-booking-deleted",
+        "https://{host}.attacker.example/zenoti/class-booking-deleted",
         "https://execute-api.attacker.example/zenoti/class-booking-deleted",
+        # An API Gateway API on AWS, over https, but not one this stack created: anyone can make one.
+        "https://zzzzzzzzzz.execute-api.us-east-1.amazonaws.com/zenoti/class-booking-deleted",
+        # The stack's API id, in another region or partition: another API, someone else's.
+        "https://{api}.execute-api.eu-west-1.amazonaws.com/zenoti/class-booking-deleted",
+        "https://{api}.execute-api.us-east-1.amazonaws.com.cn/zenoti/class-booking-deleted",
+        "https://{host}:8443/zenoti/class-booking-deleted",
     ],
 )
-def test_a_stack_whose_webhook_url_is_not_api_gateway_on_aws_gets_no_token(run, stack: Stack, deployed, posted, forged):
-    deploy(
-        "forged",
-        {
-            "EventsTableName": stack.resources.table_name,
-            "QuarantineTableName": stack.resources.quarantine_table_name,
-            "WebhookUrl": forged,
-            "WebhookTokenSecretArn": stack.resources.secret_arn,
-        },
-    )
+def test_a_stack_whose_webhook_url_is_not_its_own_api_gets_no_token(
+    run, stack: Stack, deployed: Deployed, posted, forged
+):
+    url = forged.format(host=deployed.host, api=deployed.host.split(".")[0])
+    deploy_the_stack(stack, "forged", url)
 
-    result = run("quarantine", "redrive", deployed, "--stack-name", "forged")
+    result = run("quarantine", "redrive", deployed.key, "--stack-name", "forged")
 
     assert result.code == 2
     assert result.err == (
-        f"error: the stack's WebhookUrl {forged} is not an API of API Gateway (execute-api) on AWS: "
+        f"error: the stack's WebhookUrl {url} is not the execute-api URL of an API of stack forged: "
         "the production token is not sent there\n"
     )
     assert posted == []
 
 
+def test_the_webhook_may_be_the_http_api_or_the_front_door():
+    # What Deployment.webhook_hosts reads from CloudFormation, for a stack with both APIs (WafFrontDoor=true).
+    resources = [
+        {
+            "LogicalResourceId": "WebhookApi",
+            "ResourceType": "AWS::ApiGatewayV2::Api",
+            "PhysicalResourceId": "a1b2c3d4e5",
+        },
+        {
+            "LogicalResourceId": "FrontDoorApi",
+            "ResourceType": "AWS::ApiGateway::RestApi",
+            "PhysicalResourceId": "f0f0f0f0f0",
+        },
+        {
+            "LogicalResourceId": "EventsTopic",
+            "ResourceType": "AWS::SNS::Topic",
+            "PhysicalResourceId": "arn:aws:sns:...",
+        },
+    ]
+    cloudformation = boto3.client(
+        "cloudformation", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubbed = Stubber(cloudformation)
+    stubbed.add_response(
+        "list_stack_resources",
+        {
+            "StackResourceSummaries": [
+                {**resource, "LastUpdatedTimestamp": "2026-01-01T00:00:00Z", "ResourceStatus": "CREATE_COMPLETE"}
+                for resource in resources
+            ]
+        },
+        {"StackName": "zenoti-booking-deleted"},
+    )
+
+    class OneClient:
+        def client(self, service: str) -> Any:
+            return cloudformation
+
+    with stubbed:
+        hosts = Deployment(OneClient(), "zenoti-booking-deleted", {}).webhook_hosts()  # type: ignore[arg-type]
+
+    assert hosts == {"a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "f0f0f0f0f0.execute-api.eu-west-1.amazonaws.com"}
+
+
 def test_a_redirected_secrets_manager_is_refused_before_the_secret_is_asked_for(
-    run, deployed, posted, recorder: Recorder, monkeypatch
+    run, deployed: Deployed, posted, recorder: Recorder, monkeypatch
 ):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", recorder.url)
 
-    result = run("quarantine", "redrive", deployed)
+    result = run("quarantine", "redrive", deployed.key)
 
     assert result.code == 2
-    assert f"sends Secrets Manager calls to {recorder.url}, which is not AWS over https" in result.err
+    assert (
+        f"sends Secrets Manager calls to {recorder.url}, which is not AWS's own Secrets Manager endpoint" in result.err
+    )
     assert recorder.requests == []
     assert posted == []
 
 
-def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Stack, deployed, posted):
+def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Stack, deployed: Deployed, posted):
     deploy(
         "older-stack",
         {"EventsTableName": stack.resources.table_name, "QuarantineTableName": stack.resources.quarantine_table_name},
     )
 
-    result = run("quarantine", "redrive", deployed, "--stack-name", "older-stack")
+    result = run("quarantine", "redrive", deployed.key, "--stack-name", "older-stack")
 
     assert result.code == 2
-    assert result.err == "error: stack older-stack has no output WebhookUrl: cannot re-drive through it\n"
+    assert result.err == (
+        "error: stack older-stack in us-east-1 (CREATE_COMPLETE) has no output WebhookUrl; "
+        "is it this project's stack, fully deployed?\n"
+    )
 
 
 def quarantined_in(recorder: Recorder, body: bytes) -> str:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.request import Request, urlopen
 
 import boto3
 import pytest
 
 from local_stack.resources import LOCAL_TOKEN, REGION
-from ops.target import DEFAULT_STACK_NAME, LOCAL_TABLE, LOCAL_TOPIC_ARN, TargetOptions, connect
+from ops.errors import OperatorError
+from ops.target import (
+    DEFAULT_STACK_NAME,
+    LOCAL_TABLE,
+    LOCAL_TOPIC_ARN,
+    SECRET_OUTPUT,
+    TargetOptions,
+    connect,
+    resolve_deployment,
+)
 from tests.conftest import ROOT, Stack
 from tests.ops.conftest import (
     CENTER_A,
@@ -26,10 +37,10 @@ from tests.ops.conftest import (
 )
 
 
-def deploy(name: str, outputs: dict[str, str]) -> None:
-    """A CloudFormation stack in moto with these outputs, standing in for `sam deploy`."""
+def deploy(name: str, outputs: dict[str, Any], resources: dict[str, Any] | None = None) -> None:
+    """A CloudFormation stack in moto with these outputs (values or intrinsics), standing in for `sam deploy`."""
     template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Resources": resources or {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
     boto3.client("cloudformation", region_name=REGION).create_stack(StackName=name, TemplateBody=json.dumps(template))
@@ -66,10 +77,14 @@ def test_a_stack_without_the_outputs_is_a_one_line_error(run, stack: Stack):
     no_topic = run("replay", "--stack-name", "half-ours", "--center", CENTER_A)
 
     assert no_table.code == no_topic.code == 2
-    assert no_table.err.startswith(
-        "error: stack other-project in us-east-1 (CREATE_COMPLETE) has no output EventsTableName"
+    assert no_table.err == (
+        "error: stack other-project in us-east-1 (CREATE_COMPLETE) has no output EventsTableName; "
+        "is it this project's stack, fully deployed? Or pass --table\n"
     )
-    assert no_topic.err == "error: stack half-ours has no output EventsTopicArn; pass --topic-arn\n"
+    assert no_topic.err == (
+        "error: stack half-ours in us-east-1 (CREATE_COMPLETE) has no output EventsTopicArn; "
+        "is it this project's stack, fully deployed? Or pass --topic-arn\n"
+    )
 
 
 def test_no_region_is_a_one_line_error(run, monkeypatch, tmp_path):
@@ -177,8 +192,9 @@ def test_your_credentials_never_go_to_an_endpoint_that_is_not_https(
 
     assert result.code == 2
     assert result.err == (
-        f"error: --endpoint-url sends DynamoDB calls to {endpoint}, which is not AWS over https, and your AWS "
-        "credentials would be sent there; for an emulator add --local (dummy credentials)\n"
+        f"error: --endpoint-url sends DynamoDB calls to {endpoint}, which is not AWS's own DynamoDB endpoint in "
+        "us-east-1 over https, and your AWS credentials would be sent there; for an emulator add --local "
+        "(dummy credentials)\n"
     )
     assert recorder.requests == []
 
@@ -208,7 +224,7 @@ def test_no_setting_sends_your_credentials_anywhere_but_aws_over_https(
     assert result.code == 2
     assert result.err.startswith(
         "error: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or your AWS profile's endpoint_url sends DynamoDB calls "
-        f"to {endpoint}, which is not AWS over https"
+        f"to {endpoint}, which is not AWS's own DynamoDB endpoint in us-east-1 over https"
     )
     assert recorder.requests == []
 
@@ -221,22 +237,99 @@ def test_a_redirected_cloudformation_cannot_choose_the_table(
     result = run("lookup", "--region", REGION, "--center", CENTER_A)
 
     assert result.code == 2
-    assert f"sends CloudFormation calls to {recorder.url}, which is not AWS over https" in result.err
+    assert f"sends CloudFormation calls to {recorder.url}, which is not AWS's own CloudFormation endpoint" in result.err
     assert recorder.requests == []
 
 
+# Hosts under amazonaws.com that anyone can own, answering whatever they like; and AWS's own, but elsewhere.
+NOT_THE_SERVICE = {
+    "an API Gateway API of anyone's": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+    "a bucket of anyone's": "https://forged-outputs.s3.us-east-1.amazonaws.com",
+    "a VPC endpoint service of anyone's": "https://vpce-0a1b2c3d-abcdefgh.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com",
+    "the service in another region": "https://cloudformation.eu-west-1.amazonaws.com",
+    "another service": "https://sts.us-east-1.amazonaws.com",
+    "the service with user info": "https://user@cloudformation.us-east-1.amazonaws.com",
+    "the service on another port": "https://cloudformation.us-east-1.amazonaws.com:8443",
+}
+
+
+@pytest.mark.parametrize("endpoint", NOT_THE_SERVICE.values(), ids=NOT_THE_SERVICE.keys())
+def test_an_endpoint_under_amazonaws_com_is_not_enough(run, operator_credentials, monkeypatch, endpoint):
+    # An execute-api host answering DescribeStacks would choose the tables, the topic, and where
+    # `quarantine redrive` sends the token.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", endpoint)
+
+    result = run("quarantine", "redrive", "0" * 64, "--region", REGION)
+
+    assert result.code == 2
+    assert result.err == (
+        "error: AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL or your AWS profile's endpoint_url sends "
+        f"CloudFormation calls to {endpoint}, which is not AWS's own CloudFormation endpoint in us-east-1 over https, "
+        "and your AWS credentials would be sent there; for an emulator add --local (dummy credentials)\n"
+    )
+
+
 @pytest.mark.parametrize(
-    "endpoint",
+    ("region", "endpoint"),
     [
-        "https://dynamodb.us-east-1.amazonaws.com",
-        "https://dynamodb-fips.us-gov-west-1.amazonaws.com",
-        "https://dynamodb.cn-north-1.amazonaws.com.cn",
-        "https://vpce-0a1b2c3d-abcdefgh.dynamodb.us-east-1.vpce.amazonaws.com",
+        (REGION, "https://dynamodb.us-east-1.amazonaws.com"),
+        (REGION, "https://dynamodb.us-east-1.amazonaws.com/"),
+        (REGION, "https://dynamodb-fips.us-east-1.amazonaws.com"),
+        (REGION, "https://dynamodb.us-east-1.api.aws"),  # dual-stack (IPv6)
+        ("us-gov-west-1", "https://dynamodb.us-gov-west-1.amazonaws.com"),
+        ("cn-north-1", "https://dynamodb.cn-north-1.amazonaws.com.cn"),
     ],
 )
-def test_an_endpoint_of_aws_itself_is_accepted(endpoint):
-    options = TargetOptions(region=REGION, endpoint_url=endpoint)
+def test_an_endpoint_botocore_resolves_for_the_region_is_accepted(region, endpoint):
+    options = TargetOptions(region=region, endpoint_url=endpoint)
 
     client = connect(options).client("dynamodb")
 
     assert client.meta.endpoint_url == endpoint
+
+
+def test_aws_endpoint_variables_of_aws_itself_are_accepted(operator_credentials, monkeypatch):
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")  # a FIPS shop: botocore's own choice, and so ours
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", "https://sns.us-east-1.amazonaws.com")
+
+    aws = connect(TargetOptions(region=REGION))
+
+    assert aws.client("dynamodb").meta.endpoint_url == "https://dynamodb-fips.us-east-1.amazonaws.com"
+    assert aws.client("sns").meta.endpoint_url == "https://sns.us-east-1.amazonaws.com"
+
+
+# --- A network that does not reach AWS ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["lookup", "--table", "t", "--center", CENTER_A],
+        ["quarantine", "list"],  # its first call: CloudFormation, for the table's name
+        ["token", "rotate", "--secret-id", "arn:aws:secretsmanager:us-east-1:123456789012:secret:t"],  # no --local
+    ],
+    ids=["lookup", "quarantine list", "token rotate"],
+)
+def test_no_route_to_aws_is_said_to_be_the_network(run, operator_credentials, monkeypatch, command):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one failed connection is enough to say it
+
+    def no_dns(*_: object, **__: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+
+    result = run(*command, "--region", REGION)
+
+    assert result.code == 2
+    assert result.err.startswith(
+        "error: AWS cannot be reached: the network (connection, DNS, proxy or firewall), not your credentials: "
+        'Could not connect to the endpoint URL: "https://'
+    )
+    assert len(result.err.splitlines()) == 1
+
+
+def test_a_name_the_local_stack_does_not_have_is_a_one_line_error():
+    with pytest.raises(OperatorError) as refused:
+        resolve_deployment(TargetOptions(local=True), {SECRET_OUTPUT: None})
+
+    assert str(refused.value) == "the local stack has no WebhookTokenSecretArn; pass --secret-id"

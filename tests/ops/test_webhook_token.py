@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from local_stack.resources import LOCAL_TOKEN, REGION
+from ops import webhook_token
 from ops.cli import main
+from ops.errors import OperatorError
 from tests.conftest import Stack
 from tests.ops.test_target import deploy
 
@@ -158,4 +162,30 @@ def test_a_stack_without_the_secret_output_is_a_one_line_error(run, stack: Stack
     result = run("token", "rotate")
 
     assert result.code == 2
-    assert result.err == "error: stack zenoti-booking-deleted has no output WebhookTokenSecretArn; pass --secret-id\n"
+    assert result.err == (
+        "error: stack zenoti-booking-deleted in us-east-1 (CREATE_COMPLETE) has no output WebhookTokenSecretArn; "
+        "is it this project's stack, fully deployed? Or pass --secret-id\n"
+    )
+
+
+def test_a_secret_that_refuses_the_change_says_who_may_make_it(stack: Stack):
+    # What the secret's resource policy answers a principal that is not one of TokenAdminPrincipalArns
+    # (moto enforces no resource policy: the refusal replaces the call, as Secrets Manager answers it).
+    def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        error = {"Code": "AccessDeniedException", "Message": "explicit deny in a resource-based policy"}
+        return AWSResponse("https://aws.invalid", 400, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+    secretsmanager.meta.events.register_first("before-call.secrets-manager.PutSecretValue", refuse)
+    target = webhook_token.TokenTarget(stack.resources.secret_arn, secretsmanager, WEBHOOK_URL, PRINT_TOKEN_COMMAND)
+    before = secret_value(stack)
+
+    with pytest.raises(OperatorError) as refused:
+        webhook_token.rotate(target, io.StringIO())
+
+    assert "only those principals change the token: run this as one of them" in str(refused.value)
+    assert str(refused.value).endswith("Nothing was changed")
+    assert secret_value(stack) == before

@@ -49,8 +49,8 @@ def deployed(template: dict[str, Any], **parameters: str) -> dict[str, Any]:
                 return values[argument]
             if function == "Condition":
                 return holds(argument)
-            if function == "Fn::Equals":
-                return decide(argument[0]) == decide(argument[1])
+            if function == "Fn::Equals":  # as CloudFormation compares: 0 in the template is the string "0"
+                return str(decide(argument[0])) == str(decide(argument[1]))
             if function == "Fn::Not":
                 return not decide(argument[0])
             if function == "Fn::And":
@@ -190,3 +190,13 @@ def test_the_front_door_is_watched_like_the_http_api():
     assert resource(template, "FrontDoorApi")["Properties"]["Name"] == watched["ApiName"]
     [gateway] = [m["MetricStat"]["Metric"] for m in refusals["Metrics"] if m["Id"] == "answered4xx"]
     assert (gateway["MetricName"], {d["Name"]: d["Value"] for d in gateway["Dimensions"]}) == ("4XXError", watched)
+
+
+def test_the_front_door_keeps_no_trace_of_the_token():
+    # X-Ray's segment of a REST API stage records the URL with its query string, where Zenoti puts the token.
+    resources = deployed(load_template(), WafFrontDoor="true")
+    stage = resources["FrontDoorStage"]["Properties"]
+
+    assert stage["TracingEnabled"] is False
+    assert "query" not in stage["AccessLogSetting"]["Format"].lower()
+    assert {"QueryString": {}} in resources["FrontDoorWafLogging"]["Properties"]["RedactedFields"]

@@ -12,6 +12,7 @@ import pytest
 from local_stack.template import load_template, resource
 from tests.conftest import ROOT
 from tests.unit.test_docs import anchors  # the headings GitHub turns into anchors
+from tests.unit.test_template_front_door import deployed  # the resources CloudFormation creates for parameters
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 
@@ -109,13 +110,17 @@ def test_subscriber_delivery_alarm_watches_the_events_topic(template):
     assert dimensions(alarm) == {"TopicName": {"Fn::GetAtt": ["EventsTopic", "TopicName"]}}
 
 
-def test_no_event_alarm_is_off_at_zero_and_counts_whole_hours(template):
+def test_a_silent_webhook_alarms_by_default_after_two_days_and_counts_whole_hours(template):
+    # Deactivation is never silent: without this alarm nothing says Zenoti stopped sending. 48 hours, not 24,
+    # so that a business closed one day a week (a spa on Sundays) does not page every Monday morning.
     alarm = alarms(template)["NoEventsAlarm"]
     parameter = template["Parameters"]["NoEventAlarmHours"]
 
     assert template["Resources"]["NoEventsAlarm"]["Condition"] == "HasNoEventAlarm"
     assert template["Conditions"]["HasNoEventAlarm"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "NoEventAlarmHours"}, 0]}]}
-    assert parameter["Default"] == 0
+    assert "NoEventsAlarm" in deployed(template)  # with every parameter at its default
+    assert parameter["Default"] == 48
+    assert "NoEventsAlarm" not in deployed(template, NoEventAlarmHours="0")  # still possible to turn off
     assert alarm["Period"] == 3600
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "NoEventAlarmHours"}
     # CloudWatch evaluates at most 7 days of periods.

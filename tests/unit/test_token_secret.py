@@ -21,9 +21,9 @@ from botocore.exceptions import (
 from botocore.retries import standard
 
 from local_stack.template import load_template
+from zenoti_receiver.adapters.aws import TRANSIENT_ERROR_CODES
 from zenoti_receiver.adapters.token_secret import (
     RETRY_SECONDS,
-    TRANSIENT_ERROR_CODES,
     SecretRefused,
     SecretUnavailable,
     TokenSecret,

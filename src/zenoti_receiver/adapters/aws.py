@@ -8,10 +8,49 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.timing import AWS_CALL, CallBounds
+
+# The error codes botocore's standard retry mode retries (botocore/retries/standard.py: throttled and
+# transient), and the services' own for a failure on their side: the request was not judged, only not
+# answered. tests/unit/test_token_secret.py holds this list to botocore's.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalServiceError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether a failed call says only that AWS did not answer (throttled, 5xx, no connection), not that it refused."""
+    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
+        return True  # connect and read timeouts, refused, reset or closed connections
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
+    return False  # no credentials, an unreadable answer, ...: nothing says it will pass by itself
 
 
 def bounded(bounds: CallBounds) -> Config:
@@ -37,14 +76,19 @@ def client(service: str, config: Config = BOUNDED) -> Any:
 
 @contextmanager
 def unavailable_on_failure(action: str, dependency: str) -> Iterator[None]:
-    """Turn an AWS failure (botocore's client and transport errors) into TemporaryFailure.
+    """Turn an AWS outage (throttling, a 5xx, a timeout or lost connection) into TemporaryFailure.
 
-    Keep the block to the AWS call itself: build the request before it, so that a mistake of ours in
-    building it is not reported as the dependency failing.
+    An answer that judged the request (access denied, a validation error, a table that does not exist)
+    is left as it is: retrying will not change it, it is our bug or our stack's, and the handler reports
+    it as one (500, UnexpectedErrors), not as AWS failing. Keep the block to the AWS call itself: build
+    the request before it, so that a mistake of ours in building it is not reported as the dependency
+    failing.
     """
     try:
         yield
     except ClientError as error:
+        if not is_transient(error):
+            raise
         code = error.response.get("Error", {}).get("Code")
         raise TemporaryFailure(f"{action} failed: {code}", dependency) from error
     except BotoCoreError as error:

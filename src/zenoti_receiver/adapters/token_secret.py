@@ -26,10 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from zenoti_receiver.adapters.aws import client
+from zenoti_receiver.adapters.aws import client, is_transient
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 
@@ -40,44 +39,6 @@ DEPENDENCY = "secret"
 # that makes it seconds, which one request a minute may pay, not every request. After a revoking
 # failure, the secret restored is seen within this long.
 RETRY_SECONDS = 60.0
-
-# The error codes botocore's standard retry mode retries (botocore/retries/standard.py: throttled and
-# transient), and Secrets Manager's own for a failure on its side: the request was not judged, only
-# not answered. tests/unit/test_token_secret.py holds this list to botocore's.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalServiceError",
-        "InternalFailure",
-        "ServiceUnavailable",
-    }
-)
-
-
-def is_transient(error: Exception) -> bool:
-    """Whether a failed read says only that Secrets Manager did not answer, not that it refused."""
-    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
-        return True  # connect and read timeouts, refused, reset or closed connections
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in TRANSIENT_ERROR_CODES or status == 429 or status >= 500
-    return False  # no credentials, an unreadable answer, ...: nothing says it will pass by itself
 
 
 class SecretUnavailable(TemporaryFailure):
