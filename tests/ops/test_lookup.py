@@ -28,11 +28,11 @@ def test_center_lookup_prints_a_table_in_time_order(run, stored: Stored, table):
     header, *rows, count = table_rows(result.out)
     assert header == [
         "occurred_at", "event_id", "event_type", "center_id", "guest_id", "registration_id", "class_id", "session_id",
-        "published", "header_names",
+        "header_names",
     ]  # fmt: skip
     assert [row[1] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
     assert rows[0] == [
-        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, GUEST_X, "400004", "11370", "89607", "yes", HEADERS
+        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, GUEST_X, "400004", "11370", "89607", HEADERS
     ]  # fmt: skip
     assert rows[2][:5] == ["2022-03-23T08:00:00.000000Z", "a-late", DELETED, CENTER_A, GUEST_Y]
     assert count == ["(3", "events)"]
@@ -54,7 +54,6 @@ def test_guest_lookup_in_a_window_prints_json_lines_with_the_payload_parsed(run,
         assert line["payload"]["event_timestamp"] == sample.event_timestamp
         assert (line["center_id"], line["guest_id"]) == (sample.center_id, sample.guest_id)
         assert line["registration_id"] == sample.registration_id  # a number, not DynamoDB's {"N": "..."}
-        assert line["published"] is True
         assert line["event_type"] == DELETED
         assert line["header_names"] == HEADERS.split(",")
 

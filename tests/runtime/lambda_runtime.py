@@ -156,7 +156,7 @@ class LambdaFunction:
         if log_file is not None:
             log_file.parent.mkdir(parents=True, exist_ok=True)
             self._log_stream = log_file.open("w", encoding="utf-8")
-        self._process = subprocess.Popen(  # noqa: S603 - the emulator the user named, and our runtime's python
+        self._process = subprocess.Popen(
             _stopped_with_parent(command),
             cwd=setup.build,
             env=env,
@@ -181,10 +181,10 @@ class LambdaFunction:
         with self._lock:
             if self._process.poll() is not None:
                 raise FunctionError(f"{self.name}'s runtime exited ({self._process.returncode}):\n{self._tail()}")
-            request = Request(self.url, data=data, method="POST")  # noqa: S310 - http to 127.0.0.1 only
+            request = Request(self.url, data=data, method="POST")
             try:
                 # The emulator ends an invoke at the function's timeout; this only bounds a hung emulator.
-                with urlopen(request, timeout=self.timeout_s + 30) as response:  # noqa: S310
+                with urlopen(request, timeout=self.timeout_s + 30) as response:
                     status, payload = response.status, response.read()
             except HTTPError as error:  # the function failed (its init, or the invoke): the body says how
                 status, payload = error.code, error.read()

@@ -15,7 +15,6 @@ from zenoti_receiver.settings import ConfigurationError, PublisherSettings, Sett
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
     "QUARANTINE_TABLE_NAME": "quarantine",
-    "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:events",
     "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:token",
     "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks",
 }
@@ -97,10 +96,13 @@ def test_every_bad_setting_is_named_at_once():
 
 def test_the_publisher_needs_only_the_topic_and_fails_at_init_without_it():
     settings = PublisherSettings.from_environment(
-        {"EVENTS_TOPIC_ARN": ENVIRONMENT["EVENTS_TOPIC_ARN"], "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"}
+        {
+            "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:events",
+            "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks",
+        }
     )
 
-    assert settings.topic_arn == ENVIRONMENT["EVENTS_TOPIC_ARN"]
+    assert settings.topic_arn == "arn:aws:sns:us-east-1:123456789012:events"
     with pytest.raises(ConfigurationError, match="EVENTS_TOPIC_ARN"):
         PublisherSettings.from_environment({"POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks"})
 
