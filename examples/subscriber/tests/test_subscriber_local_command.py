@@ -1,4 +1,5 @@
-"""`make local` (python -m subscriber_local) against an emulator: it stops cleanly, exit 0, on Ctrl-C and on SIGTERM."""
+"""`make local` (python -m subscriber_local): it stops cleanly, exit 0, on Ctrl-C and on SIGTERM, and reads another
+queue in the shape that queue's subscription delivers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 from conftest import EXAMPLE
+from subscriber_local.__main__ import raw_message_delivery
 from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION
 
 moto_server = pytest.importorskip("moto.server", reason="needs moto's server (moto[server])")
@@ -102,3 +104,19 @@ def test_the_local_command_stops_cleanly_on_ctrl_c_and_sigterm(emulator, tmp_pat
     assert printed.strip().endswith("Stopping."), printed
     assert "Traceback" not in printed
     assert "make: ***" not in printed
+
+
+def test_with_queue_url_the_function_is_told_the_shape_that_queues_subscription_delivers(aws, topic_arn):
+    # `make local --queue-url` reads a queue it did not subscribe: the shape is that subscription's setting,
+    # as the template tells the deployed function its own, never a guess from a message.
+    sqs, sns = boto3.client("sqs", region_name=REGION), boto3.client("sns", region_name=REGION)
+    arns = {}
+    for name in ("raw", "enveloped", "unsubscribed"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arns["raw"], Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arns["enveloped"])
+
+    assert raw_message_delivery(sns, topic_arn, arns["raw"]) == "true"
+    assert raw_message_delivery(sns, topic_arn, arns["enveloped"]) == "false"
+    assert raw_message_delivery(sns, topic_arn, arns["unsubscribed"]) is None
