@@ -166,6 +166,27 @@ CASES: dict[str, Case] = {
         body=json.dumps(sample())[:-1] + ', "big": -1e99999}', status=202, reason="undeliverable"
     ),
     "nesting of 65 levels": Case(body=nested(64), status=202, reason="undeliverable"),
+    "an integer past 2^53 - 1 deep in an unknown field": Case(
+        body=dumps(sample(guests=[{"ids": [1, -(2**53) - 1]}])), status=202, reason="undeliverable"
+    ),
+    "an event dressed as an SNS notification, another event in its Message": Case(
+        body=dumps(
+            sample(
+                Type="Notification",
+                MessageId="5b8a3f6e-2c1d-4e8f-9a7b-3c2d1e0f9a8b",
+                TopicArn="arn:aws:sns:us-east-1:123456789012:zenoti-local-events",
+                Message=dumps(sample(event_id="smuggled")),
+                MessageAttributes={"replay": {"Type": "String", "Value": "true"}},
+                UnsubscribeURL="https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+            )
+        ),
+        status=202,
+        reason="undeliverable",
+    ),
+    "SNS's Type alone, in lower case": Case(
+        body=dumps(sample(type="Notification")), status=202, reason="undeliverable"
+    ),
+    "SNS's field names inside data": Case(body=dumps(with_data(Type="Notification", Message="x", TopicArn="arn"))),
     "U+FFFF in a string": Case(body=dumps(sample(note2="a\uffffb"), ascii=False), status=202, reason="undeliverable"),
     "U+FFFE in a key": Case(body=dumps(sample(**{"\ufffe": 1}), ascii=False), status=202, reason="undeliverable"),
     # --- JSON that parsers read differently: subscribers get the body verbatim --------------------
@@ -280,8 +301,12 @@ CASES: dict[str, Case] = {
     "registration_id is true": Case(body=dumps(with_data(registration_id=True)), status=202, reason="invalid_event"),
     "registration_id is negative": Case(body=dumps(with_data(registration_id=-1)), status=202, reason="invalid_event"),
     "registration_id beyond 64 bits": Case(
-        body=dumps(with_data(registration_id=10**30)), status=202, reason="invalid_event"
+        body=dumps(with_data(registration_id=10**30)), status=202, reason="undeliverable"
     ),
+    "registration_id of 2^53, which JavaScript cannot tell from 2^53 + 1": Case(
+        body=dumps(with_data(registration_id=2**53)), status=202, reason="undeliverable"
+    ),
+    "registration_id of 2^53 - 1": Case(body=dumps(with_data(registration_id=2**53 - 1))),
     "class_id as a string": Case(body=dumps(with_data(class_id="11370")), status=202, reason="invalid_event"),
     "session_id is null": Case(body=dumps(with_data(session_id=None)), status=202, reason="invalid_event"),
     "session_id is a list": Case(body=dumps(with_data(session_id=[89607])), status=202, reason="invalid_event"),
@@ -313,7 +338,7 @@ CASES: dict[str, Case] = {
     "body of a megabyte": Case(body=dumps(sample(padding="x" * 2**20)), status=413),
     # --- accepted although unusual: Zenoti's leniency, documented in the README ------------------
     "extra fields everywhere": Case(body=dumps({**with_data(room={"id": 7}), "tenant": [1, {"a": None}]})),
-    "number as large as a double takes": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 300 + "}"),
+    "real number as large as a double takes": Case(body=json.dumps(sample())[:-1] + ', "big": 1' + "0" * 300 + ".5}"),
     "nesting of 64 levels": Case(body=nested(63)),
     "U+FFFF escaped in a string": Case(body=dumps(sample(note2="a\uffffb"))),
     "NaN inside a string": Case(body=dumps(sample(note2="NaN and Infinity"))),

@@ -23,8 +23,9 @@ from pydantic import ValidationError
 from tests.conftest import EVENTS
 from zenoti_receiver.errors import WebhookRejected
 from zenoti_receiver.logic.authentication import AcceptedTokens
-from zenoti_receiver.logic.ports import Claim, HeldDelivery, ReceivedEvent, StoredState
-from zenoti_receiver.logic.receiving import ClassBookingReceiver, Delivery, Receipt
+from zenoti_receiver.logic.parsing import MAX_SAFE_INTEGER
+from zenoti_receiver.logic.ports import AlreadyStored, HeldDelivery, ReceivedEvent
+from zenoti_receiver.logic.receiving import Accepted, ClassBookingReceiver, Delivery, Held, Receipt
 from zenoti_receiver.models.class_booking import ClassBookingEvent, parse_event_timestamp
 
 TOKEN = "t0ken-of-the-test"
@@ -52,9 +53,11 @@ number_texts = st.one_of(
 )
 extreme_ints = st.one_of(
     st.integers(),
+    st.integers(min_value=MAX_SAFE_INTEGER - 2, max_value=MAX_SAFE_INTEGER + 2),
+    st.integers(min_value=-MAX_SAFE_INTEGER - 2, max_value=-MAX_SAFE_INTEGER + 2),
     st.integers(min_value=2**63 - 2, max_value=2**64 + 1),
     st.integers(max_value=-(2**63) + 1, min_value=-(2**64)),
-    st.sampled_from([0, -1, 1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, 10**100]),
+    st.sampled_from([0, -1, 1, 2**31, 2**53 - 1, 2**53, 2**53 + 1, 2**63 - 1, 2**63, 10**100]),
 )
 
 
@@ -105,7 +108,11 @@ def mutated_samples(draw: st.DrawFn) -> str:
 @st.composite
 def spliced_samples(draw: st.DrawFn) -> str:
     """The sample's own text with raw JSON spliced in: numbers, repeated keys, depth, odd escapes."""
-    key = draw(st.sampled_from([*SAMPLE, *SAMPLE["data"], "x", "event_\\u0069d", "\\ud800", "EVENT_ID", "Guest_Id"]))
+    # SNS's envelope fields too, spelt as SNS, as Powertools and as Go would match them, and escaped.
+    dressed = ["Type", "Message", "TopicArn", "message", "Messag\\u0065", "UnsubscribeUrl"]
+    key = draw(
+        st.sampled_from([*SAMPLE, *SAMPLE["data"], "x", "event_\\u0069d", "\\ud800", "EVENT_ID", "Guest_Id", *dressed])
+    )
     nested = draw(st.integers(0, 3000))
     value = draw(
         number_texts
@@ -160,30 +167,17 @@ def deliveries(draw: st.DrawFn) -> Delivery:
 class Store:
     stored: list[ReceivedEvent] = field(default_factory=list)
 
-    def store_once(self, received: ReceivedEvent, claim: Claim) -> StoredState | None:
+    def store_once(self, received: ReceivedEvent) -> AlreadyStored | None:
         event = received.event
         # What any store must compute from the event: AWS takes text only as valid UTF-8.
         for text in (received.payload, event.event_id, event.id, event.event_timestamp, str(event.data.guest_id)):
             text.encode("utf-8")
         assert event.occurred_at.tzinfo is UTC
+        # ...and the message attributes, which SNS takes as text only.
+        for value in received.attributes.values():
+            value.encode("utf-8")
         self.stored.append(received)
         return None
-
-    def take_over_claim(self, event_id: str, claim: Claim, now: int) -> bool:
-        raise AssertionError("no event is stored twice here")
-
-    def mark_published(self, event_id: str, message_id: str, published_at: str) -> None:
-        pass
-
-
-@dataclass
-class Topic:
-    sent: list[str] = field(default_factory=list)
-
-    def publish_event(self, received: ReceivedEvent) -> str:
-        received.payload.encode("utf-8")
-        self.sent.append(received.payload)
-        return "message-1"
 
 
 @dataclass
@@ -204,8 +198,8 @@ class Tokens:
 
 def deliver(delivery: Delivery) -> None:
     """Receive one delivery and check it ended the way a deliberate answer does."""
-    store, topic, quarantine = Store(), Topic(), Kept()
-    receiver = ClassBookingReceiver(tokens=Tokens(), store=store, publisher=topic, quarantine=quarantine)
+    store, quarantine = Store(), Kept()
+    receiver = ClassBookingReceiver(tokens=Tokens(), store=store, quarantine=quarantine)
     offered = [token for token in delivery.presented_tokens if token]
     authenticated = bool(offered) and all(token == TOKEN for token in offered)
     try:
@@ -218,24 +212,22 @@ def deliver(delivery: Delivery) -> None:
         assert rejection.status in (401, 413)
         assert (rejection.status == 401) == (not authenticated)
         json.dumps({"message": rejection.message}).encode("utf-8")  # into the JSON answer and a log line
-        assert (store.stored, topic.sent, quarantine.kept) == ([], [], [])
+        assert (store.stored, quarantine.kept) == ([], [])
         return
-    if receipt.outcome == "held":
-        held = receipt.held
-        assert held is not None
+    if isinstance(receipt, Held):
+        held = receipt.why
         event(f"held {held.reason}")
         assert authenticated
         # The message and errors go into the JSON answer and a log line.
         json.dumps({"message": held.message, "errors": held.errors}).encode("utf-8")
-        assert (store.stored, topic.sent) == ([], [])
+        assert store.stored == []
         [kept] = quarantine.kept
         assert kept.reason == held.reason
         return
     event("accepted")
     assert authenticated
-    assert receipt.outcome == "accepted"
+    assert isinstance(receipt, Accepted)
     [received] = store.stored
-    assert topic.sent == [received.payload]
     assert receipt.event_id == received.event.event_id
     assert quarantine.kept == []
     # Subscribers get the body verbatim: whichever way their parser reads it, it is the event we stored.
@@ -251,6 +243,11 @@ def deliver(delivery: Delivery) -> None:
     as_doubles = json.loads(received.payload, parse_int=float)
     assert depth(as_doubles) <= 64
     assert all(math.isfinite(number) for number in numbers(as_doubles))
+    # ...every integer as JavaScript reads it, exactly...
+    as_written = json.loads(received.payload)
+    assert all(abs(number) <= MAX_SAFE_INTEGER for number in integers(as_written))
+    # ...and none can take it for SNS's envelope and read another event in its Message.
+    assert not {key.casefold() for key in as_written} & SNS_ENVELOPE
 
 
 def depth(value: Any) -> int:
@@ -262,6 +259,31 @@ def numbers(value: Any) -> list[float]:
     if isinstance(value, dict | list):
         return [number for child in (value.values() if isinstance(value, dict) else value) for number in numbers(child)]
     return [value] if isinstance(value, float) else []
+
+
+def integers(value: Any) -> list[int]:
+    if isinstance(value, dict | list):
+        children = value.values() if isinstance(value, dict) else value
+        return [number for child in children for number in integers(child)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
+# What Powertools' SNS model and SNS's documentation name in a notification and a confirmation.
+SNS_ENVELOPE = {
+    "type",
+    "messageid",
+    "token",
+    "topicarn",
+    "subject",
+    "message",
+    "timestamp",
+    "signatureversion",
+    "signature",
+    "signingcerturl",
+    "subscribeurl",
+    "unsubscribeurl",
+    "messageattributes",
+}
 
 
 def first_key_wins(text: str) -> Any:
@@ -286,6 +308,8 @@ def runs(examples: int) -> settings:
 @example(Delivery("r", (TOKEN, None), SAMPLE_TEXT))  # the property covers acceptance too
 @example(Delivery("r", ("\ud800", None), SAMPLE_TEXT))
 @example(Delivery("r", (TOKEN, None), SAMPLE_TEXT.replace("2022-03-22T12:34:15.3797492Z", "0001-01-01T00:00:00+01:00")))
+@example(Delivery("r", (TOKEN, None), SAMPLE_TEXT.replace("119986", str(2**53))))
+@example(Delivery("r", (TOKEN, None), SAMPLE_TEXT.replace('"data": {', '"Type": "Notification", "data": {', 1)))
 def test_hostile_deliveries_end_in_an_acceptance_or_a_deliberate_refusal(delivery: Delivery) -> None:
     deliver(delivery)
 

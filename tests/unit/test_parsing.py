@@ -11,6 +11,7 @@ from zenoti_receiver.errors import BodyHeld, InvalidEvent, MalformedBody, Payloa
 from zenoti_receiver.logic.parsing import (
     MAX_BODY_BYTES,
     MAX_DEPTH,
+    MAX_SAFE_INTEGER,
     parse_class_booking,
     read_body,
     received_bytes,
@@ -234,7 +235,7 @@ def test_what_sqs_takes_is_accepted(raw_payload, text):
 
 @pytest.mark.parametrize(
     "number",
-    ["1" + "0" * 400, "-" + "9" * 309, "9" * 5000, "1e309", "-1.5e99999", "1" + "0" * 400 + ".5"],
+    ["1" + "0" * 400 + ".5", "1e309", "-1.5e99999"],
 )
 def test_a_number_beyond_a_double_is_undeliverable(raw_payload, number):
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
@@ -243,11 +244,60 @@ def test_a_number_beyond_a_double_is_undeliverable(raw_payload, number):
         parse_class_booking(payload)
 
 
-@pytest.mark.parametrize("number", ["1" + "0" * 307, "1.7976931348623157e308", "-1e-400", str(2**64)])
-def test_a_number_within_a_double_is_accepted(raw_payload, number):
+@pytest.mark.parametrize("number", ["1.7976931348623157e308", "-1e-400", "1e20", "9007199254740993.0"])
+def test_a_real_number_within_a_double_is_accepted(raw_payload, number):
+    # Written as a real number, it is read as one everywhere: no parser promises its digits.
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
 
     assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+
+
+BEYOND_SAFE = [
+    str(MAX_SAFE_INTEGER + 1),
+    str(-MAX_SAFE_INTEGER - 1),
+    "9007199254740993",  # JavaScript reads 9007199254740992: another id
+    "10000000000000000",
+    str(2**63 - 1),
+    str(2**64),
+    "1" + "0" * 307,
+    "-" + "9" * 309,
+    "9" * 5000,  # past Python's own int() limit: never converted
+]
+
+
+@pytest.mark.parametrize("number", BEYOND_SAFE)
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param('"registration_id": 119986', id="an id"),
+        pytest.param('"booking_source": null', id="an unknown field"),
+        pytest.param('"training_virtual_guests": null', id="deep in a list"),
+    ],
+)
+def test_an_integer_javascript_cannot_read_exactly_is_undeliverable_anywhere(raw_payload, number, where):
+    value = {
+        '"registration_id": 119986': f'"registration_id": {number}',
+        '"booking_source": null': f'"booking_source": {number}',
+        '"training_virtual_guests": null': f'"training_virtual_guests": [{{"ids": [1, {number}]}}]',
+    }[where]
+    payload = raw_payload.replace(where, value)
+    assert payload != raw_payload
+
+    with pytest.raises(Undeliverable, match=r"integer beyond 9007199254740991 \(2\^53 - 1\) in magnitude"):
+        parse_class_booking(payload)
+
+
+@pytest.mark.parametrize("number", [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 1_000_000_000_000_000, 0, -1])
+def test_an_integer_javascript_reads_exactly_is_accepted(raw_payload, number):
+    payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
+
+    assert parse_class_booking(payload).data.booking_source == number
+
+
+def test_an_id_at_javascripts_limit_is_an_event(raw_payload):
+    payload = raw_payload.replace('"registration_id": 119986', f'"registration_id": {MAX_SAFE_INTEGER}')
+
+    assert parse_class_booking(payload).data.registration_id == MAX_SAFE_INTEGER
 
 
 def nested_in_the_sample(raw_payload: str, depth: int, container: str) -> str:
@@ -275,3 +325,78 @@ def test_many_brackets_in_strings_and_flat_lists_are_not_depth(raw_payload):
 def test_nesting_beyond_what_the_parser_can_read_is_undeliverable():
     with pytest.raises(Undeliverable, match="nested deeper"):
         parse_class_booking("[" * 2000 + "]" * 2000)
+
+
+# --- A body dressed as SNS's envelope: a subscriber that tells the shapes apart by content reads its Message --
+
+
+def dressed_as_sns(raw_payload: str, **fields: object) -> str:
+    """Zenoti's sample with SNS's notification fields added at its top level."""
+    event = json.loads(raw_payload)
+    event.update(fields)
+    return json.dumps(event)
+
+
+SMUGGLED = json.dumps({"event_id": "never-stored", "event_type": "Class.Booking.Deleted"})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param(
+            {
+                "Type": "Notification",
+                "MessageId": "5b8a3f6e-2c1d-4e8f-9a7b-3c2d1e0f9a8b",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:zenoti-events",
+                "Message": SMUGGLED,
+                "Timestamp": "2022-03-22T12:34:16.120Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
+                "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                "MessageAttributes": {"replay": {"Type": "String", "Value": "true"}},
+            },
+            id="a whole notification",
+        ),
+        pytest.param({"Type": "Notification"}, id="Type alone"),
+        pytest.param({"Message": SMUGGLED}, id="Message alone"),
+        pytest.param({"TopicArn": "arn:aws:sns:us-east-1:123456789012:t"}, id="TopicArn alone"),
+        pytest.param({"UnsubscribeUrl": "https://example.com"}, id="Powertools' spelling of UnsubscribeURL"),
+        pytest.param(
+            {"Type": "SubscriptionConfirmation", "SubscribeURL": "https://x", "Token": "t"}, id="a confirmation"
+        ),
+        pytest.param({"type": "Notification", "message": SMUGGLED}, id="lower case, as Go matches it"),
+        pytest.param({"MESSAGEID": "m"}, id="upper case"),
+    ],
+)
+def test_a_body_carrying_snss_envelope_fields_at_its_top_level_is_undeliverable(raw_payload, fields):
+    with pytest.raises(Undeliverable, match="at its top level, a field of SNS's own envelope") as raised:
+        parse_class_booking(dressed_as_sns(raw_payload, **fields))
+
+    assert "never-stored" not in raised.value.message
+
+
+def test_the_field_named_is_the_first_and_the_message_says_why(raw_payload):
+    with pytest.raises(Undeliverable) as raised:
+        parse_class_booking(dressed_as_sns(raw_payload, Type="Notification", TopicArn="arn"))
+
+    assert raised.value.message.startswith('body has the key "Type" at its top level')
+    assert "would read the event in its Message, which was never validated or stored" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"data": {"Type": "Notification", "Message": "x", "TopicArn": "arn"}}, id="SNS's names in data"),
+        pytest.param({"note": {"Message": "x"}}, id="in an unknown field's object"),
+        pytest.param({"message_id": "m", "topic": "t", "types": ["x"]}, id="names that only look alike"),
+    ],
+)
+def test_snss_names_below_the_top_level_or_only_alike_are_not_the_envelope(raw_payload, fields):
+    event = json.loads(raw_payload)
+    if "data" in fields:
+        event["data"].update(fields["data"])
+    else:
+        event.update(fields)
+
+    assert parse_class_booking(json.dumps(event)).event_id == "6239c247a961750e01dda051"

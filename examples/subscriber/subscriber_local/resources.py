@@ -62,7 +62,7 @@ def create_resources(
     references.update(tables)
 
     subscription = properties(template, "Subscription")
-    attributes = {"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()}
+    attributes = {"RawMessageDelivery": str(resolve(subscription["RawMessageDelivery"], references)).lower()}
     if "FilterPolicy" in subscription:  # the types the function handles: SNS (moto) filters on them
         attributes["FilterPolicy"] = json.dumps(resolve(subscription["FilterPolicy"], references))
     subscription_arn = ""

@@ -62,12 +62,22 @@ def payload_with(event_id: str, event_type: str = "Class.Booking.Deleted", **dat
     return json.dumps(event)
 
 
-def notification_body(payload: str, *, replay: bool = False, message_id: str | None = None) -> str:
-    """An SNS notification around `payload`, shaped like the sample's (the receiver's attributes included)."""
+def notification_body(
+    payload: str, *, replay: bool = False, message_id: str | None = None, attributes_of: str | None = None
+) -> str:
+    """An SNS notification around `payload`, shaped like the sample's, with the attributes the receiver
+    publishes with it (or with `attributes_of`; the sample's if neither is an event)."""
     notification = sample_notification()
     notification["Message"] = payload
     if message_id is not None:
         notification["MessageId"] = message_id
+    try:
+        attributes = message_attributes(attributes_of or payload)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        attributes = {}
+    notification["MessageAttributes"].update(
+        {name: {"Type": "String", "Value": value["StringValue"]} for name, value in attributes.items()}
+    )
     if replay:
         notification["MessageAttributes"]["replay"] = {"Type": "String", "Value": "true"}
     return json.dumps(notification)
@@ -85,11 +95,16 @@ def sqs_event(*bodies: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def raw_sqs_event(*payloads: str, replay: bool = False) -> dict[str, Any]:
+def raw_sqs_event(*payloads: str, replay: bool = False, attributes_of: str | None = None) -> dict[str, Any]:
     """An SQS event of raw deliveries (the receiver's own subscriber queue): Zenoti's JSON as the body, the
-    receiver's attributes as SQS message attributes, as Lambda hands them over."""
+    receiver's attributes (those it publishes with `attributes_of`, if given) as SQS message attributes, as
+    Lambda hands them over; none for a body that is no event."""
     event = sqs_event(*payloads)
     for record, payload in zip(event["Records"], payloads, strict=True):
+        try:
+            attributes = message_attributes(attributes_of or payload, replay=replay)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            attributes = {}
         record["messageAttributes"] = {
             name: {
                 "stringValue": value["StringValue"],
@@ -97,7 +112,7 @@ def raw_sqs_event(*payloads: str, replay: bool = False) -> dict[str, Any]:
                 "binaryListValues": [],
                 "dataType": "String",
             }
-            for name, value in message_attributes(payload, replay=replay).items()
+            for name, value in attributes.items()
         }
     return event
 
@@ -108,7 +123,7 @@ def message_attributes(payload: str, *, replay: bool = False) -> dict[str, Any]:
     attributes = {
         "event_type": event["event_type"],
         "event_resource": event["event_resource"],
-        "center_id": event["data"]["center_id"],
+        "center_id": event["data"]["center_id"].lower(),  # the receiver's canonical form
     }
     if replay:
         attributes["replay"] = "true"
@@ -140,6 +155,17 @@ class Subscriber:
     handler: ModuleType
     queue: QueueEventSource
     outage: ActionOutage
+
+    @property
+    def raw(self) -> bool:
+        """Whether its subscription delivers raw (the template's RawMessageDelivery), as the function is told."""
+        return self.resources.function_environment["RAW_MESSAGE_DELIVERY"] == "true"
+
+    def shaped(self, payload: str, *, replay: bool = False, attributes_of: str | None = None) -> dict[str, Any]:
+        """An SQS event holding `payload` in the shape its subscription delivers."""
+        if self.raw:
+            return raw_sqs_event(payload, replay=replay, attributes_of=attributes_of)
+        return sqs_event(notification_body(payload, replay=replay, attributes_of=attributes_of))
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """The function, called as Lambda calls it."""
@@ -226,11 +252,19 @@ def logs(log_stream: io.StringIO) -> Any:
 
 
 @pytest.fixture
+def raw_message_delivery() -> str:
+    """The template's RawMessageDelivery parameter: "false" (its default) unless a test parametrizes it."""
+    return "false"
+
+
+@pytest.fixture
 def subscriber(
-    aws: None, topic_arn: str, monkeypatch: pytest.MonkeyPatch, log_stream: io.StringIO
+    aws: None, topic_arn: str, raw_message_delivery: str, monkeypatch: pytest.MonkeyPatch, log_stream: io.StringIO
 ) -> Iterator[Subscriber]:
     """The example's resources from template.yaml, subscribed to the topic; the handler imported fresh (cold)."""
-    resources = create_resources(boto3.session.Session(region_name=REGION), topic_arn)
+    resources = create_resources(
+        boto3.session.Session(region_name=REGION), topic_arn, parameters={"RawMessageDelivery": raw_message_delivery}
+    )
     for name, value in resources.function_environment.items():
         monkeypatch.setenv(name, value)
     outage = ActionOutage(resources.deletions_table_name)

@@ -153,8 +153,10 @@ def test_a_type_without_an_action_that_arrives_anyway_waits_in_the_dead_letter_q
     assert subscriber.deletions() == {}
 
 
-def test_the_receivers_raw_delivery_queue_is_read_as_well(subscriber: Subscriber, logs):
-    # The receiver stack's own subscriber queue (SubscriberQueue=true): raw delivery, attributes as SQS's.
+@pytest.mark.parametrize("raw_message_delivery", ["true"])
+def test_deployed_with_raw_delivery_it_reads_the_receivers_raw_delivery_queue(subscriber: Subscriber, logs):
+    # The receiver stack's own subscriber queue (SubscriberQueue=true): raw delivery, attributes as SQS's. The
+    # function deployed with RawMessageDelivery=true reads it, as it reads its own raw subscription.
     sqs, sns = boto3.client("sqs", region_name=REGION), boto3.client("sns", region_name=REGION)
     queue_url = sqs.create_queue(QueueName="zenoti-subscriber-raw")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -177,6 +179,29 @@ def test_the_receivers_raw_delivery_queue_is_read_as_well(subscriber: Subscriber
     handled = {line["event_id"]: line for line in logs() if line["message"] == "Event handled"}
     assert {line["shape"] for line in handled.values()} == {"raw delivery"}
     assert handled["raw-replayed"]["replay"] is True
-    # Its own queue got the same events as notifications: handled once, the repeats skipped.
-    subscriber.queue.drain()
+    # Its own queue, subscribed raw too, got the same events: handled once, the repeats skipped.
+    invocations = subscriber.queue.drain()
+    assert all(invocation.reported_failures == [] for invocation in invocations)
+    assert sum(len(invocation.deleted) for invocation in invocations) == 3
     assert all(item["times_recorded"] == "1" for item in subscriber.deletions().values())
+
+
+def test_a_raw_delivery_queue_read_as_notifications_fails_every_message_to_the_dead_letter_queue(
+    subscriber: Subscriber,
+):
+    # Its subscription made raw without telling the function: no message is guessed into an event, none is
+    # acted on, and the dead-letter queue (alarmed) shows the misconfiguration with every message intact.
+    sns = boto3.client("sns", region_name=REGION)
+    [own] = sns.list_subscriptions_by_topic(TopicArn=subscriber.topic_arn)["Subscriptions"]
+    sns.set_subscription_attributes(
+        SubscriptionArn=own["SubscriptionArn"], AttributeName="RawMessageDelivery", AttributeValue="true"
+    )
+    payload = payload_with("delivered-raw")
+    subscriber.publish(payload)
+
+    invocations = subscriber.queue.drain(retry_failed_now=True)
+
+    assert len(invocations) == subscriber.resources.max_receive_count
+    assert subscriber.deletions() == {}
+    [dead] = subscriber.dead_letters()
+    assert dead["Body"] == payload

@@ -27,9 +27,23 @@ def test_the_queue_subscribes_to_the_topic_given_as_a_parameter_and_gets_the_sns
     assert subscription["TopicArn"] == {"Ref": "EventsTopicArn"}
     assert subscription["Endpoint"] == {"Fn::GetAtt": ["Queue", "Arn"]}
     assert subscription["Protocol"] == "sqs"
-    # The notification carries the receiver's attributes beside the body (the handler also reads a raw delivery).
-    assert subscription["RawMessageDelivery"] is False
+    # By default the notification, which carries the receiver's attributes beside the body.
+    assert subscription["RawMessageDelivery"] == {"Ref": "RawMessageDelivery"}
+    assert template["Parameters"]["RawMessageDelivery"]["Default"] == "false"
     assert "Default" not in template["Parameters"]["EventsTopicArn"]  # deploying asks for it
+
+
+def test_the_function_is_told_the_shape_its_subscription_delivers_from_the_same_parameter(template):
+    # Never guessed from a message's content: a raw body can look like SNS's envelope (issue 25).
+    variables = properties(template, "SubscriberFunction")["Environment"]["Variables"]
+    parameter = template["Parameters"]["RawMessageDelivery"]
+
+    assert variables["RAW_MESSAGE_DELIVERY"] == properties(template, "Subscription")["RawMessageDelivery"]
+    assert sorted(parameter["AllowedValues"]) == ["false", "true"]  # what Settings reads, nothing else
+    for value in parameter["AllowedValues"]:
+        environment = {name: "x" for name in ("DELETIONS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME")}
+        environment.update(POWERTOOLS_SERVICE_NAME="s", POWERTOOLS_METRICS_NAMESPACE="n", RAW_MESSAGE_DELIVERY=value)
+        assert Settings.from_environment(environment).raw_message_delivery is (value == "true")
 
 
 def test_only_the_receivers_topic_may_send_to_the_queue(template):

@@ -25,7 +25,9 @@ import boto3
 import pytest
 from aws_lambda_powertools.logging import logger as powertools_logger
 from aws_lambda_powertools.metrics.provider import cold_start
+from botocore.config import Config
 from conftest import EXAMPLE, Subscriber, sample_notification, sample_payload
+from subscriber_local.event_source import QueueEventSource
 from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION
 
 receiver_resources = pytest.importorskip("local_stack.resources", reason="needs the receiver's repository")
@@ -34,6 +36,7 @@ stored_events = pytest.importorskip("ops.stored_events", reason="needs the recei
 
 from local_stack.receiver import LambdaContext as ReceiverContext  # noqa: E402
 from local_stack.server import free_port  # noqa: E402
+from local_stack.stream import StreamMapping  # noqa: E402
 
 REPOSITORY = EXAMPLE.parent.parent
 RECEIVER_EVENTS = REPOSITORY / "events"
@@ -43,20 +46,25 @@ RECEIVER_EVENTS = REPOSITORY / "events"
 class Receiver:
     handler: ModuleType
     resources: Any
+    stream: StreamMapping  # the table's stream to the receiver's publisher, as Lambda's event source mapping
 
-    def deliver(self, event_id: str | None = None) -> dict[str, Any]:
-        """Zenoti's sample delivery (another event_id if given) through the receiver's real handler."""
+    def deliver(self, event_id: str | None = None, *, body: str | None = None) -> dict[str, Any]:
+        """Zenoti's sample delivery (another event_id, or another body, if given) through the receiver's real
+        handler, with the token; the answer's body."""
         event = json.loads((RECEIVER_EVENTS / "apigw_booking_deleted.json").read_text(encoding="utf-8"))
         if event_id is not None:
             payload = json.loads(event["body"])
             payload["event_id"] = event_id
             event = copy.deepcopy(event)
             event["body"] = json.dumps(payload)
+        if body is not None:
+            event["body"] = body
         result = self.handler.lambda_handler(
             event, ReceiverContext(aws_request_id=event["requestContext"]["requestId"])
         )
-        body: dict[str, Any] = json.loads(result["body"])
-        return body
+        answer: dict[str, Any] = json.loads(result["body"])
+        self.stream.drain()  # what the stack does next: the new item, through the stream, to the topic
+        return answer
 
     def replay(self, *event_ids: str) -> str:
         """`python -m ops replay --event-id ...`: the stored events published again with replay=true."""
@@ -72,17 +80,29 @@ class Receiver:
 def receiver(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     """The receiver's resources from its template, and its handler imported (cold) with its environment."""
     resources = receiver_resources.create_resources()
-    for name, value in resources.function_environment.items():
+    for name, value in {**resources.publisher_environment, **resources.function_environment}.items():
         monkeypatch.setenv(name, value)
-    sys.modules.pop("zenoti_receiver.handler", None)
+    for module in ("zenoti_receiver.handler", "zenoti_receiver.publisher_handler"):
+        sys.modules.pop(module, None)
     powertools_logger.is_cold_start = True
     cold_start.reset_cold_start_flag()
     handler = importlib.import_module("zenoti_receiver.handler")
+    publisher = importlib.import_module("zenoti_receiver.publisher_handler")
     for log_handler in logging.getLogger(resources.function_environment["POWERTOOLS_SERVICE_NAME"]).handlers:
         if isinstance(log_handler, logging.StreamHandler):
             log_handler.setStream(io.StringIO())  # the receiver's log is not what these tests read
-    yield Receiver(handler=handler, resources=resources)
-    sys.modules.pop("zenoti_receiver.handler", None)
+
+    def publish(batch: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = publisher.lambda_handler(
+            batch, ReceiverContext(aws_request_id="stream", function_name="PublisherFunction")
+        )
+        return answer
+
+    streams = boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+    stream = StreamMapping(streams, resources.stream_arn, publish, lambda record: None)
+    yield Receiver(handler=handler, resources=resources, stream=stream)
+    for module in ("zenoti_receiver.handler", "zenoti_receiver.publisher_handler"):
+        sys.modules.pop(module, None)
 
 
 @pytest.fixture
@@ -170,6 +190,60 @@ def test_ops_replay_brings_an_event_the_subscriber_lost(receiver: Receiver, subs
     }
 
 
+def dressed_as_sns() -> tuple[str, str]:
+    """What a sender with the token could try (issue 25): Zenoti's sample, which the stack's raw queue takes,
+    carrying SNS's notification fields, with another event in its Message: of another center, claiming to be
+    a replay. (the body, the inner event's JSON)"""
+    inner = json.loads(sample_payload())
+    inner["event_id"] = "inner-event"
+    inner["data"]["center_id"] = "0c4e1e7a-53b9-4f3c-9a52-3f0d3c0c2f11"
+    outer = json.loads(sample_payload())
+    outer["event_id"] = "outer-event"
+    outer.update(
+        Type="Notification",
+        MessageId="5b8a3f6e-2c1d-4e8f-9a7b-3c2d1e0f9a8b",
+        TopicArn=LOCAL_TOPIC_ARN,
+        Message=json.dumps(inner),
+        MessageAttributes={"replay": {"Type": "String", "Value": "true"}},
+        Timestamp="2022-03-22T12:34:16.120Z",
+        SignatureVersion="1",
+        Signature="EXAMPLE",
+        SigningCertURL="https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem",
+        UnsubscribeURL="https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+    )
+    return json.dumps(outer), json.dumps(inner)
+
+
+@pytest.mark.parametrize("raw_message_delivery", ["true"])
+def test_an_event_dressed_as_sns_never_gets_its_inner_event_acted_on(receiver: Receiver, subscriber: Subscriber):
+    """Zenoti's delivery -> the receiver -> its topic -> the stack's raw subscriber queue -> this subscriber,
+    deployed with RawMessageDelivery=true to read that queue."""
+    body, _ = dressed_as_sns()
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = receiver.resources.subscriber_queue_url
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    stacks_queue = QueueEventSource(sqs, queue_url, queue_arn, subscriber.handler.lambda_handler)
+
+    answer = receiver.deliver(body=body)
+    invocations = stacks_queue.drain(retry_failed_now=True)
+
+    assert "inner-event" not in subscriber.deletions()  # never acted on: never stored, filtered or a replay
+    # The receiver holds it (2xx: Zenoti's count of failures does not grow), and publishes nothing.
+    assert (answer["status"], answer.get("reason")) == ("held", "undeliverable")
+    assert "SNS's own envelope" in answer["message"]
+    assert subscriber.deletions() == {}
+    assert invocations == []
+
+    # Were it published anyway (a receiver from before the hold; `ops replay` of an event stored then), with
+    # the attributes the receiver gives the outer event: the subscriber reads the body it was given, the outer
+    # event, never the one in its Message.
+    subscriber.publish(body)
+    invocations = stacks_queue.drain(retry_failed_now=True)
+
+    assert [invocation.reported_failures for invocation in invocations] == [[]]
+    assert set(subscriber.deletions()) == {"outer-event"}
+
+
 @pytest.mark.deep
 @pytest.mark.parametrize("queue", ["its own", "the receiver's raw-delivery queue"])
 def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: Path, queue):
@@ -207,7 +281,7 @@ def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: 
             environment,
             "Waiting for messages",
         )
-        url = f"http://127.0.0.1:{port}/zenoti/class-booking-deleted?token=local-demo-token"
+        url = f"http://127.0.0.1:{port}/zenoti/webhook?token=local-demo-token"
         body = (RECEIVER_EVENTS / "booking_deleted.json").read_bytes()
         with urlopen(Request(url, data=body, method="POST", headers={"content-type": "application/json"})) as answer:
             event_id = json.loads(answer.read())["event_id"]

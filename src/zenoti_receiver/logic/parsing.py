@@ -40,8 +40,40 @@ MAX_DEPTH = 64
 # refuses control characters in strings, only U+FFFE and U+FFFF of these can still be in a body.
 _REFUSED_BY_SQS = re.compile(r"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-# No integer beyond this many digits fits a double (1.8e308); below it, float() tells.
-_DOUBLE_DIGITS = 308
+# The largest integer JavaScript reads exactly (Number.MAX_SAFE_INTEGER, 2^53 - 1): its numbers are
+# doubles, and beyond it a parser silently reads a neighbour (9007199254740993 becomes ...992), so a
+# subscriber in JavaScript, or any that reads numbers as doubles (jq, many JSON libraries), would act
+# on an id the receiver never stored. Compared as text: JSON writes integers without leading zeros,
+# and Python's int() refuses more than 4,300 digits.
+MAX_SAFE_INTEGER = 2**53 - 1
+_SAFE_INTEGER_TEXT = str(MAX_SAFE_INTEGER)
+
+# SNS's own fields: those of a notification (what a queue subscribed without raw delivery receives,
+# RawMessageDelivery false) and of a subscription's confirmation. Zenoti's envelope is the same seven
+# snake_case keys in every family it publishes (id, event_id, event_schema, event_resource,
+# event_type, event_timestamp, data), so a body that also carries any of these at its top level is
+# no Zenoti event but one dressed as SNS's envelope: a subscriber that tells the two apart by content
+# would read the event in its Message, which was never validated, stored or filtered. Any one of
+# them is enough (a subscriber may look for Type alone, or for Message alone), and they are matched
+# ignoring case as Go's and .NET's deserialisers match them.
+_SNS_ENVELOPE_KEYS = frozenset(
+    key.casefold()
+    for key in (
+        "Type",
+        "MessageId",
+        "Token",
+        "TopicArn",
+        "Subject",
+        "Message",
+        "Timestamp",
+        "SignatureVersion",
+        "Signature",
+        "SigningCertURL",
+        "SubscribeURL",
+        "UnsubscribeURL",
+        "MessageAttributes",
+    )
+)
 
 
 def read_body(body: object, is_base64: bool) -> str:
@@ -106,11 +138,13 @@ def _read_as_every_subscriber_would(payload: str) -> None:
     Subscribers get the body verbatim, so what they read must be the event we validated and stored.
     pydantic's parser takes the last of two equal keys, others the first; Go's and .NET's usual
     deserialisers match keys ignoring case; it accepts NaN and Infinity, which JSON does not have
-    (malformed_body). And a body that SQS refuses, or that typed parsers refuse (a number beyond a
-    double, nesting deeper than MAX_DEPTH), would be published into subscriptions that drop it
-    (undeliverable). The standard library's parser finds all of these in one pass (a few
-    microseconds for Zenoti's bodies), with hooks that see each object's keys in order and the text of
-    each number; it is itself a strict second reader: what it cannot read, a Python subscriber could not.
+    (malformed_body). A body that SQS refuses, or that typed parsers refuse (a number beyond a
+    double, nesting deeper than MAX_DEPTH), would be published into subscriptions that drop it; one
+    with an integer JavaScript cannot read exactly, or with SNS's envelope fields at its top level,
+    would be read as another event than ours (undeliverable). The standard library's parser finds
+    all of these in one pass (a few microseconds for Zenoti's bodies), with hooks that see each
+    object's keys in order and the text of each number; it is itself a strict second reader: what
+    it cannot read, a Python subscriber could not.
     """
     try:
         document = _DECODER.decode(payload)
@@ -127,6 +161,14 @@ def _read_as_every_subscriber_would(payload: str) -> None:
     # only when there are enough of them.
     if payload.count("{") + payload.count("[") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
         raise _too_deep()
+    if isinstance(document, dict):
+        dressed = next((key for key in document if key.casefold() in _SNS_ENVELOPE_KEYS), None)
+        if dressed is not None:
+            raise Undeliverable(
+                f"body has {_named(dressed)} at its top level, a field of SNS's own envelope that no Zenoti "
+                "event has: a subscriber telling SNS's notifications from raw deliveries by their content "
+                "would read the event in its Message, which was never validated or stored"
+            )
 
 
 def _deeper_than(value: object, levels: int) -> bool:
@@ -164,8 +206,14 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _whole_number(text: str) -> str:
     # Never converted: Python's own int() stops at 4,300 digits, and the value is not needed here.
-    if len(text.lstrip("-")) > _DOUBLE_DIGITS and math.isinf(float(text)):
-        raise _beyond_a_double()
+    digits = text.removeprefix("-")
+    if len(digits) > len(_SAFE_INTEGER_TEXT) or (
+        len(digits) == len(_SAFE_INTEGER_TEXT) and digits > _SAFE_INTEGER_TEXT
+    ):
+        raise Undeliverable(
+            f"body holds an integer beyond {MAX_SAFE_INTEGER} (2^53 - 1) in magnitude: JavaScript, and every "
+            "parser that reads numbers as doubles, would read another integer"
+        )
     return text
 
 

@@ -35,7 +35,7 @@ BOOKING_DELETED: ClassBookingEventType = "Class.Booking.Deleted"
 ZenotiId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
 # Positive integers that fit DynamoDB and every subscriber's 64-bit integers.
-NumericId = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+NumericId = Annotated[StrictInt, Field(ge=1, le=2**53 - 1)]  # what JavaScript reads exactly (logic/parsing.py)
 
 # Hyphenated 8-4-4-4-12 hex digits, in either case: Zenoti writes most GUIDs in lower case and some
 # (its Approved sample) in upper case. Python's UUID also reads braces, "urn:uuid:" and no hyphens;

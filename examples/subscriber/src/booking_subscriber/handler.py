@@ -1,7 +1,8 @@
 """Lambda entry point: a batch of queue messages in, the messages to deliver again out (partial batch response).
 
-Each message (an SNS notification or a raw delivery, messages.py) is parsed into the receiver's
-ClassBookingEvent, handled at most once per event_id (Powertools idempotency, a DynamoDB table), and
+Each message (an SNS notification or a raw delivery, as settings say the subscription delivers it:
+messages.py) is parsed into the receiver's ClassBookingEvent, checked against the attributes it was
+filtered by, handled at most once per event_id (Powertools idempotency, a DynamoDB table), and
 handed to the action of its type (action.py, ACTIONS), your code.
 """
 
@@ -30,7 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from booking_subscriber.action import ACTIONS
-from booking_subscriber.messages import read_delivery
+from booking_subscriber.messages import AttributesDisagree, read_delivery
 from booking_subscriber.settings import Settings
 from zenoti_receiver.models.class_booking import ClassBookingEvent
 
@@ -97,6 +98,12 @@ class ClassBookingBatch(BatchProcessor):
             exception = (NotAnEvent, NotAnEvent(f"not a valid Class booking event ({summary})"), exception[2])
         elif isinstance(error, UnhandledEventType):
             logger.warning(f"Message not handled: {error}; {RETRIED}", extra={"message_id": message_id})
+        elif isinstance(error, AttributesDisagree):
+            # Attribute names only, never their values: they are the message's, not what the receiver stored.
+            logger.warning(
+                f"Message not handled: {error}, and filter policies choose messages by them; never acted on: {RETRIED}",
+                extra={"message_id": message_id, "event_id": error.event_id},
+            )
         else:
             logger.warning(f"Message not handled; {RETRIED}", exc_info=error, extra={"message_id": message_id})
         return super().failure_handler(record, exception)
@@ -117,7 +124,7 @@ def handle_once(event: ClassBookingEvent) -> Outcome:
 
 
 def handle_message(record: SqsRecordModel) -> None:
-    delivery = read_delivery(record)
+    delivery = read_delivery(record, raw_message_delivery=settings.raw_message_delivery)
     event = delivery.event
     if event.event_type not in ACTIONS:
         # Failed, not skipped: it waits in the dead-letter queue (alarmed) until you add its action, or fix
@@ -145,7 +152,9 @@ def handle_message(record: SqsRecordModel) -> None:
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context
+# log_event=False in code: the event holds guests' ids (and names, e-mails and phone numbers of virtual guests),
+# and Powertools would log it whole if POWERTOOLS_LOGGER_LOG_EVENT were set, as the receiver guards it too.
+@logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # An in-progress idempotency record expires with this invocation, so a timed-out one is retried.
     idempotency.register_lambda_context(context)

@@ -18,6 +18,9 @@ class Settings:
     deletions_table_name: str
     idempotency_table_name: str
     idempotency_days: int
+    # The shape the queue's subscription delivers (its RawMessageDelivery), never guessed from a message:
+    # a raw body that looks like SNS's envelope must stay what it is, a body (messages.py).
+    raw_message_delivery: bool
 
     @property
     def idempotency_seconds(self) -> int:
@@ -29,6 +32,7 @@ class Settings:
         required = (
             "DELETIONS_TABLE_NAME",
             "IDEMPOTENCY_TABLE_NAME",
+            "RAW_MESSAGE_DELIVERY",
             "POWERTOOLS_SERVICE_NAME",
             "POWERTOOLS_METRICS_NAMESPACE",
         )
@@ -42,8 +46,15 @@ class Settings:
             raise ConfigurationError(f"IDEMPOTENCY_DAYS must be a whole number of days, not {raw_days!r}") from None
         if idempotency_days < 1:
             raise ConfigurationError(f"IDEMPOTENCY_DAYS must be at least 1, not {idempotency_days}")
+        raw_message_delivery = environ["RAW_MESSAGE_DELIVERY"]
+        if raw_message_delivery not in ("true", "false"):
+            raise ConfigurationError(
+                "RAW_MESSAGE_DELIVERY must be true or false, as the queue's subscription has RawMessageDelivery, "
+                f"not {raw_message_delivery!r}"
+            )
         return cls(
             deletions_table_name=environ["DELETIONS_TABLE_NAME"],
             idempotency_table_name=environ["IDEMPOTENCY_TABLE_NAME"],
             idempotency_days=idempotency_days,
+            raw_message_delivery=raw_message_delivery == "true",
         )
