@@ -116,22 +116,16 @@ def guest(value: UUID | None) -> Person | None:
     return None if text is None else Person("guest", text)
 
 
+def employee(value: UUID | None) -> Person | None:
+    """The employee of that id, or None when Zenoti sent none."""
+    text = guid_text(value)
+    return None if text is None else Person("employee", text)
+
+
 class ZenotiData(BaseModel):
     """The resource an event is about, as `data`: the ids the family needs typed, any other field kept as sent."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-
-
-class Reference(ZenotiData):
-    """A nested `{"id": ..., "name": ...}` object whose id the receiver reads (a membership's center)."""
-
-    id: CanonicalUUID
-
-
-class OptionalReference(ZenotiData):
-    """A nested object whose id, when there is one, the receiver reads (an invoice's guest)."""
-
-    id: CanonicalUUID | None = None
 
 
 class ZenotiEvent(BaseModel):
