@@ -60,9 +60,9 @@ class GuestMembershipEvent(ZenotiEvent):
 
     @property
     def person(self) -> Person | None:
-        """The guest: `guest_id`, else the member Zenoti marks "(Primary)", else None."""
-        if self.data.guest_id is not None:
-            return guest(self.data.guest_id)
+        """The guest: `guest_id` (unless none), else the member Zenoti marks "(Primary)", else None."""
+        if (named := guest(self.data.guest_id)) is not None:
+            return named
         members = self.data.members if isinstance(self.data.members, list) else []
         for member in members:
             if isinstance(member, dict) and str(member.get("name", "")).endswith(PRIMARY):
