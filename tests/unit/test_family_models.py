@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -432,3 +433,41 @@ def test_the_schema_requires_what_the_model_requires(name, path):
     document = body(name)
 
     assert list(family_schema(document["event_type"]).iter_errors(changed(document, path))) != []
+
+
+# docs/families.md: every type with whose its name is, and a filter policy that takes each family.
+
+FAMILIES_DOC = (ROOT / "docs" / "families.md").read_text(encoding="utf-8")
+
+
+def test_the_docs_list_every_type_and_say_which_names_are_inferred():
+    rows = re.findall(r"^\| [\w ]+ \| `([\w.]+)` \| (Zenoti's|\*\*inferred\*\*) \|", FAMILIES_DOC, re.MULTILINE)
+
+    assert sorted(rows) == sorted(
+        (each.name, "**inferred**" if each.naming == "inferred" else "Zenoti's")
+        for family in FAMILIES
+        for each in family.types
+    )
+
+
+def takes(policy: dict[str, list[Any]], event_type: str) -> bool:
+    """Whether SNS's filter policy on event_type (exact values, or {"prefix": ...}) takes a message of that type."""
+    return any(
+        event_type == value if isinstance(value, str) else event_type.startswith(value["prefix"])
+        for value in policy["event_type"]
+    )
+
+
+def test_the_docs_filter_policy_of_each_family_takes_that_family_and_nothing_else():
+    policies = dict(re.findall(r"^\| ([\w ]+) \| `(\{\"event_type\".*\})` \|$", FAMILIES_DOC, re.MULTILINE))
+
+    assert list(policies) == [family.title for family in FAMILIES]
+    for family in FAMILIES:
+        policy = json.loads(policies[family.title])
+        assert [each for each in catalog.EVENT_TYPES if takes(policy, each)] == list(family.event_types), family.title
+    # What the docs warn of: the Guest prefix takes memberships too.
+    guest_prefix = {"event_type": [{"prefix": "Guest."}]}
+    assert {each for each in catalog.EVENT_TYPES if takes(guest_prefix, each)} == {
+        *catalog.GUEST.event_types,
+        *catalog.GUEST_MEMBERSHIP.event_types,
+    }
