@@ -413,6 +413,34 @@ def test_the_catalog_imports_no_familys_models_until_one_is_asked_for():
     ]
 
 
+def test_the_class_booking_model_works_vendored_as_its_two_files(tmp_path):
+    # What a subscriber in its own repository copies (examples/subscriber/README.md): nothing else of the receiver.
+    models = tmp_path / "zenoti_receiver" / "models"
+    models.mkdir(parents=True)
+    for name in ("class_booking.py", "envelope.py"):
+        (models / name).write_bytes((ROOT / "src" / "zenoti_receiver" / "models" / name).read_bytes())
+    script = (
+        "import sys; sys.path.insert(0, '.'); from zenoti_receiver.models.class_booking import ClassBookingEvent; "
+        "event = ClassBookingEvent.model_validate_json(sys.stdin.read()); "
+        "print(event.resource_id, sorted(m for m in sys.modules if m.startswith('zenoti_receiver')))"
+    )
+
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", script],
+        cwd=tmp_path,
+        input=(EVENTS / "booking_deleted.json").read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert run.stderr == ""
+    assert run.stdout == (
+        "119986 ['zenoti_receiver', 'zenoti_receiver.models', "
+        "'zenoti_receiver.models.class_booking', 'zenoti_receiver.models.envelope']\n"
+    )
+
+
 # The published schema of each family agrees with its model on the samples and on what is required.
 
 
