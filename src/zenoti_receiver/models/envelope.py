@@ -38,10 +38,9 @@ def _canonical_uuid(value: object) -> object:
 
 CanonicalUUID = Annotated[UUID, BeforeValidator(_canonical_uuid)]
 
-# Zenoti writes the all-zero GUID where an id has no value (an employee's `created_by`), and
-# "0001-01-01T00:00:00" (.NET's DateTime.MinValue) where a date has none (a birth date not given).
+# Zenoti writes the all-zero GUID where an id has no value (an employee's `created_by`), as it writes
+# "0001-01-01T00:00:00" (.NET's DateTime.MinValue) where a date has none; no date is read, only ids.
 NO_ID = UUID(int=0)
-NO_DATE = "0001-01-01T00:00:00"
 
 # Zenoti sends 7 fractional digits (2022-03-22T12:34:15.3797492Z), more than datetime keeps.
 # ASCII digits only (\d would take any script's), and the whole string (fullmatch: `$` would let
