@@ -180,10 +180,19 @@ check-workflows: $(BIN)/.installed
 schema: $(BIN)/.installed
 	PYTHONPATH=src $(BIN)/python -m schema.generate
 
-## check-schema: the committed contracts are what the models give, and every sample body of the family matches the event's
+## check-schema: the committed contracts are what the models give, and every sample body matches its family's schema
 check-schema: $(BIN)/.installed
 	PYTHONPATH=src $(BIN)/python -m schema.generate --check
 	$(BIN)/check-jsonschema --schemafile schema/class-booking.v1.schema.json $(foreach type,$(FAMILY),events/booking_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/class-schedule.v1.schema.json $(foreach type,created updated cancelled deleted,events/class_schedule_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/guest.v1.schema.json $(foreach type,created updated deleted merged opted_out opted_in,events/guest_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/guest-membership.v1.schema.json $(foreach type,created freeze unfreeze cancelled reinstate,events/guest_membership_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/guest-pass.v1.schema.json $(foreach type,redeemed,events/guest_pass_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/guest-package.v1.schema.json $(foreach type,creation redemption redemption_reversal status_update validity_update,events/guest_package_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/appointment.v1.schema.json $(foreach type,started completed,events/appointment_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/appointment-group.v1.schema.json $(foreach type,created status,events/appointment_group_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/employee.v1.schema.json $(foreach type,created updated deleted,events/employee_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/invoice.v1.schema.json $(foreach type,closed,events/invoice_$(type).json)
 
 ## update-deps: re-lock every requirements*.in at the newest versions it allows (all transitive, with hashes)
 # The function's lock is resolved for Lambda (python3.13, arm64) and comes first: the development lock

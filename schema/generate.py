@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
+import operator
 import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from typing_extensions import TypedDict, is_typeddict
 
-from zenoti_receiver.models.class_booking import ClassBookingEvent
+from zenoti_receiver.models.catalog import FAMILIES, Family
 from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, HeldBody, RejectedBody
 
 DIRECTORY = Path(__file__).resolve().parent
@@ -43,6 +45,23 @@ def _body(body_type: Any, source: str = RESPONSES) -> Callable[[], dict[str, Any
     return lambda: _published(source, TypeAdapter(_portable(body_type)).json_schema())
 
 
+def _event(family: Family) -> Callable[[], dict[str, Any]]:
+    """The schema of a family's events: its model's, or, where its types differ in shape, one of its models by type."""
+
+    def schema() -> dict[str, Any]:
+        models = family.models()
+        source = f"src/zenoti_receiver/models/{family.module}.py"
+        if len(models) == 1:
+            return _published(source, models[0].model_json_schema())
+        # pydantic picks the model by event_type, and so does the schema (a discriminator over oneOf).
+        either: Any = functools.reduce(operator.or_, models)
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[either, Field(discriminator="event_type")])
+        described = {"title": f"{family.title} event", "description": f"One webhook body of the {family.title} family."}
+        return _published(source, {**described, **adapter.json_schema()})
+
+    return schema
+
+
 def _portable(hint: Any) -> Any:
     """The same type, with each typing.TypedDict in it made again with typing_extensions.
 
@@ -63,10 +82,10 @@ def _portable(hint: Any) -> Any:
     return origin[parts[0] if len(parts) == 1 else parts]
 
 
-# File name -> its schema. The event is what the model accepts: every message a subscriber receives
-# is an event the receiver accepted, body verbatim, so it validates against this schema.
+# File name -> its schema. An event's is what its family's model accepts: every message a subscriber
+# receives is an event the receiver accepted, body verbatim, so it validates against its family's schema.
 CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
-    "class-booking.v1.schema.json": lambda: _published(EVENT_MODEL, ClassBookingEvent.model_json_schema()),
+    **{f"{family.name}.v1.schema.json": _event(family) for family in FAMILIES},
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-held.schema.json": _body(HeldBody),

@@ -21,8 +21,8 @@ def put_on_path() -> None:
         sys.path.append(str(RECEIVER_CODE))
     if not _model_found():
         raise ModuleNotFoundError(
-            "the receiver's model of the event is missing: copy src/zenoti_receiver/models/class_booking.py "
-            f"of the receiver to {FUNCTION_CODE}/zenoti_receiver/models/ (README, 'In your own repository')"
+            "the receiver's model of the event is missing: copy src/zenoti_receiver/models/class_booking.py and "
+            f"envelope.py of the receiver to {FUNCTION_CODE}/zenoti_receiver/models/ (README, 'In your own repository')"
         )
 
 
