@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         f"function code {_shown(src)}.\n{repetitions.describe()}.\n"
     )
     print(_table(rows))
-    print(_prices(bills, published))
+    print(_prices(bills, writes, published))
     print(refusal_prices(refusals))
     return 1 if build_status else 0
 
@@ -424,7 +424,7 @@ def _parts(parts: dict[str, float]) -> str:
     return ", ".join(f"{name} ${cost:.2f}" for name, cost in parts.items())
 
 
-def _prices(bills: Bills, published: PublisherRuns) -> str:
+def _prices(bills: Bills, writes: WriteUnits, published: PublisherRuns) -> str:
     receiver, one, full = bills.receiver, bills.publisher_one, bills.publisher_full
     traced = [
         name
@@ -445,8 +445,9 @@ def _prices(bills: Bills, published: PublisherRuns) -> str:
         f" ({milliseconds(receiver.duration_s)}) and {bills.publisher_shape.memory_gb:g} GB for the publisher's"
         f" per batch of 1 ({milliseconds(one.duration_s)}) and of {full.batch_size} ({milliseconds(full.duration_s)});"
         f" SNS ${PRICE_PER_MILLION_SNS_PUBLISHES:.2f}/M; CloudWatch Logs ${PRICE_PER_GB_LOGS_INGESTED:.2f}/GB for"
-        f" {receiver.log_bytes} bytes per event from the receiver (its lines and metrics, Lambda's lines, the"
-        f" access log) and, per invocation of the publisher, {one.log_bytes} bytes with 1 event and"
+        f" {receiver.log_bytes} bytes per event from the receiver ({writes.log_bytes_per_new_event} its own lines"
+        " and metrics, the rest Lambda's lines and the API's access log) and, per invocation of the publisher,"
+        f" {one.log_bytes} bytes with 1 event and"
         f" {full.log_bytes} with {full.batch_size} ({published.one_log_bytes} and {published.full_log_bytes}"
         f" its own, the rest Lambda's); {tracing}. The publisher reads the table's stream through its event"
         " source mapping: DynamoDB Streams reads by Lambda triggers are free. Free tiers not counted."
