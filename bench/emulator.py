@@ -28,7 +28,7 @@ HOST = "127.0.0.1"
 
 
 class Emulator:
-    """The emulator process, with the template's table, topic and secret created in it."""
+    """The emulator process, with the template's tables (the events table's stream too), topic and secret in it."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
@@ -81,13 +81,19 @@ class Emulator:
             sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
     def function_environment(self) -> dict[str, str]:
-        """The environment the template gives the function, pointed at the emulator."""
+        """The environment the template gives the receiving function, pointed at the emulator."""
         assert self.resources is not None
-        return {
-            **self.resources.function_environment,
-            **FAKE_CREDENTIALS,
-            "AWS_ENDPOINT_URL": self.endpoint,
-        }
+        return {**self.resources.function_environment, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
+
+    @property
+    def topic_arn(self) -> str:
+        assert self.resources is not None
+        return self.resources.topic_arn
+
+    def publisher_environment(self) -> dict[str, str]:
+        """The environment the template gives the publisher, pointed at the emulator."""
+        assert self.resources is not None
+        return {**self.resources.publisher_environment, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
 
 
 def serve() -> None:

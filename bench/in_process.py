@@ -1,8 +1,9 @@
-"""The function imported once in this process, as in a warm Lambda execution environment.
+"""The receiving function imported once in this process, as in a warm Lambda execution environment.
 
-Measures, against the emulator: how many AWS calls an event costs (counted by a botocore hook on
-every client, not estimated) and the warm latency next to a bare baseline handler; then, with every
-AWS call answered by the same hook, the CPU our own code spends per event.
+Measures, against the emulator: how many AWS calls an event costs before its answer (counted by a
+botocore hook on every client, not estimated), its write units, and the warm latency next to a bare
+baseline handler that stores and publishes; then, with every AWS call answered by the same hook, the
+CPU our own code spends per event.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class Function:
         self,
         src: Path,
         function_environment: dict[str, str],
+        topic_arn: str,  # where the bare baseline publishes (the receiving function no longer does)
         *,
         stand_in_clients: bool = False,
         write_meter: WriteMeter | None = None,
@@ -150,20 +152,11 @@ class Function:
         self.aws.install(boto3.DEFAULT_SESSION)
         if write_meter is not None:
             write_meter.install(boto3.DEFAULT_SESSION)
-        if str(src) not in sys.path:
-            sys.path.insert(0, str(src))
-        sys.modules.pop("zenoti_receiver.handler", None)  # a new execution environment
-        # The function creates all its clients while it is imported.
-        clients = mock.patch.object(boto3, "client", StandInClient) if stand_in_clients else contextlib.nullcontext()
-        with self.quiet(), clients:
-            self._module: ModuleType = importlib.import_module("zenoti_receiver.handler")
-        self.handler: Handler = self._module.lambda_handler
-        self.baseline: Handler = _baseline_handler(function_environment)
+        self.handler: Handler = import_handler(src, "zenoti_receiver.handler", stand_in_clients).lambda_handler
+        self.baseline: Handler = _baseline_handler(function_environment["EVENTS_TABLE_NAME"], topic_arn)
 
-    @contextlib.contextmanager
-    def quiet(self) -> Iterator[None]:
-        with contextlib.redirect_stdout(_SINK):
-            yield
+    def quiet(self) -> contextlib.AbstractContextManager[None]:
+        return quiet()
 
     def invoke(self, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
         return self.timed_invoke(handler, event)[0]
@@ -174,6 +167,24 @@ class Function:
         started = time.perf_counter()
         response = handler(event, context)
         return response, time.perf_counter() - started
+
+
+def import_handler(src: Path, module: str, stand_in_clients: bool = False) -> ModuleType:
+    """A function's handler module imported anew from `src`: a new execution environment in this process."""
+    if str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    sys.modules.pop(module, None)
+    # The function creates all its clients while it is imported.
+    clients = mock.patch.object(boto3, "client", StandInClient) if stand_in_clients else contextlib.nullcontext()
+    with quiet(), clients:
+        return importlib.import_module(module)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """What the functions print, discarded."""
+    with contextlib.redirect_stdout(_SINK):
+        yield
 
 
 @contextlib.contextmanager
@@ -198,7 +209,7 @@ def count_calls(function: Function, events: EventFactory) -> CallCounts:
     def counted(event: dict[str, Any], outcome: str) -> CallCount:
         function.aws.reset()
         with function.quiet():
-            _expect(function.invoke(function.handler, event), outcome)
+            expect(function.invoke(function.handler, event), outcome)
         return CallCount(calls=dict(function.aws.calls), attempts=function.aws.attempts)
 
     first = counted(events.new_event(), "accepted")
@@ -210,34 +221,45 @@ def count_calls(function: Function, events: EventFactory) -> CallCounts:
 
 @dataclass
 class WriteUnits:
-    """DynamoDB write request units by where they are spent, and the log bytes the function printed."""
+    """DynamoDB write request units by where they are spent, and what a new event's invocation printed."""
 
     new: Counter[str]
     duplicate: Counter[str]
+    held: Counter[str]  # an authenticated body that is not an event
+    baseline: Counter[str]  # the bare baseline's put of a new event
     log_bytes_per_new_event: int
-    held: Counter[str] = field(default_factory=Counter)  # an authenticated body that is not an event
+    response_bytes_per_new_event: int  # the answer's body, which the API's access-log line counts
 
 
 def count_write_units(function: Function, meter: WriteMeter, events: EventFactory) -> WriteUnits:
     """One new event and its redelivery, after a warm-up: what each costs in writes."""
     with function.quiet():
-        _expect(function.invoke(function.handler, events.new_event()), "accepted")
+        expect(function.invoke(function.handler, events.new_event()), "accepted")
     meter.reset()
     event = events.new_event()
     printed = io.StringIO()
     with printing_to(printed):  # the log line and the metrics, as CloudWatch Logs ingests them
-        _expect(function.invoke(function.handler, event), "accepted")
+        answer = function.invoke(function.handler, event)
+    expect(answer, "accepted")
     new = meter.reset()
     with function.quiet():
-        _expect(function.invoke(function.handler, event), "duplicate")
+        expect(function.invoke(function.handler, event), "duplicate")
     duplicate = meter.reset()
     # The sample as Zenoti might send it under a schema version we do not know: held, not stored.
     held = copy.deepcopy(event)
     held["body"] = held["body"].replace('"event_schema": "v1"', '"event_schema": "v2"')
     with function.quiet():
-        _expect(function.invoke(function.handler, held), "held", status=202)
+        expect(function.invoke(function.handler, held), "held", status=202)
+    held_units = meter.reset()
+    with function.quiet():
+        expect(function.invoke(function.baseline, events.new_event()), "accepted")
     return WriteUnits(
-        new=new, duplicate=duplicate, log_bytes_per_new_event=len(printed.getvalue().encode()), held=meter.reset()
+        new=new,
+        duplicate=duplicate,
+        held=held_units,
+        baseline=meter.reset(),
+        log_bytes_per_new_event=len(printed.getvalue().encode()),
+        response_bytes_per_new_event=len(answer["body"].encode()),
     )
 
 
@@ -248,7 +270,7 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
         # Unrecorded warm-up: connections opened, caches filled, on both sides.
         for handler, _ in sides.values():
             for event in events.new_events(5):
-                _expect(function.invoke(handler, event), "accepted")
+                expect(function.invoke(handler, event), "accepted")
         for run in range(rounds):
             order = ["handler", "baseline"] if run % 2 == 0 else ["baseline", "handler"]
             for side in order:
@@ -256,7 +278,7 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
                 for event in events.new_events(batch):
                     response, answered_s = function.timed_invoke(handler, event)
                     latencies.append(answered_s)
-                    _expect(response, "accepted")
+                    expect(response, "accepted")
     return result
 
 
@@ -294,7 +316,7 @@ def measure_handler_cpu(
                     figures.append((time.process_time() - started) / batch)
             # The stubbed events were accepted, as the timed ones are assumed to have been.
             for handler in (function.handler, stand_in.handler):
-                _expect(function.invoke(handler, events.new_event()), "accepted")
+                expect(function.invoke(handler, events.new_event()), "accepted")
     finally:
         function.aws.stubbed = False
     return result
@@ -305,12 +327,10 @@ def _json_loads_only(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return body
 
 
-def _baseline_handler(function_environment: dict[str, str]) -> Handler:
+def _baseline_handler(table: str, topic: str) -> Handler:
     """The least a receiver does: parse the body, one put_item, one publish. No framework."""
     dynamodb = boto3.client("dynamodb", config=BASELINE_CONFIG)
     sns = boto3.client("sns", config=BASELINE_CONFIG)
-    table = function_environment["EVENTS_TABLE_NAME"]
-    topic = function_environment["EVENTS_TOPIC_ARN"]
 
     def baseline(event: dict[str, Any], context: Any) -> dict[str, Any]:
         payload = event["body"]
@@ -326,7 +346,7 @@ def _baseline_handler(function_environment: dict[str, str]) -> Handler:
     return baseline
 
 
-def _expect(response: dict[str, Any], outcome: str, status: int = 200) -> None:
+def expect(response: dict[str, Any], outcome: str, status: int = 200) -> None:
     """The benchmark is only valid if every event took the path it means to time."""
     answered = json.loads(response["body"]).get("status")
     if response["statusCode"] != status or answered != outcome:

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--src", type=Path, default=REPO / "src", help="the function's code root (default src/)")
     arguments = parser.parse_args(argv)
     with Emulator() as emulator:
-        function = Function(arguments.src.resolve(), emulator.function_environment())
+        function = Function(arguments.src.resolve(), emulator.function_environment(), emulator.topic_arn)
         refusals = measure_refusals(function, EventFactory())
     for row in refusal_rows(refusals):
         print("  ".join(cell for cell in row if cell))
