@@ -83,11 +83,16 @@ class StreamMapping:
     clock: Callable[[], float] = time.time
     _shards: dict[str, _Shard] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _listed: bool = False
 
     def poll(self) -> PollResult:
         """One round: for each shard, the next batch, invoked once (or given up)."""
         result = PollResult()
         with self._lock:
+            if not self._listed:  # as Lambda's poller does first (the function's role needs ListStreams)
+                table = self.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+                self.streams.list_streams(TableName=table)
+                self._listed = True
             description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
             for shard in description["Shards"]:
                 state = self._shards.setdefault(shard["ShardId"], _Shard(shard["ShardId"]))

@@ -112,7 +112,11 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def run_republish(arguments: argparse.Namespace, out: TextIO) -> int:
     options = _target_options(arguments)
-    names = {TABLE_OUTPUT: options.table, TOPIC_OUTPUT: options.topic_arn, FAILURES_QUEUE_OUTPUT: None}
+    names = {
+        TABLE_OUTPUT: options.table,
+        TOPIC_OUTPUT: options.topic_arn,
+        FAILURES_QUEUE_OUTPUT: arguments.failures_queue_url,
+    }
     deployment = resolve_deployment(options, names)
     republish.republish(
         deployment.aws.client("dynamodb"),
@@ -308,6 +312,12 @@ def _add_republish(commands: Any, where: argparse.ArgumentParser) -> None:
         " by event_id: an event published before is harmless.",
     )
     again.add_argument("--dry-run", action="store_true", help="print what would be published; send nothing")
+    again.add_argument("--topic-arn", metavar="ARN", help="SNS topic, instead of the stack's EventsTopicArn output")
+    again.add_argument(
+        "--failures-queue-url",
+        metavar="URL",
+        help="SQS queue of what the publisher gave up on, instead of the stack's PublicationFailuresQueueUrl output",
+    )
 
 
 def _add_token(commands: Any) -> None:

@@ -39,6 +39,7 @@ GIVEN_BY = {
     QUARANTINE_OUTPUT: "--table",
     TOPIC_OUTPUT: "--topic-arn",
     SECRET_OUTPUT: "--secret-id",
+    FAILURES_QUEUE_OUTPUT: "--failures-queue-url",
 }
 # The resources a stack's WebhookUrl may point at: its HTTP API, or its WAF front door's REST API.
 API_TYPES = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"})

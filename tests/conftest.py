@@ -330,8 +330,8 @@ def _fresh_execution_environment() -> None:
 
 
 @pytest.fixture
-def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    """The handler against moto's server on 127.0.0.1, as in `make serve`, without the one-at-a-time lock."""
+def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any, StreamMapping]]:
+    """The handler against moto's server on 127.0.0.1, as in `make serve`; and the stream to its publisher."""
     with emulator("127.0.0.1", 0) as endpoint:
         for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(name, value)
@@ -341,10 +341,20 @@ def served_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]
         _fresh_execution_environment()
         import zenoti_receiver.handler as handler
 
+        publisher = fresh_publisher()
+
+        def invoke(event: dict[str, Any]) -> dict[str, Any]:
+            context = LambdaContext(aws_request_id="stream", function_name="PublisherFunction")
+            result: dict[str, Any] = publisher.lambda_handler(event, context)
+            return result
+
+        streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=REGION)
+        stream = StreamMapping(streams, resources.stream_arn, invoke, lambda record: None)
         try:
-            yield handler, resources
+            yield handler, resources, stream
         finally:
             sys.modules.pop("zenoti_receiver.handler", None)
+            sys.modules.pop("zenoti_receiver.publisher_handler", None)
 
 
 @dataclass

@@ -1,13 +1,14 @@
 """Each function is granted exactly the AWS calls its code makes: none missing, none to spare.
 
 moto enforces no IAM, so the calls are recorded as the real handlers make them (a new event, a
-duplicate, a refused body, a failed publish, the stack publishing it) and set against template.yaml.
+duplicate, a held body; the publisher, and Lambda's mapping of the stream with the publisher's role,
+reading, publishing and giving up) and set against template.yaml.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
 from typing import Any
 
 import boto3
@@ -28,7 +29,9 @@ def calls(stack: Stack) -> dict[str, set[tuple[str, str]]]:
     resources = stack.resources
     names = {
         resources.table_name: {"Fn::GetAtt": ["EventsTable", "Arn"]},
-        f"{resources.table_name}/index/pending": {"Fn::Sub": "${EventsTable.Arn}/index/pending"},
+        resources.stream_arn: {"Fn::GetAtt": ["EventsTable", "StreamArn"]},
+        f"{resources.table_name}/stream/*": {"Fn::Sub": "${EventsTable.Arn}/stream/*"},
+        resources.publication_failures_queue_url: {"Fn::GetAtt": ["PublicationFailuresQueue", "Arn"]},
         resources.quarantine_table_name: {"Fn::GetAtt": ["QuarantineTable", "Arn"]},
         resources.topic_arn: {"Ref": "EventsTopic"},
         "zenoti-local-webhook-token": {"Ref": "WebhookTokenSecret"},
@@ -37,10 +40,26 @@ def calls(stack: Stack) -> dict[str, set[tuple[str, str]]]:
 
     def record(params: dict[str, Any], event_name: str, **_: Any) -> None:
         _, service, operation = event_name.split(".")
-        target = params.get("TableName") or params.get("TopicArn") or params.get("SecretId")
+        target = (
+            params.get("StreamArn")
+            or params.get("TableName")
+            or params.get("TopicArn")
+            or params.get("SecretId")
+            or params.get("QueueUrl")
+        )
         if "IndexName" in params:
             target = f"{target}/index/{params['IndexName']}"
-        action = {"dynamodb": "dynamodb", "sns": "sns", "secrets-manager": "secretsmanager"}[service]
+        if "ShardIterator" in params:  # an iterator of the table's one stream
+            target = resources.stream_arn
+        if operation == "ListStreams":  # IAM names the table's streams, whichever
+            target = f"{target}/stream/*"
+        action = {
+            "dynamodb": "dynamodb",
+            "dynamodb-streams": "dynamodb",  # IAM's prefix for the streams' API too
+            "sns": "sns",
+            "secrets-manager": "secretsmanager",
+            "sqs": "sqs",
+        }[service]
         iam = IAM_ACTION.get(f"{action}:{operation}", f"{action}:{operation}")
         made.setdefault(made["now"], set()).add((iam, json.dumps(names[target])))
 
@@ -55,19 +74,21 @@ def as_grants(made: set[tuple[str, str]]) -> dict[str, set[str]]:
     return grants
 
 
-def test_each_function_is_granted_exactly_what_it_calls(
-    calls, invoke, publish_pending: Callable[..., Any], stack: Stack, api_event
-):
+def test_each_function_is_granted_exactly_what_it_calls(calls, invoke, stack: Stack, api_event):
     calls["now"] = "ReceiverFunction"
-    invoke(api_event)  # the secret, the put, the publish, the record
+    invoke(api_event)  # the secret, the put
     invoke(api_event)  # a duplicate
-    invoke(load_event("apigw_invalid_body.json"))  # the quarantine
+    invoke(load_event("apigw_invalid_body.json"))  # a held body
+    calls["now"] = "PublisherFunction"  # its code, and Lambda's mapping of the stream, with its role
+    stack.publish()  # the stream read, the publish
     stack.faults.fail("sns", "Publish")
-    invoke(event_with_id(api_event, "pending"))
-    stack.faults.clear()
-    calls["now"] = "PendingPublisherFunction"
-    publish_pending()  # the pending index, the claim, the batch, the record
+    calls["now"] = "ReceiverFunction"
+    invoke(event_with_id(api_event, "never-published"))
+    calls["now"] = "PublisherFunction"
+    stack.publish()
+    stack.stream.clock = lambda: time.time() + 25 * 3600
+    stack.publish()  # older than the stream keeps: Lambda gives it up, to the failure queue
 
     template = load_template()
-    for function in ("ReceiverFunction", "PendingPublisherFunction"):
+    for function in ("ReceiverFunction", "PublisherFunction"):
         assert as_grants(calls[function]) == granted(template, function), function

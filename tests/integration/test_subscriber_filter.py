@@ -86,5 +86,6 @@ def test_the_queue_receives_exactly_the_types_and_centers_it_was_deployed_for(
     queue_url = subscribe_as_the_template_does(stack, **parameters)
 
     deliver_the_family(invoke, api_event, raw_payload)
+    stack.publish()
 
     assert received(queue_url) == {(event_type, center) for event_type in types for center in centers}

@@ -1,8 +1,7 @@
 """What an event costs in DynamoDB write units, counted from the real handler's writes (bench/write_units.py).
 
-Write units are most of the stack's per-event AWS bill: the issue's ceiling is 6 per new event
-and 2 per duplicate for Zenoti's sample, whatever the publication mechanism adds; a held body of the
-sample's size costs no more than the 2 a quarantined one did before bodies were held (issue 19).
+Write units are most of the stack's per-event AWS bill: issue 26's ceiling is 3 per new event, 1 per
+duplicate and 1 per held body of Zenoti's sample's size. The stream costs none: the item is the message.
 """
 
 from __future__ import annotations
@@ -35,37 +34,25 @@ def meter(stack: Stack) -> WriteMeter:
     return found
 
 
-def test_a_new_event_costs_six_write_units_and_a_duplicate_one(meter, invoke, stack: Stack, api_event):
+def test_a_new_event_costs_three_write_units_and_a_duplicate_one(meter, invoke, stack: Stack, api_event):
     invoke(event_with_id(api_event, "warm-up"))  # the secret is read: no write, but keep it out anyway
+    stack.publish()
     meter.reset()
 
-    assert invoke(api_event).body["publication"] == "published"
+    assert invoke(api_event).body["status"] == "accepted"
+    stack.publish()  # publishing it writes nothing
     new = meter.reset()
     again = copy.deepcopy(api_event)
     again["requestContext"]["requestId"] = "redelivered"
     assert invoke(again).body["status"] == "duplicate"
     duplicate = meter.reset()
 
-    # The put: the item (under 1 KB) and an entry in each of the three indexes; recording the
-    # publication: the item again, and the pending entry it removes. by_center and by_guest project
-    # keys only, so the record rewrites neither.
-    assert new == Counter(table=2, by_center=1, by_guest=1, pending=2)
-    assert sum(new.values()) <= 6
+    # The put, and nothing after it: the item (under 1 KB) and an entry in each index, which project keys only.
+    assert new == Counter(table=1, by_center=1, by_guest=1)
+    assert sum(new.values()) <= 3
     assert duplicate == Counter(table=1)  # the refused conditional put, which returns the stored item
     [item] = [item for item in stack.items() if item["event_id"]["S"] != "warm-up"]
     assert item_size(item) < 1024
-
-
-def test_an_event_published_by_the_stack_costs_two_more_units(meter, invoke, publish_pending, stack: Stack, api_event):
-    stack.faults.fail("sns", "Publish")
-    invoke(api_event)
-    stack.faults.clear()
-    meter.reset()
-
-    publish_pending()
-
-    # The claim (the item), then the record (the item, and the pending entry removed).
-    assert meter.reset() == Counter(table=2, pending=1)
 
 
 def test_the_body_is_kept_compressed_and_still_verbatim(invoke, stack: Stack, api_event, raw_payload):
@@ -102,17 +89,19 @@ def a_year_of_retention(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVENT_RETENTION_DAYS", "365")
 
 
-def test_with_a_retention_published_events_expire_and_pending_ones_never(
+def test_with_a_retention_events_expire_that_long_after_they_were_received(
     a_year_of_retention, meter, invoke, stack: Stack, api_event
 ):
     started = int(time.time())
-    invoke(event_with_id(api_event, "published"))
-    stack.faults.fail("sns", "Publish")
-    invoke(event_with_id(api_event, "pending"))
-    meter.reset()
+    invoke(event_with_id(api_event, "kept-a-year"))
+    stack.faults.fail("sns", "Publish")  # not published yet: it still expires a year after it came
+    invoke(event_with_id(api_event, "unpublished"))
 
     items = {item["event_id"]["S"]: item for item in stack.items()}
     year = 365 * 86_400
-    assert started + year <= int(items["published"]["expires_at"]["N"]) <= time.time() + year
-    assert "expires_at" not in items["pending"]  # TTL must never remove an event not yet published
-    assert item_size(items["published"]) < 1024  # the expiry costs no write unit
+    for item in items.values():
+        assert started + year <= int(item["expires_at"]["N"]) <= time.time() + year
+        assert item_size(item) < 1024  # the expiry costs no write unit
+    # An item's expiry is a REMOVE in the stream, which the mapping's filter keeps from the publisher.
+    stack.faults.clear()
+    assert stack.publish().published == ["kept-a-year", "unpublished"]

@@ -1,15 +1,14 @@
-"""Outages of what does not hold the event (SNS, a crash after the put) never cost Zenoti's webhook or an event.
+"""Outages of what does not hold the event (SNS, the publisher crashing) never cost Zenoti's webhook or an event.
 
 Zenoti deactivates a webhook after 20 failed deliveries in a row and never re-sends what it
-produced meanwhile; the receiver answers 2xx once an event is stored and the stack publishes the
-rest itself (logic/publishing_pending.py), so these tests deliver each event once and never again.
+produced meanwhile; the receiver answers 2xx once an event is stored, and the table's stream carries
+it to the publisher, which Lambda retries for as long as the stream keeps the record (local_stack/stream.py
+emulates Lambda's event source mapping). So these tests deliver each event once and never again.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import threading
 import time
 from collections import Counter
 from typing import Any
@@ -17,171 +16,167 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import LambdaContext, Stack
+from tests.conftest import Stack
 from tests.reliability.test_faults_and_concurrency import event_with_id, published_event_ids
-from zenoti_receiver.logic.ports import Claim
+
+HOUR = 3600
 
 
-def test_sns_down_for_a_long_run_of_new_events_loses_nothing(invoke, publish_pending, stack: Stack, api_event):
+def later(stack: Stack, hours: float) -> None:
+    """Lambda's poller reads the stream `hours` from now (the records' age, as Lambda judges it)."""
+    stack.stream.clock = lambda: time.time() + hours * HOUR
+
+
+def test_sns_down_for_most_of_a_day_loses_nothing_and_publishes_each_event_once(invoke, stack: Stack, api_event):
     event_ids = [f"outage{number:03d}" for number in range(40)]  # 40 deliveries: twice Zenoti's limit
     stack.faults.fail("sns", "Publish")
-    stack.faults.fail("sns", "PublishBatch")
 
     answers = [invoke(event_with_id(api_event, event_id)) for event_id in event_ids]
-    during = publish_pending()  # the schedule keeps running while SNS is down
+    # Lambda keeps retrying the stream's first record all along the outage, which lasts 23 hours.
+    for hours in (0, 1, 6, 12, 23):
+        later(stack, hours)
+        assert stack.publish().failed
 
-    assert {(answer.status, answer.body["publication"]) for answer in answers} == {(200, "pending")}
+    assert {(answer.status, answer.body["status"]) for answer in answers} == {(200, "accepted")}
     assert sorted(item["event_id"]["S"] for item in stack.items()) == event_ids
-    assert (during["published"], during["pending"]) == (0, 40)
-    assert published_event_ids(stack) == Counter()
+    assert stack.messages(publish=False) == []
+    stack.faults.clear()  # SNS is back; Zenoti sends nothing again, and no operator does anything
 
-    stack.faults.clear()  # SNS is back; Zenoti sends nothing again
-    runs = [publish_pending(after=60 * minute) for minute in range(2, 4)]
-
-    assert [run["published"] for run in runs] == [40, 0]
     assert published_event_ids(stack) == Counter({event_id: 1 for event_id in event_ids})
-    assert all(item["published"] == {"BOOL": True} for item in stack.items())
-    assert runs[-1]["pending"] == 0
+    assert _failures(stack) == []  # nothing was given up
+
+
+def test_a_failure_in_the_middle_of_a_batch_republishes_nothing_before_it(invoke, stack: Stack, api_event):
+    event_ids = [f"middle{number}" for number in range(5)]
+    for event_id in event_ids:
+        invoke(event_with_id(api_event, event_id))
+    sent: list[str] = []
+    boto3.DEFAULT_SESSION.events.register(
+        "before-parameter-build.sns.Publish", lambda params, **_: sent.append(json.loads(params["Message"])["event_id"])
+    )
+    publishes = 0
+
+    def third_publish_fails(**_: Any) -> None:
+        nonlocal publishes
+        publishes += 1
+        if publishes == 3:  # SNS refuses the third event once (a 500 answer, which ends the call), then recovers
+            stack.faults.fail("sns", "Publish", "server_error", times=1)
+
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.sns.Publish", third_publish_fails)
+
+    first = stack.publish()
+
+    assert first.published == event_ids[:2]
+    assert first.failed
+    assert published_event_ids(stack) == Counter({event_id: 1 for event_id in event_ids})
+    # The retry started at the third event: the first two were never sent again, the last two once.
+    assert Counter(sent) == Counter({event_id: 1 for event_id in event_ids} | {event_ids[2]: 2})
 
 
 class Crash(BaseException):
     """The execution environment dying: no handler code runs after it (not even `except Exception`)."""
 
 
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the crashed request's
-def test_a_crash_between_the_put_and_the_publish_is_published_by_the_stack(
-    invoke, publish_pending, stack: Stack, api_event, monkeypatch
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # the crashed invocation's
+def test_a_crash_of_the_publisher_loses_nothing_and_repeats_at_most_what_it_had_sent(
+    invoke, stack: Stack, api_event, monkeypatch
 ):
     from zenoti_receiver.adapters.event_topic import EventTopic
 
-    def crash(self: EventTopic, received: Any) -> str:
-        raise Crash
+    real_publish = EventTopic.publish_event
+    calls = 0
 
-    monkeypatch.setattr(EventTopic, "publish_event", crash)
-    with pytest.raises(Crash):
-        invoke(api_event)  # API Gateway answers 5xx; Zenoti would retry, but need not
-    [item] = stack.items()
-    assert item["published"] == {"BOOL": False}
+    def crash_after_the_second(self: EventTopic, event: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise Crash  # two events published, the function dies before it answers Lambda
+        return real_publish(self, event)
 
-    assert publish_pending(after=5)["published"] == 0  # the crashed delivery's claim still holds
-    assert publish_pending(after=60)["published"] == 1
-    assert published_event_ids(stack) == Counter({json.loads(api_event["body"])["event_id"]: 1})
-
-
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_the_stack_and_redeliveries_racing_for_pending_events_publish_each_once(served_handler, api_event):
-    """Against moto's server, so the calls of the threads really interleave."""
-    handler, resources = served_handler
-    from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.adapters.event_topic import EventTopic
-    from zenoti_receiver.logic.parsing import parse_class_booking
-    from zenoti_receiver.logic.ports import ReceivedEvent
-    from zenoti_receiver.logic.publishing_pending import PendingPublisher
-
-    table = EventTable(resources.table_name)
-    event_ids = [f"raced{number:02d}" for number in range(20)]
-    for event_id in event_ids:  # stored by deliveries that died long ago: their claims have expired
-        body = event_with_id(api_event, event_id)["body"]
-        stale = ReceivedEvent(parse_class_booking(body), body, "gone", "2022-03-22T12:00:00.000000Z")
-        table.store_once(stale, Claim("crashed", expires_at=1))
-    publisher = PendingPublisher(table, EventTopic(resources.topic_arn))
-    start = threading.Barrier(3)
-    answers: list[str] = []
-
-    def redeliver_all() -> None:
-        start.wait()
-        for number, event_id in enumerate(event_ids):
-            event = copy.deepcopy(event_with_id(api_event, event_id))
-            event["requestContext"]["requestId"] = f"{threading.get_ident()}-{number}"
-            result = handler.lambda_handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
-            answers.append(json.loads(result["body"])["status"])
-
-    def publish_pending() -> None:
-        start.wait()
-        publisher.run(max_events=1000, seconds_left=lambda: 60.0)
-
-    threads = [threading.Thread(target=target) for target in (redeliver_all, redeliver_all, publish_pending)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert Counter(take_event_ids(resources.subscriber_queue_url)) == Counter({event_id: 1 for event_id in event_ids})
-    assert set(answers) <= {"accepted", "duplicate"}
-    assert publisher.run(max_events=1000, seconds_left=lambda: 60.0).remaining.count == 0
-
-
-def test_big_events_are_published_within_snss_batch_limit(invoke, publish_pending, stack: Stack, api_event):
-    # Each 30 KB, near the body limit: PublishBatch takes 256 KiB in all, so ten need two calls.
-    stack.faults.fail("sns", "Publish")
-    event_ids = [f"big{number}" for number in range(10)]
+    monkeypatch.setattr(EventTopic, "publish_event", crash_after_the_second)
+    event_ids = [f"crash{number}" for number in range(4)]
     for event_id in event_ids:
-        event = event_with_id(api_event, event_id)
-        payload = json.loads(event["body"])
-        payload["data"]["notes"] = "x" * 30_000
-        event["body"] = json.dumps(payload)
-        assert invoke(event).body["publication"] == "pending"
+        invoke(event_with_id(api_event, event_id))
+    with pytest.raises(Crash):
+        stack.publish()  # Lambda sees the invocation fail, and retries the batch (in halves)
+    monkeypatch.setattr(EventTopic, "publish_event", real_publish)
+
+    published = published_event_ids(stack)
+
+    assert set(published) == set(event_ids)  # nothing lost
+    assert published == Counter({"crash0": 2, "crash1": 2, "crash2": 1, "crash3": 1})  # twice only what the crash hid
+
+
+def test_beyond_the_streams_retention_the_alarm_queue_holds_the_batch_and_ops_republishes_it(
+    invoke, stack: Stack, api_event
+):
+    from ops.cli import main as ops
+
+    event_ids = [f"lost{number}" for number in range(3)]
+    stack.faults.fail("sns", "Publish")
+    for event_id in event_ids:
+        invoke(event_with_id(api_event, event_id))
+    assert stack.publish().failed
+    later(stack, 25)  # SNS was down for longer than the stream keeps a record
+
+    gave_up = stack.publish()
+
+    assert gave_up.given_up == 3
+    [failure] = _failures(stack)
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 3
     stack.faults.clear()
+    assert published_event_ids(stack) == Counter()  # Lambda moved on: only an operator can publish them now
 
-    assert publish_pending()["published"] == 10
-    assert stack.faults.attempts["sns.PublishBatch"] == 2  # 8 and 2 to a call
+    options = ["--table", stack.resources.table_name, "--topic-arn", stack.resources.topic_arn]
+    assert ops(["republish", *options, "--failures-queue-url", stack.resources.publication_failures_queue_url]) == 0
+
     assert published_event_ids(stack) == Counter({event_id: 1 for event_id in event_ids})
+    assert _failures(stack, peek=True) == []  # the queue is empty: the alarm clears
 
 
-def take_event_ids(queue_url: str) -> list[str]:
-    """The event ids of every message the subscriber queue holds, in the order received; deletes them."""
+def _failures(stack: Stack, peek: bool = False) -> list[dict[str, Any]]:
+    """What the publication failures queue holds (left in it, visible again at once, when peeking)."""
     sqs = boto3.client("sqs")
-    taken: list[str] = []
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        taken += [json.loads(message["Body"])["event_id"] for message in batch]  # raw delivery: the event itself
-        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(batch)]
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-    return taken
+    queue = stack.resources.publication_failures_queue_url
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
 
 
 @pytest.fixture
 def sent_to_sns(stack: Stack) -> list[str]:
-    """The event_id of every message the stack hands SNS in a PublishBatch, in order.
+    """The event_id of every message the publisher hands SNS, in order.
 
     Installed before the functions create their clients (clients copy the session's hooks).
     """
     sent: list[str] = []
 
     def record(params: dict[str, Any], **_: Any) -> None:
-        sent.extend(json.loads(entry["Message"])["event_id"] for entry in params["PublishBatchRequestEntries"])
+        sent.append(json.loads(params["Message"])["event_id"])
 
-    boto3.DEFAULT_SESSION.events.register("before-parameter-build.sns.PublishBatch", record)
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.sns.Publish", record)
     return sent
 
 
 @pytest.mark.deep
-def test_a_backlog_of_5000_drains_oldest_first_in_bounded_runs(sent_to_sns, publish_pending, stack: Stack, api_event):
+def test_a_backlog_of_5000_drains_in_order_in_batches_each_event_once(sent_to_sns, stack: Stack, api_event):
     from zenoti_receiver.adapters.event_table import EventTable
     from zenoti_receiver.logic.parsing import parse_class_booking
     from zenoti_receiver.logic.ports import ReceivedEvent
 
     table = EventTable(stack.resources.table_name, boto3.client("dynamodb"))
-    started = int(time.time()) - 3600  # a long outage: received over the last hour
     event_ids = [f"backlog{number:05d}" for number in range(5000)]
-    for number, event_id in enumerate(event_ids):
+    for event_id in event_ids:  # stored while the publisher was not running
         body = event_with_id(api_event, event_id)["body"]
-        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started + number * 0.5))
-        received_at = f"{moment}.{number % 2 * 500_000:06d}Z"
-        table.store_once(ReceivedEvent(parse_class_booking(body), body, "r", received_at), Claim("x", 1))
-    # moto's SQS slows down with every message a queue holds, so the demo subscriber would make
-    # this test quadratic: what the stack hands SNS is recorded instead (the quick tests prove delivery).
+        table.store_once(ReceivedEvent(parse_class_booking(body), body, "r", "2026-12-06T00:00:00.000000Z"))
+    # moto's SQS slows down with every message a queue holds, so a subscriber would make this test
+    # quadratic: what the publisher hands SNS is recorded instead (the quick tests prove delivery).
     unsubscribe_all(stack.resources.topic_arn)
 
-    runs = []
-    while not runs or runs[-1]["pending"]:
-        runs.append(publish_pending(max_events=1000))
-        assert len(runs) <= 5, "each run publishes 1,000: five runs drain 5,000"
+    drained = stack.publish()
 
-    assert [run["published"] for run in runs] == [1000] * 5
-    assert [run["pending"] for run in runs] == [4000, 3000, 2000, 1000, 0]
-    assert sent_to_sns == event_ids  # each exactly once, oldest first
-    message_ids = {item["sns_message_id"]["S"] for item in stack.items() if item["published"]["BOOL"]}
-    assert len(message_ids) == 5000
+    assert drained.invocations == 50  # the mapping's BatchSize, 100 records an invocation
+    assert sent_to_sns == event_ids  # each exactly once, in the order stored
 
 
 def unsubscribe_all(topic_arn: str) -> None:
