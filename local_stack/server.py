@@ -29,6 +29,7 @@ from local_stack.receiver import (
     take_messages,
 )
 from local_stack.resources import LocalResources, create_resources
+from local_stack.stream import PollResult
 from ops.local import LOCAL_TOKEN, REGION, WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
@@ -157,9 +158,12 @@ def publishing_from_the_stream(stack: RunningStack, report: bool = True) -> Iter
 
     def poll() -> None:
         while not stopped.wait(STREAM_POLL_SECONDS):
-            result = stack.receiver.stream.poll()
-            if report and result.invocations:
-                stack.terminal.print(describe_publication(result))
+            show(stack.receiver.stream.poll())
+        show(stack.receiver.stream.drain())  # what was stored before the stop: published, as Lambda would
+
+    def show(result: PollResult) -> None:
+        if report and result.invocations:
+            stack.terminal.print(describe_publication(result))
 
     thread = threading.Thread(target=poll, name="stream-publisher", daemon=True)
     thread.start()

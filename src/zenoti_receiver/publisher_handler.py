@@ -35,7 +35,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(log_event=False)  # a record holds a guest's booking: never logged whole
+@logger.inject_lambda_context(log_event=False, clear_state=True)  # a record holds a guest's booking: never logged whole
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     publication = InOrderPublication(
         topic,

@@ -83,7 +83,6 @@ def test_the_webhook_answers_its_own_origin_and_this_machines_names(served_here)
             "status": "accepted",
             "event_id": "same-origin",
             "event_type": "Class.Booking.Deleted",
-            "publication": "published",
         },
     )
     assert webhook(served_here, sample("by-name"), Host=f"localhost:{port}")[0] == 200

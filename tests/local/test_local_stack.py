@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,11 @@ def test_readme_quick_start_demo_prints_response_item_and_message():
     # One event of each type of the family, each accepted, stored, published and received with its type.
     assert run.stdout.count("=== HTTP response: 200 ===") == len(EVENT_TYPES)
     assert run.stdout.count('"status": "accepted"') == len(EVENT_TYPES)
-    assert run.stdout.count('"published": true') == len(EVENT_TYPES)
+    # Each stored, then published by the publisher the table's stream invokes, then received: in that order.
+    for report in run.stdout.split("##### ")[1:]:
+        stored = report.index("=== Stored in DynamoDB table zenoti-local-events ===")
+        published = report.index("=== PublisherFunction, invoked by the table's stream: published 1 event(s) ===")
+        assert stored < published < report.index("=== Received by the subscriber queue")
     for event_type in EVENT_TYPES:
         assert f'"event_type": "{event_type}"}}' in run.stdout  # the message's attributes
     assert run.stdout.count('"event_id": "6239c247a961750e01dda051"') >= 3  # response, item, message
@@ -64,7 +67,7 @@ def test_invoke_runs_several_events_in_order_against_one_emulator():
     run = run_invoke(deleted, str(EVENTS / "apigw_booking_created.json"), deleted)
 
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[0].startswith("In-process")  # the mode, once
+    assert run.stdout.splitlines()[0].startswith("The functions run in this process")  # said once
     reports = run.stdout.split(f"##### {deleted} #####")
     assert len(reports) == 3
     assert '"status": "accepted"' in reports[1]
@@ -109,12 +112,12 @@ def test_invoke_prints_the_refusal_or_hold_and_where_the_body_went(event_file, s
         assert '"guest_id": "not-a-uuid"' in run.stdout  # the body, verbatim
 
 
-def test_invoke_names_its_mode_in_one_line():
+def test_invoke_says_where_the_functions_run_in_one_line():
     run = run_invoke(str(EVENTS / "apigw_wrong_token.json"))
 
     first = run.stdout.splitlines()[0]
-    assert first.startswith(
-        "In-process (not Lambda's runtime: no aws-lambda-rie on PATH and AWS_LAMBDA_RIE is not set)"
+    assert first == (
+        "The functions run in this process (imported from src/, as Lambda imports them), against an AWS emulator"
     )
 
 
@@ -126,15 +129,17 @@ def test_invoke_of_a_file_that_is_no_function_event_says_which_files_are_in_one_
     [line] = run.stderr.splitlines()
     assert "events/booking_deleted.json is not an event of this stack's functions" in line
     assert "events/apigw_booking_deleted.json" in line
-    assert "PendingPublisherFunction takes its schedule's input (events/pending_schedule.json)" in line
+    assert "PublisherFunction takes a batch of the events table's stream (events/stream_booking_deleted.json)" in line
 
 
-def test_invoke_of_the_schedule_event_runs_the_publisher_of_pending_events():
-    run = run_invoke("events/pending_schedule.json")
+def test_invoke_of_the_stream_event_runs_the_publisher_which_publishes_it():
+    # What `sam local invoke PublisherFunction -e events/stream_booking_deleted.json` hands the function.
+    run = run_invoke("events/stream_booking_deleted.json")
 
     assert run.returncode == 0, run.stderr
-    assert "=== PendingPublisherFunction: published 0 pending event(s) ===" in run.stdout
-    assert '"status": "done"' in run.stdout
+    assert '=== PublisherFunction answered ===\n{"batchItemFailures": []}' in run.stdout
+    assert "MessageAttributes: " in run.stdout
+    assert '"event_id": "6239c247a961750e01dda051"' in run.stdout  # the sample, as the subscriber got it
 
 
 @dataclass
@@ -244,12 +249,7 @@ def test_serve_over_http_stores_publishes_and_refuses_like_the_deployed_stack(se
     put_event = {**sample, "event_id": "put-event"}
     patch_event = {**sample, "event_id": "patch-event"}
 
-    accepted = {
-        "status": "accepted",
-        "event_id": sample["event_id"],
-        "event_type": sample["event_type"],
-        "publication": "published",
-    }
+    accepted = {"status": "accepted", "event_id": sample["event_id"], "event_type": sample["event_type"]}
     assert served.send("POST", SAMPLE) == (200, accepted)
     assert served.send("PUT", json.dumps(put_event).encode())[0] == 200
     assert (
@@ -287,7 +287,7 @@ def test_the_webhook_path_and_the_earlier_one_reach_the_function_for_every_verb(
             sent.append(event_id)
             answer = served.send(verb, json.dumps({**sample, "event_id": event_id}).encode(), path=path)
             accepted = {"status": "accepted", "event_id": event_id, "event_type": "Class.Booking.Deleted"}
-            assert answer == (200, {**accepted, "publication": "published"}), path
+            assert answer == (200, accepted), path
 
     items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
     assert sorted(item["event_id"]["S"] for item in items) == sorted(sent)
@@ -311,28 +311,35 @@ def test_the_banners_curl_delivers_one_event_of_each_type_on_the_one_url(served)
     assert sorted(json.loads(stored_payload(item))["event_type"] for item in items) == sorted(EVENT_TYPES)
 
 
-@pytest.mark.parametrize("serve_arguments", [["--pending-every", "0.5"]])
-def test_serve_publishes_pending_events_on_a_schedule_as_the_stack_does(served):
+def test_serve_publishes_what_is_stored_outside_a_request_as_lambda_reads_the_stream(served):
     from zenoti_receiver.adapters.event_table import EventTable
     from zenoti_receiver.logic.parsing import parse_class_booking
-    from zenoti_receiver.logic.ports import Claim, ReceivedEvent
+    from zenoti_receiver.logic.ports import ReceivedEvent
 
     queue_url = subscribe_queue(served)
-    # Stored a minute ago by a delivery that died before it could publish.
+    # Stored by something else than a request (ops quarantine redrive writes the same way): the stream publishes it.
     body = SAMPLE.decode()
-    crashed = ReceivedEvent(parse_class_booking(body), body, "crashed", "2022-03-22T12:34:16.000000Z")
-    EventTable("zenoti-local-events", served.client("dynamodb")).store_once(crashed, Claim("crashed", expires_at=1))
+    stored = ReceivedEvent(parse_class_booking(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
+    EventTable("zenoti-local-events", served.client("dynamodb")).store_once(stored)
 
     messages = received(served, queue_url) or received(served, queue_url)
 
     assert [json.loads(message["Message"])["event_id"] for message in messages] == [json.loads(body)["event_id"]]
-    # The publisher records the publication right after publishing: the message may arrive first.
-    for _ in range(50):
-        [item] = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
-        if item["published"] == {"BOOL": True}:
-            break
-        time.sleep(0.1)
-    assert item["published"] == {"BOOL": True}
+    output = served.wait_printed(f"published {json.loads(body)['event_id']}")
+    assert "=== PublisherFunction, invoked by the table's stream: published 1 event(s) ===" in output
+
+
+def test_serve_shows_every_publication_of_a_burst(served):
+    # The banner's loop sends the six types one after the other: the terminal shows each one published.
+    samples = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EVENTS.glob("booking_*.json"))]
+    for sample in samples:
+        assert served.send("POST", json.dumps(sample).encode())[0] == 200
+
+    output = served.stop()
+
+    for sample in samples:
+        assert f"published {sample['event_id']}" in output
+        assert output.count(f'"event_id": "{sample["event_id"]}"') >= 2  # the stored item, and the message
 
 
 def test_serve_reports_each_request_then_its_message_and_stops_cleanly(served):
@@ -342,8 +349,10 @@ def test_serve_reports_each_request_then_its_message_and_stops_cleanly(served):
 
     assert served.process.returncode == 0
     # Named after the queue this terminal reads (its own), not the subscriber queue, whose messages it leaves.
-    assert output.index("=== HTTP response: 200 ===") < output.index(
-        "=== Received by this terminal's queue zenoti-local-terminal (SQS, raw delivery) ==="
+    assert (
+        output.index("=== HTTP response: 200 ===")
+        < output.index("=== PublisherFunction, invoked by the table's stream: published 1 event(s) ===")
+        < output.index("=== Received by this terminal's queue zenoti-local-terminal (SQS, raw delivery) ===")
     )
     assert "zenoti-local-subscriber" not in output
     assert "Stopping." in output
@@ -351,7 +360,7 @@ def test_serve_reports_each_request_then_its_message_and_stops_cleanly(served):
 
 
 def test_serve_shows_messages_published_outside_a_request_as_they_arrive(served):
-    # What `python -m ops replay --local` and the publisher of pending events do: publish, no request.
+    # What `python -m ops replay --local` does: publish, with no request.
     [topic] = served.client("sns").list_topics()["Topics"]
     replayed = json.dumps({**json.loads(SAMPLE), "event_id": "replayed-outside-a-request"})
     served.client("sns").publish(TopicArn=topic["TopicArn"], Message=replayed)
@@ -383,7 +392,8 @@ def test_serve_shows_the_quarantine_entry_of_a_held_body(served, body, status, r
 def test_serve_banner_names_the_mode_the_subscriber_queue_and_how_to_change_the_token(served_once):
     banner = "".join(served_once.banner)
 
-    assert "Mode:          In-process (not Lambda's runtime: " in banner
+    assert "Mode:          The functions run in this process" in banner
+    assert "Publisher:     invoked by the table's stream, as Lambda does" in banner
     assert "Subscriber:    SQS queue zenoti-local-subscriber (raw delivery; dead letters:" in banner
     assert "reads the secret again after 2 s (TOKEN_CACHE_SECONDS)" in banner
     assert "secretsmanager put-secret-value --secret-id zenoti-local-webhook-token" in banner

@@ -16,12 +16,12 @@ import boto3
 import pytest
 
 from local_stack.guard import is_loopback
-from local_stack.resources import FUNCTION, PENDING_FUNCTION, create_resources
+from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
 from local_stack.template import load_template, resource
 from tests.conftest import EVENTS, ROOT
 
 ENV_FILE = EVENTS / "sam-local-env.json"
-FUNCTIONS = (FUNCTION, PENDING_FUNCTION)
+FUNCTIONS = (FUNCTION, PUBLISHER_FUNCTION)
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
@@ -59,7 +59,7 @@ def test_the_env_file_points_each_function_at_what_serve_creates(function, monke
         monkeypatch.setenv(name, "local")
     with mock_aws():
         resources = create_resources()
-    environment = resources.function_environment if function == FUNCTION else resources.pending_function_environment
+    environment = resources.function_environment if function == FUNCTION else resources.publisher_environment
     settings = env_file_settings(function)
 
     for name in {"EVENTS_TABLE_NAME", "QUARANTINE_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"} & set(settings):
@@ -91,7 +91,7 @@ def test_the_local_stack_sets_its_own_endpoint_over_the_templates_empty_one(monk
 
     # An empty AWS_ENDPOINT_URL from the template would undo the endpoint serve sets for the function.
     assert "AWS_ENDPOINT_URL" not in resources.function_environment
-    assert "AWS_ENDPOINT_URL" not in resources.pending_function_environment
+    assert "AWS_ENDPOINT_URL" not in resources.publisher_environment
 
 
 def resolved_by_sam(application: Path, env_file: Path) -> dict[str, dict[str, str]]:
@@ -122,10 +122,11 @@ def test_sam_itself_hands_each_function_the_emulators_endpoint_and_the_local_nam
     for function in FUNCTIONS:
         environment = resolved[function]
         assert environment["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
-        assert environment["EVENTS_TABLE_NAME"] == "zenoti-local-events"
         assert environment["AWS_REGION"] == "us-east-1"
         assert environment["AWS_ACCESS_KEY_ID"] == "local"
     assert resolved[FUNCTION]["TOKEN_SECRET_ARN"] == "zenoti-local-webhook-token"
+    assert resolved[FUNCTION]["EVENTS_TABLE_NAME"] == "zenoti-local-events"
+    assert resolved[PUBLISHER_FUNCTION]["EVENTS_TOPIC_ARN"].endswith(":zenoti-local-events")
 
 
 def test_serve_warns_when_the_emulator_listens_beyond_the_loopback():
