@@ -5,17 +5,18 @@ BIN := $(VENV)/bin
 SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV ?= .venv-checkov
-# Lambda's runtime on this machine (make build-local): the function built for this machine's platform,
-# and python3.13 with the runtime interface client and the runtime's boto3 (requirements-runtime.txt).
+# Lambda's runtime on this machine (make build-local), for the deep tier's one smoke test of the built
+# artifact under aws-lambda-rie: the function built for this machine's platform, and python3.13 with
+# the runtime interface client and the runtime's boto3 (requirements-runtime.txt).
 RUNTIME_VENV ?= .venv-runtime
 LOCAL_BUILD ?= .aws-sam/local
 HOST_PLATFORM ?= manylinux2014_$(shell uname -m)
 # python3.13 as CI finds it: on PATH, or pyenv's newest 3.13 (.ci/python3.13.sh).
 WITH_PYTHON313 := . .ci/python3.13.sh &&
-# aws-lambda-rie on PATH, or named by AWS_LAMBDA_RIE: then demo and serve run the built function under it.
+# aws-lambda-rie on PATH, or named by AWS_LAMBDA_RIE: then the deep tier's smoke test runs the built function under it.
 RIE = $(or $(AWS_LAMBDA_RIE),$(shell command -v aws-lambda-rie 2>/dev/null))
 HAS_PYTHON313 = $(shell $(WITH_PYTHON313) python3.13 --version 2>/dev/null)
-# What demo and serve need to run in Lambda's runtime; nothing when RIE or python3.13 is missing (they say so).
+# What that smoke test needs; nothing when RIE or python3.13 is missing (it skips, and says so).
 RUNTIME_IF_AVAILABLE = $(if $(RIE),$(if $(HAS_PYTHON313),build-local))
 export SAM_CLI_TELEMETRY := 0
 # make deploy's first step: the credentials work and the region is known, before anything is built.
@@ -72,18 +73,18 @@ $(LOCAL_BUILD)/.built: src/Makefile src/requirements.txt $(shell find src/zenoti
 		ARTIFACTS_DIR="$(CURDIR)/$(LOCAL_BUILD)/function"
 	touch $@
 
-## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for aws-lambda-rie
+## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for the smoke test under aws-lambda-rie
 build-local: $(LOCAL_BUILD)/.built $(RUNTIME_VENV)/.installed
 
 # The Class booking family, one sample of each type (events/README.md), in the order of the model's types.
 FAMILY := created cancelled deleted approved no_show rejected
 
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on one sample event of each type of the family
-demo: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
+demo: $(BIN)/.installed
 	$(BIN)/python -m local_stack invoke $(foreach type,$(FAMILY),events/apigw_booking_$(type).json)
 
 ## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
-serve: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
+serve: $(BIN)/.installed
 	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
 
 # COVERAGE=1 (CI): the test targets add what they cover to .coverage, and `make coverage` checks the sum
@@ -94,7 +95,7 @@ PYTEST_COVERAGE = $(if $(COVERAGE),--cov --cov-append --cov-report= --cov-fail-u
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not deep" -n auto --dist loadfile $(PYTEST_COVERAGE)
 
-## test-deep: the deep tier (thousands of deliveries, load, concurrency, Lambda's runtime), which CI runs every time
+## test-deep: the deep tier (thousands of deliveries, a 5,000-event backlog, load, concurrency, the artifact in Lambda's runtime), which CI runs
 test-deep: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
 	$(BIN)/python -m pytest -m deep $(PYTEST_COVERAGE)
 
@@ -117,8 +118,8 @@ coverage: $(BIN)/.installed
 load: $(BIN)/.installed
 	$(BIN)/python -m local_stack.load $(LOAD_ARGS)
 
-## bench: what a webhook costs (cold start, init in Lambda's runtime, warm latency, CPU, AWS calls, package size), one table
-bench: $(BIN)/.installed $(RUNTIME_IF_AVAILABLE)
+## bench: what an event costs (each function's cold start, warm latency, CPU, AWS calls, write units, cost), one table
+bench: $(BIN)/.installed
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## lint: ruff, lint and format
