@@ -324,7 +324,7 @@ def _metered_function(src: Path, environment: dict[str, str], emulator: Emulator
     template = load_template()
     shapes = {
         emulator.resources.table_name: TableShape.from_template(resource(template, "EventsTable")),
-        emulator.resources.quarantine_table_name: TableShape.from_template(resource(template, "QuarantineTable")),
+        emulator.resources.held_table_name: TableShape.from_template(resource(template, "HeldBodiesTable")),
     }
     import boto3
 

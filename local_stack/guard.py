@@ -7,7 +7,7 @@
   its own that it points at 127.0.0.1 (DNS rebinding: its Host tells). Both servers answer only a Host of
   this machine and no Origin but their own; the emulator sends no CORS headers, so no other page may read
   an answer, and moto's own API (its whole state, the token included) answers this machine's clients only.
-- The terminal: what a request carried (a quarantined body above all) is printed with its control
+- The terminal: what a request carried (a held body above all) is printed with its control
   characters escaped, so that a body cannot move the cursor, rewrite earlier lines or retitle the window.
 """
 

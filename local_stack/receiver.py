@@ -126,10 +126,10 @@ class LocalReceiver:
             return None
         return plain_event(item)
 
-    def quarantined(self, body: bytes) -> dict[str, Any] | None:
+    def held_body(self, body: bytes) -> dict[str, Any] | None:
         """The held body's entry (keyed by its sha256, as the function keeps it)."""
         item = self._dynamodb.get_item(
-            TableName=self.resources.quarantine_table_name,
+            TableName=self.resources.held_table_name,
             Key={"body_sha256": {"S": hashlib.sha256(body).hexdigest()}},
             ConsistentRead=True,
         ).get("Item")
@@ -158,7 +158,7 @@ def delivered_body(event: dict[str, Any]) -> bytes:
 
 
 def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes | None) -> str:
-    """The HTTP response, and what the function stored: the event's item, or the body's quarantine entry."""
+    """The HTTP response, and what the function stored: the event's item, or the body's held body's entry."""
     out = io.StringIO()
     answer = json.loads(result["body"])
     _section(out, f"HTTP response: {result['statusCode']}")
@@ -175,8 +175,8 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
     # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
     # held (202), or duplicate when another body is stored under their event_id.
     if (answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate") and body is not None:
-        _section(out, f"Held in DynamoDB table {receiver.resources.quarantine_table_name}")
-        entry = receiver.quarantined(body)
+        _section(out, f"Held in DynamoDB table {receiver.resources.held_table_name}")
+        entry = receiver.held_body(body)
         if entry is None:
             print("(not held)", file=out)
         else:

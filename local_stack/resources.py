@@ -18,7 +18,7 @@ PUBLISHER_FUNCTION = "PublisherFunction"
 @dataclass(frozen=True)
 class LocalResources:
     table_name: str
-    quarantine_table_name: str
+    held_table_name: str
     topic_arn: str
     secret_arn: str
     # The stack's optional subscriber queue, as it is with SubscriberQueue=true: raw delivery (each body is
@@ -40,11 +40,11 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
         return session.client(service, endpoint_url=endpoint_url)
 
     names = local_names(prefix)
-    table_name, quarantine_table_name = names.table_name, names.quarantine_table_name
+    table_name, held_table_name = names.table_name, names.held_table_name
     dynamodb = client("dynamodb")
     events_table = dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
     stream_arn = events_table["TableDescription"]["LatestStreamArn"]
-    dynamodb.create_table(TableName=quarantine_table_name, **_table_properties(resource(template, "QuarantineTable")))
+    dynamodb.create_table(TableName=held_table_name, **_table_properties(resource(template, "HeldBodiesTable")))
 
     topic_arn = client("sns").create_topic(Name=names.topic_name)["TopicArn"]
     secret_name = names.secret_name
@@ -78,14 +78,14 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     references = {
         "AWS::StackName": local_stack_name(prefix),
         "EventsTable": table_name,
-        "QuarantineTable": quarantine_table_name,
+        "HeldBodiesTable": held_table_name,
         "EventsTopic": topic_arn,
         # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
         "WebhookTokenSecret": secret_name,
     }
     return LocalResources(
         table_name=table_name,
-        quarantine_table_name=quarantine_table_name,
+        held_table_name=held_table_name,
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,

@@ -2,9 +2,9 @@
 
 python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
-python -m ops quarantine list [--format table|jsonl]
-python -m ops quarantine show BODY_SHA256
-python -m ops quarantine redrive BODY_SHA256 [--webhook-url URL]
+python -m ops held list [--format table|jsonl]
+python -m ops held show BODY_SHA256
+python -m ops held redrive BODY_SHA256 [--webhook-url URL]
 python -m ops republish [--dry-run]
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
 Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from ops import lookup, quarantine, replay, republish, stored_events, webhook_token
+from ops import held, lookup, replay, republish, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "lookup":
             return run_lookup(arguments, out, err)
-        if arguments.command == "quarantine":
-            return run_quarantine(arguments, out)
+        if arguments.command == "held":
+            return run_held(arguments, out)
         if arguments.command == "republish":
             return run_republish(arguments, out)
         if arguments.command == "token":
@@ -131,16 +131,14 @@ def run_republish(arguments: argparse.Namespace, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def run_quarantine(arguments: argparse.Namespace, out: TextIO) -> int:
+def run_held(arguments: argparse.Namespace, out: TextIO) -> int:
     redriving = arguments.action == "redrive"
-    target = quarantine.resolve(
-        _target_options(arguments), getattr(arguments, "webhook_url", None), needs_webhook=redriving
-    )
+    target = held.resolve(_target_options(arguments), getattr(arguments, "webhook_url", None), needs_webhook=redriving)
     if redriving:
-        return quarantine.redrive(target, arguments.body_sha256, out)
+        return held.redrive(target, arguments.body_sha256, out)
     if arguments.action == "show":
-        return quarantine.show(target, arguments.body_sha256, out)
-    quarantine.print_entries(quarantine.entries(target), out, as_jsonl=arguments.format == "jsonl")
+        return held.show(target, arguments.body_sha256, out)
+    held.print_entries(held.entries(target), out, as_jsonl=arguments.format == "jsonl")
     return EXIT_DONE
 
 
@@ -197,7 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_lookup(commands, where, window)
     _add_replay(commands, where, window)
-    _add_quarantine(commands)
+    _add_held(commands)
     _add_republish(commands, where)
     _add_token(commands)
     return parser
@@ -270,13 +268,13 @@ def _add_replay(commands: Any, where: argparse.ArgumentParser, window: argparse.
     )
 
 
-def _add_quarantine(commands: Any) -> None:
-    where = _where("quarantine table name, instead of the stack's QuarantineTableName output")
+def _add_held(commands: Any) -> None:
+    where = _where("held bodies table name, instead of the stack's HeldBodiesTableName output")
     kept = commands.add_parser(
-        "quarantine",
+        "held",
         help="list, show or re-drive the held bodies (authenticated, not events the receiver stores)",
         description="Authenticated bodies the receiver did not store as events (answered 202 held, or a "
-        "conflicting duplicate) are held in the quarantine, once per body (sha256), with why.",
+        "conflicting duplicate) are held, once per body (sha256), with why.",
     )
     actions = kept.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", parents=[where], help="list the held bodies, oldest first")
@@ -284,7 +282,7 @@ def _add_quarantine(commands: Any) -> None:
     shown = actions.add_parser(
         "show", parents=[where], help="one held body: why, when, the request's header names, and the body"
     )
-    shown.add_argument("body_sha256", help="the entry's body_sha256, as `quarantine list` shows it")
+    shown.add_argument("body_sha256", help="the entry's body_sha256, as `held list` shows it")
     redrive = actions.add_parser(
         "redrive",
         parents=[where],
@@ -293,7 +291,7 @@ def _add_quarantine(commands: Any) -> None:
         "one), once its cause is fixed: it is stored and published exactly once, as a delivery would be, and "
         "the entry is marked redriven. Held again (exit 1): it stays, its delivery count goes up.",
     )
-    redrive.add_argument("body_sha256", help="the entry's body_sha256, as `quarantine list` shows it")
+    redrive.add_argument("body_sha256", help="the entry's body_sha256, as `held list` shows it")
     redrive.add_argument(
         "--webhook-url",
         metavar="URL",

@@ -8,7 +8,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
 from zenoti_receiver.adapters.event_table import stored_payload
-from zenoti_receiver.adapters.quarantine_table import held_body
+from zenoti_receiver.adapters.held_bodies import held_body
 
 _deserialize = TypeDeserializer().deserialize
 

@@ -32,7 +32,7 @@ class LocalNames:
     """What the local stack calls things: the same on every run, so tools can find them."""
 
     table_name: str
-    quarantine_table_name: str
+    held_table_name: str
     topic_name: str
     secret_name: str
     queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
@@ -47,7 +47,7 @@ class LocalNames:
 def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
     return LocalNames(
         table_name=f"{prefix}-events",
-        quarantine_table_name=f"{prefix}-quarantine",
+        held_table_name=f"{prefix}-held-bodies",
         topic_name=f"{prefix}-events",
         secret_name=f"{prefix}-webhook-token",
         queue_name=f"{prefix}-subscriber",

@@ -28,7 +28,7 @@ DEFAULT_STACK_NAME = "zenoti-booking-deleted"  # samconfig.toml's stack_name
 # The stack's outputs (template.yaml) the commands read.
 TABLE_OUTPUT = "EventsTableName"
 TOPIC_OUTPUT = "EventsTopicArn"
-QUARANTINE_OUTPUT = "QuarantineTableName"
+HELD_OUTPUT = "HeldBodiesTableName"
 SECRET_OUTPUT = "WebhookTokenSecretArn"  # noqa: S105 - an output's name
 WEBHOOK_OUTPUT = "WebhookUrl"
 FAILURES_QUEUE_OUTPUT = "PublicationFailuresQueueUrl"
@@ -36,7 +36,7 @@ PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
 # The option that names the same thing instead of the output.
 GIVEN_BY = {
     TABLE_OUTPUT: "--table",
-    QUARANTINE_OUTPUT: "--table",
+    HELD_OUTPUT: "--table",
     TOPIC_OUTPUT: "--topic-arn",
     SECRET_OUTPUT: "--secret-id",
     FAILURES_QUEUE_OUTPUT: "--failures-queue-url",
@@ -50,7 +50,7 @@ LOCAL_TOPIC_ARN = local_names().topic_arn
 LOCAL_OUTPUTS = {
     TABLE_OUTPUT: LOCAL_TABLE,
     TOPIC_OUTPUT: LOCAL_TOPIC_ARN,
-    QUARANTINE_OUTPUT: local_names().quarantine_table_name,
+    HELD_OUTPUT: local_names().held_table_name,
     WEBHOOK_OUTPUT: LOCAL_WEBHOOK,
     # moto's server names a queue's URL after the endpoint it was asked on, and its one account.
     FAILURES_QUEUE_OUTPUT: f"{LOCAL_ENDPOINT}/{LOCAL_ACCOUNT}/{local_names().publication_failures_queue_name}",
@@ -181,7 +181,7 @@ def _require_aws(session: Any, made: Any, given: bool) -> None:
     """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
 
     SigV4 never sends the secret key, but it does send the access key id, any session token and requests
-    signed with them; and what an endpoint answers decides where `quarantine redrive` sends the token.
+    signed with them; and what an endpoint answers decides where `held redrive` sends the token.
     A host merely under amazonaws.com is not enough: anyone can own one (an API Gateway or a bucket of
     theirs answers whatever they like), so the endpoint must be AWS's own for that service.
     """

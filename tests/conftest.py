@@ -204,7 +204,7 @@ class Stack:
         client = boto3.client("dynamodb", region_name=REGION)
         for table, key in (
             (self.resources.table_name, "event_id"),
-            (self.resources.quarantine_table_name, "body_sha256"),
+            (self.resources.held_table_name, "body_sha256"),
         ):
             for item in client.scan(TableName=table, ProjectionExpression=key)["Items"]:
                 client.delete_item(TableName=table, Key={key: item[key]})
@@ -215,9 +215,9 @@ class Stack:
                 sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
         self.faults.clear()
 
-    def quarantined(self) -> list[dict[str, Any]]:
+    def held_bodies(self) -> list[dict[str, Any]]:
         client = boto3.client("dynamodb", region_name=REGION)
-        return client.scan(TableName=self.resources.quarantine_table_name)["Items"]  # type: ignore[no-any-return]
+        return client.scan(TableName=self.resources.held_table_name)["Items"]  # type: ignore[no-any-return]
 
     def messages(self, publish: bool = True) -> list[dict[str, Any]]:
         """What an SQS subscriber of the topic has received: the SNS notifications, decoded.

@@ -4,7 +4,7 @@ This is the one place where status codes are chosen. Zenoti deactivates a webhoo
 consecutive non-2xx answers (a 4xx counts like a 5xx) and never re-sends what it produced while
 the webhook was off, so:
 - 2xx once the body is durably held: stored as an event (accepted, duplicate), or kept in the
-  quarantine (held) when it is authenticated but not an event we can store and publish. Zenoti is
+  held (kept in its own table) when it is authenticated but not an event we can store and publish. Zenoti is
   the only sender holding the token: a body of its that we did not expect is ours to look at;
 - 4xx only for requests that are not Zenoti's or cannot be held at all: no or a wrong token, a verb
   Zenoti never uses, a body too large to hold;
@@ -18,7 +18,7 @@ from typing import Literal, TypedDict
 # Stored (or already stored) as an event: accepted, or duplicate (a conflicting duplicate too: its
 # body is held, and Zenoti is done with it).
 STORED_STATUS = 200
-# Authenticated and kept in the quarantine, not published until an operator re-drives it.
+# Authenticated and held, not published until an operator re-drives it.
 HELD_STATUS = 202
 
 RefusalReason = Literal["unauthorized", "method_not_allowed", "payload_too_large"]
@@ -33,7 +33,7 @@ class FieldError(TypedDict):
     type: str  # pydantic's error type, e.g. uuid_parsing
 
 
-class WebhookRejected(Exception):
+class WebhookRefused(Exception):
     """The request is refused and nothing is stored: it is not Zenoti's, or cannot be held at all."""
 
     status: int
@@ -44,27 +44,27 @@ class WebhookRejected(Exception):
         self.message = message
 
 
-class Unauthorized(WebhookRejected):
+class Unauthorized(WebhookRefused):
     """No token, or a wrong one: nothing is read from the body, nothing stored."""
 
     status = 401
     reason = "unauthorized"
 
 
-class PayloadTooLarge(WebhookRejected):
-    """Larger than what can be held in the quarantine and published in one SNS message (logic/parsing.py)."""
+class PayloadTooLarge(WebhookRefused):
+    """Larger than what can be held and published in one SNS message (logic/parsing.py)."""
 
     status = 413
     reason = "payload_too_large"
 
 
-class MethodNotAllowed(WebhookRejected):
+class MethodNotAllowed(WebhookRefused):
     status = 405
     reason = "method_not_allowed"
 
 
 class BodyHeld(Exception):
-    """An authenticated body that is not an event we can store and publish: kept in the quarantine, 202."""
+    """An authenticated body that is not an event we can store and publish: held, 202."""
 
     reason: HeldReason
 
@@ -106,7 +106,7 @@ class TemporaryFailure(Exception):
 
     def __init__(self, message: str, dependency: str) -> None:
         super().__init__(message)
-        self.dependency = dependency  # which one: "secret", "events_table", "quarantine_table", "topic"
+        self.dependency = dependency  # which one: "secret", "events_table", "held_bodies_table", "topic"
 
 
 # Anything unforeseen is still answered with a 5xx, so Zenoti keeps the event and retries it.

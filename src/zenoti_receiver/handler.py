@@ -17,18 +17,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from zenoti_receiver.adapters.api_gateway import delivery_from_api_gateway
 from zenoti_receiver.adapters.aws import client
 from zenoti_receiver.adapters.event_table import EventTable
-from zenoti_receiver.adapters.quarantine_table import QuarantineTable
+from zenoti_receiver.adapters.held_bodies import HeldBodiesTable
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import (
     HELD_STATUS,
     STORED_STATUS,
     UNEXPECTED_ERROR_STATUS,
     TemporaryFailure,
-    WebhookRejected,
+    WebhookRefused,
 )
 from zenoti_receiver.logic.receiving import Accepted, ClassBookingReceiver, Duplicate, Held, Receipt
 from zenoti_receiver.metric_dimensions import count_also_by, count_by
-from zenoti_receiver.responses import FAILURE, AcceptedBody, DuplicateBody, HeldBody, RejectedBody, ResponseBody
+from zenoti_receiver.responses import FAILURE, AcceptedBody, DuplicateBody, HeldBody, RefusedBody, ResponseBody
 from zenoti_receiver.settings import Settings
 
 logger = Logger()
@@ -49,7 +49,7 @@ receiver = ClassBookingReceiver(
         on_stale_tokens=_count_dependency_failure,
     ),
     store=EventTable(settings.table_name, dynamodb, settings.event_retention_days),
-    quarantine=QuarantineTable(settings.quarantine_table_name, dynamodb, settings.quarantine_retention_days),
+    held_bodies=HeldBodiesTable(settings.held_table_name, dynamodb, settings.held_retention_days),
 )
 
 
@@ -60,15 +60,13 @@ receiver = ClassBookingReceiver(
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         receipt = receiver.receive(delivery_from_api_gateway(event))
-    except WebhookRejected as refusal:
+    except WebhookRefused as refusal:
         # Refused with nothing stored (401, 405, 413): what anyone who finds the URL can send by the
         # million, so each costs as little as it can (docs/security.md#what-a-flood-costs). The metric
         # is the record: one document, both the plain count and the reason's; a line only at DEBUG.
         logger.debug("Delivery refused", extra={"reason": refusal.reason, "detail": refusal.message})
-        count_also_by(metrics, "EventsRejected", "reason", refusal.reason)
-        return _response(
-            refusal.status, RejectedBody(status="rejected", reason=refusal.reason, message=refusal.message)
-        )
+        count_also_by(metrics, "EventsRefused", "reason", refusal.reason)
+        return _response(refusal.status, RefusedBody(status="refused", reason=refusal.reason, message=refusal.message))
     except TemporaryFailure as failure:
         logger.exception(
             "Delivery failed; Zenoti will retry", extra={"detail": str(failure), "dependency": failure.dependency}
@@ -99,7 +97,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
             if conflict is None:  # a redelivery
                 logger.info("Delivery duplicate", extra={"event_id": event_id, "event_type": event_type})
                 return _response(STORED_STATUS, duplicate)
-            # Another body: Zenoti is done with it, and it is held (QuarantineAlarm, docs/operations.md).
+            # Another body: Zenoti is done with it, and it is held (HeldBodiesAlarm, docs/operations.md).
             logger.warning(
                 "Delivery held", extra={"reason": conflict.reason, "detail": conflict.message, "event_id": event_id}
             )
@@ -108,7 +106,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
             duplicate["reason"], duplicate["message"] = "conflicting_duplicate", conflict.message
             return _response(STORED_STATUS, duplicate)
         case Held(why):
-            # Kept, not published: an operator looks at it (QuarantineAlarm, docs/operations.md).
+            # Kept, not published: an operator looks at it (HeldBodiesAlarm, docs/operations.md).
             logger.warning("Delivery held", extra={"reason": why.reason, "detail": why.message})
             count_also_by(metrics, "EventsHeld", "reason", why.reason)
             held = HeldBody(status="held", reason=why.reason, message=why.message)

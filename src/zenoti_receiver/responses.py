@@ -1,7 +1,7 @@
 """The JSON bodies Zenoti gets back, one type per kind of answer (errors.py chooses the status).
 
 These are the receiver's contract with whoever reads its answers (Zenoti's delivery log, an
-operator with curl, `ops quarantine redrive`); docs/ shows their JSON Schema, generated from here.
+operator with curl, `ops held redrive`); docs/ shows their JSON Schema, generated from here.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class DuplicateBody(TypedDict):
 
 
 class HeldBody(TypedDict):
-    """202: authenticated and kept in the quarantine; not published until an operator re-drives it."""
+    """202: authenticated and held; not published until an operator re-drives it."""
 
     status: Literal["held"]
     reason: HeldReason
@@ -40,10 +40,10 @@ class HeldBody(TypedDict):
     errors: NotRequired[list[FieldError]]  # with invalid_event: each field that failed
 
 
-class RejectedBody(TypedDict):
+class RefusedBody(TypedDict):
     """4xx: refused, nothing stored: no or a wrong token, a verb Zenoti never uses, a body too large to hold."""
 
-    status: Literal["rejected"]
+    status: Literal["refused"]
     reason: RefusalReason
     message: str
 
@@ -56,7 +56,7 @@ class FailureBody(TypedDict):
     message: str
 
 
-ResponseBody = AcceptedBody | DuplicateBody | HeldBody | RejectedBody | FailureBody
+ResponseBody = AcceptedBody | DuplicateBody | HeldBody | RefusedBody | FailureBody
 
 FAILURE = FailureBody(
     status="error", reason="temporarily_unavailable", message="temporary failure; please send the event again"

@@ -52,10 +52,10 @@ class Settings(FunctionSettings):
     table_name: Name = Field(alias="EVENTS_TABLE_NAME")
     # Events expire this many days after they were received; 0 keeps them.
     event_retention_days: int = Field(0, alias="EVENT_RETENTION_DAYS", ge=0)
-    quarantine_table_name: Name = Field(alias="QUARANTINE_TABLE_NAME")
+    held_table_name: Name = Field(alias="HELD_TABLE_NAME")
     token_secret_id: Name = Field(alias="TOKEN_SECRET_ARN")
-    # A quarantined body expires this many days after it was last delivered.
-    quarantine_retention_days: int = Field(30, alias="QUARANTINE_RETENTION_DAYS", ge=1)
+    # A held body expires this many days after it was last delivered.
+    held_retention_days: int = Field(30, alias="HELD_RETENTION_DAYS", ge=1)
     token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
     # How long the tokens read last stay good while Secrets Manager does not answer (throttled, 5xx,
     # unreachable); never when it refuses (adapters/token_secret.py). docs/security.md says why an hour.

@@ -123,7 +123,7 @@ def test_the_event_schema_covers_every_type_of_the_family_and_nothing_else():
 
 def test_zenotis_approved_data_as_published_is_refused_for_its_center_id_typo():
     # Zenoti's Approved page publishes `data` only, with a `t` in center_id: a body carrying it is not a
-    # valid event (the receiver keeps it in the quarantine, unpublished); events/booking_approved.json
+    # valid event (the receiver keeps it among the held bodies, unpublished); events/booking_approved.json
     # differs from it in that one character (events/README.md).
     approved = json.loads((ROOT / "events" / "booking_approved.json").read_text(encoding="utf-8"))
     published = json.loads((ROOT / "events" / "zenoti" / "class_booking_approved.data-only.json").read_text("utf-8"))
@@ -187,7 +187,7 @@ def documented_examples() -> list[tuple[str, Any]]:
 
 
 def test_every_answer_of_the_handler_matches_its_schema_and_is_shown_in_the_docs(invoke, stack: Stack, api_event):
-    names = ("accepted", "duplicate", "held", "rejected", "error")
+    names = ("accepted", "duplicate", "held", "refused", "error")
     contracts = {name: validator(f"response-{name}.schema.json") for name in names}
     sample = json.loads(api_event["body"])
     invalid = {**sample, "data": {**sample["data"], "guest_id": "not-a-uuid", "registration_id": "119986"}}

@@ -142,18 +142,18 @@ class Contracts:
                 json.loads((SCHEMA / f"response-{name}.schema.json").read_text(encoding="utf-8")),
                 format_checker=Draft202012Validator.FORMAT_CHECKER,
             )
-            for name in ("accepted", "duplicate", "held", "rejected", "error", "api-gateway")
+            for name in ("accepted", "duplicate", "held", "refused", "error", "api-gateway")
         }
 
     def check(self, answer: Answer) -> None:
-        kind = {"accepted": "accepted", "duplicate": "duplicate", "held": "held", "rejected": "rejected"}.get(
+        kind = {"accepted": "accepted", "duplicate": "duplicate", "held": "held", "refused": "refused"}.get(
             answer.body.get("status"), "error" if answer.body.get("status") == "error" else "api-gateway"
         )
         statuses = {
             "accepted": (200,),
             "duplicate": (200,),
             "held": (202,),
-            "rejected": range(400, 500),
+            "refused": range(400, 500),
             "error": range(500, 600),
         }
         assert answer.status in statuses.get(kind, range(400, 600)), f"{answer} has the wrong status for its body"

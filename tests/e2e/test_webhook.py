@@ -73,7 +73,7 @@ def test_a_wrong_or_missing_token_is_a_401_and_nothing_is_stored(target: Target,
 
     refused = target.send(event.body, token=token)
 
-    assert (refused.status, refused.body["status"], refused.body["reason"]) == (401, "rejected", "unauthorized")
+    assert (refused.status, refused.body["status"], refused.body["reason"]) == (401, "refused", "unauthorized")
     # Nothing was stored: the same event with the right token is new, not a duplicate.
     accepted(target.send(event.body), event)
 
@@ -99,7 +99,7 @@ def test_a_body_that_is_not_json_is_held_with_a_202(target: Target):
 def test_a_body_too_large_to_hold_is_refused(target: Target):
     refused = target.send(json.dumps({"padding": "x" * TOO_LARGE}))
 
-    assert (refused.status, refused.body["status"], refused.body["reason"]) == (413, "rejected", "payload_too_large")
+    assert (refused.status, refused.body["status"], refused.body["reason"]) == (413, "refused", "payload_too_large")
 
 
 def test_another_verb_is_api_gateways_404(target: Target):

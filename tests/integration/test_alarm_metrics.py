@@ -13,7 +13,7 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, handler, stack: Stack, 
     stack.faults.fail("secrets-manager", "GetSecretValue", times=2)  # both attempts of a cold start's read
     invoke(api_event)  # DependencyFailures secret
     invoke(api_event)  # EventsAccepted
-    invoke(load_event("apigw_wrong_token.json"))  # EventsRejected, plain and reason=unauthorized
+    invoke(load_event("apigw_wrong_token.json"))  # EventsRefused, plain and reason=unauthorized
     invoke(load_event("apigw_invalid_body.json"))  # EventsHeld
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))
@@ -34,8 +34,8 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, handler, stack: Stack, 
         for metric in watched_metrics(alarm["Properties"])
         if metric["Namespace"] == "ZenotiWebhooks"
     ]
-    # EventsRejected twice (GatewayRefusalsAlarm, FrontDoorRefusalsAlarm), EventsHeld twice (QuarantineAlarm,
-    # QuarantineGrowthAlarm).
+    # EventsRefused twice (GatewayRefusalsAlarm, FrontDoorRefusalsAlarm), EventsHeld twice (HeldBodiesAlarm,
+    # HeldBodiesGrowthAlarm).
     assert len(watched) == 8
     assert ("UnexpectedErrors", {"service": local_stack_name()}) in watched
     for name, dimensions in watched:

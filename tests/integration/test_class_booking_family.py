@@ -18,7 +18,7 @@ from local_stack.resources import local_stack_name
 from tests.conftest import Stack, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics
 from zenoti_receiver.adapters.event_table import stored_payload
-from zenoti_receiver.adapters.quarantine_table import held_body
+from zenoti_receiver.adapters.held_bodies import held_body
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
@@ -111,7 +111,7 @@ def test_a_byte_order_mark_is_ignored(invoke, stack: Stack, api_event, raw_paylo
     [item] = stack.items()
     assert stored_payload(item) == raw_payload
     assert [message["Message"] for message in stack.messages()] == [raw_payload]
-    assert stack.quarantined() == []
+    assert stack.held_bodies() == []
 
 
 def a_class_of(guests: int, raw_payload: str) -> str:
@@ -199,7 +199,7 @@ def test_each_variant_is_answered_202_held_and_never_published(invoke, stack: St
     assert response.body["message"]
     assert stack.items() == []
     assert stack.messages() == []
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     assert held_body(entry) == (body if isinstance(body, bytes) else body.encode())
     assert entry["reason"] == {"S": reason}
 
@@ -228,10 +228,10 @@ def test_a_conflicting_duplicate_is_answered_duplicate_held_apart_and_the_first_
     [item] = stack.items()
     assert stored_payload(item) == raw_payload  # the first stays the event of record
     assert stack.messages() == []  # nothing more is published
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     assert held_body(entry) == forged_body.encode()
     assert (entry["reason"], entry["event_id"]) == ({"S": "conflicting_duplicate"}, {"S": SAMPLE_EVENT_ID})
-    # Counted as a duplicate and as held (QuarantineAlarm).
+    # Counted as a duplicate and as held (HeldBodiesAlarm).
     emitted = emitted_metrics(capsys.readouterr().out)
     assert ("EventsHeld", {"service": local_stack_name()}) in emitted
     assert ("EventsHeld", {"service": local_stack_name(), "reason": "conflicting_duplicate"}) in emitted
@@ -239,7 +239,7 @@ def test_a_conflicting_duplicate_is_answered_duplicate_held_apart_and_the_first_
 
     # Sent again (Zenoti's retry of it), it is still the same held entry, counted.
     assert invoke(with_body(api_event, forged_body)).body["reason"] == "conflicting_duplicate"
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     assert entry["deliveries"] == {"N": "2"}
     # The first body, sent again, is a plain duplicate.
     assert "reason" not in invoke(api_event).body
@@ -267,9 +267,9 @@ def test_header_names_are_stored_and_no_header_value_is_stored_or_logged(
         "accept-encoding", "content-length", "content-type", "host", "user-agent", "x-mixed-case",
         "x-zenoti-signature",
     ]  # fmt: skip
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     assert [name["S"] for name in entry["header_names"]["L"]] == names
-    everything = json.dumps([stack.items(), stack.quarantined(), stack.messages()], default=str)
+    everything = json.dumps([stack.items(), stack.held_bodies(), stack.messages()], default=str)
     assert CANARY not in everything
     assert CANARY not in log_stream.getvalue()
     assert CANARY not in capsys.readouterr().out

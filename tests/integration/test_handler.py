@@ -111,7 +111,7 @@ def test_wrong_token_sample_is_refused_and_nothing_is_stored(invoke, stack: Stac
     response = invoke(load_event("apigw_wrong_token.json"))
 
     assert response.status == 401
-    assert response.body["status"] == "rejected"
+    assert response.body["status"] == "refused"
     assert response.body["reason"] == "unauthorized"
     assert stack.items() == []
     assert stack.messages() == []
@@ -201,7 +201,7 @@ def test_bodies_that_are_not_an_event_are_held(invoke, stack: Stack, api_event, 
     assert response.body["message"]
     assert stack.items() == []
     assert stack.messages() == []
-    assert len(stack.quarantined()) == 1
+    assert len(stack.held_bodies()) == 1
 
 
 def test_body_flagged_base64_that_is_not_base64_is_held(invoke, stack: Stack, api_event):
@@ -409,8 +409,8 @@ def test_metrics_count_each_outcome(invoke, stack: Stack, api_event, capsys):
     assert names.count(("EventsAccepted", (DELETED,))) == 1
     assert names.count(("EventsDuplicate", ())) == 1
     assert names.count(("EventsDuplicate", (DELETED,))) == 1
-    assert names.count(("EventsRejected", ())) == 1
-    assert names.count(("EventsRejected", ("unauthorized",))) == 1
+    assert names.count(("EventsRefused", ())) == 1
+    assert names.count(("EventsRefused", ("unauthorized",))) == 1
     assert names.count(("EventsHeld", ())) == 1
     assert names.count(("EventsHeld", ("invalid_event",))) == 1
     assert names.count(("EventsFailed", ())) == 1
@@ -448,8 +448,8 @@ def test_a_refusal_writes_one_metric_document_and_no_log_line(
     assert printed.err == ""
     # One EMF document, two series: the plain count (GatewayRefusalsAlarm) and the reason's (UnauthorizedAlarm).
     assert emitted_metrics(document) == [
-        ("EventsRejected", {"service": local_stack_name()}),
-        ("EventsRejected", {"service": local_stack_name(), "reason": reason}),
+        ("EventsRefused", {"service": local_stack_name()}),
+        ("EventsRefused", {"service": local_stack_name(), "reason": reason}),
     ]
 
 

@@ -32,7 +32,7 @@ def calls(stack: Stack) -> dict[str, set[tuple[str, str]]]:
         resources.stream_arn: {"Fn::GetAtt": ["EventsTable", "StreamArn"]},
         f"{resources.table_name}/stream/*": {"Fn::Sub": "${EventsTable.Arn}/stream/*"},
         resources.publication_failures_queue_url: {"Fn::GetAtt": ["PublicationFailuresQueue", "Arn"]},
-        resources.quarantine_table_name: {"Fn::GetAtt": ["QuarantineTable", "Arn"]},
+        resources.held_table_name: {"Fn::GetAtt": ["HeldBodiesTable", "Arn"]},
         resources.topic_arn: {"Ref": "EventsTopic"},
         "zenoti-local-webhook-token": {"Ref": "WebhookTokenSecret"},
     }

@@ -27,7 +27,7 @@ def meter(stack: Stack) -> WriteMeter:
     template = load_template()
     shapes = {
         stack.resources.table_name: TableShape.from_template(resource(template, "EventsTable")),
-        stack.resources.quarantine_table_name: TableShape.from_template(resource(template, "QuarantineTable")),
+        stack.resources.held_table_name: TableShape.from_template(resource(template, "HeldBodiesTable")),
     }
     found = WriteMeter(reader=boto3.session.Session(region_name=REGION).client("dynamodb"), shapes=shapes)
     found.install(boto3.DEFAULT_SESSION)
@@ -78,7 +78,7 @@ def test_a_held_body_costs_one_write_unit_and_a_conflicting_duplicate_two(meter,
 
     # The entry holds the body compressed, so the sample's stays under 1 KB: one unit (it took 2 uncompressed).
     assert held_cost == Counter(table=1)
-    [entry] = [item for item in stack.quarantined() if item["reason"] == {"S": "invalid_event"}]
+    [entry] = [item for item in stack.held_bodies() if item["reason"] == {"S": "invalid_event"}]
     assert item_size(entry) < 1024
     # The refused conditional put, which returns the stored hash, and the held entry.
     assert conflicting_cost == Counter(table=2)

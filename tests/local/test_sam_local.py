@@ -62,7 +62,7 @@ def test_the_env_file_points_each_function_at_what_serve_creates(function, monke
     environment = resources.function_environment if function == FUNCTION else resources.publisher_environment
     settings = env_file_settings(function)
 
-    for name in {"EVENTS_TABLE_NAME", "QUARANTINE_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"} & set(settings):
+    for name in {"EVENTS_TABLE_NAME", "HELD_TABLE_NAME", "EVENTS_TOPIC_ARN", "TOKEN_SECRET_ARN"} & set(settings):
         assert settings[name] == environment[name]
     assert settings["AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"  # serve's default emulator port
 

@@ -36,7 +36,7 @@ def test_python_m_ops_imports_nothing_of_the_development_tools():
 def test_a_plain_python_says_which_command_works_instead_of_a_traceback():
     # -S: a Python without the project's packages (no site-packages), as the system's python3 may be.
     run = subprocess.run(
-        [sys.executable, "-S", "-m", "ops", "quarantine", "list", "--stack-name", "it's"],
+        [sys.executable, "-S", "-m", "ops", "held_bodies", "list", "--stack-name", "it's"],
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -47,7 +47,7 @@ def test_a_plain_python_says_which_command_works_instead_of_a_traceback():
     assert run.returncode == 2
     [line] = run.stderr.splitlines()
     assert line.startswith("error: this Python has no ")
-    assert "`.venv/bin/python -m ops quarantine list --stack-name 'it'\"'\"'s'`" in line  # pasted as it is, it runs
+    assert "`.venv/bin/python -m ops held list --stack-name 'it'\"'\"'s'`" in line  # pasted as it is, it runs
 
 
 # Where a command is written for a user to run: each must run as written.
@@ -62,5 +62,5 @@ def test_every_documented_ops_command_runs_in_the_projects_environment(path):
     commands = re.findall(r"(\S*)python3? -m ops ([a-z][\w-]*)", text)
 
     assert commands  # the pattern still finds them
-    assert {subcommand for _, subcommand in commands} <= {"lookup", "replay", "quarantine", "pending", "token"}
+    assert {subcommand for _, subcommand in commands} <= {"lookup", "replay", "held", "republish", "token"}
     assert [before for before, _ in commands if not before.endswith(".venv/bin/")] == []

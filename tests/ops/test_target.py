@@ -150,8 +150,8 @@ def test_local_stack_without_credentials(run, served, raw_payload):
 LOCAL_COMMANDS = {
     "lookup": ["lookup", "--center", CENTER_A],
     "replay": ["replay", "--event-id", SAMPLE_ID],
-    "quarantine list": ["quarantine", "list"],
-    "quarantine redrive": ["quarantine", "redrive", "0" * 64],
+    "held list": ["held", "list"],
+    "held redrive": ["held", "redrive", "0" * 64],
 }
 
 
@@ -256,10 +256,10 @@ NOT_THE_SERVICE = {
 @pytest.mark.parametrize("endpoint", NOT_THE_SERVICE.values(), ids=NOT_THE_SERVICE.keys())
 def test_an_endpoint_under_amazonaws_com_is_not_enough(run, operator_credentials, monkeypatch, endpoint):
     # An execute-api host answering DescribeStacks would choose the tables, the topic, and where
-    # `quarantine redrive` sends the token.
+    # `held redrive` sends the token.
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFORMATION", endpoint)
 
-    result = run("quarantine", "redrive", "0" * 64, "--region", REGION)
+    result = run("held", "redrive", "0" * 64, "--region", REGION)
 
     assert result.code == 2
     assert result.err == (
@@ -305,10 +305,10 @@ def test_aws_endpoint_variables_of_aws_itself_are_accepted(operator_credentials,
     "command",
     [
         ["lookup", "--table", "t", "--center", CENTER_A],
-        ["quarantine", "list"],  # its first call: CloudFormation, for the table's name
+        ["held", "list"],  # its first call: CloudFormation, for the table's name
         ["token", "rotate", "--secret-id", "arn:aws:secretsmanager:us-east-1:123456789012:secret:t"],  # no --local
     ],
-    ids=["lookup", "quarantine list", "token rotate"],
+    ids=["lookup", "held list", "token rotate"],
 )
 def test_no_route_to_aws_is_said_to_be_the_network(run, operator_credentials, monkeypatch, command):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one failed connection is enough to say it

@@ -1,5 +1,5 @@
 """A corpus of hostile or broken deliveries: each gets its expected status, never a 5xx, and
-leaves behind exactly what it should (an event, a held body in the quarantine, or nothing) and no
+leaves behind exactly what it should (an event, a held body among the held bodies, or nothing) and no
 secret in the logs. Every authenticated body that can be held is answered 2xx: refused are only a
 missing or wrong token (401), a verb Zenoti never uses (405) and a body too large to hold (413)."""
 
@@ -28,7 +28,7 @@ from tests.conftest import (
     mocked_stack,
 )
 from zenoti_receiver.adapters.event_table import stored_payload
-from zenoti_receiver.adapters.quarantine_table import held_body
+from zenoti_receiver.adapters.held_bodies import held_body
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 
 # A value that must never reach a log line: the logs may name ids, nothing else of the payload.
@@ -385,13 +385,13 @@ def test_hostile_delivery(name: str, warm: tuple[Stack, ModuleType, io.StringIO]
 
     assert response.status == case.status, response.body
     assert response.status < 500
-    assert response.body["status"] == {200: "accepted", 202: "held"}.get(case.status, "rejected")
-    quarantined = stack.quarantined()
+    assert response.body["status"] == {200: "accepted", 202: "held"}.get(case.status, "refused")
+    held = stack.held_bodies()
     if case.status == 200:
         [item] = stack.items()
         assert stored_payload(item).encode() == _sent_bytes(event).removeprefix(b"\xef\xbb\xbf")
         assert len(stack.messages()) == 1
-        assert quarantined == []
+        assert held == []
         return
     assert response.body["reason"]
     assert response.body["message"]
@@ -400,11 +400,11 @@ def test_hostile_delivery(name: str, warm: tuple[Stack, ModuleType, io.StringIO]
     if case.status == 202:
         assert case.authenticated
         assert response.body["reason"] == case.reason
-        [entry] = quarantined
+        [entry] = held
         assert held_body(entry) == _sent_bytes(event)
         assert entry["reason"] == {"S": case.reason}
     else:
-        assert quarantined == []
+        assert held == []
     logs = log_stream.getvalue()
     assert LOCAL_TOKEN not in logs
     assert LOCAL_TOKEN.upper() not in logs

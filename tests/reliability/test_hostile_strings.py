@@ -1,7 +1,7 @@
 """Property: whatever text, numbers or types a request carries, the use case accepts the event, holds
-the body (authenticated, and kept in the quarantine), or raises one of the WebhookRejected family
+the body (authenticated, and held), or raises one of the WebhookRefused family
 (401, 413) - never another exception, which the handler would answer with a 5xx. Driven with
-in-memory stand-ins for the table, topic and quarantine, so thousands of hostile deliveries take
+in-memory stand-ins for the table, topic and held_bodies, so thousands of hostile deliveries take
 seconds; test_generated_deliveries.py proves the same end to end against moto,
 test_hostile_corpus.py names the concrete cases found here."""
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.conftest import EVENTS
-from zenoti_receiver.errors import WebhookRejected
+from zenoti_receiver.errors import WebhookRefused
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.parsing import MAX_SAFE_INTEGER
 from zenoti_receiver.logic.ports import AlreadyStored, HeldDelivery, ReceivedEvent
@@ -198,21 +198,21 @@ class Tokens:
 
 def deliver(delivery: Delivery) -> None:
     """Receive one delivery and check it ended the way a deliberate answer does."""
-    store, quarantine = Store(), Kept()
-    receiver = ClassBookingReceiver(tokens=Tokens(), store=store, quarantine=quarantine)
+    store, held_bodies = Store(), Kept()
+    receiver = ClassBookingReceiver(tokens=Tokens(), store=store, held_bodies=held_bodies)
     offered = [token for token in delivery.presented_tokens if token]
     authenticated = bool(offered) and all(token == TOKEN for token in offered)
     try:
-        receipt: Receipt | WebhookRejected = receiver.receive(delivery)
-    except WebhookRejected as refused:  # any other exception fails the test
+        receipt: Receipt | WebhookRefused = receiver.receive(delivery)
+    except WebhookRefused as refused:  # any other exception fails the test
         receipt = refused
-    if isinstance(receipt, WebhookRejected):
+    if isinstance(receipt, WebhookRefused):
         rejection = receipt
         event(f"refused {rejection.status}")
         assert rejection.status in (401, 413)
         assert (rejection.status == 401) == (not authenticated)
         json.dumps({"message": rejection.message}).encode("utf-8")  # into the JSON answer and a log line
-        assert (store.stored, quarantine.kept) == ([], [])
+        assert (store.stored, held_bodies.kept) == ([], [])
         return
     if isinstance(receipt, Held):
         held = receipt.why
@@ -221,7 +221,7 @@ def deliver(delivery: Delivery) -> None:
         # The message and errors go into the JSON answer and a log line.
         json.dumps({"message": held.message, "errors": held.errors}).encode("utf-8")
         assert store.stored == []
-        [kept] = quarantine.kept
+        [kept] = held_bodies.kept
         assert kept.reason == held.reason
         return
     event("accepted")
@@ -229,7 +229,7 @@ def deliver(delivery: Delivery) -> None:
     assert isinstance(receipt, Accepted)
     [received] = store.stored
     assert receipt.event_id == received.event.event_id
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
     # Subscribers get the body verbatim: whichever way their parser reads it, it is the event we stored.
     stored = received.event
     identity = (stored.event_id, stored.event_timestamp, str(stored.data.center_id), str(stored.data.guest_id))

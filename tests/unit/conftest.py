@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.memory import Clock, FixedTokens, MemoryQuarantine, MemoryTable, MemoryTopic
+from tests.unit.memory import Clock, FixedTokens, MemoryHeldBodies, MemoryTable, MemoryTopic
 from zenoti_receiver.logic.receiving import ClassBookingReceiver
 
 
@@ -24,10 +24,10 @@ def topic() -> MemoryTopic:
 
 
 @pytest.fixture
-def quarantine() -> MemoryQuarantine:
-    return MemoryQuarantine()
+def held_bodies() -> MemoryHeldBodies:
+    return MemoryHeldBodies()
 
 
 @pytest.fixture
-def receiver(table, topic, quarantine, clock) -> ClassBookingReceiver:
-    return ClassBookingReceiver(FixedTokens(), table, quarantine, clock=clock)
+def receiver(table, topic, held_bodies, clock) -> ClassBookingReceiver:
+    return ClassBookingReceiver(FixedTokens(), table, held_bodies, clock=clock)

@@ -46,7 +46,7 @@ class MemoryTopic:
 
 
 @dataclass
-class MemoryQuarantine:
+class MemoryHeldBodies:
     kept: list[HeldDelivery] = field(default_factory=list)
 
     def keep(self, held: HeldDelivery) -> None:

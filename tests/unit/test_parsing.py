@@ -50,7 +50,7 @@ def test_a_body_that_is_not_text_is_malformed_not_a_crash(body):
         read_body(body, is_base64=False)
     with pytest.raises(MalformedBody, match="not text"):
         read_body(body, is_base64=True)
-    assert received_bytes(body, is_base64=False) == b""  # what the quarantine keeps: nothing readable came
+    assert received_bytes(body, is_base64=False) == b""  # what the held body keeps: nothing readable came
 
 
 def test_a_body_at_the_limit_is_read():

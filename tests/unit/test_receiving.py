@@ -34,20 +34,20 @@ def test_a_new_event_is_stored_once_and_handed_to_the_stream(receiver, table, de
     }
 
 
-def test_unauthenticated_delivery_touches_nothing(receiver, table, quarantine):
+def test_unauthenticated_delivery_touches_nothing(receiver, table, held_bodies):
     with pytest.raises(Unauthorized):
         receiver.receive(Delivery("req", ("wrong", None), "not json"))
 
     assert table.rows == {}
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
 
 
-def test_authenticated_invalid_body_is_held_not_refused(receiver, table, quarantine):
+def test_authenticated_invalid_body_is_held_not_refused(receiver, table, held_bodies):
     receipt = receiver.receive(Delivery("req-9", (TOKEN, None), '{"event_id": "x"}', header_names=("content-type",)))
 
     assert isinstance(receipt, Held)
     assert receipt.why.reason == "invalid_event"
-    [kept] = quarantine.kept
+    [kept] = held_bodies.kept
     assert (kept.body, kept.request_id, kept.reason) == (b'{"event_id": "x"}', "req-9", "invalid_event")
     assert {error["field"] for error in kept.errors} >= {"id", "data"}
     assert kept.received_at.endswith("Z")
@@ -56,43 +56,43 @@ def test_authenticated_invalid_body_is_held_not_refused(receiver, table, quarant
     assert table.stream == []
 
 
-def test_body_that_is_not_base64_is_held_as_received(receiver, quarantine):
+def test_body_that_is_not_base64_is_held_as_received(receiver, held_bodies):
     receipt = receiver.receive(Delivery("req", (TOKEN, None), "not*base64", body_is_base64=True))
 
     assert isinstance(receipt, Held)
     assert receipt.why.reason == "malformed_body"
-    assert quarantine.kept[0].body == b"not*base64"
+    assert held_bodies.kept[0].body == b"not*base64"
 
 
-def test_a_body_too_large_to_hold_is_refused_and_kept_nowhere(receiver, table, quarantine):
+def test_a_body_too_large_to_hold_is_refused_and_kept_nowhere(receiver, table, held_bodies):
     with pytest.raises(PayloadTooLarge):
         receiver.receive(Delivery("req", (TOKEN, None), "x" * (MAX_BODY_BYTES + 1)))
 
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
     assert table.rows == {}
 
 
 def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, clock):
-    class BrokenQuarantine:
+    class BrokenHeldBodies:
         def keep(self, held: HeldDelivery) -> None:
-            raise TemporaryFailure("quarantine down", "quarantine_table")
+            raise TemporaryFailure("held_bodies down", "held_bodies_table")
 
-    receiver = ClassBookingReceiver(FixedTokens(), table, BrokenQuarantine(), clock=clock)
+    receiver = ClassBookingReceiver(FixedTokens(), table, BrokenHeldBodies(), clock=clock)
 
     with pytest.raises(TemporaryFailure):
         receiver.receive(Delivery("req", (TOKEN, None), "{}"))
 
 
-def test_when_the_table_fails_the_delivery_is_retried(quarantine, clock, delivery):
+def test_when_the_table_fails_the_delivery_is_retried(held_bodies, clock, delivery):
     class BrokenTable:
         def store_once(self, received: object) -> None:
             raise TemporaryFailure("table down", "events_table")
 
-    receiver = ClassBookingReceiver(FixedTokens(), BrokenTable(), quarantine, clock=clock)
+    receiver = ClassBookingReceiver(FixedTokens(), BrokenTable(), held_bodies, clock=clock)
 
     with pytest.raises(TemporaryFailure):
         receiver.receive(delivery)
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
 
 
 def test_the_request_header_names_are_stored_with_the_event(receiver, table, delivery):
@@ -104,12 +104,12 @@ def test_the_request_header_names_are_stored_with_the_event(receiver, table, del
     assert table.rows[SAMPLE_ID].header_names == ("a", "b")
 
 
-def test_a_byte_order_mark_is_ignored_and_not_stored(receiver, table, quarantine, raw_payload):
+def test_a_byte_order_mark_is_ignored_and_not_stored(receiver, table, held_bodies, raw_payload):
     receipt = receiver.receive(Delivery("req", (TOKEN, None), "\ufeff" + raw_payload))
 
     assert isinstance(receipt, Accepted)
     assert table.rows[SAMPLE_ID].payload == raw_payload
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
     # The same event sent again without the mark is a redelivery, not another body.
     assert receiver.receive(Delivery("req-2", (TOKEN, None), raw_payload)) == Duplicate(
         SAMPLE_ID, "Class.Booking.Deleted"
@@ -117,7 +117,7 @@ def test_a_byte_order_mark_is_ignored_and_not_stored(receiver, table, quarantine
 
 
 def test_a_conflicting_duplicate_is_answered_duplicate_and_its_body_held(
-    receiver, table, quarantine, delivery, raw_payload
+    receiver, table, held_bodies, delivery, raw_payload
 ):
     receiver.receive(delivery)
     other = json.loads(raw_payload)
@@ -132,24 +132,26 @@ def test_a_conflicting_duplicate_is_answered_duplicate_and_its_body_held(
     assert receipt.conflict.reason == "conflicting_duplicate"
     assert table.rows[SAMPLE_ID].payload == raw_payload  # the first stays the event of record
     assert len(table.stream) == 1  # nothing more goes to the stream, so nothing more is published
-    [kept] = quarantine.kept
+    [kept] = held_bodies.kept
     assert (kept.body, kept.reason, kept.event_id) == (forged.encode(), "conflicting_duplicate", SAMPLE_ID)
     assert kept.header_names == ("x-forged",)
 
 
-def test_a_redelivery_of_the_same_body_is_a_plain_duplicate(receiver, table, quarantine, delivery):
+def test_a_redelivery_of_the_same_body_is_a_plain_duplicate(receiver, table, held_bodies, delivery):
     receiver.receive(delivery)
 
     receipt = receiver.receive(Delivery("req-2", delivery.presented_tokens, delivery.body))
 
     assert receipt == Duplicate(SAMPLE_ID, "Class.Booking.Deleted")
-    assert quarantine.kept == []
+    assert held_bodies.kept == []
     assert len(table.stream) == 1
 
 
-def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_200(table, quarantine, clock, delivery):
+def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_200(
+    table, held_bodies, clock, delivery
+):
     # botocore retried a put_item whose first attempt had landed: the stored item is this request's own.
-    receiver = ClassBookingReceiver(FixedTokens(), table, quarantine, clock=clock)
+    receiver = ClassBookingReceiver(FixedTokens(), table, held_bodies, clock=clock)
     real_store_once = table.store_once
 
     def store_twice(received):
@@ -159,4 +161,4 @@ def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_
     table.store_once = store_twice  # type: ignore[method-assign]
 
     assert receiver.receive(delivery) == Duplicate(SAMPLE_ID, "Class.Booking.Deleted")  # a 200, nothing held
-    assert (len(table.stream), quarantine.kept) == (1, [])
+    assert (len(table.stream), held_bodies.kept) == (1, [])

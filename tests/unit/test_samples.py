@@ -37,7 +37,7 @@ def sample_name(event_type: str) -> str:
 BODIES = sorted(
     path.name
     for path in EVENTS.glob("*.json")
-    if not path.name.startswith("apigw_") and path.name not in ("pending_schedule.json", "sam-local-env.json")
+    if not path.name.startswith("apigw_") and not path.name.startswith("stream_") and path.name != "sam-local-env.json"
 )
 
 

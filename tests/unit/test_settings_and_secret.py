@@ -14,7 +14,7 @@ from zenoti_receiver.settings import ConfigurationError, PublisherSettings, Sett
 
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
-    "QUARANTINE_TABLE_NAME": "quarantine",
+    "HELD_TABLE_NAME": "held-bodies",
     "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:token",
     "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks",
 }

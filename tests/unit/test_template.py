@@ -88,7 +88,7 @@ def test_make_serve_routes_what_the_template_routes(template):
     served = {(path, verb) for path in api_gateway.ROUTE_PATHS for verb in api_gateway.ROUTE_METHODS}
 
     assert set(routes(template)) == served
-    assert api_gateway.WEBHOOK_PATH == WEBHOOK_PATH  # the URL serve prints, and `ops quarantine redrive --local` uses
+    assert api_gateway.WEBHOOK_PATH == WEBHOOK_PATH  # the URL serve prints, and `ops held redrive --local` uses
 
 
 def granted(template: dict[str, Any], logical_id: str) -> dict[str, set[str]]:
@@ -107,7 +107,7 @@ def test_the_receiver_may_make_only_the_calls_its_code_makes(template):
     # One write of an event, never an update of one: what is stored is what was received.
     assert granted(template, "ReceiverFunction") == {
         json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}): {"dynamodb:PutItem"},
-        json.dumps({"Fn::GetAtt": ["QuarantineTable", "Arn"]}): {"dynamodb:UpdateItem"},
+        json.dumps({"Fn::GetAtt": ["HeldBodiesTable", "Arn"]}): {"dynamodb:UpdateItem"},
         json.dumps({"Ref": "WebhookTokenSecret"}): {"secretsmanager:GetSecretValue"},
     }
 
@@ -153,7 +153,7 @@ def test_access_log_format_cannot_leak_the_token(template):
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
 
 
-@pytest.mark.parametrize("logical_id", ["EventsTable", "QuarantineTable"])
+@pytest.mark.parametrize("logical_id", ["EventsTable", "HeldBodiesTable"])
 def test_tables_are_kept_encrypted_and_recoverable(template, logical_id):
     table = resource(template, logical_id)
     properties = table["Properties"]
@@ -171,13 +171,13 @@ def test_events_are_kept_unless_a_retention_is_chosen_and_the_quarantine_expires
     parameters = template["Parameters"]
 
     assert parameters["EventRetentionDays"]["Default"] == 0
-    assert parameters["QuarantineRetentionDays"]["Default"] == 30
+    assert parameters["HeldRetentionDays"]["Default"] == 30
     variables = function(template)["Environment"]["Variables"]
     assert variables["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
     # An event outlives the stream's 24 hours, so that what the publisher gave up on can be republished.
     [assertion] = template["Rules"]["EventsOutliveTheStream"]["Assertions"]
     assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EventRetentionDays"}, "1"]}]}
-    assert variables["QUARANTINE_RETENTION_DAYS"] == {"Ref": "QuarantineRetentionDays"}
+    assert variables["HELD_RETENTION_DAYS"] == {"Ref": "HeldRetentionDays"}
 
 
 def statements(template: dict[str, Any], logical_id: str) -> dict[str, dict[str, Any]]:
@@ -298,7 +298,7 @@ def test_outputs_give_the_user_everything_to_configure_zenoti(template):
     assert set(outputs) >= {
         "WebhookUrl",
         "EventsTableName",
-        "QuarantineTableName",
+        "HeldBodiesTableName",
         "EventsTopicArn",
         "WebhookTokenSecretArn",
         "PrintTokenCommand",

@@ -59,8 +59,8 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "FunctionErrorsAlarm",
         "FunctionThrottlesAlarm",
         "UnexpectedErrorsAlarm",
-        "QuarantineAlarm",
-        "QuarantineGrowthAlarm",
+        "HeldBodiesAlarm",
+        "HeldBodiesGrowthAlarm",
         "GatewayRefusalsAlarm",
         "FrontDoorBlockedAlarm",  # these three only with WafFrontDoor=true
         "FrontDoorServerErrorsAlarm",
@@ -213,7 +213,7 @@ def test_gateway_refusals_are_the_apis_4xx_beyond_the_functions_own(template):
     api = queries["answered4xx"]["MetricStat"]["Metric"]
     assert (api["Namespace"], api["MetricName"]) == ("AWS/ApiGateway", "4xx")
     assert dimensions(api) == {"ApiId": {"Ref": "WebhookApi"}, "Stage": "$default"}
-    assert queries["refusedByFunction"]["MetricStat"]["Metric"]["MetricName"] == "EventsRejected"
+    assert queries["refusedByFunction"]["MetricStat"]["Metric"]["MetricName"] == "EventsRefused"
     assert queries["refusedByGateway"]["Expression"] == "FILL(answered4xx, 0) - FILL(refusedByFunction, 0)"
     assert [query["Id"] for query in alarm["Metrics"] if query["ReturnData"]] == ["refusedByGateway"]
     assert alarm["Threshold"] == {"Ref": "GatewayRefusalsAlarmThreshold"}
@@ -321,13 +321,13 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Events: accepted, duplicate, held, rejected, failed",
         "Latency (ms)",
         "Cold starts",
-        "Held bodies, per hour (in the quarantine, not published)",
+        "Held bodies, per hour (not published)",
         "Publication: events published, records Lambda retries",
         "Publication delay: the stream's iterator age (ms)",
         "Accepted events by type",
         "Unexpected errors: bugs of ours, answered 500",
     ]
-    assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRejected", "EventsFailed"} <= names
+    assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRefused", "EventsFailed"} <= names
     assert {"Latency", "Duration", "ColdStart", "EventsHeld", "UnexpectedErrors"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>", "<PublisherFunction>"} <= names
     assert {"EventsPublished", "PublicationsRetried", "IteratorAge"} <= names
@@ -367,7 +367,7 @@ def test_dashboard_shows_the_held_bodies_beside_the_other_outcomes(template):
     held = [namespace, "EventsHeld", "service", service(template)]
 
     assert held in metric_rows(widget(template, "Events: accepted, duplicate, held, rejected, failed"))
-    assert metric_rows(widget(template, "Held bodies, per hour (in the quarantine, not published)")) == [held]
+    assert metric_rows(widget(template, "Held bodies, per hour (not published)")) == [held]
 
 
 def test_dashboard_widgets_do_not_overlap(template):
@@ -383,7 +383,7 @@ def test_dashboard_widgets_do_not_overlap(template):
         taken |= cells
 
 
-@pytest.mark.parametrize("logical_id", ["QuarantineAlarm", "QuarantineGrowthAlarm"])
+@pytest.mark.parametrize("logical_id", ["HeldBodiesAlarm", "HeldBodiesGrowthAlarm"])
 def test_held_body_alarms_watch_what_the_handler_counts_and_point_to_a_runbook_that_exists(template, logical_id):
     alarm = alarms(template)[logical_id]
 
@@ -391,7 +391,7 @@ def test_held_body_alarms_watch_what_the_handler_counts_and_point_to_a_runbook_t
     assert dimensions(alarm) == {"service": {"Ref": "AWS::StackName"}}
     # The operator paged reads where to go: a section of docs/operations.md that is there.
     pointed = re.findall(r"docs/operations\.md#([\w-]+)", alarm["AlarmDescription"])
-    assert "held-bodies-the-quarantine" in pointed
+    assert "held-bodies" in pointed
     assert set(pointed) <= anchors(ROOT / "docs" / "operations.md")
 
 

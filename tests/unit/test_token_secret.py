@@ -200,7 +200,7 @@ def test_the_grace_is_an_hour_in_the_function_and_the_template():
     parameter = load_template()["Parameters"]["TokenGraceSeconds"]
     environment = {
         "EVENTS_TABLE_NAME": "events",
-        "QUARANTINE_TABLE_NAME": "quarantine",
+        "HELD_TABLE_NAME": "held-bodies",
         "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:events",
         "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:token",
         "POWERTOOLS_METRICS_NAMESPACE": "ZenotiWebhooks",

@@ -20,7 +20,7 @@ from zenoti_receiver.models.class_booking import ClassBookingEvent
 # - SNS: a topic takes messages of 256 KiB (262,144 bytes), the message attributes included. Ours
 #   (event_type, event_resource, center_id, and ops replay's replay) take at most 131 bytes of names,
 #   types and values: 1 KiB is left for them, and the body may have the rest, 261,120 bytes.
-# - DynamoDB: an item holds 400 KB. The events table and the quarantine keep the body zlib-compressed
+# - DynamoDB: an item holds 400 KB. The events table and the held bodies keep the body zlib-compressed
 #   (event_table.compressed): even a body that does not compress at all grows by a few bytes per 16 KB,
 #   so at most 261,200 bytes, and the rest of an item (ids, request ids, header names, field errors)
 #   is a few KB at most.

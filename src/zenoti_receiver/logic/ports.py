@@ -85,6 +85,6 @@ class EventPublisher(Protocol):
         """Publish the stored event; return SNS's message id."""
 
 
-class Quarantine(Protocol):
+class HeldBodies(Protocol):
     def keep(self, held: HeldDelivery) -> None:
         """Keep the body once (keyed by its hash), counting every delivery of it."""

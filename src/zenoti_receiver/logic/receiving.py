@@ -26,7 +26,7 @@ from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate
 from zenoti_receiver.logic.authentication import authenticate
 from zenoti_receiver.logic.parsing import parse_class_booking, read_body, received_bytes
-from zenoti_receiver.logic.ports import EventStore, HeldDelivery, Quarantine, ReceivedEvent, TokenSource
+from zenoti_receiver.logic.ports import EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,12 @@ class ClassBookingReceiver:
         self,
         tokens: TokenSource,
         store: EventStore,
-        quarantine: Quarantine,
+        held_bodies: HeldBodies,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = tokens
         self._store = store
-        self._quarantine = quarantine
+        self._held_bodies = held_bodies
         self._clock = clock
 
     def receive(self, delivery: Delivery) -> Receipt:
@@ -113,7 +113,7 @@ class ClassBookingReceiver:
 
     def _hold(self, delivery: Delivery, held: BodyHeld, event_id: str | None = None) -> None:
         """Keep the body; a TemporaryFailure if it cannot be (then nothing holds it: a 5xx)."""
-        self._quarantine.keep(
+        self._held_bodies.keep(
             HeldDelivery(
                 body=received_bytes(delivery.body, delivery.body_is_base64),
                 request_id=delivery.request_id,

@@ -6,12 +6,10 @@ import hashlib
 import json
 import time
 
-import boto3
-
-from local_stack.resources import REGION, local_stack_name
+from local_stack.resources import local_stack_name
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
-from zenoti_receiver.adapters.quarantine_table import held_body
+from zenoti_receiver.adapters.held_bodies import held_body
 
 
 def test_invalid_event_is_held_with_its_errors_request_and_header_names(invoke, stack: Stack):
@@ -21,7 +19,7 @@ def test_invalid_event_is_held_with_its_errors_request_and_header_names(invoke, 
 
     assert response.status == 202
     assert response.body["status"] == "held"
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     body = event["body"].encode()
     assert entry["body_sha256"] == {"S": hashlib.sha256(body).hexdigest()}
     assert held_body(entry) == body
@@ -49,7 +47,7 @@ def test_five_retries_of_one_body_make_one_entry(invoke, stack: Stack):
         event["requestContext"]["requestId"] = f"retry-{attempt}"
         assert invoke(event).status == 202
 
-    [entry] = stack.quarantined()
+    [entry] = stack.held_bodies()
     assert entry["deliveries"] == {"N": "5"}
     assert entry["first_request_id"] == {"S": "retry-0"}
     assert entry["last_request_id"] == {"S": "retry-4"}
@@ -61,28 +59,8 @@ def test_malformed_bodies_are_kept_byte_for_byte(invoke, stack: Stack, api_event
     assert invoke(with_body(api_event, not_utf8, base64_encoded=True)).status == 202
     assert invoke(with_body(api_event, "{truncated")).status == 202
 
-    bodies = sorted(held_body(entry) for entry in stack.quarantined())
+    bodies = sorted(held_body(entry) for entry in stack.held_bodies())
     assert bodies == sorted([not_utf8, b"{truncated"])
-
-
-def test_an_entry_written_before_held_bodies_existed_is_held_again_and_compressed(invoke, stack: Stack):
-    event = load_event("apigw_invalid_body.json")
-    body = event["body"].encode()
-    key = {"body_sha256": {"S": hashlib.sha256(body).hexdigest()}}
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.put_item(  # as the receiver wrote it before: the body as it came, state quarantined
-        TableName=stack.resources.quarantine_table_name,
-        Item={**key, "body": {"B": body}, "state": {"S": "quarantined"}, "deliveries": {"N": "3"}},
-    )
-    [old] = stack.quarantined()
-    assert held_body(old) == body
-
-    assert invoke(event).status == 202
-
-    [entry] = stack.quarantined()
-    assert (entry["state"], entry["deliveries"]) == ({"S": "held"}, {"N": "4"})
-    assert "body" not in entry
-    assert held_body(entry) == body
 
 
 def test_unauthenticated_bodies_are_never_kept(invoke, stack: Stack):
@@ -90,15 +68,15 @@ def test_unauthenticated_bodies_are_never_kept(invoke, stack: Stack):
     event["body"] = "{not even json"
 
     assert invoke(event).status == 401
-    assert stack.quarantined() == []
+    assert stack.held_bodies() == []
 
 
-def test_valid_events_do_not_enter_the_quarantine(invoke, stack: Stack, api_event):
+def test_valid_events_are_never_held(invoke, stack: Stack, api_event):
     assert invoke(api_event).status == 200
-    assert stack.quarantined() == []
+    assert stack.held_bodies() == []
 
 
-def test_quarantine_unavailable_is_a_5xx_so_the_body_comes_back(invoke, stack: Stack):
+def test_held_bodies_table_unavailable_is_a_5xx_so_the_body_comes_back(invoke, stack: Stack):
     stack.faults.fail("dynamodb", "UpdateItem")
 
     response = invoke(load_event("apigw_invalid_body.json"))
@@ -106,7 +84,7 @@ def test_quarantine_unavailable_is_a_5xx_so_the_body_comes_back(invoke, stack: S
     assert response.status == 503
     stack.faults.clear()
     assert invoke(load_event("apigw_invalid_body.json")).status == 202
-    assert len(stack.quarantined()) == 1
+    assert len(stack.held_bodies()) == 1
 
 
 def test_held_deliveries_are_counted_by_reason(invoke, capsys):
@@ -119,13 +97,13 @@ def test_held_deliveries_are_counted_by_reason(invoke, capsys):
         {"service": local_stack_name()},
         {"service": local_stack_name(), "reason": "invalid_event"},
     ]
-    assert ("EventsRejected", {"service": local_stack_name(), "reason": "unauthorized"}) in emitted
+    assert ("EventsRefused", {"service": local_stack_name(), "reason": "unauthorized"}) in emitted
 
 
 def test_a_held_body_expires_after_the_retention_since_its_last_delivery(invoke, stack: Stack):
     started = int(time.time())
     invoke(load_event("apigw_invalid_body.json"))
 
-    [entry] = stack.quarantined()
-    retention = 30 * 86_400  # QuarantineRetentionDays' default, as the template sets it
+    [entry] = stack.held_bodies()
+    retention = 30 * 86_400  # HeldRetentionDays' default, as the template sets it
     assert started + retention <= int(entry["expires_at"]["N"]) <= time.time() + retention

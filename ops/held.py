@@ -1,7 +1,6 @@
-"""The quarantine: list and show the held bodies (authenticated, not events we store), and re-drive one through the API.
+"""Held bodies: list and show them (authenticated, not events we store), and re-drive one through the API.
 
-An entry's body is compressed (`body_zlib`); one written before held bodies existed keeps it as it came
-(`body`), with the state `quarantined` where newer ones say `held`: both are read, and both re-driven.
+An entry's body is kept compressed (`body_zlib`).
 """
 
 from __future__ import annotations
@@ -17,38 +16,38 @@ from urllib.request import Request, urlopen
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
 from ops.items import plain_held
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
-from ops.target import QUARANTINE_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
-from zenoti_receiver.adapters.quarantine_table import STATES_HELD, held_body
+from ops.target import HELD_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
+from zenoti_receiver.adapters.held_bodies import STATES_HELD, held_body
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
 
 
 @dataclass(frozen=True)
-class QuarantineTarget:
+class HeldTarget:
     table_name: str
     dynamodb: Any
     webhook_url: str | None = None
     token: str | None = None
 
 
-def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> QuarantineTarget:
-    """The quarantine table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
-    given: dict[str, str | None] = {QUARANTINE_OUTPUT: options.table}
+def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> HeldTarget:
+    """The held bodies' table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
+    given: dict[str, str | None] = {HELD_OUTPUT: options.table}
     if needs_webhook and not options.local:
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
-    table, dynamodb = deployment.names[QUARANTINE_OUTPUT], deployment.aws.client("dynamodb")
+    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb")
     if not needs_webhook:
-        return QuarantineTarget(table, dynamodb)
+        return HeldTarget(table, dynamodb)
     if options.local:
-        return QuarantineTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
+        return HeldTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
     secret = deployment.aws.client("secretsmanager").get_secret_value(SecretId=deployment.names[SECRET_OUTPUT])
     token = json.loads(secret["SecretString"])["token"]
-    return QuarantineTarget(table, dynamodb, url, token)
+    return HeldTarget(table, dynamodb, url, token)
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
@@ -104,8 +103,8 @@ def _shown(url: str) -> str:
     return " ".join(url.split())  # the one-line error stays one line
 
 
-def entries(target: QuarantineTarget) -> list[dict[str, Any]]:
-    """Every entry, oldest first. A Scan: the quarantine holds what we did not expect from Zenoti, a small table."""
+def entries(target: HeldTarget) -> list[dict[str, Any]]:
+    """Every entry, oldest first. A Scan: the held bodies are what we did not expect from Zenoti, a small table."""
     request: dict[str, Any] = {"TableName": target.table_name}
     found: list[dict[str, Any]] = []
     while True:
@@ -130,7 +129,7 @@ def print_entries(found: list[dict[str, Any]], out: TextIO, as_jsonl: bool) -> N
     print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
 
 
-def show(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
+def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
     entry = _plain_entry(_entry(target, body_sha256))
     body = entry.pop("body")
@@ -147,7 +146,7 @@ def show(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
+def redrive(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event."""
     item = _entry(target, body_sha256)
     if target.webhook_url is None or target.token is None:
@@ -179,7 +178,7 @@ def redrive(target: QuarantineTarget, body_sha256: str, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def _entry(target: QuarantineTarget, body_sha256: str) -> dict[str, Any]:
+def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     item = target.dynamodb.get_item(
         TableName=target.table_name, Key={"body_sha256": {"S": body_sha256}}, ConsistentRead=True
     ).get("Item")

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import ops.quarantine
+import ops.held
 from local_stack.resources import LOCAL_TOKEN, REGION, local_names
 from ops.target import Deployment
 from tests.conftest import Stack, load_event, with_body
@@ -32,10 +32,10 @@ def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, in
     invoke(INVALID)
     invoke(INVALID)
     invoke(with_body(api_event, "{not json"))
-    table = ["--table", stack.resources.quarantine_table_name]
+    table = ["--table", stack.resources.held_table_name]
 
-    listed = run("quarantine", "list", *table)
-    as_json = run("quarantine", "list", *table, "--format", "jsonl")
+    listed = run("held", "list", *table)
+    as_json = run("held", "list", *table, "--format", "jsonl")
 
     assert listed.code == 0, listed.err
     header, *rows, count = listed.out.splitlines()
@@ -53,28 +53,11 @@ def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, in
     assert entries["malformed_body"]["header_names"] == HEADERS
 
 
-def test_an_entry_written_before_held_bodies_existed_is_listed_and_shown(run, stack: Stack):
-    body = b'{"event_id": "old \x1b[31mred"}'
-    key = hashlib.sha256(body).hexdigest()
-    old = {"body_sha256": {"S": key}, "body": {"B": body}, "state": {"S": "quarantined"}, "reason": {"S": "x"}}
-    boto3.client("dynamodb", region_name=REGION).put_item(TableName=stack.resources.quarantine_table_name, Item=old)
-    table = ["--table", stack.resources.quarantine_table_name]
-
-    listed = run("quarantine", "list", *table)
-    shown = run("quarantine", "show", key, *table)
-
-    assert listed.out.splitlines()[-1] == "(1 body, 1 still held)"
-    assert shown.code == 0, shown.err
-    assert "state:            quarantined" in shown.out
-    assert "header_names:     (not recorded)" in shown.out
-    assert shown.out.endswith('body:\n{"event_id": "old \\x1b[31mred"}\n')  # no escape reaches the terminal
-
-
 def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
     invoke(INVALID)
     key = hashlib.sha256(INVALID["body"].encode()).hexdigest()
 
-    shown = run("quarantine", "show", key, "--table", stack.resources.quarantine_table_name)
+    shown = run("held", "show", key, "--table", stack.resources.held_table_name)
 
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
@@ -85,26 +68,26 @@ def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
     assert shown.out.endswith("body:\n" + INVALID["body"] + "\n")
 
 
-def test_the_quarantine_table_comes_from_the_stack_outputs(run, stack: Stack, invoke):
+def test_the_held_table_comes_from_the_stack_outputs(run, stack: Stack, invoke):
     invoke(INVALID)
     deploy(
         "zenoti-booking-deleted",
         {
             "EventsTableName": stack.resources.table_name,
-            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "HeldBodiesTableName": stack.resources.held_table_name,
             "EventsTopicArn": stack.resources.topic_arn,
         },
     )
 
-    listed = run("quarantine", "list")
+    listed = run("held", "list")
 
     assert listed.code == 0, listed.err
     assert listed.out.splitlines()[-1] == "(1 body, 1 still held)"
 
 
 def test_redriving_or_showing_an_unknown_body_is_a_one_line_error(run, stack: Stack):
-    result = run("quarantine", "redrive", "0" * 64, "--local", "--endpoint-url", "http://127.0.0.1:1")
-    shown = run("quarantine", "show", "0" * 64, "--table", stack.resources.quarantine_table_name)
+    result = run("held", "redrive", "0" * 64, "--local", "--endpoint-url", "http://127.0.0.1:1")
+    shown = run("held", "show", "0" * 64, "--table", stack.resources.held_table_name)
 
     for refused in (result, shown):
         assert refused.code == 2
@@ -128,7 +111,7 @@ def deploy_the_stack(stack: Stack, name: str = "zenoti-booking-deleted", webhook
         name,
         {
             "EventsTableName": stack.resources.table_name,
-            "QuarantineTableName": stack.resources.quarantine_table_name,
+            "HeldBodiesTableName": stack.resources.held_table_name,
             "WebhookUrl": webhook_url,
             "WebhookTokenSecretArn": stack.resources.secret_arn,
         },
@@ -151,7 +134,7 @@ def through_the_handler(stack: Stack, invoke, api_event, monkeypatch: pytest.Mon
         answer = invoke(event)
         return answer.status, answer.body
 
-    monkeypatch.setattr(ops.quarantine, "_post", post)
+    monkeypatch.setattr(ops.held, "_post", post)
 
 
 def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_once(
@@ -162,7 +145,7 @@ def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_on
     assert invoke(api_event).body["reason"] == "undeliverable"
     key = hashlib.sha256(raw_payload.encode()).hexdigest()
 
-    still = run("quarantine", "redrive", key)
+    still = run("held", "redrive", key)
 
     assert still.code == 1, still.err
     assert (
@@ -171,7 +154,7 @@ def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_on
     assert (stack.items(), stack.messages()) == ([], [])
 
     monkeypatch.setattr(parsing, "MAX_DEPTH", 64)  # the cause, fixed and deployed
-    fixed = run("quarantine", "redrive", key)
+    fixed = run("held", "redrive", key)
 
     assert fixed.code == 0, fixed.err
     assert fixed.out.splitlines()[-1] == f"Stored (accepted): entry {key} marked redriven."
@@ -181,16 +164,16 @@ def test_a_held_body_redriven_once_its_cause_is_fixed_is_stored_and_published_on
     assert message["Message"] == raw_payload
     assert message["MessageAttributes"]["event_type"]["Value"] == "Class.Booking.Deleted"
 
-    again = run("quarantine", "redrive", key)  # by mistake: the event is stored, nothing more is sent
+    again = run("held", "redrive", key)  # by mistake: the event is stored, nothing more is sent
 
     assert again.code == 0, again.err
     assert again.out.splitlines()[-1] == f"Stored (duplicate): entry {key} marked redriven."
     assert stack.messages() == []
     entry = boto3.client("dynamodb", region_name=REGION).get_item(
-        TableName=stack.resources.quarantine_table_name, Key={"body_sha256": {"S": key}}
+        TableName=stack.resources.held_table_name, Key={"body_sha256": {"S": key}}
     )["Item"]
     assert (entry["state"], entry["deliveries"]) == ({"S": "redriven"}, {"N": "2"})
-    assert run("quarantine", "list").out.splitlines()[-1] == "(1 body, 0 still held)"
+    assert run("held", "list").out.splitlines()[-1] == "(1 body, 0 still held)"
 
 
 def test_a_conflicting_duplicate_redriven_stays_held(
@@ -201,7 +184,7 @@ def test_a_conflicting_duplicate_redriven_stays_held(
     assert invoke(with_body(api_event, forged)).body["reason"] == "conflicting_duplicate"
     stack.messages()
 
-    result = run("quarantine", "redrive", hashlib.sha256(forged.encode()).hexdigest())
+    result = run("held", "redrive", hashlib.sha256(forged.encode()).hexdigest())
 
     assert result.code == 1, result.err
     assert "Still held (conflicting_duplicate)" in result.out
@@ -226,34 +209,34 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
     client_options = {"endpoint_url": emulator, "region_name": REGION}
     credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
     dynamodb = boto3.client("dynamodb", **client_options, **credentials)
-    quarantine_table = local_names().quarantine_table_name
+    held_table = local_names().held_table_name
 
     # Zenoti sends a body the receiver does not store: it is held.
     refused = INVALID["body"].encode()
     assert post(webhook, refused) == 202
     refused_key = hashlib.sha256(refused).hexdigest()
-    assert refused_key in run("quarantine", "list", *local).out
+    assert refused_key in run("held", "list", *local).out
 
     # Re-driving it before the cause is fixed: held again, counted.
-    again = run("quarantine", "redrive", refused_key, *through)
+    again = run("held", "redrive", refused_key, *through)
     assert again.code == 1
     assert "HTTP 202" in again.out
-    entry = dynamodb.get_item(TableName=quarantine_table, Key={"body_sha256": {"S": refused_key}})["Item"]
+    entry = dynamodb.get_item(TableName=held_table, Key={"body_sha256": {"S": refused_key}})["Item"]
     assert (entry["state"]["S"], entry["deliveries"]["N"]) == ("held", "2")
 
-    # A body an older receiver held (as it wrote entries then) and the current one accepts.
+    # A body held before its cause was fixed (an operator fixed the model since), that the receiver now accepts.
     fixed = raw_payload.encode()
     fixed_key = hashlib.sha256(fixed).hexdigest()
     dynamodb.put_item(
-        TableName=quarantine_table,
-        Item={"body_sha256": {"S": fixed_key}, "body": {"B": fixed}, "state": {"S": "quarantined"}},
+        TableName=held_table,
+        Item={"body_sha256": {"S": fixed_key}, "body_zlib": {"B": compressed(fixed)}, "state": {"S": "held"}},
     )
 
-    redriven = run("quarantine", "redrive", fixed_key, *through)
+    redriven = run("held", "redrive", fixed_key, *through)
 
     assert redriven.code == 0, redriven.err
     assert '"status": "accepted"' in redriven.out
-    entry = dynamodb.get_item(TableName=quarantine_table, Key={"body_sha256": {"S": fixed_key}})["Item"]
+    entry = dynamodb.get_item(TableName=held_table, Key={"body_sha256": {"S": fixed_key}})["Item"]
     assert entry["state"] == {"S": "redriven"}
     stored = dynamodb.get_item(
         TableName=local_names().table_name, Key={"event_id": {"S": json.loads(fixed)["event_id"]}}
@@ -278,7 +261,7 @@ class Deployed:
 
 @pytest.fixture
 def deployed(stack: Stack, invoke) -> Deployed:
-    """A deployed stack (in moto) with one quarantined body and its production token."""
+    """A deployed stack (in moto) with one held body and its production token."""
     invoke(INVALID)
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": PRODUCTION_TOKEN})
@@ -296,7 +279,7 @@ def posted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         urls.append(url)
         return 200, {"status": "accepted", "event_id": "x"}
 
-    monkeypatch.setattr(ops.quarantine, "_post", post)
+    monkeypatch.setattr(ops.held, "_post", post)
     return urls
 
 
@@ -307,7 +290,7 @@ def test_the_production_token_goes_to_the_stacks_own_webhook_url(run, deployed: 
         deployed.webhook_url.replace("https://", "HTTPS://").replace(deployed.host, deployed.host.upper()),
     ]
 
-    result = run("quarantine", "redrive", deployed.key, *given)
+    result = run("held", "redrive", deployed.key, *given)
 
     assert result.code == 0, result.err
     assert posted == [f"{deployed.webhook_url}?token={PRODUCTION_TOKEN}"]
@@ -333,7 +316,7 @@ OTHER_WEBHOOK_URLS = [
 def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed: Deployed, posted, webhook_url):
     other = webhook_url.format(own=deployed.webhook_url, host=deployed.host)
 
-    result = run("quarantine", "redrive", deployed.key, "--webhook-url", other)
+    result = run("held", "redrive", deployed.key, "--webhook-url", other)
 
     assert result.code == 2
     assert result.err.startswith("error: --webhook-url ")
@@ -345,7 +328,7 @@ def test_any_other_webhook_url_is_refused_before_the_token_is_sent(run, deployed
 def test_a_stack_whose_webhook_url_is_not_https_is_refused(run, stack: Stack, deployed: Deployed, posted):
     deploy_the_stack(stack, "plain-http", deployed.webhook_url.replace("https", "http"))
 
-    result = run("quarantine", "redrive", deployed.key, "--stack-name", "plain-http")
+    result = run("held", "redrive", deployed.key, "--stack-name", "plain-http")
 
     assert result.code == 2
     assert result.err.startswith("error: the stack's WebhookUrl http://")
@@ -372,7 +355,7 @@ def test_a_stack_whose_webhook_url_is_not_its_own_api_gets_no_token(
     url = forged.format(host=deployed.host, api=deployed.host.split(".")[0])
     deploy_the_stack(stack, "forged", url)
 
-    result = run("quarantine", "redrive", deployed.key, "--stack-name", "forged")
+    result = run("held", "redrive", deployed.key, "--stack-name", "forged")
 
     assert result.code == 2
     assert result.err == (
@@ -431,7 +414,7 @@ def test_a_redirected_secrets_manager_is_refused_before_the_secret_is_asked_for(
 ):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", recorder.url)
 
-    result = run("quarantine", "redrive", deployed.key)
+    result = run("held", "redrive", deployed.key)
 
     assert result.code == 2
     assert (
@@ -444,10 +427,10 @@ def test_a_redirected_secrets_manager_is_refused_before_the_secret_is_asked_for(
 def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Stack, deployed: Deployed, posted):
     deploy(
         "older-stack",
-        {"EventsTableName": stack.resources.table_name, "QuarantineTableName": stack.resources.quarantine_table_name},
+        {"EventsTableName": stack.resources.table_name, "HeldBodiesTableName": stack.resources.held_table_name},
     )
 
-    result = run("quarantine", "redrive", deployed.key, "--stack-name", "older-stack")
+    result = run("held", "redrive", deployed.key, "--stack-name", "older-stack")
 
     assert result.code == 2
     assert result.err == (
@@ -456,8 +439,8 @@ def test_a_stack_without_the_webhook_outputs_is_a_one_line_error(run, stack: Sta
     )
 
 
-def quarantined_in(recorder: Recorder, body: bytes) -> str:
-    """The stand-in emulator holds one quarantined body; its key."""
+def held_in(recorder: Recorder, body: bytes) -> str:
+    """The stand-in emulator holds one body; its key."""
     key = hashlib.sha256(body).hexdigest()
     item = {"body_sha256": {"S": key}, "body_zlib": {"B": base64.b64encode(compressed(body)).decode()}}
     recorder.answers["DynamoDB_20120810.GetItem"] = (200, {"Item": item})
@@ -467,11 +450,11 @@ def quarantined_in(recorder: Recorder, body: bytes) -> str:
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_with_local_the_local_token_goes_to_this_machine(run, recorder: Recorder, host):
     body = INVALID["body"].encode()
-    key = quarantined_in(recorder, body)
+    key = held_in(recorder, body)
     recorder.answers["POST"] = (202, {"status": "held", "reason": "invalid_event", "message": "still"})
     webhook = recorder.url.replace("127.0.0.1", host) + "/zenoti/class-booking-deleted"
 
-    result = run("quarantine", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
+    result = run("held", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
 
     assert result.code == 1, result.err
     assert "HTTP 202" in result.out
@@ -483,7 +466,7 @@ def test_with_local_the_local_token_goes_to_this_machine(run, recorder: Recorder
 def test_with_local_an_ipv6_loopback_webhook_is_allowed():
     url = "http://[::1]:3000/zenoti/class-booking-deleted"
 
-    assert ops.quarantine.local_webhook_url(url) == url
+    assert ops.held.local_webhook_url(url) == url
 
 
 @pytest.mark.parametrize(
@@ -498,9 +481,7 @@ def test_with_local_an_ipv6_loopback_webhook_is_allowed():
     ],
 )
 def test_with_local_a_webhook_elsewhere_is_refused(run, recorder: Recorder, webhook_url):
-    result = run(
-        "quarantine", "redrive", "0" * 64, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook_url
-    )
+    result = run("held", "redrive", "0" * 64, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook_url)
 
     assert result.code == 2
     assert result.err.startswith("error: --webhook-url ")
@@ -509,11 +490,11 @@ def test_with_local_a_webhook_elsewhere_is_refused(run, recorder: Recorder, webh
 
 
 def test_an_answer_that_is_not_json_is_reported_not_a_crash(run, recorder: Recorder):
-    key = quarantined_in(recorder, b"{}")
+    key = held_in(recorder, b"{}")
     recorder.answers["POST"] = (403, b"<html><body>Forbidden by the firewall</body></html>")
     webhook = f"{recorder.url}/zenoti/class-booking-deleted"
 
-    result = run("quarantine", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
+    result = run("held", "redrive", key, "--local", "--endpoint-url", recorder.url, "--webhook-url", webhook)
 
     assert result.code == 1, result.err
     assert result.out.startswith('HTTP 403: {"not_json": "<html><body>Forbidden by the firewall')

@@ -3,8 +3,7 @@
 An entry (key `body_sha256`, the hash of the body's bytes as received) keeps the body zlib-compressed
 in `body_zlib`, why it is held (`reason`, `message`, `errors`), the request's header names (never
 their values), when and by which requests it came first and last, how many times, and its `state`:
-`held` until an operator re-drives it (`redriven`). An entry written before held bodies existed keeps
-its body uncompressed in `body` and has the state `quarantined`: readers take both (`held_body`).
+`held` until an operator re-drives it (`redriven`).
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.adapters.event_table import compressed
 from zenoti_receiver.logic.ports import HeldDelivery
 
-DEPENDENCY = "quarantine_table"
+DEPENDENCY = "held_bodies_table"
 HELD = "held"
-STATES_HELD = frozenset({HELD, "quarantined"})  # "quarantined": written before held bodies existed
+STATES_HELD = frozenset({HELD})
 
 
-class QuarantineTable:
+class HeldBodiesTable:
     """`retention_days` after its last delivery, DynamoDB's TTL removes an entry (expires_at)."""
 
     def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 30) -> None:
@@ -37,7 +36,6 @@ class QuarantineTable:
         # held makes it held again, even one re-driven before (the cause came back).
         names = {
             "#body": "body_zlib",
-            "#uncompressed": "body",
             "#size": "body_bytes",
             "#first_seen": "first_seen",
             "#first_request": "first_request_id",
@@ -80,8 +78,7 @@ class QuarantineTable:
         request = {
             "TableName": self._table_name,
             "Key": {"body_sha256": {"S": hashlib.sha256(held.body).hexdigest()}},
-            # An entry written before keeps its body compressed from now on, once.
-            "UpdateExpression": update + " REMOVE #uncompressed ADD #deliveries :one",
+            "UpdateExpression": update + " ADD #deliveries :one",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -90,7 +87,5 @@ class QuarantineTable:
 
 
 def held_body(item: dict[str, Any]) -> bytes:
-    """The body as received, from an entry of this version (compressed) or an earlier one (as it came)."""
-    if "body_zlib" in item:
-        return zlib.decompress(item["body_zlib"]["B"])
-    return bytes(item.get("body", {}).get("B", b""))
+    """The body as received."""
+    return zlib.decompress(item["body_zlib"]["B"])
