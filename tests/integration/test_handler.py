@@ -163,7 +163,7 @@ def test_valid_token_never_reaches_the_logs(invoke, stack: Stack, api_event, log
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "e3")))
 
-    assert "Delivery accepted" in log_stream.getvalue()
+    assert "Delivery duplicate" in log_stream.getvalue()  # the function did log
     assert LOCAL_TOKEN not in log_stream.getvalue()
 
 
@@ -373,11 +373,21 @@ def test_botocore_retries_are_bounded(invoke, stack: Stack, api_event):
 
 def test_logs_carry_the_request_id_as_correlation_id(invoke, api_event, logs):
     invoke(api_event)
+    invoke(api_event)
 
-    accepted = [line for line in logs() if line["message"] == "Delivery accepted"]
-    assert len(accepted) == 1
-    assert accepted[0]["correlation_id"] == api_event["requestContext"]["requestId"]
-    assert accepted[0]["event_id"] == SAMPLE_EVENT_ID
+    [duplicate] = [line for line in logs() if line["message"] == "Delivery duplicate"]
+    assert duplicate["correlation_id"] == api_event["requestContext"]["requestId"]
+    assert duplicate["event_id"] == SAMPLE_EVENT_ID
+
+
+def test_a_new_event_logs_nothing_at_info_but_its_publication(invoke, stack: Stack, api_event, logs):
+    # Every event's log bytes are paid for: the item records the delivery, the publisher's line its message.
+    invoke(api_event)
+    stack.publish()
+
+    [line] = logs()
+    assert (line["message"], line["event_id"]) == ("Event published", SAMPLE_EVENT_ID)
+    assert "function_arn" not in line  # no Lambda context on the line: the REPORT line has the request id
 
 
 def emitted_metrics(output: str) -> list[tuple[str, dict[str, str]]]:

@@ -561,5 +561,5 @@ def test_load_script_counts_every_event_through_the_http_stack():
     # go to a file of their own.
     assert len(run.stdout.splitlines()) == 9, run.stdout
     assert run.stdout.startswith("Sending 40 events from 4 concurrent senders")
-    assert "Delivery accepted" not in run.stdout
-    assert "Delivery accepted" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")
+    assert "Event published" not in run.stdout
+    assert "Event published" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")

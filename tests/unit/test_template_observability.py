@@ -276,7 +276,14 @@ def dashboard_widgets(
 ) -> list[dict[str, Any]]:
     body = dashboard_body(template, subscriber_queue=subscriber_queue, stack_name=stack_name)
     references = set(re.findall(r"\$\{([^}]+)\}", body))
-    allowed = {"AWS::Region", "WebhookApi", "ReceiverFunction", "PublisherFunction", "PublicationDelayAlarmSeconds"}
+    allowed = {
+        "AWS::Region",
+        "WebhookApi",
+        "ReceiverFunction",
+        "PublisherFunction",
+        "EventsTopic.TopicName",
+        "PublicationDelayAlarmSeconds",
+    }
     subscriber = {
         "SubscriberEventsQueue.QueueName",
         "SubscriberDeadLetterQueue.QueueName",
@@ -322,7 +329,7 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
         "Latency (ms)",
         "Cold starts",
         "Held bodies, per hour (not published)",
-        "Publication: events published, records Lambda retries",
+        "Publication: messages the topic published, records Lambda retries",
         "Publication delay: the stream's iterator age (ms)",
         "Accepted events by type",
         "Unexpected errors: bugs of ours, answered 500",
@@ -330,7 +337,7 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
     assert {"Count", "4xx", "5xx", "EventsAccepted", "EventsDuplicate", "EventsRefused", "EventsFailed"} <= names
     assert {"Latency", "Duration", "ColdStart", "EventsHeld", "UnexpectedErrors"} <= names
     assert {"<WebhookApi>", "<ReceiverFunction>", "<PublisherFunction>"} <= names
-    assert {"EventsPublished", "PublicationsRetried", "IteratorAge"} <= names
+    assert {"NumberOfMessagesPublished", "PublicationsRetried", "IteratorAge"} <= names
 
 
 def metric_rows(widget: dict[str, Any]) -> list[list[Any]]:
