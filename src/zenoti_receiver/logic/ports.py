@@ -6,11 +6,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from zenoti_receiver.errors import FieldError, HeldReason
 from zenoti_receiver.logic.authentication import AcceptedTokens
-from zenoti_receiver.models.class_booking import ClassBookingEvent
+
+if TYPE_CHECKING:  # the publisher imports these ports but never a model: its cold start builds none
+    from zenoti_receiver.models.class_booking import ClassBookingEvent
 
 
 @dataclass(frozen=True)
