@@ -38,6 +38,7 @@ def started(command: list[str], tmp_path: Path) -> subprocess.Popen[str]:
     """The command in a session of its own (a terminal's), once it has said it waits for messages."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     environment.update(PYTHONUNBUFFERED="1", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    environment["PYTHONPATH"] = str(EXAMPLE.parent.parent)  # the receiver's repository: its local stack
     process = subprocess.Popen(
         command,
         cwd=EXAMPLE,

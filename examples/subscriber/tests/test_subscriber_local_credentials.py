@@ -57,6 +57,7 @@ def test_local_runner_never_signs_with_the_developers_credentials(emulator_heade
         "AWS_SESSION_TOKEN": "operator-session-token",
         "AWS_PROFILE": "prod",
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "PYTHONPATH": str(EXAMPLE.parent.parent),  # the receiver's repository: its local stack
     }
 
     run = subprocess.run(

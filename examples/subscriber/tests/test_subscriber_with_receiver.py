@@ -278,7 +278,7 @@ def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: 
         local, banner = _started(
             [sys.executable, "-m", "subscriber_local", *options],
             EXAMPLE,
-            environment,
+            {**environment, "PYTHONPATH": str(REPOSITORY)},
             "Waiting for messages",
         )
         url = f"http://127.0.0.1:{port}/zenoti/webhook?token=local-demo-token"
