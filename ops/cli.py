@@ -7,7 +7,7 @@ python -m ops held show BODY_SHA256
 python -m ops held redrive BODY_SHA256 [--webhook-url URL]
 python -m ops republish [--dry-run]
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
-Against the deployed stack (--stack-name, default zenoti-booking-deleted) or `make serve` (--local).
+Against the deployed stack (--stack-name, default zenoti-webhooks) or `make serve` (--local).
 """
 
 from __future__ import annotations

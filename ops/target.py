@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from ops.errors import OperatorError
 from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, LOCAL_WEBHOOK, REGION, local_names
 
-DEFAULT_STACK_NAME = "zenoti-booking-deleted"  # samconfig.toml's stack_name
+DEFAULT_STACK_NAME = "zenoti-webhooks"  # samconfig.toml's stack_name
 
 # The stack's outputs (template.yaml) the commands read.
 TABLE_OUTPUT = "EventsTableName"

@@ -71,7 +71,7 @@ def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
 def test_the_held_table_comes_from_the_stack_outputs(run, stack: Stack, invoke):
     invoke(INVALID)
     deploy(
-        "zenoti-booking-deleted",
+        "zenoti-webhooks",
         {
             "EventsTableName": stack.resources.table_name,
             "HeldBodiesTableName": stack.resources.held_table_name,
@@ -105,7 +105,7 @@ WEBHOOK_API = {"WebhookApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": 
 OWN_WEBHOOK_URL = {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" + WEBHOOK_PATH}
 
 
-def deploy_the_stack(stack: Stack, name: str = "zenoti-booking-deleted", webhook_url: Any = OWN_WEBHOOK_URL) -> str:
+def deploy_the_stack(stack: Stack, name: str = "zenoti-webhooks", webhook_url: Any = OWN_WEBHOOK_URL) -> str:
     """A stack `ops` finds by name, with an API of its own, its outputs naming the local resources; its WebhookUrl."""
     deploy(
         name,
@@ -396,7 +396,7 @@ def test_the_webhook_may_be_the_http_api_or_the_front_door():
                 for resource in resources
             ]
         },
-        {"StackName": "zenoti-booking-deleted"},
+        {"StackName": "zenoti-webhooks"},
     )
 
     class OneClient:
@@ -404,7 +404,7 @@ def test_the_webhook_may_be_the_http_api_or_the_front_door():
             return cloudformation
 
     with stubbed:
-        hosts = Deployment(OneClient(), "zenoti-booking-deleted", {}).webhook_hosts()  # type: ignore[arg-type]
+        hosts = Deployment(OneClient(), "zenoti-webhooks", {}).webhook_hosts()  # type: ignore[arg-type]
 
     assert hosts == {"a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "f0f0f0f0f0.execute-api.eu-west-1.amazonaws.com"}
 

@@ -36,7 +36,7 @@ def test_python_m_ops_imports_nothing_of_the_development_tools():
 def test_a_plain_python_says_which_command_works_instead_of_a_traceback():
     # -S: a Python without the project's packages (no site-packages), as the system's python3 may be.
     run = subprocess.run(
-        [sys.executable, "-S", "-m", "ops", "held_bodies", "list", "--stack-name", "it's"],
+        [sys.executable, "-S", "-m", "ops", "held", "list", "--stack-name", "it's"],
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,

@@ -30,7 +30,7 @@ def secret_value(stack: Stack) -> dict[str, Any]:
 @pytest.fixture
 def deployed(stack: Stack) -> None:
     deploy(
-        "zenoti-booking-deleted",
+        "zenoti-webhooks",
         {
             "EventsTableName": stack.resources.table_name,
             "WebhookUrl": WEBHOOK_URL,
@@ -157,13 +157,13 @@ def test_the_token_is_never_taken_on_the_command_line():
 
 
 def test_a_stack_without_the_secret_output_is_a_one_line_error(run, stack: Stack):
-    deploy("zenoti-booking-deleted", {"EventsTableName": stack.resources.table_name})
+    deploy("zenoti-webhooks", {"EventsTableName": stack.resources.table_name})
 
     result = run("token", "rotate")
 
     assert result.code == 2
     assert result.err == (
-        "error: stack zenoti-booking-deleted in us-east-1 (CREATE_COMPLETE) has no output WebhookTokenSecretArn; "
+        "error: stack zenoti-webhooks in us-east-1 (CREATE_COMPLETE) has no output WebhookTokenSecretArn; "
         "is it this project's stack, fully deployed? Or pass --secret-id\n"
     )
 

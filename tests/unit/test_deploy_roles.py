@@ -51,7 +51,7 @@ needs_sam = pytest.mark.skipif(
 
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 PR_STACK = "zenoti-pr-42"
-DEPLOYED_STACK = "zenoti-booking-deleted"
+DEPLOYED_STACK = "zenoti-webhooks"
 BUCKET = "zenoti-github-deploy-artifactsbucket-1a2b3c"
 STACK_TAG = "aws:ResourceTag/aws:cloudformation:stack-name"
 
@@ -1445,11 +1445,11 @@ def test_the_workflow_deploys_nothing_when_one_stack_name_begins_with_the_other(
         names = {"DEPLOYED_STACK_NAME": deployed, "PR_STACK_PREFIX": prefix, "STACK_NAME": stack}
         return check_stack_names(job, **names).returncode
 
-    own = "zenoti-booking-deleted" if job == "deploy" else "zenoti-pr-42"
-    assert check("zenoti-booking-deleted", "zenoti-pr-", own) == 0
+    own = "zenoti-webhooks" if job == "deploy" else "zenoti-pr-42"
+    assert check("zenoti-webhooks", "zenoti-pr-", own) == 0
     assert check("zenoti-pr-production", "zenoti-pr-", own) != 0
     assert check("zenoti", "zenoti-pr-", own) != 0
-    assert check("zenoti-booking-deleted", "zenoti-pr-", "zenoti-other") != 0
+    assert check("zenoti-webhooks", "zenoti-pr-", "zenoti-other") != 0
     env = workflow_jobs()[job]["env"]
     assert {"DEPLOYED_STACK_NAME", "PR_STACK_PREFIX", "STACK_NAME"} <= set(env)
 

@@ -18,6 +18,7 @@ from tests.conftest import ROOT
 DOCUMENTS = sorted(
     [
         ROOT / "README.md",
+        ROOT / "CHANGELOG.md",
         *(ROOT / "docs").glob("*.md"),
         ROOT / "examples/subscriber/README.md",
         ROOT / "events/README.md",

@@ -104,7 +104,7 @@ def test_samconfig_lets_sam_deploy_run_with_nothing_to_answer():
     config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))["default"]
     deploy = config["deploy"]["parameters"]
 
-    assert config["global"]["parameters"]["stack_name"] == "zenoti-booking-deleted"
+    assert config["global"]["parameters"]["stack_name"] == "zenoti-webhooks"
     assert deploy["resolve_s3"] is True  # SAM's managed bucket: none to name
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["confirm_changeset"] is False  # Enter at "Deploy this changeset? [y/N]" would abort
@@ -188,7 +188,7 @@ def test_with_no_region_anywhere_it_is_asked_once_and_saved(account, samconfig, 
 
     assert check.check(samconfig) == ("ap-southeast-2", account)
     config = tomllib.loads(samconfig.read_text(encoding="utf-8"))["default"]
-    assert config["global"]["parameters"] == {"stack_name": "zenoti-booking-deleted", "region": "ap-southeast-2"}
+    assert config["global"]["parameters"] == {"stack_name": "zenoti-webhooks", "region": "ap-southeast-2"}
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not asked again
     assert check.check(samconfig) == ("ap-southeast-2", account)
 

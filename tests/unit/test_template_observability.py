@@ -21,7 +21,7 @@ def template() -> dict[str, Any]:
     return load_template()
 
 
-STACK = "zenoti-booking-deleted"  # samconfig.toml's stack name: the production stack's
+STACK = "zenoti-webhooks"  # samconfig.toml's stack name: the production stack's
 
 
 def service(template: dict[str, Any], stack_name: str = STACK) -> str:
@@ -434,11 +434,9 @@ def test_only_this_stacks_budget_may_publish_to_the_alarm_topic_besides_cloudwat
     assert allow["Principal"] == {"Service": "budgets.amazonaws.com"}
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     source = for_stack(allow["Condition"]["ArnLike"]["aws:SourceArn"], STACK)
-    assert source == {
-        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/zenoti-booking-deleted-monthly"
-    }
+    assert source == {"Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/zenoti-webhooks-monthly"}
     named = for_stack(resource(template, "MonthlyBudget")["Properties"]["Budget"]["BudgetName"], STACK)
-    assert named == {"Fn::Sub": "zenoti-booking-deleted-monthly"}
+    assert named == {"Fn::Sub": "zenoti-webhooks-monthly"}
 
 
 def test_the_receiver_traces_no_request_unless_one_upstream_asked(template):

@@ -28,7 +28,7 @@ from tests.unit.test_template_front_door import deployed
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/token-admin"
 READER = f"arn:aws:iam::{ACCOUNT}:role/zenoti-configurer"
 DEVELOPER = f"arn:aws:iam::{ACCOUNT}:role/developer"  # of this account, with secretsmanager:* in IAM
-RECEIVER = f"arn:aws:iam::{ACCOUNT}:role/zenoti-booking-deleted-ReceiverFunctionRole-ABC"
+RECEIVER = f"arn:aws:iam::{ACCOUNT}:role/zenoti-webhooks-ReceiverFunctionRole-ABC"
 OUTSIDER = "arn:aws:iam::210987654321:role/admin"
 VIA_CLOUDFORMATION = {"aws:CalledViaFirst": "cloudformation.amazonaws.com"}
 # What `ops token rotate` and `token drop-previous` call (ops/webhook_token.py).

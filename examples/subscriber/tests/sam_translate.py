@@ -31,7 +31,7 @@ def main(template_path: str) -> None:
     for body in template["Resources"].values():
         if body["Type"] == "AWS::Serverless::Function":
             body["Properties"]["CodeUri"] = "s3://artifacts/function.zip"  # what `sam package` writes
-    parameters = {"EventsTopicArn": "arn:aws:sns:us-east-1:123456789012:zenoti-booking-deleted-events"}
+    parameters = {"EventsTopicArn": "arn:aws:sns:us-east-1:123456789012:zenoti-webhooks-events"}
     print(json.dumps(transform(template, parameters, NoManagedPolicies())))
 
 
