@@ -622,22 +622,6 @@ NEEDS: dict[str, list[Call]] = {
             arn("budgets", "budget/{stack}-monthly", region=False),
         ),
     ],
-    "AWS::Scheduler::Schedule": [
-        Call(
-            (
-                "scheduler:CreateSchedule",
-                "scheduler:GetSchedule",
-                "scheduler:UpdateSchedule",
-                "scheduler:DeleteSchedule",
-            ),
-            arn("scheduler", "schedule/default/{stack}-pending-publisher"),
-        ),
-        Call(
-            ("iam:PassRole",),
-            arn("iam", f"role{ROLE_PATH}{{stack}}-PendingPublisherScheduleRole-Ab12Cd34", region=False),
-            (("iam:PassedToService", "scheduler.amazonaws.com"),),
-        ),
-    ],
 }
 
 # What AWS's resource handlers may call that these templates never make them call, and why.
@@ -918,7 +902,7 @@ def test_only_roles_on_the_stack_path_are_created_or_passed(role):
     bounded = {"iam:PermissionsBoundary": principal.boundary, "iam:PolicyARN": BASIC_EXECUTION}
     on_path, at_root = FUNCTION_ROLE.format(stack=STACK_OF[role]), ROOT_ROLE.format(stack=STACK_OF[role])
 
-    for service in ("lambda.amazonaws.com", "scheduler.amazonaws.com"):
+    for service in ("lambda.amazonaws.com",):
         assert decide(principal, "iam:PassRole", on_path, **{"iam:PassedToService": service}) == "allow"
         # PassRole has no condition on the passed role's boundary: a role of the stack's name off the path
         # (an older stack's, one made by hand) may have none, and must never be handed to a function.
@@ -967,10 +951,7 @@ def test_every_iam_action_allowed_is_a_read_a_tag_a_pass_to_lambda_or_bounded(ro
             assert "*" not in action, statement
             condition = statement.get("Condition", {})
             if action == "iam:PassRole":
-                assert set(condition["StringEquals"]["iam:PassedToService"]) <= {
-                    "lambda.amazonaws.com",
-                    "scheduler.amazonaws.com",
-                }
+                assert set(condition["StringEquals"]["iam:PassedToService"]) <= {"lambda.amazonaws.com"}
             elif action in BOUNDED_ACTIONS:
                 assert (
                     condition["StringEquals"]["iam:PermissionsBoundary"] == "${aws:PrincipalTag/permissions-boundary}"

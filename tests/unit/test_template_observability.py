@@ -325,7 +325,7 @@ def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(temp
 
     assert titles == [
         "Requests by status",
-        "Events: accepted, duplicate, held, rejected, failed",
+        "Events: accepted, duplicate, held, refused, failed",
         "Latency (ms)",
         "Cold starts",
         "Held bodies, per hour (not published)",
@@ -373,7 +373,7 @@ def test_dashboard_shows_the_held_bodies_beside_the_other_outcomes(template):
     namespace = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
     held = [namespace, "EventsHeld", "service", service(template)]
 
-    assert held in metric_rows(widget(template, "Events: accepted, duplicate, held, rejected, failed"))
+    assert held in metric_rows(widget(template, "Events: accepted, duplicate, held, refused, failed"))
     assert metric_rows(widget(template, "Held bodies, per hour (not published)")) == [held]
 
 
