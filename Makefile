@@ -24,7 +24,7 @@ DEPLOY_CHECK ?= $(SAM_VENV)/bin/python .ci/deploy_check.py
 UPGRADE ?= --upgrade
 LOCK = $(BIN)/uv pip compile --quiet $(UPGRADE) --generate-hashes --no-strip-extras
 
-.PHONY: help demo serve test test-deep test-e2e coverage load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
+.PHONY: help smoke demo serve test test-deep test-e2e coverage load bench lint typecheck validate scan check build build-local deploy check-artifact check-workflows schema check-schema update-deps clean
 
 # A bare `make` lists the targets: each `## target: what it does` line below.
 .DEFAULT_GOAL := help
@@ -156,14 +156,19 @@ scan: $(CHECKOV_VENV)/.installed $(OPTIONS_ON)
 build: $(SAM_VENV)/.installed
 	$(WITH_PYTHON313) $(SAM) build
 
-## deploy: check the AWS credentials and region, build, then sam deploy with samconfig.toml's defaults; DEPLOY_ARGS adds options
+## deploy: check the AWS credentials and region, build, then sam deploy with samconfig.toml's settings; DEPLOY_ARGS adds options, kept for the next deploy
 # Nothing to answer: the template's defaults; the region is AWS_REGION's or the AWS profile's (asked once
-# and saved in samconfig.toml when neither has one).
+# and saved in samconfig.toml when neither has one). --save-params writes what DEPLOY_ARGS gave (parameter
+# overrides above all) into samconfig.toml, so that the next `make deploy` without them keeps them.
 deploy: $(SAM_VENV)/.installed
 	@region=$$($(DEPLOY_CHECK)) && \
 		$(MAKE) --no-print-directory build && \
-		echo "$(SAM) deploy --region $$region $(DEPLOY_ARGS)" && \
-		$(SAM) deploy --region "$$region" $(DEPLOY_ARGS)
+		echo "$(SAM) deploy --region $$region --save-params $(DEPLOY_ARGS)" && \
+		$(SAM) deploy --region "$$region" --save-params $(DEPLOY_ARGS)
+
+## smoke: after a deploy, one made-up event delivered to the stack's URL, found stored, seen published; SMOKE_ARGS="--stack-name ..."
+smoke: $(BIN)/.installed
+	$(BIN)/python -m ops smoke $(SMOKE_ARGS)
 
 ## check-artifact: the artifact is reproducible: built again from empty, every file is the same
 check-artifact: build

@@ -6,6 +6,7 @@ python -m ops held list [--format table|jsonl]
 python -m ops held show BODY_SHA256
 python -m ops held redrive BODY_SHA256 [--webhook-url URL]
 python -m ops republish [--dry-run]
+python -m ops smoke   (after a deploy: one made-up event delivered, stored and published)
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
 Against the deployed stack (--stack-name, default zenoti-webhooks) or `make serve` (--local).
 """
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from ops import held, lookup, replay, republish, stored_events, webhook_token
+from ops import held, lookup, replay, republish, smoke, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lookup(arguments, out, err)
         if arguments.command == "held":
             return run_held(arguments, out)
+        if arguments.command == "smoke":
+            return smoke.run(_target_options(arguments), out)
         if arguments.command == "republish":
             return run_republish(arguments, out)
         if arguments.command == "token":
@@ -197,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_replay(commands, where, window)
     _add_held(commands)
     _add_republish(commands, where)
+    _add_smoke(commands, where)
     _add_token(commands)
     return parser
 
@@ -315,6 +319,16 @@ def _add_republish(commands: Any, where: argparse.ArgumentParser) -> None:
         "--failures-queue-url",
         metavar="URL",
         help="SQS queue of what the publisher gave up on, instead of the stack's PublicationFailuresQueueUrl output",
+    )
+
+
+def _add_smoke(commands: Any, where: argparse.ArgumentParser) -> None:
+    commands.add_parser(
+        "smoke",
+        parents=[where],
+        help="after a deploy: deliver one made-up event to the stack's URL, find it stored, see it published",
+        description=smoke.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
 

@@ -187,6 +187,11 @@ def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     return item  # type: ignore[no-any-return]
 
 
+def post_delivery(webhook_url: str, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST a body to the webhook as Zenoti does, the token in the query string; the status and the answer."""
+    return _post(f"{webhook_url}?{urlencode({'token': token})}", body)
+
+
 def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
     request = Request(url, data=body, method="POST", headers={"content-type": "application/json"})  # noqa: S310
     try:

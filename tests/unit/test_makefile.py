@@ -80,7 +80,10 @@ def test_deploy_checks_then_builds_then_deploys_without_a_question(tmp_path: Pat
 
     assert run.returncode == 0, run.stderr
     assert "sam build" in run.stdout
-    assert run.stdout.index("sam build") < run.stdout.index("sam deploy --region eu-west-1 --no-execute-changeset")
+    # --save-params: what DEPLOY_ARGS gave is kept in samconfig.toml for the next deploy.
+    assert run.stdout.index("sam build") < run.stdout.index(
+        "sam deploy --region eu-west-1 --save-params --no-execute-changeset"
+    )
     assert "--guided" not in run.stdout
 
 

@@ -1,0 +1,81 @@
+"""After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published.
+
+It proves the stack end to end without Zenoti: the URL and the token Zenoti is given, the write, the
+stream, the publisher and the topic. The event is a Class.Booking.Created of a center that does not
+exist (CENTER), with an event_id of its own (smoke-...): a subscriber that filters on centers never sees
+it; one that takes every center gets one booking it cannot find in Zenoti, as a test delivery would be.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any, TextIO
+
+from ops import held
+from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
+from ops.target import TABLE_OUTPUT, TargetOptions, resolve_deployment
+
+SAMPLE = Path(__file__).resolve().parent.parent / "events" / "booking_created.json"
+CENTER = "00000000-0000-4000-8000-00000000c0de"  # no center of Zenoti's: filtered out by center filters
+PUBLISHER_LOGS = "PublisherLogs"  # template.yaml: the publisher's log group
+WAIT_SECONDS = 60.0  # the publisher's line is there within seconds; CloudWatch Logs shows it a little later
+POLL_SECONDS = 3.0
+
+
+def smoke_event() -> bytes:
+    event = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    unique = uuid.uuid4().hex[:20]
+    event["event_id"], event["id"] = f"smoke-{unique}", f"smoke-call-{unique}"
+    event["data"]["center_id"] = CENTER
+    return json.dumps(event).encode()
+
+
+def run(options: TargetOptions, out: TextIO) -> int:
+    """Deliver, look up, wait for the publication; one line for each, and EXIT_NOT_ACCEPTED at the first that fails."""
+    if options.local:
+        raise OperatorError("smoke proves a deployed stack (make demo and make serve show the local one)")
+    target = held.resolve(options, None, needs_webhook=True)  # the stack's own URL and token, checked
+    deployment = resolve_deployment(options, {TABLE_OUTPUT: options.table})
+    body = smoke_event()
+    event_id = json.loads(body)["event_id"]
+    if target.webhook_url is None or target.token is None:
+        raise OperatorError("the stack has no webhook URL or token to deliver to")
+    status, answer = held.post_delivery(target.webhook_url, target.token, body)
+    print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
+    if status != 200 or answer.get("status") != "accepted":
+        return EXIT_NOT_ACCEPTED
+    item = target.dynamodb.get_item(
+        TableName=deployment.names[TABLE_OUTPUT], Key={"event_id": {"S": event_id}}, ConsistentRead=True
+    ).get("Item")
+    print(f"stored: {'yes, received ' + item['received_at']['S'] if item else 'NO'}", file=out)
+    if not item:
+        return EXIT_NOT_ACCEPTED
+    published = _published(deployment.aws, options.stack_name, event_id, WAIT_SECONDS)
+    if published is None:
+        print(f"published: not within {WAIT_SECONDS:.0f} s (docs/operations.md#publication)", file=out)
+        return EXIT_NOT_ACCEPTED
+    print(f"published: message {published['message_id']}", file=out)
+    return EXIT_DONE
+
+
+def _published(aws: Any, stack_name: str, event_id: str, wait_seconds: float) -> dict[str, Any] | None:
+    """The publisher's "Event published" line for the event, once it is there (or None after the wait)."""
+    resource = aws.client("cloudformation").describe_stack_resource(
+        StackName=stack_name, LogicalResourceId=PUBLISHER_LOGS
+    )
+    group = resource["StackResourceDetail"]["PhysicalResourceId"]
+    logs = aws.client("logs")
+    started, deadline = int(time.time() * 1000) - 60_000, time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        found = logs.filter_log_events(
+            logGroupName=group, startTime=started, filterPattern=f'{{ $.event_id = "{event_id}" }}'
+        )
+        for event in found.get("events", []):
+            line = json.loads(event["message"])
+            if line.get("message") == "Event published" and line.get("event_id") == event_id:
+                return line  # type: ignore[no-any-return]
+        time.sleep(POLL_SECONDS)
+    return None
