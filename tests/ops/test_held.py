@@ -157,6 +157,7 @@ def test_dismissing_the_last_held_body_of_a_reason_sets_its_alarm_to_ok(
     def alarm_state() -> str:
         [alarm] = cloudwatch.describe_alarms(AlarmNames=["zenoti-HeldBodiesAlarm-1A2B"])["MetricAlarms"]
         return str(alarm["StateValue"])
+
     invoke(INVALID)
     test_delivery = json.loads(INVALID["body"])
     test_delivery["event_id"] = "zenoti-test-button"
