@@ -356,7 +356,8 @@ def _add_held(commands: Any, window: argparse.ArgumentParser) -> None:
         parents=[where],
         help="list the held bodies, a page at a time, with each one's type and main reason",
         description="A page of entries, oldest first within it, never their bodies: a Scan with a projection "
-        "and a limit, so a flooded table lists as fast as a small one. The last line says how to get the next page.",
+        "and a limit: a flooded table is read a page at a time, and no body is sent or decompressed. The last line "
+        "says how to get the next page.",
     )
     listing.add_argument(
         "--limit", type=int, default=held.DEFAULT_PAGE, help=f"entries per page (default {held.DEFAULT_PAGE})"

@@ -9,7 +9,7 @@ wrote it and previous in the next one (`ops token rotate`), so after a rotation 
 
 Both tables are read with a Scan filtered on `token_used`: DynamoDB reads, and bills, every item of
 the table to return the few that match (about one read unit per 8 KB with eventually consistent
-reads: a million 1 KB events cost some 125,000 read units, about $0.03 on demand). An operator's
+reads: a million 1 KB events cost some 125,000 read units, a few cents on demand). An operator's
 command, run once after a leak, not a path worth an index (which would cost a write on every event).
 """
 

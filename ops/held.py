@@ -1,7 +1,7 @@
 """Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
 
 An entry's body is kept compressed (`body_zlib`). Listing reads a page at a time and never the bodies
-(a projection), so a table a leaked token flooded lists as fast as a small one.
+(a projection): a table a leaked token flooded is read a page at a time, no body sent or decompressed.
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def entries(
 ) -> Page:
     """One page of entries, without their bodies (a Scan with a projection and a Limit).
 
-    Each page costs the read units of the entries it reads (about 1 KB each at most, without the
-    body), not of the whole table: a flood lists a page at a time, and its bodies are never read.
+    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (up to some 64
+    KB for junk cut to 64 KiB, 260 KB for a 255 KiB JSON body; 1 read unit per 8 KB): a page reads
+    `limit` entries, not the table, and sends and decompresses none of their bodies.
     """
     request: dict[str, Any] = {
         "TableName": target.table_name,
@@ -412,9 +413,9 @@ def _clear_alarm_if_done(target: HeldTarget, reason: str, out: TextIO) -> None:
 def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> int:
     """Delete the entries a filter selects (a time range of first delivery, a token): a Scan of the keys, then deletes.
 
-    Reading costs the read units of every entry (a Scan reads the whole table, bodies included, even
-    if it returns only keys): about 8 KB per 255 KiB body that was kept, 1 unit per 4 KB. Each delete
-    is one write unit.
+    The Scan reads, and is billed for, every whole entry of the table, bodies included, even though it
+    returns only keys (1 read unit per 8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000
+    units, a few cents). Each delete is one write unit.
     """
     request: dict[str, Any] = {"TableName": target.table_name, "ProjectionExpression": "body_sha256"}
     filters.apply(request)
