@@ -15,7 +15,8 @@ when it was stored; subscribers that acted on it are told by the promoted one un
 event_id (they deduplicate by event_id: docs/security.md says what to tell them).
 
 Between the two writes the event_id is absent: a delivery of it in that instant is stored as a new
-event, and the put of step 2 then finds it stored and says so (nothing is lost; the operator looks).
+event. If it is this very body (Zenoti's redelivery), that is the promotion done, published once by
+the stream; if another, the put of step 2 finds it and says so (nothing is lost; the operator looks).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO
     if planted is not None:
         _replace(target, events_table, event_id, planted, key)
     stored = EventTable(events_table, dynamodb).store_once(received)
-    if stored is not None:
+    # Stored in between by Zenoti's own redelivery of this very body: it is the event of record, published once.
+    if stored is not None and stored.body_sha256 != received.body_sha256:
         raise OperatorError(
             f"event {event_id} was stored again between the two writes (body {stored.body_sha256}); "
             f"entry {key} stays held: look at it with ops lookup, then promote again"

@@ -104,3 +104,24 @@ def test_the_first_hour_after_a_leak(run, deployed, stack: Stack, invoke, api_ev
     # 5. Finish the rotation once Zenoti's URL has the new token: the leaked token is refused from now on.
     assert run("token", "drop-previous").code == 0
     assert invoke(delivery(api_event, LOCAL_TOKEN, planted_body, "attacker-2")).status == 401
+
+
+def test_only_a_held_conflicting_duplicate_is_promoted_and_only_once(run, deployed, stack: Stack, invoke, api_event):
+    invoke(api_event)
+    other = with_body(api_event, api_event["body"].replace("119986", "119987"))
+    assert invoke(other).body["reason"] == "conflicting_duplicate"
+    assert invoke(with_body(api_event, "{not an event")).status == 202
+    stack.messages()
+    by_reason = {entry["reason"]["S"]: entry["body_sha256"]["S"] for entry in stack.held_bodies()}
+
+    not_a_conflict = run("held", "promote", by_reason["malformed_body"])
+    first = run("held", "promote", by_reason["conflicting_duplicate"])
+    again = run("held", "promote", by_reason["conflicting_duplicate"])
+
+    assert not_a_conflict.code == 2
+    assert "is not a conflicting duplicate: re-drive it instead" in not_a_conflict.err
+    assert first.code == 0, first.err
+    assert again.code == 2
+    assert again.err.endswith("is promoted, not held: nothing to promote\n")
+    [message] = stack.messages()  # the promoted body, once
+    assert message["Message"] == other["body"]
