@@ -271,7 +271,7 @@ def print_entries(page: Page, out: TextIO, as_jsonl: bool) -> None:
 
 def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
-    entry = _plain_entry(_entry(target, body_sha256))
+    entry = _plain_entry(entry_of(target, body_sha256))
     body = entry.pop("body")
     entry["why"] = main_reason(entry)
     for name in ("body_sha256", "state", "reason", "why", "message", "event_type", "event_id", "deliveries",
@@ -294,7 +294,7 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     With the token the body came with (`token_used`) while the secret still accepts it, or the one the
     operator chooses (`slot`): see _redrive_token.
     """
-    item = _entry(target, body_sha256)
+    item = entry_of(target, body_sha256)
     key = item["body_sha256"]["S"]
     if item.get("body_truncated", {}).get("BOOL"):
         raise OperatorError(f"entry {key} keeps only the first 64 KiB of a body that is not JSON: nothing to re-drive")
@@ -312,7 +312,7 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
         # The receiver held it again, for the reason it gives: the cause is not fixed yet.
         print(f"Still held ({answer.get('reason')}): the entry stays held (its delivery count went up).", file=out)
         return EXIT_NOT_ACCEPTED
-    _set_state(target, key, "redriven", {"redrive_answer": {"S": json.dumps(answer)}})
+    set_state(target, key, "redriven", {"redrive_answer": {"S": json.dumps(answer)}})
     # accepted: stored and published now; duplicate: the same body was stored already (an earlier re-drive).
     print(f"Stored ({answer.get('status')}): entry {key} marked redriven.", file=out)
     return EXIT_DONE
@@ -343,7 +343,7 @@ def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | 
     )
 
 
-def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
+def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     """The entry whose body_sha256 is, or starts with, what the operator typed (as `held list` shows it)."""
     wanted = body_sha256.strip().lower()
     if len(wanted) < 64:
@@ -386,9 +386,9 @@ def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int
     When no entry of its reason is still held, that reason's alarm is set to OK, so that the next body
     held for it notifies again (an alarm in ALARM notifies only once).
     """
-    item = _entry(target, body_sha256)
+    item = entry_of(target, body_sha256)
     key = item["body_sha256"]["S"]
-    _set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
+    set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
     reason = item.get("reason", {}).get("S", "")
     print(f"Dismissed: entry {key} ({reason}).", file=out)
     _clear_alarm_if_done(target, reason, out)
@@ -439,9 +439,9 @@ def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> i
     return EXIT_DONE
 
 
-def _set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
+def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
     names = {"#state": "state", "#changed": f"{state}_at"}
-    values = {":state": {"S": state}, ":now": {"S": _now()}}
+    values = {":state": {"S": state}, ":now": {"S": now_text()}}
     update = "SET #state = :state, #changed = :now"
     for number, (name, value) in enumerate(more.items()):
         names[f"#more{number}"], values[f":more{number}"] = name, value
@@ -455,7 +455,7 @@ def _set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -
     )
 
 
-def _now() -> str:
+def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

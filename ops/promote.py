@@ -25,7 +25,7 @@ import hashlib
 from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
-from ops.held import HeldTarget, _entry, _now, _set_state
+from ops.held import HeldTarget, entry_of, now_text, set_state
 from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compressed, stored_payload
 from zenoti_receiver.adapters.held_bodies import HELD, held_body
 from zenoti_receiver.errors import BodyHeld
@@ -37,7 +37,7 @@ PROMOTED = "promoted"
 
 
 def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO) -> int:
-    entry = _entry(target, body_sha256)
+    entry = entry_of(target, body_sha256)
     key = entry["body_sha256"]["S"]
     event_id = entry.get("event_id", {}).get("S")
     if entry.get("reason", {}).get("S") != "conflicting_duplicate" or event_id is None:
@@ -62,7 +62,7 @@ def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO
             f"entry {key} stays held: look at it with ops lookup, then promote again"
         )
     planted_key = _planted_key(planted) if planted else ""
-    _set_state(target, key, PROMOTED, {"promoted_over": {"S": planted_key}})
+    set_state(target, key, PROMOTED, {"promoted_over": {"S": planted_key}})
     replaced = f", replacing body {planted_key} (now held)" if planted else ""
     print(f"Promoted: entry {key} is the event of record of {event_id}{replaced}.", file=out)
     print("The stream publishes it once, as the INSERT of its item.", file=out)
@@ -81,7 +81,7 @@ def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
         event=event,
         payload=payload,
         request_id=entry.get("first_request_id", {}).get("S", "ops-promote"),
-        received_at=entry.get("first_seen", {}).get("S", _now()),
+        received_at=entry.get("first_seen", {}).get("S", now_text()),
         header_names=tuple(name["S"] for name in entry.get("header_names", {}).get("L", [])),
         token=TokenUsed("previous" if slot == "previous" else "current", version),
     )
@@ -102,7 +102,7 @@ def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict
     values: dict[str, Any] = {
         ":body": {"B": compressed(body)},
         ":size": {"N": str(len(body))},
-        ":first": {"S": planted.get("received_at", {}).get("S", _now())},
+        ":first": {"S": planted.get("received_at", {}).get("S", now_text())},
         ":request": {"S": planted.get("request_id", {}).get("S", "")},
         ":reason": {"S": "conflicting_duplicate"},
         ":message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
