@@ -106,7 +106,7 @@ def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
     properties = table["Properties"]
     created = {
         key: properties[key]
-        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "OnDemandThroughput")
         if key in properties
     }
     if "StreamSpecification" in properties:  # CloudFormation's form leaves StreamEnabled out; the API wants it

@@ -2,9 +2,11 @@
 
 python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
-python -m ops held list [--format table|jsonl]
-python -m ops held show BODY_SHA256
-python -m ops held redrive BODY_SHA256 [--webhook-url URL]
+python -m ops held list [--limit N] [--after ID] [--state held] [--format table|jsonl]
+python -m ops held show|dismiss|promote ID   (ID: body_sha256, or its first characters as `held list` shows them)
+python -m ops held redrive ID [--webhook-url URL] [--with-token current|previous]
+python -m ops held purge (--since/--until | --token SLOT:VERSION | --token-version V) [--dry-run]
+python -m ops forensics list|purge (--token SLOT:VERSION | --token-version V)... [--since/--until] [--events]
 python -m ops republish [--dry-run]
 python -m ops smoke   (after a deploy: one made-up event delivered, stored and published)
 python -m ops token rotate [--print-url] [--force] | token drop-previous   (never on the command line)
@@ -20,7 +22,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from ops import held, lookup, replay, republish, smoke, stored_events, webhook_token
+from ops import forensics, held, lookup, promote, replay, republish, smoke, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
 from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
 from ops.stored_events import StoredEvent, TimeWindow
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_republish(arguments, out)
         if arguments.command == "token":
             return run_token(arguments, out)
+        if arguments.command == "forensics":
+            return run_forensics(arguments, out)
         return run_replay(arguments, out, err)
     except OperatorError as error:
         return _refuse(str(error), err)
@@ -135,14 +139,61 @@ def run_republish(arguments: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_held(arguments: argparse.Namespace, out: TextIO) -> int:
-    redriving = arguments.action == "redrive"
-    target = held.resolve(_target_options(arguments), getattr(arguments, "webhook_url", None), needs_webhook=redriving)
+    options = _target_options(arguments)
+    action = arguments.action
+    if action == "promote":
+        target, events_table = held.resolve_with_events(options, arguments.events_table)
+        return promote.promote(target, events_table, arguments.body_sha256, out)
+    redriving = action == "redrive"
+    target = held.resolve(
+        options, getattr(arguments, "webhook_url", None), needs_webhook=redriving, needs_alarms=action == "dismiss"
+    )
     if redriving:
-        return held.redrive(target, arguments.body_sha256, out)
-    if arguments.action == "show":
+        return held.redrive(target, arguments.body_sha256, out, slot=arguments.with_token)
+    if action == "show":
         return held.show(target, arguments.body_sha256, out)
-    held.print_entries(held.entries(target), out, as_jsonl=arguments.format == "jsonl")
+    if action == "dismiss":
+        return held.dismiss(target, arguments.body_sha256, arguments.note or "", out)
+    if action == "purge":
+        since, until = _window_text(arguments)
+        token = _token_filter(arguments, required=False)
+        if since is None and until is None and token is None:
+            raise OperatorError("choose what to purge: --since/--until (first delivery) and/or --token-version")
+        filters = held.Filters(since=since, until=until, token_used=token.values() if token else ())
+        return held.purge(target, filters, arguments.dry_run, out)
+    page = held.entries(target, arguments.limit, arguments.after, held.Filters(state=arguments.state))
+    held.print_entries(page, out, as_jsonl=arguments.format == "jsonl")
     return EXIT_DONE
+
+
+def run_forensics(arguments: argparse.Namespace, out: TextIO) -> int:
+    token = _token_filter(arguments, required=True)
+    assert token is not None
+    target, events_table = held.resolve_with_events(_target_options(arguments), arguments.events_table)
+    since, until = _window_text(arguments)
+    if arguments.action == "list":
+        return forensics.list_token(target, events_table, token, since, until, out)
+    return forensics.purge_token(
+        target, events_table, token, since, until, events=arguments.events, dry_run=arguments.dry_run, out=out
+    )
+
+
+def _window_text(arguments: argparse.Namespace) -> tuple[str | None, str | None]:
+    """--since/--until as the tables write times (fixed-width UTC), to compare with first_seen and received_at."""
+    window = TimeWindow.parse(arguments.since, arguments.until)
+    return (
+        stored_events.occurred_at_text(window.since) if window.since else None,
+        stored_events.occurred_at_text(window.until) if window.until else None,
+    )
+
+
+def _token_filter(arguments: argparse.Namespace, *, required: bool) -> forensics.TokenFilter | None:
+    exact, versions = tuple(arguments.token or ()), tuple(arguments.token_version or ())
+    if not exact and not versions:
+        if required:
+            raise OperatorError("name the token: --token SLOT:VERSION_ID or --token-version VERSION_ID")
+        return None
+    return forensics.TokenFilter(exact, versions)
 
 
 def run_token(arguments: argparse.Namespace, out: TextIO) -> int:
@@ -198,7 +249,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_lookup(commands, where, window)
     _add_replay(commands, where, window)
-    _add_held(commands)
+    received = argparse.ArgumentParser(add_help=False)
+    received.add_argument(
+        "--since",
+        metavar="ISO",
+        help="ISO 8601 date or time, compared with when a body was first held or an event received; without an "
+        "offset it is UTC. [--since, --until): since included, until excluded.",
+    )
+    received.add_argument("--until", metavar="ISO", help="see --since")
+    _add_held(commands, received)
+    _add_forensics(commands, received)
     _add_republish(commands, where)
     _add_smoke(commands, where)
     _add_token(commands)
@@ -272,36 +332,127 @@ def _add_replay(commands: Any, where: argparse.ArgumentParser, window: argparse.
     )
 
 
-def _add_held(commands: Any) -> None:
+def _token_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--token",
+        action="append",
+        metavar="SLOT:VERSION_ID",
+        help="a token as the tables record it (token_used): current:V or previous:V, V a version id of the "
+        "secret (aws secretsmanager list-secret-version-ids); repeat for more",
+    )
+    parser.add_argument(
+        "--token-version", action="append", metavar="VERSION_ID", help="both tokens of this version of the secret"
+    )
+
+
+def _add_held(commands: Any, window: argparse.ArgumentParser) -> None:
     where = _where("held bodies table name, instead of the stack's HeldBodiesTableName output")
     kept = commands.add_parser(
         "held",
-        help="list, show or re-drive the held bodies (authenticated, not events the receiver stores)",
+        help="list, show, re-drive, dismiss, purge or promote the held bodies (authenticated, not stored as events)",
         description="Authenticated bodies the receiver did not store as events (answered 202 held, or a "
-        "conflicting duplicate) are held, once per body (sha256), with why.",
+        "conflicting duplicate) are held, once per body (sha256), with why. ID: an entry's body_sha256, or its "
+        "first characters (at least 6) as `held list` shows them.",
     )
     actions = kept.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", parents=[where], help="list the held bodies, oldest first")
+    listing = actions.add_parser(
+        "list",
+        parents=[where],
+        help="list the held bodies, a page at a time, with each one's type and main reason",
+        description="A page of entries, oldest first within it, never their bodies: a Scan with a projection "
+        "and a limit: a flooded table is read a page at a time, and no body is sent or decompressed. The last line "
+        "says how to get the next page.",
+    )
+    listing.add_argument(
+        "--limit", type=int, default=held.DEFAULT_PAGE, help=f"entries per page (default {held.DEFAULT_PAGE})"
+    )
+    listing.add_argument("--after", metavar="ID", help="the page after this entry (the last line of the page before)")
+    listing.add_argument(
+        "--state", choices=("held", "redriven", "dismissed", "promoted"), help="only entries in this state"
+    )
     listing.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
     shown = actions.add_parser(
         "show", parents=[where], help="one held body: why, when, the request's header names, and the body"
     )
-    shown.add_argument("body_sha256", help="the entry's body_sha256, as `held list` shows it")
+    shown.add_argument("body_sha256", metavar="ID", help="the entry's id, as `held list` shows it")
     redrive = actions.add_parser(
         "redrive",
         parents=[where],
         help="send one held body to the webhook again, as Zenoti would",
         description="POST the held body to the webhook with the token (from the stack's secret, or the local "
         "one), once its cause is fixed: it is stored and published exactly once, as a delivery would be, and "
-        "the entry is marked redriven. Held again (exit 1): it stays, its delivery count goes up.",
+        "the entry is marked redriven. Held again (exit 1): it stays, its delivery count goes up. The token is "
+        "the one of the slot the body came with; a body that came with a rotation's previous token is re-driven "
+        "only with --with-token.",
     )
-    redrive.add_argument("body_sha256", help="the entry's body_sha256, as `held list` shows it")
+    redrive.add_argument("body_sha256", metavar="ID", help="the entry's id, as `held list` shows it")
     redrive.add_argument(
         "--webhook-url",
         metavar="URL",
         help="where the token may go: the stack's WebhookUrl output (the default, https) only; "
         f"with --local a webhook on this machine (default {LOCAL_WEBHOOK})",
     )
+    redrive.add_argument(
+        "--with-token",
+        choices=("current", "previous"),
+        help="re-drive with this token of the secret, not the one the body came with",
+    )
+    dismiss = actions.add_parser(
+        "dismiss",
+        parents=[where],
+        help="mark an entry that needs no action (a test delivery, an unwanted type); clears its alarm",
+        description="Mark the entry dismissed. When no entry of its reason is still held, that reason's alarm "
+        "is set to OK (a deployed stack's), so the next body held for it notifies again.",
+    )
+    dismiss.add_argument("body_sha256", metavar="ID", help="the entry's id, as `held list` shows it")
+    dismiss.add_argument("--note", help="why it needs no action, kept with the entry")
+    purge = actions.add_parser(
+        "purge",
+        parents=[where, window],
+        help="delete held bodies first delivered in a time range, or brought by a token",
+        description="Delete the entries first delivered in [--since, --until), or that a token brought "
+        "(--token-version), or both. A Scan of the table (it reads, and is billed for, every entry), then one "
+        "write unit per entry deleted.",
+    )
+    _token_options(purge)
+    purge.add_argument("--dry-run", action="store_true", help="count what would be purged; delete nothing")
+    promoted = actions.add_parser(
+        "promote",
+        parents=[where],
+        help="make a held conflicting duplicate the event of record, keeping the one it replaces held",
+        description="For an event_id someone stored first (a planted event): the stored item is deleted and its "
+        "body held, the held body stored as the event of record, and the table's stream publishes it once.",
+    )
+    promoted.add_argument("body_sha256", metavar="ID", help="the entry's id, as `held list` shows it")
+    promoted.add_argument("--events-table", metavar="NAME", help="events table, instead of the stack's EventsTableName")
+
+
+def _add_forensics(commands: Any, window: argparse.ArgumentParser) -> None:
+    where = _where("held bodies table name, instead of the stack's HeldBodiesTableName output")
+    found = commands.add_parser(
+        "forensics",
+        help="list or purge what one token (a secret version, a slot) stored or held: after a leak",
+        description=forensics.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = found.add_subparsers(dest="action", required=True)
+    for name, summary in (
+        ("list", "the events the token stored and the bodies it held, as JSON lines"),
+        ("purge", "delete the bodies the token held; with --events, the events it stored too"),
+    ):
+        action = actions.add_parser(name, parents=[where, window], help=summary)
+        _token_options(action)
+        action.add_argument(
+            "--events-table", metavar="NAME", help="events table, instead of the stack's EventsTableName"
+        )
+        if name == "purge":
+            action.add_argument(
+                "--events",
+                action="store_true",
+                help="delete the stored events too (nothing is published); Zenoti's own events of the same token "
+                "go as well: narrow it with --since/--until",
+            )
+            action.add_argument("--dry-run", action="store_true", help="say what would be purged; delete nothing")
 
 
 def _add_republish(commands: Any, where: argparse.ArgumentParser) -> None:

@@ -1,11 +1,13 @@
-"""Held bodies: list and show them (authenticated, not events we store), and re-drive one through the API.
+"""Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
 
-An entry's body is kept compressed (`body_zlib`).
+An entry's body is kept compressed (`body_zlib`). Listing reads a page at a time and never the bodies
+(a projection): a table a leaked token flooded is read a page at a time, no body sent or decompressed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -13,14 +15,39 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
+from botocore.exceptions import ClientError
+
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.items import plain_held
+from ops.items import plain_held, plain_item
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
-from ops.target import HELD_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
-from zenoti_receiver.adapters.held_bodies import STATES_HELD, held_body
+from ops.target import (
+    HELD_OUTPUT,
+    SECRET_OUTPUT,
+    TABLE_OUTPUT,
+    WEBHOOK_OUTPUT,
+    TargetOptions,
+    resolve_deployment,
+)
+from zenoti_receiver.adapters.event_table import TOKEN_USED
+from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
+COLUMNS = ("id", "state", "reason", "why", "event_type", "deliveries", "first_seen", "token_used", "event_id")
+# What a listing reads of each entry: never the body, which is most of an entry's size.
+LISTED = (
+    "body_sha256", "#state", "reason", "errors", "event_type", "deliveries", "first_seen", "last_seen",
+    "body_bytes", "event_id", TOKEN_USED, "body_truncated", "message", "header_names",
+)  # fmt: skip
+SHOWN_ID = 12  # hex characters of body_sha256 a listing shows: what `show`, `redrive`, `dismiss` take
+DEFAULT_PAGE = 50
+DISMISSED = "dismissed"
+# The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
+ALARM_OF_REASON = {
+    "invalid_event": "HeldBodiesAlarm",
+    "malformed_body": "HeldMalformedBodiesAlarm",
+    "undeliverable": "HeldUndeliverableBodiesAlarm",
+    "conflicting_duplicate": "ConflictingDuplicatesAlarm",
+}
 
 
 @dataclass(frozen=True)
@@ -29,9 +56,16 @@ class HeldTarget:
     dynamodb: Any
     webhook_url: str | None = None
     token: str | None = None
+    previous_token: str | None = None  # during a rotation
+    # The token of a past version of the secret, by slot and version id (None when it cannot be read).
+    token_of: Callable[[str, str], str | None] | None = None
+    alarms: dict[str, str] | None = None  # logical id -> alarm name, of a deployed stack
+    cloudwatch: Any = None
 
 
-def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> HeldTarget:
+def resolve(
+    options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool, needs_alarms: bool = False
+) -> HeldTarget:
     """The held bodies' table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
     given: dict[str, str | None] = {HELD_OUTPUT: options.table}
     if needs_webhook and not options.local:
@@ -39,15 +73,36 @@ def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: b
     deployment = resolve_deployment(options, given)
     table, dynamodb = deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb")
     if not needs_webhook:
+        if needs_alarms and not options.local and options.table is None:
+            return HeldTarget(
+                table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.aws.client("cloudwatch")
+            )
         return HeldTarget(table, dynamodb)
     if options.local:
         return HeldTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
-    secret = deployment.aws.client("secretsmanager").get_secret_value(SecretId=deployment.names[SECRET_OUTPUT])
-    token = json.loads(secret["SecretString"])["token"]
-    return HeldTarget(table, dynamodb, url, token)
+    secretsmanager = deployment.aws.client("secretsmanager")
+    secret_id = deployment.names[SECRET_OUTPUT]
+    value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
+
+    def token_of(slot: str, version_id: str) -> str | None:
+        try:
+            past = json.loads(secretsmanager.get_secret_value(SecretId=secret_id, VersionId=version_id)["SecretString"])
+        except (ClientError, ValueError):
+            return None  # a version Secrets Manager no longer keeps, or not ours
+        found = past.get("token" if slot == "current" else "previous_token") if isinstance(past, dict) else None
+        return found if isinstance(found, str) and found else None
+
+    return HeldTarget(table, dynamodb, url, value["token"], value.get("previous_token") or None, token_of)
+
+
+def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
+    """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
+    deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
+    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb"))
+    return target, deployment.names[TABLE_OUTPUT]
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
@@ -103,38 +158,125 @@ def _shown(url: str) -> str:
     return " ".join(url.split())  # the one-line error stays one line
 
 
-def entries(target: HeldTarget) -> list[dict[str, Any]]:
-    """Every entry, oldest first. A Scan: the held bodies are what we did not expect from Zenoti, a small table."""
-    request: dict[str, Any] = {"TableName": target.table_name}
+@dataclass(frozen=True)
+class Page:
+    entries: list[dict[str, Any]]
+    next_after: str | None  # pass as --after for the next page; None: this was the last
+
+
+def entries(
+    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, filters: Filters | None = None
+) -> Page:
+    """One page of entries, without their bodies (a Scan with a projection and a Limit).
+
+    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (up to some 64
+    KB for junk cut to 64 KiB, 260 KB for a 255 KiB JSON body; 1 read unit per 8 KB): a page reads
+    `limit` entries, not the table, and sends and decompresses none of their bodies.
+    """
+    request: dict[str, Any] = {
+        "TableName": target.table_name,
+        "ProjectionExpression": ", ".join(LISTED),
+        "ExpressionAttributeNames": {"#state": "state"},
+        "Limit": limit,
+    }
+    if filters is not None:
+        filters.apply(request)
+    if after:
+        request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
     found: list[dict[str, Any]] = []
+    # A filter may leave a page short: read on until it is full or the table ends.
     while True:
         page = target.dynamodb.scan(**request)
-        found += [_plain_entry(item) for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
+        found += [_plain_listed(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        if last is None or len(found) >= limit:
             break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return sorted(found, key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
+        request["ExclusiveStartKey"] = last
+        request["Limit"] = limit - len(found)
+    next_after = last["body_sha256"]["S"] if last is not None else None
+    return Page(sorted(found, key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"])), next_after)
 
 
-def print_entries(found: list[dict[str, Any]], out: TextIO, as_jsonl: bool) -> None:
+@dataclass(frozen=True)
+class Filters:
+    """Which entries: a window of first delivery [since, until), and the token that brought them."""
+
+    since: str | None = None  # as the entries store times (clock.utc_text)
+    until: str | None = None
+    token_used: tuple[str, ...] = ()  # any of these token_used values
+    state: str | None = None
+    reason: str | None = None
+
+    def apply(self, request: dict[str, Any]) -> None:
+        names, values, conditions = request.setdefault("ExpressionAttributeNames", {}), {}, []
+        if self.since:
+            names["#first_seen"], values[":since"] = "first_seen", {"S": self.since}
+            conditions.append("#first_seen >= :since")
+        if self.until:
+            names["#first_seen"], values[":until"] = "first_seen", {"S": self.until}
+            conditions.append("#first_seen < :until")
+        if self.token_used:
+            names["#token_used"] = TOKEN_USED
+            keys = [f":token{number}" for number in range(len(self.token_used))]
+            values.update({key: {"S": value} for key, value in zip(keys, self.token_used, strict=True)})
+            conditions.append(f"#token_used IN ({', '.join(keys)})")
+        if self.state:
+            names["#state"], values[":state"] = "state", {"S": self.state}
+            conditions.append("#state = :state")
+        if self.reason:
+            names["#reason"], values[":reason"] = "reason", {"S": self.reason}
+            conditions.append("#reason = :reason")
+        if conditions:
+            request["FilterExpression"] = " AND ".join(conditions)
+            request["ExpressionAttributeValues"] = values
+
+
+def main_reason(entry: dict[str, Any]) -> str:
+    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error.
+
+    A body of another family fails every field of this one; what matters is its type.
+    """
+    errors = entry.get("errors") or []
+    if entry.get("reason") == "invalid_event":
+        if any(error["field"] in ("event_type", "event_resource") for error in errors):
+            return "wrong type"
+        if errors:
+            first = errors[0]
+            more = f" (+{len(errors) - 1})" if len(errors) > 1 else ""
+            return f"{first['field']}: {first['type']}{more}"
+    if entry.get("reason") == "conflicting_duplicate":
+        return "another body stored first"
+    if entry.get("body_truncated"):
+        return "not JSON (first 64 KiB kept)"
+    message = str(entry.get("message", entry.get("reason", "")))
+    return message.removeprefix("body ")[:40]
+
+
+def print_entries(page: Page, out: TextIO, as_jsonl: bool) -> None:
+    found = page.entries
     if as_jsonl:
         for entry in found:
             print(json.dumps(entry), file=out)
         return
-    rows = [COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in found)]
+    cells = [{**entry, "id": entry["body_sha256"][:SHOWN_ID], "why": main_reason(entry)} for entry in found]
+    rows = [COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)]
     widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
     still = sum(1 for entry in found if entry.get("state") in STATES_HELD)
     print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
+    if page.next_after:
+        print(f"More: --after {page.next_after}", file=out)
 
 
 def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
-    entry = _plain_entry(_entry(target, body_sha256))
+    entry = _plain_entry(entry_of(target, body_sha256))
     body = entry.pop("body")
-    for name in ("body_sha256", "state", "reason", "message", "event_id", "deliveries", "first_seen",
-                 "first_request_id", "last_seen", "last_request_id", "body_bytes"):  # fmt: skip
+    entry["why"] = main_reason(entry)
+    for name in ("body_sha256", "state", "reason", "why", "message", "event_type", "event_id", "deliveries",
+                 "first_seen", "first_request_id", "last_seen", "last_request_id", "body_bytes", TOKEN_USED,
+                 "body_truncated"):  # fmt: skip
         if name in entry:
             print(f"{name + ':':18}{entry[name]}", file=out)
     names = entry.get("header_names")
@@ -146,12 +288,20 @@ def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def redrive(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
-    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event."""
-    item = _entry(target, body_sha256)
+def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None = None) -> int:
+    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event.
+
+    With the token the body came with (`token_used`) while the secret still accepts it, or the one the
+    operator chooses (`slot`): see _redrive_token.
+    """
+    item = entry_of(target, body_sha256)
+    key = item["body_sha256"]["S"]
+    if item.get("body_truncated", {}).get("BOOL"):
+        raise OperatorError(f"entry {key} keeps only the first 64 KiB of a body that is not JSON: nothing to re-drive")
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", held_body(item))
+    token = _redrive_token(target, key, item.get(TOKEN_USED, {}).get("S", ""), slot)
+    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': token})}", held_body(item))
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -162,25 +312,44 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
         # The receiver held it again, for the reason it gives: the cause is not fixed yet.
         print(f"Still held ({answer.get('reason')}): the entry stays held (its delivery count went up).", file=out)
         return EXIT_NOT_ACCEPTED
-    target.dynamodb.update_item(
-        TableName=target.table_name,
-        Key={"body_sha256": {"S": body_sha256}},
-        UpdateExpression="SET #state = :redriven, redriven_at = :now, redrive_answer = :answer",
-        ExpressionAttributeNames={"#state": "state"},
-        ExpressionAttributeValues={
-            ":redriven": {"S": "redriven"},
-            ":now": {"S": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")},
-            ":answer": {"S": json.dumps(answer)},
-        },
-    )
+    set_state(target, key, "redriven", {"redrive_answer": {"S": json.dumps(answer)}})
     # accepted: stored and published now; duplicate: the same body was stored already (an earlier re-drive).
-    print(f"Stored ({answer.get('status')}): entry {body_sha256} marked redriven.", file=out)
+    print(f"Stored ({answer.get('status')}): entry {key} marked redriven.", file=out)
     return EXIT_DONE
 
 
-def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
+def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str:
+    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal.
+
+    A body that came with a token rotated away since (perhaps the leaked one) is not re-driven with the
+    new token unless the operator says so: that would launder what the old token brought in.
+    """
+    assert target.token is not None
+    accepted = {"current": target.token, "previous": target.previous_token}
+    if chosen is not None:
+        if accepted[chosen] is None:
+            raise OperatorError("the secret has no previous_token any more: re-drive with --with-token current")
+        return str(accepted[chosen])
+    slot, _, version = token_used.partition(":")
+    if slot not in accepted or target.token_of is None or not version:
+        return target.token  # recorded before tokens were, or the local stack's one token
+    came_with = target.token_of(slot, version)
+    if came_with is not None and came_with in accepted.values():
+        return came_with
+    raise OperatorError(
+        f"entry {key} came with a token the secret no longer accepts ({token_used}): if it may have leaked, "
+        "purge what it brought (ops forensics); to re-drive this body anyway, say with which token: "
+        "--with-token current (or previous, during a rotation)"
+    )
+
+
+def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
+    """The entry whose body_sha256 is, or starts with, what the operator typed (as `held list` shows it)."""
+    wanted = body_sha256.strip().lower()
+    if len(wanted) < 64:
+        wanted = _full_id(target, wanted)
     item = target.dynamodb.get_item(
-        TableName=target.table_name, Key={"body_sha256": {"S": body_sha256}}, ConsistentRead=True
+        TableName=target.table_name, Key={"body_sha256": {"S": wanted}}, ConsistentRead=True
     ).get("Item")
     if item is None:
         raise OperatorError(f"no held body {body_sha256} in table {target.table_name}")
@@ -190,6 +359,109 @@ def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
 def post_delivery(webhook_url: str, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """POST a body to the webhook as Zenoti does, the token in the query string; the status and the answer."""
     return _post(f"{webhook_url}?{urlencode({'token': token})}", body)
+
+
+def _full_id(target: HeldTarget, prefix: str) -> str:
+    """The one body_sha256 starting with `prefix`: a Scan of the keys alone (an operator's command, not a hot path)."""
+    if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
+        raise OperatorError(f"{prefix!r} is not a held body's id: give at least its first 6 hex characters")
+    request: dict[str, Any] = {
+        "TableName": target.table_name,
+        "ProjectionExpression": "body_sha256",
+        "FilterExpression": "begins_with(body_sha256, :prefix)",
+        "ExpressionAttributeValues": {":prefix": {"S": prefix}},
+    }
+    found: list[str] = []
+    while True:
+        page = target.dynamodb.scan(**request)
+        found += [item["body_sha256"]["S"] for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page or len(found) > 1:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if not found:
+        raise OperatorError(f"no held body {prefix} in table {target.table_name}")
+    if len(found) > 1:
+        raise OperatorError(f"{prefix} is the start of more than one held body's id: give more of it")
+    return found[0]
+
+
+def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int:
+    """Mark an entry that needs no action (a test delivery, a type the business does not want) dismissed.
+
+    When no entry of its reason is still held, that reason's alarm is set to OK, so that the next body
+    held for it notifies again (an alarm in ALARM notifies only once).
+    """
+    item = entry_of(target, body_sha256)
+    key = item["body_sha256"]["S"]
+    set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
+    reason = item.get("reason", {}).get("S", "")
+    print(f"Dismissed: entry {key} ({reason}).", file=out)
+    _clear_alarm_if_done(target, reason, out)
+    return EXIT_DONE
+
+
+def _clear_alarm_if_done(target: HeldTarget, reason: str, out: TextIO) -> None:
+    logical_id = ALARM_OF_REASON.get(reason)
+    if target.alarms is None or target.cloudwatch is None or logical_id not in target.alarms:
+        return
+    if entries(target, limit=1, filters=Filters(state=HELD, reason=reason)).entries:
+        print(f"{logical_id} stays as it is: other entries held for {reason} need action.", file=out)
+        return
+    target.cloudwatch.set_alarm_state(
+        AlarmName=target.alarms[logical_id],
+        StateValue="OK",
+        StateReason=f"No entry held for {reason} needs action (ops held dismiss)",
+    )
+    print(f"{logical_id} set to OK: the next body held for {reason} notifies again.", file=out)
+
+
+def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> int:
+    """Delete the entries a filter selects (a time range of first delivery, a token): a Scan of the keys, then deletes.
+
+    The Scan reads, and is billed for, every whole entry of the table, bodies included, even though it
+    returns only keys (1 read unit per 8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000
+    units, a few cents). Each delete is one write unit.
+    """
+    request: dict[str, Any] = {"TableName": target.table_name, "ProjectionExpression": "body_sha256"}
+    filters.apply(request)
+    keys: list[dict[str, Any]] = []
+    while True:
+        page = target.dynamodb.scan(**request)
+        keys += [{"body_sha256": item["body_sha256"]} for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if dry_run:
+        print(f"Would purge {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'} (dry run).", file=out)
+        return EXIT_DONE
+    for start in range(0, len(keys), 25):  # BatchWriteItem's limit
+        batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
+        unprocessed: dict[str, Any] = {target.table_name: batch}
+        while unprocessed:
+            answer = target.dynamodb.batch_write_item(RequestItems=unprocessed)
+            unprocessed = answer.get("UnprocessedItems") or {}
+    print(f"Purged {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}.", file=out)
+    return EXIT_DONE
+
+
+def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
+    names = {"#state": "state", "#changed": f"{state}_at"}
+    values = {":state": {"S": state}, ":now": {"S": now_text()}}
+    update = "SET #state = :state, #changed = :now"
+    for number, (name, value) in enumerate(more.items()):
+        names[f"#more{number}"], values[f":more{number}"] = name, value
+        update += f", #more{number} = :more{number}"
+    target.dynamodb.update_item(
+        TableName=target.table_name,
+        Key={"body_sha256": {"S": key}},
+        UpdateExpression=update,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -210,6 +482,14 @@ def _answer(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {"not_json": body[:200].decode("utf-8", errors="replace")}
     return answer if isinstance(answer, dict) else {"answer": answer}
+
+
+def _plain_listed(item: dict[str, Any]) -> dict[str, Any]:
+    """An entry as listed (without its body), errors as JSON."""
+    entry = plain_item(item)
+    if "errors" in entry:
+        entry["errors"] = json.loads(entry["errors"])
+    return entry
 
 
 def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:

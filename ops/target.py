@@ -98,6 +98,16 @@ class Deployment:
         ]
         return frozenset(f"{api_id.lower()}.execute-api.{region}.{dns_suffix(region)}" for api_id in api_ids)
 
+    def alarm_names(self) -> dict[str, str]:
+        """The stack's CloudWatch alarms: logical id -> alarm name (what SetAlarmState takes)."""
+        cloudformation = self.aws.client("cloudformation")
+        return {
+            resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
+            for resource in page["StackResourceSummaries"]
+            if resource.get("ResourceType") == "AWS::CloudWatch::Alarm" and resource.get("PhysicalResourceId")
+        }
+
 
 def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) -> Deployment:
     """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's.

@@ -105,6 +105,9 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
             )
             count_by(metrics, "EventsHeld", "reason", conflict.reason)
             metrics.add_metric(name="EventsHeld", unit=MetricUnit.Count, value=1)
+            # Its own metric and alarm (ConflictingDuplicatesAlarm): Zenoti never sends two bodies under one
+            # event_id, so one is someone holding the token who stored an id first (docs/security.md).
+            metrics.add_metric(name="ConflictingDuplicates", unit=MetricUnit.Count, value=1)
             duplicate["reason"], duplicate["message"] = "conflicting_duplicate", conflict.message
             return _response(STORED_STATUS, duplicate)
         case Held(why):

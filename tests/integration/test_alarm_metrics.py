@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from local_stack.resources import local_stack_name
 from local_stack.template import load_template
-from tests.conftest import Stack, load_event, with_payload
+from tests.conftest import Stack, load_event, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics, other_event
 from tests.unit.test_template_observability import for_stack, watched_metrics
 
@@ -14,7 +16,13 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, handler, stack: Stack, 
     invoke(api_event)  # DependencyFailures secret
     invoke(api_event)  # EventsAccepted
     invoke(load_event("apigw_wrong_token.json"))  # EventsRefused, plain and reason=unauthorized
-    invoke(load_event("apigw_invalid_body.json"))  # EventsHeld
+    invoke(load_event("apigw_invalid_body.json"))  # EventsHeld, plain and reason=invalid_event
+    invoke(with_body(api_event, "{not json"))  # EventsHeld reason=malformed_body
+    dressed = json.loads(api_event["body"]) | {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t"}
+    invoke(with_payload(api_event, dressed))  # EventsHeld reason=undeliverable
+    invoke(api_event)  # stored by now (the secret's faults are spent), or a redelivery
+    conflict = invoke(with_body(api_event, api_event["body"].replace("119986", "119987")))
+    assert conflict.body.get("reason") == "conflicting_duplicate", conflict.body  # ConflictingDuplicates
     stack.faults.fail("sns", "Publish")
     invoke(with_payload(api_event, other_event(api_event["body"], "fails-to-publish")))
     stack.publish()  # the publisher: DependencyFailures topic
@@ -34,9 +42,10 @@ def test_alarms_watch_metrics_the_functions_emit(invoke, handler, stack: Stack, 
         for metric in watched_metrics(alarm["Properties"])
         if metric["Namespace"] == "ZenotiWebhooks"
     ]
-    # EventsRefused twice (GatewayRefusalsAlarm, FrontDoorRefusalsAlarm), EventsHeld twice (HeldBodiesAlarm,
-    # HeldBodiesGrowthAlarm).
-    assert len(watched) == 8
+    # EventsRefused twice (GatewayRefusalsAlarm, FrontDoorRefusalsAlarm); EventsHeld plain (HeldBodiesGrowthAlarm)
+    # and by each reason (HeldBodiesAlarm, HeldMalformedBodiesAlarm, HeldUndeliverableBodiesAlarm);
+    # ConflictingDuplicates (ConflictingDuplicatesAlarm).
+    assert len(watched) == 11
     assert ("UnexpectedErrors", {"service": local_stack_name()}) in watched
     for name, dimensions in watched:
         assert (name, tuple(sorted(dimensions.items()))) in emitted, name

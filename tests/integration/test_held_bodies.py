@@ -107,3 +107,66 @@ def test_a_held_body_expires_after_the_retention_since_its_last_delivery(invoke,
     [entry] = stack.held_bodies()
     retention = 30 * 86_400  # HeldRetentionDays' default, as the template sets it
     assert started + retention <= int(entry["expires_at"]["N"]) <= time.time() + retention
+
+
+# --- Bounded: what anyone holding the token can make the table keep ------------------------------
+
+
+def test_a_body_that_is_not_json_keeps_its_first_64_kib_and_the_whole_bodys_size_and_hash(
+    invoke, stack: Stack, api_event
+):
+    junk = bytes(range(256)) * 1000  # 256,000 bytes, not even UTF-8
+
+    assert invoke(with_body(api_event, junk, base64_encoded=True)).status == 202
+
+    [entry] = stack.held_bodies()
+    assert held_body(entry) == junk[: 64 * 1024]
+    assert entry["body_truncated"] == {"BOOL": True}
+    assert entry["body_bytes"] == {"N": str(len(junk))}
+    assert entry["body_sha256"] == {"S": hashlib.sha256(junk).hexdigest()}
+    assert len(entry["body_zlib"]["B"]) < 70 * 1024  # was about 256 KB: some 60 write units kept off each
+
+
+def test_json_that_cannot_be_stored_is_kept_whole_so_it_can_be_redriven(invoke, stack: Stack, api_event):
+    large = json.dumps({"event_type": "Guest.Created", "data": {"notes": "x" * 100_000}})
+
+    assert invoke(with_body(api_event, large)).status == 202
+
+    [entry] = stack.held_bodies()
+    assert held_body(entry) == large.encode()
+    assert "body_truncated" not in entry
+
+
+def test_a_repeat_does_not_renew_the_expiry(invoke, stack: Stack, monkeypatch):
+    event = load_event("apigw_invalid_body.json")
+    invoke(event)
+    [first] = stack.held_bodies()
+    later = time.time() + 20 * 86_400
+    monkeypatch.setattr(time, "time", lambda: later)  # the same body, sent again 20 days on
+
+    event["requestContext"]["requestId"] = "twenty-days-on"
+    assert invoke(event).status == 202
+
+    [entry] = stack.held_bodies()
+    assert entry["deliveries"] == {"N": "2"}
+    assert entry["expires_at"] == first["expires_at"]
+
+
+def test_a_hold_throttled_at_the_tables_ceiling_is_a_503_with_nothing_kept(invoke, stack: Stack):
+    # What DynamoDB answers past MaxWriteRequestUnits; botocore retries it, then the receiver gives up.
+    stack.faults.fail("dynamodb", "UpdateItem", "throttling")
+
+    response = invoke(load_event("apigw_invalid_body.json"))
+
+    assert response.status == 503
+    assert stack.held_bodies() == []
+
+
+def test_the_list_can_triage_by_the_type_a_body_says_it_has(invoke, stack: Stack, api_event):
+    guest = json.loads(api_event["body"])
+    guest["event_type"] = "Guest.Created"
+
+    assert invoke(with_body(api_event, json.dumps(guest))).status == 202
+
+    [entry] = stack.held_bodies()
+    assert entry["event_type"] == {"S": "Guest.Created"}

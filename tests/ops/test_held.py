@@ -22,6 +22,7 @@ from tests.conftest import Stack, load_event, with_body
 from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
 from zenoti_receiver.adapters.event_table import compressed, stored_payload
+from zenoti_receiver.adapters.held_bodies import held_body
 from zenoti_receiver.logic import parsing
 
 INVALID = load_event("apigw_invalid_body.json")
@@ -40,17 +41,19 @@ def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, in
     assert listed.code == 0, listed.err
     header, *rows, count = listed.out.splitlines()
     assert header.split() == [
-        "body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id"
+        "id", "state", "reason", "why", "event_type", "deliveries", "first_seen", "token_used", "event_id"
     ]  # fmt: skip
     assert count == "(2 bodies, 2 still held)"
-    by_reason = {row.split()[2]: row.split() for row in rows}
-    assert by_reason["invalid_event"][1:4] == ["held", "invalid_event", "2"]
-    assert by_reason["malformed_body"][3] == "1"
+    by_reason = {row.split()[2]: row for row in rows}
+    invalid = hashlib.sha256(INVALID["body"].encode()).hexdigest()
+    assert by_reason["invalid_event"].split()[:3] == [invalid[:12], "held", "invalid_event"]
+    assert ": missing (+1)" in by_reason["invalid_event"]  # its first field error, and how many more
     entries = {entry["reason"]: entry for entry in map(json.loads, as_json.out.splitlines())}
-    assert entries["invalid_event"]["body"] == INVALID["body"]
+    assert entries["invalid_event"]["deliveries"] == 2
+    assert entries["malformed_body"]["deliveries"] == 1
     assert {error["field"] for error in entries["invalid_event"]["errors"]} == {"data.guest_id", "data.registration_id"}
-    assert entries["malformed_body"]["body"] == "{not json"
     assert entries["malformed_body"]["header_names"] == HEADERS
+    assert all("body" not in entry and "body_zlib" not in entry for entry in entries.values())  # never read
 
 
 def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
@@ -66,6 +69,117 @@ def test_show_says_why_when_and_what_came(run, stack: Stack, invoke):
     assert f"header_names:     {' '.join(HEADERS)}" in lines
     assert any(line.startswith("error:            data.guest_id: ") for line in lines)
     assert shown.out.endswith("body:\n" + INVALID["body"] + "\n")
+    assert run("held", "show", key[:12], "--table", stack.resources.held_table_name).out == shown.out
+
+
+def test_an_event_of_another_family_is_listed_by_its_type_and_for_its_type(run, stack: Stack, invoke, api_event):
+    guest = json.loads(api_event["body"])
+    guest["event_type"] = "Guest.Created"
+    guest["event_resource"] = "Guest"
+    del guest["data"]["registration_id"], guest["data"]["class_id"], guest["data"]["session_id"]
+    invoke(with_body(api_event, json.dumps(guest)))
+
+    listed = run("held", "list", "--table", stack.resources.held_table_name)
+
+    [row] = listed.out.splitlines()[1:-1]
+    assert "Guest.Created" in row.split()
+    assert "wrong type" in row  # not "data.registration_id: missing (+3)"
+
+
+def test_a_prefix_shared_by_two_bodies_is_a_one_line_error(run, stack: Stack):
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for key in ("abcdef01" + "0" * 56, "abcdef02" + "0" * 56):
+        item = {"body_sha256": {"S": key}, "body_zlib": {"B": compressed(b"{}")}, "state": {"S": "held"}}
+        dynamodb.put_item(TableName=stack.resources.held_table_name, Item=item)
+
+    result = run("held", "show", "abcdef0", "--table", stack.resources.held_table_name)
+
+    assert result.code == 2
+    assert result.err == "error: abcdef0 is the start of more than one held body's id: give more of it\n"
+
+
+def test_a_flood_is_listed_a_page_at_a_time(run, stack: Stack, invoke, api_event):
+    for number in range(120):
+        assert invoke(with_body(api_event, f"junk {number}")).status == 202
+    table = ["--table", stack.resources.held_table_name]
+
+    seen: set[str] = set()
+    after: list[str] = []
+    pages = 0
+    while True:
+        page = run("held", "list", *table, "--limit", "50", "--format", "table", *after)
+        assert page.code == 0, page.err
+        lines = page.out.splitlines()
+        more = lines[-1] if lines[-1].startswith("More: --after ") else None
+        rows = lines[1 : -2 if more else -1]
+        assert len(rows) <= 50
+        seen |= {row.split()[0] for row in rows}
+        pages += 1
+        if more is None:
+            break
+        after = ["--after", more.removeprefix("More: --after ")]
+
+    assert (len(seen), pages) == (120, 3)
+
+
+def test_purge_by_time_range_deletes_only_what_came_then(run, stack: Stack, invoke, api_event, monkeypatch):
+    invoke(with_body(api_event, "early junk"))
+    early = stack.held_bodies()[0]["first_seen"]["S"]
+    invoke(with_body(api_event, "late junk"))
+    table = ["--table", stack.resources.held_table_name]
+    late = max(entry["first_seen"]["S"] for entry in stack.held_bodies())
+    assert late > early
+
+    dry = run("held", "purge", *table, "--until", late, "--dry-run")
+    purged = run("held", "purge", *table, "--until", late)
+
+    assert dry.out.strip() == "Would purge 1 held body (dry run)."
+    assert purged.code == 0, purged.err
+    assert purged.out.strip() == "Purged 1 held body."
+    [kept] = stack.held_bodies()
+    assert held_body(kept) == b"late junk"
+    assert run("held", "purge", *table).code == 2  # nothing chosen: nothing purged
+
+
+def test_dismissing_the_last_held_body_of_a_reason_sets_its_alarm_to_ok(
+    run, stack: Stack, invoke, api_event, monkeypatch
+):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="zenoti-HeldBodiesAlarm-1A2B", MetricName="EventsHeld", Namespace="ZenotiWebhooks",
+        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    deploy("zenoti-webhooks", {"HeldBodiesTableName": stack.resources.held_table_name})
+    # What list_stack_resources names for the stack's alarm (moto's CloudFormation makes no alarms).
+    monkeypatch.setattr(Deployment, "alarm_names", lambda self: {"HeldBodiesAlarm": "zenoti-HeldBodiesAlarm-1A2B"})
+
+    def alarm_state() -> str:
+        [alarm] = cloudwatch.describe_alarms(AlarmNames=["zenoti-HeldBodiesAlarm-1A2B"])["MetricAlarms"]
+        return str(alarm["StateValue"])
+
+    invoke(INVALID)
+    test_delivery = json.loads(INVALID["body"])
+    test_delivery["event_id"] = "zenoti-test-button"
+    invoke(with_body(api_event, json.dumps(test_delivery)))
+    cloudwatch.set_alarm_state(AlarmName="zenoti-HeldBodiesAlarm-1A2B", StateValue="ALARM", StateReason="held")
+    first, second = (entry["body_sha256"]["S"] for entry in stack.held_bodies())
+
+    one = run("held", "dismiss", first[:10], "--note", "Zenoti's test button")
+
+    assert one.code == 0, one.err
+    assert "HeldBodiesAlarm stays as it is: other entries held for invalid_event need action." in one.out
+    assert alarm_state() == "ALARM"
+
+    both = run("held", "dismiss", second)
+
+    assert both.code == 0, both.err
+    assert "HeldBodiesAlarm set to OK: the next body held for invalid_event notifies again." in both.out
+    assert alarm_state() == "OK"
+    states = {entry["body_sha256"]["S"]: entry for entry in stack.held_bodies()}
+    assert states[first]["state"] == {"S": "dismissed"}
+    assert states[first]["dismissed_note"] == {"S": "Zenoti's test button"}
+    assert run("held", "list", "--state", "held").out.splitlines()[-1] == "(0 bodies, 0 still held)"
 
 
 def test_the_held_table_comes_from_the_stack_outputs(run, stack: Stack, invoke):
@@ -215,7 +329,7 @@ def test_redrive_through_the_local_webhook(run, served, raw_payload):
     refused = INVALID["body"].encode()
     assert post(webhook, refused) == 202
     refused_key = hashlib.sha256(refused).hexdigest()
-    assert refused_key in run("held", "list", *local).out
+    assert refused_key[:12] in run("held", "list", *local).out
 
     # Re-driving it before the cause is fixed: held again, counted.
     again = run("held", "redrive", refused_key, *through)
@@ -261,11 +375,11 @@ class Deployed:
 
 @pytest.fixture
 def deployed(stack: Stack, invoke) -> Deployed:
-    """A deployed stack (in moto) with one held body and its production token."""
-    invoke(INVALID)
+    """A deployed stack (in moto) with its production token, and one body it held."""
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": PRODUCTION_TOKEN})
     )
+    invoke({**INVALID, "queryStringParameters": {"token": PRODUCTION_TOKEN}})
     webhook_url = deploy_the_stack(stack)
     return Deployed(hashlib.sha256(INVALID["body"].encode()).hexdigest(), webhook_url)
 
@@ -291,6 +405,38 @@ def test_the_production_token_goes_to_the_stacks_own_webhook_url(run, deployed: 
     ]
 
     result = run("held", "redrive", deployed.key, *given)
+
+    assert result.code == 0, result.err
+    assert posted == [f"{deployed.webhook_url}?token={PRODUCTION_TOKEN}"]
+
+
+def test_a_body_whose_token_was_rotated_away_is_redriven_only_when_the_operator_says_with_which(
+    run, stack: Stack, deployed: Deployed, posted
+):
+    # The token the body came with is rotated away (perhaps it leaked): the new one must not launder it.
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=stack.resources.secret_arn, SecretString=json.dumps({"token": "after-the-leak"})
+    )
+
+    asked = run("held", "redrive", deployed.key[:12])
+    vouched = run("held", "redrive", deployed.key[:12], "--with-token", "current")
+
+    assert asked.code == 2
+    assert asked.err.startswith(f"error: entry {deployed.key} came with a token the secret no longer accepts")
+    assert "--with-token current" in asked.err
+    assert vouched.code == 0, vouched.err
+    assert posted == [f"{deployed.webhook_url}?token=after-the-leak"]
+
+
+def test_during_a_rotation_a_body_is_redriven_with_the_token_it_came_with(
+    run, stack: Stack, deployed: Deployed, posted
+):
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=stack.resources.secret_arn,
+        SecretString=json.dumps({"token": "rotated-in", "previous_token": PRODUCTION_TOKEN}),
+    )
+
+    result = run("held", "redrive", deployed.key)
 
     assert result.code == 0, result.err
     assert posted == [f"{deployed.webhook_url}?token={PRODUCTION_TOKEN}"]

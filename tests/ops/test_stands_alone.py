@@ -62,5 +62,5 @@ def test_every_documented_ops_command_runs_in_the_projects_environment(path):
     commands = re.findall(r"(\S*)python3? -m ops ([a-z][\w-]*)", text)
 
     assert commands  # the pattern still finds them
-    assert {subcommand for _, subcommand in commands} <= {"lookup", "replay", "held", "republish", "token"}
+    assert {subcommand for _, subcommand in commands} <= {"lookup", "replay", "held", "republish", "token", "forensics"}
     assert [before for before, _ in commands if not before.endswith(".venv/bin/")] == []

@@ -5,17 +5,23 @@ from __future__ import annotations
 import pytest
 
 from zenoti_receiver.errors import Unauthorized
-from zenoti_receiver.logic.authentication import AcceptedTokens, authenticate
+from zenoti_receiver.logic.authentication import AcceptedTokens, TokenUsed, authenticate
 
-ACCEPTED = AcceptedTokens(token="current-token", previous_token="old-token")
+ACCEPTED = AcceptedTokens(token="current-token", previous_token="old-token", version_id="v-2")
 
 
 @pytest.mark.parametrize(
-    "presented",
-    [("current-token", None), (None, "current-token"), ("current-token", "current-token"), ("old-token", None)],
+    ("presented", "slot"),
+    [
+        (("current-token", None), "current"),
+        ((None, "current-token"), "current"),
+        (("current-token", "current-token"), "current"),
+        (("old-token", None), "previous"),
+    ],
 )
-def test_accepted_tokens_pass(presented):
-    authenticate(presented, ACCEPTED)
+def test_accepted_tokens_pass_and_say_which_token_they_are(presented, slot):
+    # What is recorded with the event or held body: after a leak, which of them the leaked token brought.
+    assert authenticate(presented, ACCEPTED) == TokenUsed(slot, "v-2")
 
 
 @pytest.mark.parametrize(

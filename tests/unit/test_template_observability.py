@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from local_stack.template import load_template, resource
+from ops.held import ALARM_OF_REASON
 from tests.conftest import ROOT
 from tests.unit.test_docs import anchors  # the headings GitHub turns into anchors
 from tests.unit.test_template_front_door import deployed  # the resources CloudFormation creates for parameters
+from zenoti_receiver.errors import HeldReason
 from zenoti_receiver.models.class_booking import EVENT_TYPES
 
 
@@ -60,6 +62,10 @@ def test_every_alarm_notifies_the_alarm_topic_and_says_what_to_do(template):
         "FunctionThrottlesAlarm",
         "UnexpectedErrorsAlarm",
         "HeldBodiesAlarm",
+        "HeldMalformedBodiesAlarm",
+        "HeldUndeliverableBodiesAlarm",
+        "ConflictingDuplicatesAlarm",
+        "HeldBodiesThrottledAlarm",
         "HeldBodiesGrowthAlarm",
         "GatewayRefusalsAlarm",
         "FrontDoorBlockedAlarm",  # these three only with WafFrontDoor=true
@@ -390,16 +396,56 @@ def test_dashboard_widgets_do_not_overlap(template):
         taken |= cells
 
 
-@pytest.mark.parametrize("logical_id", ["HeldBodiesAlarm", "HeldBodiesGrowthAlarm"])
+# The alarm of each reason a body is held (ops/held.py dismisses by it): one kind of body, a flood of junk
+# included, keeps only its own alarm in ALARM, so a new reason still notifies.
+HELD_ALARMS = {
+    "HeldBodiesAlarm": ("EventsHeld", "invalid_event"),
+    "HeldMalformedBodiesAlarm": ("EventsHeld", "malformed_body"),
+    "HeldUndeliverableBodiesAlarm": ("EventsHeld", "undeliverable"),
+    "ConflictingDuplicatesAlarm": ("ConflictingDuplicates", None),
+}
+
+
+@pytest.mark.parametrize("logical_id", [*HELD_ALARMS, "HeldBodiesGrowthAlarm"])
 def test_held_body_alarms_watch_what_the_handler_counts_and_point_to_a_runbook_that_exists(template, logical_id):
     alarm = alarms(template)[logical_id]
+    metric, reason = HELD_ALARMS.get(logical_id, ("EventsHeld", None))
 
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("ZenotiWebhooks", "EventsHeld")
-    assert dimensions(alarm) == {"service": {"Ref": "AWS::StackName"}}
-    # The operator paged reads where to go: a section of docs/operations.md that is there.
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ZenotiWebhooks", metric)
+    assert dimensions(alarm) == {"service": {"Ref": "AWS::StackName"}, **({"reason": reason} if reason else {})}
+    # The operator paged reads where to go: a section of the docs that is there.
     pointed = re.findall(r"docs/operations\.md#([\w-]+)", alarm["AlarmDescription"])
-    assert "held-bodies" in pointed
     assert set(pointed) <= anchors(ROOT / "docs" / "operations.md")
+    pointed_security = re.findall(r"docs/security\.md#([\w-]+)", alarm["AlarmDescription"])
+    assert set(pointed_security) <= anchors(ROOT / "docs" / "security.md")
+    assert pointed or pointed_security
+
+
+def test_each_held_reason_has_its_own_alarm_which_says_when_it_is_ok_again(template):
+    found = alarms(template)
+    reasons = {reason for _, reason in HELD_ALARMS.values() if reason} | {"conflicting_duplicate"}
+
+    assert reasons == set(get_args(HeldReason))
+    assert set(HELD_ALARMS) == set(ALARM_OF_REASON.values())
+    for logical_id in HELD_ALARMS:
+        assert found[logical_id]["OKActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert found[logical_id]["TreatMissingData"] == "notBreaching", logical_id
+
+
+def test_the_held_bodies_table_has_a_write_ceiling_and_an_alarm_when_it_throttles(template):
+    table = resource(template, "HeldBodiesTable")["Properties"]
+    alarm = alarms(template)["HeldBodiesThrottledAlarm"]
+
+    ceiling = table["OnDemandThroughput"]["MaxWriteRequestUnits"]
+    # Room for Zenoti's own held bodies (about one unit each), and a bounded bill if the token leaks:
+    # at $0.625 per million write units, a month at the ceiling is under $100.
+    assert 10 <= ceiling <= 100
+    assert ceiling * 86_400 * 30 * 0.625 / 1e6 < 100
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/DynamoDB", "WriteThrottleEvents")
+    assert dimensions(alarm) == {"TableName": {"Ref": "HeldBodiesTable"}}
+    assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+    # The events table has no ceiling: a flood of held bodies never keeps an event from being stored.
+    assert "OnDemandThroughput" not in resource(template, "EventsTable")["Properties"]
 
 
 def test_the_budget_is_off_by_default_and_counts_only_this_stacks_cost(template):

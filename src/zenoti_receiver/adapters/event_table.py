@@ -20,11 +20,13 @@ from typing import Any
 
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure
 from zenoti_receiver.clock import utc_text
+from zenoti_receiver.logic.authentication import TokenUsed
 from zenoti_receiver.logic.ports import AlreadyStored, ReceivedEvent, StoredEvent
 
 DEPENDENCY = "events_table"
 # The item's attributes that are the message attributes subscribers filter on (ReceivedEvent.attributes).
 MESSAGE_ATTRIBUTES = ("event_type", "event_resource", "center_id")
+TOKEN_USED = "token_used"  # noqa: S105 - an attribute name, not a token
 
 
 class EventTable:
@@ -101,7 +103,21 @@ def _item(received: ReceivedEvent) -> dict[str, Any]:
         "header_names": {"L": [{"S": name} for name in received.header_names]},
         "received_at": {"S": received.received_at},
         "request_id": {"S": received.request_id},
+        **token_attributes(received.token),
     }
+
+
+def token_attributes(token: TokenUsed | None) -> dict[str, Any]:
+    """Which token authenticated a body, `token_used`: "<slot>:<secret version id>" ("current:3f2a...").
+
+    One attribute, not two: it keeps a conflicting duplicate's held entry within one write unit. What
+    `ops forensics` filters on (equality: a version id is a UUID).
+    """
+    return {} if token is None else {TOKEN_USED: {"S": token_used_text(token.slot, token.version_id)}}
+
+
+def token_used_text(slot: str, version_id: str) -> str:
+    return f"{slot}:{version_id}"
 
 
 def _body_sha256(item: dict[str, Any]) -> str | None:

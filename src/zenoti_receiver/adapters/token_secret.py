@@ -151,4 +151,8 @@ def _accepted_tokens(secret: dict[str, Any]) -> AcceptedTokens:
         ) from None
     if not isinstance(token, str) or not token or not isinstance(previous, (str, type(None))):
         raise SecretRefused(f"the token secret's 'token' must be a non-empty string{UNTIL_FIXED}", DEPENDENCY) from None
-    return AcceptedTokens(token=token, previous_token=previous or None)
+    # The version id ties what a token stored or held to the secret's value it came from (ops forensics).
+    version_id = secret.get("VersionId")
+    return AcceptedTokens(
+        token=token, previous_token=previous or None, version_id=version_id if isinstance(version_id, str) else ""
+    )

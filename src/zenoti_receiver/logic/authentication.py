@@ -5,23 +5,37 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from zenoti_receiver.errors import Unauthorized
+
+# Which token of the secret a request carried: the one in force, or the one a rotation replaces.
+TokenSlot = Literal["current", "previous"]
 
 
 @dataclass(frozen=True)
 class AcceptedTokens:
-    """The token in force and, during a rotation, the one it replaces."""
+    """The token in force and, during a rotation, the one it replaces; and the secret's version that holds them."""
 
     token: str
     previous_token: str | None = None
+    version_id: str = ""  # Secrets Manager's VersionId of the value read ("" when it is not known)
 
     def values(self) -> tuple[str, ...]:
         return tuple(value for value in (self.token, self.previous_token) if value)
 
 
-def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> None:
-    """Raise Unauthorized unless every presented token is the same and matches an accepted one.
+@dataclass(frozen=True)
+class TokenUsed:
+    """Which token authenticated a delivery: recorded with what it stored or held, so that after a leak
+    an operator can tell (and purge) what the leaked token brought in."""
+
+    slot: TokenSlot
+    version_id: str
+
+
+def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> TokenUsed:
+    """Which accepted token every presented token is; Unauthorized unless they are all the same and one matches.
 
     A request may carry the token in the query string and in a header; if both are present they
     must agree, so a stale URL cannot be rescued by a header or the other way round.
@@ -34,9 +48,15 @@ def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> None:
         raise Unauthorized("invalid token")
     candidate = _token_bytes(str(offered[0]))
     # Compare against every accepted token, without stopping early, in constant time.
-    matches = [hmac.compare_digest(candidate, _token_bytes(value)) for value in accepted.values()]
-    if not any(matches):
-        raise Unauthorized("invalid token")
+    current = hmac.compare_digest(candidate, _token_bytes(accepted.token))
+    previous = bool(accepted.previous_token) and hmac.compare_digest(
+        candidate, _token_bytes(accepted.previous_token or "")
+    )
+    if current:
+        return TokenUsed("current", accepted.version_id)
+    if previous:
+        return TokenUsed("previous", accepted.version_id)
+    raise Unauthorized("invalid token")
 
 
 def _token_bytes(token: str) -> bytes:

@@ -262,3 +262,19 @@ def _field_error(problem: Any) -> FieldError:
 
 def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+
+
+# A type name shown to an operator (`ops held list`): Zenoti's are dotted words; anything else is not shown.
+_PLAIN_EVENT_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def claimed_event_type(body: bytes, held: Exception) -> str | None:
+    """The event_type a held body says it has, when it is JSON that says one: what an operator triages by."""
+    if isinstance(held, MalformedBody):
+        return None  # not JSON, or JSON parsers disagree on it: nothing it says can be trusted to name it
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    event_type = document.get("event_type") if isinstance(document, dict) else None
+    return event_type if isinstance(event_type, str) and _PLAIN_EVENT_TYPE.fullmatch(event_type) else None

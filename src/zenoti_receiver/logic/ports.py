@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from zenoti_receiver.errors import FieldError, HeldReason
-from zenoti_receiver.logic.authentication import AcceptedTokens
+from zenoti_receiver.logic.authentication import AcceptedTokens, TokenUsed
 
 if TYPE_CHECKING:  # the publisher imports these ports but never a model: its cold start builds none
     from zenoti_receiver.models.class_booking import ClassBookingEvent
@@ -24,6 +24,7 @@ class ReceivedEvent:
     request_id: str
     received_at: str  # ISO 8601, UTC
     header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
+    token: TokenUsed | None = None  # which token authenticated it (None: re-stored by an operator's tool of old)
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -71,6 +72,8 @@ class HeldDelivery:
     errors: list[FieldError]
     header_names: tuple[str, ...] = ()
     event_id: str | None = None  # when the body is an event: a conflicting duplicate's
+    token: TokenUsed | None = None  # which token authenticated it
+    event_type: str | None = None  # what the body says it is, when it says (triage: `ops held list`)
 
 
 class TokenSource(Protocol):

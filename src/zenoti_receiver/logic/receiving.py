@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate
-from zenoti_receiver.logic.authentication import authenticate
-from zenoti_receiver.logic.parsing import parse_class_booking, read_body, received_bytes
+from zenoti_receiver.logic.authentication import TokenUsed, authenticate
+from zenoti_receiver.logic.parsing import claimed_event_type, parse_class_booking, read_body, received_bytes
 from zenoti_receiver.logic.ports import EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
 
 
@@ -82,13 +82,13 @@ class ClassBookingReceiver:
         self._clock = clock
 
     def receive(self, delivery: Delivery) -> Receipt:
-        authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
+        token = authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
             event = parse_class_booking(payload)
         except BodyHeld as held:
             # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
-            self._hold(delivery, held)
+            self._hold(delivery, held, token)
             return Held(held)
         received = ReceivedEvent(
             event=event,
@@ -96,6 +96,7 @@ class ClassBookingReceiver:
             request_id=delivery.request_id,
             received_at=iso_utc(self._clock()),
             header_names=delivery.header_names,
+            token=token,
         )
         stored = self._store.store_once(received)
         if stored is None:
@@ -108,14 +109,22 @@ class ClassBookingReceiver:
             f"event_id {event.event_id} is already stored with another body: "
             "the stored one stays the event of record, this one is held"
         )
-        self._hold(delivery, conflict, event_id=event.event_id)
+        self._hold(delivery, conflict, token, event_id=event.event_id, event_type=event.event_type)
         return Duplicate(event.event_id, event.event_type, conflict)
 
-    def _hold(self, delivery: Delivery, held: BodyHeld, event_id: str | None = None) -> None:
+    def _hold(
+        self,
+        delivery: Delivery,
+        held: BodyHeld,
+        token: TokenUsed,
+        event_id: str | None = None,
+        event_type: str | None = None,
+    ) -> None:
         """Keep the body; a TemporaryFailure if it cannot be (then nothing holds it: a 5xx)."""
+        body = received_bytes(delivery.body, delivery.body_is_base64)
         self._held_bodies.keep(
             HeldDelivery(
-                body=received_bytes(delivery.body, delivery.body_is_base64),
+                body=body,
                 request_id=delivery.request_id,
                 received_at=iso_utc(self._clock()),
                 reason=held.reason,
@@ -123,5 +132,7 @@ class ClassBookingReceiver:
                 errors=held.errors,
                 header_names=delivery.header_names,
                 event_id=event_id,
+                token=token,
+                event_type=event_type or claimed_event_type(body, held),
             )
         )

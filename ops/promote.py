@@ -1,0 +1,146 @@
+"""Promote a held conflicting duplicate to the event of record, keeping the body it replaces held.
+
+Someone holding a leaked token can store an event_id Zenoti will use later (its ids are a timestamp
+and a counter): the real event is then a conflicting duplicate, held. Promoting it, in two writes:
+
+1. one transaction: the planted item is deleted from the events table (only if it is still the body
+   that was read, so nothing stored since is lost) and its body kept in the held bodies' table, held
+   as a conflicting duplicate of the promoted one, with the token that brought it;
+2. the held body is stored as the receiver stores an event (EventTable.store_once: a conditional put).
+
+Published exactly once, by the table's stream: the delete is a REMOVE and the put an INSERT, and the
+publisher is given INSERTs only (its filter), so the subscribers receive the promoted event once, in
+order, with the stream's retries, and the planted one never again. The planted event was published
+when it was stored; subscribers that acted on it are told by the promoted one under the same
+event_id (they deduplicate by event_id: docs/security.md says what to tell them).
+
+Between the two writes the event_id is absent: a delivery of it in that instant is stored as a new
+event. If it is this very body (Zenoti's redelivery), that is the promotion done, published once by
+the stream; if another, the put of step 2 finds it and says so (nothing is lost; the operator looks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, TextIO
+
+from ops.errors import EXIT_DONE, OperatorError
+from ops.held import HeldTarget, entry_of, now_text, set_state
+from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compressed, stored_payload
+from zenoti_receiver.adapters.held_bodies import HELD, held_body
+from zenoti_receiver.errors import BodyHeld
+from zenoti_receiver.logic.authentication import TokenUsed
+from zenoti_receiver.logic.parsing import parse_class_booking
+from zenoti_receiver.logic.ports import ReceivedEvent
+
+PROMOTED = "promoted"
+
+
+def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO) -> int:
+    entry = entry_of(target, body_sha256)
+    key = entry["body_sha256"]["S"]
+    event_id = entry.get("event_id", {}).get("S")
+    if entry.get("reason", {}).get("S") != "conflicting_duplicate" or event_id is None:
+        raise OperatorError(f"entry {key} is not a conflicting duplicate: re-drive it instead (ops held redrive)")
+    if entry.get("state", {}).get("S") != HELD:
+        raise OperatorError(f"entry {key} is {entry['state']['S']}, not held: nothing to promote")
+    received = _received(entry, held_body(entry))
+    if received.event.event_id != event_id:
+        raise OperatorError(f"entry {key}'s body is not event {event_id}")
+
+    dynamodb = target.dynamodb
+    planted = dynamodb.get_item(TableName=events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True).get(
+        "Item"
+    )
+    if planted is not None:
+        _replace(target, events_table, event_id, planted, key)
+    stored = EventTable(events_table, dynamodb).store_once(received)
+    # Stored in between by Zenoti's own redelivery of this very body: it is the event of record, published once.
+    if stored is not None and stored.body_sha256 != received.body_sha256:
+        raise OperatorError(
+            f"event {event_id} was stored again between the two writes (body {stored.body_sha256}); "
+            f"entry {key} stays held: look at it with ops lookup, then promote again"
+        )
+    planted_key = _planted_key(planted) if planted else ""
+    set_state(target, key, PROMOTED, {"promoted_over": {"S": planted_key}})
+    replaced = f", replacing body {planted_key} (now held)" if planted else ""
+    print(f"Promoted: entry {key} is the event of record of {event_id}{replaced}.", file=out)
+    print("The stream publishes it once, as the INSERT of its item.", file=out)
+    return EXIT_DONE
+
+
+def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
+    """The held body as the receiver would have stored it, with the request and token it came with."""
+    try:
+        payload = body.decode("utf-8").removeprefix("\ufeff")
+        event = parse_class_booking(payload)
+    except (UnicodeDecodeError, BodyHeld) as error:
+        raise OperatorError(f"the held body is not an event the receiver stores: {error}") from None
+    slot, _, version = entry.get(TOKEN_USED, {}).get("S", "current:").partition(":")
+    return ReceivedEvent(
+        event=event,
+        payload=payload,
+        request_id=entry.get("first_request_id", {}).get("S", "ops-promote"),
+        received_at=entry.get("first_seen", {}).get("S", now_text()),
+        header_names=tuple(name["S"] for name in entry.get("header_names", {}).get("L", [])),
+        token=TokenUsed("previous" if slot == "previous" else "current", version),
+    )
+
+
+def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict[str, Any], promoted: str) -> None:
+    """Delete the planted item, if unchanged, and hold its body: one transaction, so it is never lost."""
+    body = stored_payload(planted).encode("utf-8")
+    # Unless the item changed since it was read: then nothing is deleted, and the operator looks again.
+    unchanged: dict[str, Any] = (
+        {
+            "ConditionExpression": "body_sha256 = :planted",
+            "ExpressionAttributeValues": {":planted": planted["body_sha256"]},
+        }
+        if "body_sha256" in planted
+        else {"ConditionExpression": "attribute_not_exists(body_sha256)"}
+    )
+    values: dict[str, Any] = {
+        ":body": {"B": compressed(body)},
+        ":size": {"N": str(len(body))},
+        ":first": {"S": planted.get("received_at", {}).get("S", now_text())},
+        ":request": {"S": planted.get("request_id", {}).get("S", "")},
+        ":reason": {"S": "conflicting_duplicate"},
+        ":message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
+        ":held": {"S": HELD},
+        ":event_id": {"S": event_id},
+        ":one": {"N": "1"},
+    }
+    update = (
+        "SET body_zlib = :body, body_bytes = :size, first_seen = :first, last_seen = :first,"
+        " first_request_id = :request, last_request_id = :request, reason = :reason, message = :message,"
+        " #state = :held, event_id = :event_id, deliveries = :one"
+    )
+    for name in ("event_type", TOKEN_USED):
+        if name in planted:
+            values[f":{name}"] = planted[name]
+            update += f", {name} = :{name}"
+    target.dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Delete": {
+                    "TableName": events_table,
+                    "Key": {"event_id": {"S": event_id}},
+                    **unchanged,
+                }
+            },
+            {
+                "Update": {
+                    "TableName": target.table_name,
+                    "Key": {"body_sha256": {"S": _planted_key(planted)}},
+                    "UpdateExpression": update,
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+    )
+
+
+def _planted_key(planted: dict[str, Any]) -> str:
+    """The planted body's key in the held bodies' table: the hash of its bytes, as the receiver keys it."""
+    return hashlib.sha256(stored_payload(planted).encode("utf-8")).hexdigest()
