@@ -317,13 +317,13 @@ def test_the_banners_curl_delivers_one_event_of_each_type_on_the_one_url(served)
 
 def test_serve_publishes_what_is_stored_outside_a_request_as_lambda_reads_the_stream(served):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_class_booking
+    from zenoti_receiver.logic.parsing import parse_event
     from zenoti_receiver.logic.ports import ReceivedEvent
 
     queue_url = subscribe_queue(served)
     # Stored by something else than a request (ops held redrive writes the same way): the stream publishes it.
     body = SAMPLE.decode()
-    stored = ReceivedEvent(parse_class_booking(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
+    stored = ReceivedEvent(parse_event(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
     EventTable("zenoti-local-events", served.client("dynamodb")).store_once(stored)
 
     messages = received(served, queue_url) or received(served, queue_url)

@@ -75,6 +75,10 @@ class HeldBodiesTable:
             names["#event_id"] = "event_id"
             values[":event_id"] = {"S": held.event_id}
             update += ", #event_id = :event_id"
+        if held.signature != "unchecked":  # the last delivery's, where a signing secret is configured
+            names["#signature"] = "signature"
+            values[":signature"] = {"S": held.signature}
+            update += ", #signature = :signature"
         request = {
             "TableName": self._table_name,
             "Key": {"body_sha256": {"S": hashlib.sha256(held.body).hexdigest()}},

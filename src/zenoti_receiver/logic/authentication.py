@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zenoti_receiver.errors import Unauthorized
 
 
 @dataclass(frozen=True)
 class AcceptedTokens:
-    """The token in force and, during a rotation, the one it replaces."""
+    """The token in force and, during a rotation, the one it replaces; and the key signatures are checked with."""
 
     token: str
     previous_token: str | None = None
+    # Read from the same secret (its optional "signing_secret" key): logic/signature.py checks, never authenticates.
+    signing_secret: str | None = field(default=None, repr=False)
 
     def values(self) -> tuple[str, ...]:
         return tuple(value for value in (self.token, self.previous_token) if value)
