@@ -27,7 +27,7 @@ from zenoti_receiver.errors import (
     TemporaryFailure,
     WebhookRefused,
 )
-from zenoti_receiver.logic.receiving import Accepted, Duplicate, Held, Receipt, Tested, WebhookReceiver
+from zenoti_receiver.logic.receiving import Accepted, Duplicate, Held, Receipt, TriggerTested, WebhookReceiver
 from zenoti_receiver.metric_dimensions import count_also_by, count_by
 from zenoti_receiver.responses import (
     FAILURE,
@@ -98,7 +98,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
     if receipt.signature != "unchecked":  # only where a signing secret is configured (docs/security.md)
         count_by(metrics, "Signatures", "signature", receipt.signature)
     match receipt:
-        case Tested():
+        case TriggerTested():
             # Zenoti's "test your trigger" button: nothing kept, nothing to alarm on; counted so it can be seen.
             logger.info("Test delivery (an empty body)")
             metrics.add_metric(name="TestDeliveries", unit=MetricUnit.Count, value=1)

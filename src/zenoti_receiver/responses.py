@@ -40,7 +40,7 @@ class HeldBody(TypedDict):
     errors: NotRequired[list[FieldError]]  # with invalid_event: each field that failed
 
 
-class TestBody(TypedDict):
+class TriggerTestBody(TypedDict):
     """200: an empty body with the right token, Zenoti's "test your trigger" button; nothing is stored."""
 
     status: Literal["test"]
@@ -63,9 +63,9 @@ class FailureBody(TypedDict):
     message: str
 
 
-ResponseBody = AcceptedBody | DuplicateBody | HeldBody | TestBody | RefusedBody | FailureBody
+ResponseBody = AcceptedBody | DuplicateBody | HeldBody | TriggerTestBody | RefusedBody | FailureBody
 
-TESTED = TestBody(status="test", message="the webhook URL and its token work; an empty body is not stored")
+TESTED = TriggerTestBody(status="test", message="the webhook URL and its token work; an empty body is not stored")
 
 FAILURE = FailureBody(
     status="error", reason="temporarily_unavailable", message="temporary failure; please send the event again"

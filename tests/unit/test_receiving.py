@@ -10,7 +10,7 @@ from tests.unit.memory import TOKEN, FixedTokens
 from zenoti_receiver.errors import PayloadTooLarge, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 from zenoti_receiver.logic.ports import HeldDelivery
-from zenoti_receiver.logic.receiving import Accepted, Delivery, Duplicate, Held, WebhookReceiver
+from zenoti_receiver.logic.receiving import Accepted, Delivery, Duplicate, Held, TriggerTested, WebhookReceiver
 
 SAMPLE_ID = "6239c247a961750e01dda051"
 
@@ -162,3 +162,18 @@ def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_
 
     assert receiver.receive(delivery) == Duplicate(SAMPLE_ID, "Class.Booking.Deleted")  # a 200, nothing held
     assert (len(table.stream), held_bodies.kept) == (1, [])
+
+
+@pytest.mark.parametrize("body", ["", None])
+def test_an_empty_body_with_the_token_is_a_test_and_nothing_is_kept(receiver, table, held_bodies, body):
+    receipt = receiver.receive(Delivery("req-test", (TOKEN, None), body))
+
+    assert isinstance(receipt, TriggerTested)
+    assert table.rows == {}
+    assert held_bodies.kept == []
+
+
+def test_an_empty_body_without_the_token_is_refused(receiver, held_bodies):
+    with pytest.raises(Unauthorized):
+        receiver.receive(Delivery("req-test", (None, None), ""))
+    assert held_bodies.kept == []

@@ -46,7 +46,7 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Tested:
+class TriggerTested:
     """An empty body with the right token: Zenoti's "test your trigger" button. Nothing is stored."""
 
     signature: SignatureCheck
@@ -80,7 +80,7 @@ class Held:
 
 
 # What became of an authenticated delivery: every one with a body is durably kept, as an event or held.
-Receipt = Accepted | Duplicate | Held | Tested
+Receipt = Accepted | Duplicate | Held | TriggerTested
 
 
 class WebhookReceiver:
@@ -106,7 +106,7 @@ class WebhookReceiver:
         signature = self._check_signature(delivery, accepted.signing_secret)
         if not delivery.body:
             # Zenoti's "test your trigger" button posts nothing: a 2xx tells the customer the URL works.
-            return Tested(signature)
+            return TriggerTested(signature)
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
             event = parse_event(payload)
