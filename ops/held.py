@@ -6,7 +6,7 @@ An entry's body is kept compressed (`body_zlib`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
@@ -18,6 +18,7 @@ from ops.items import plain_held
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
 from ops.target import HELD_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 from zenoti_receiver.adapters.held_bodies import STATES_HELD, held_body
+from zenoti_receiver.logic.signature import SIGNATURE_HEADER, expected_signature
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("body_sha256", "state", "reason", "deliveries", "first_seen", "last_seen", "body_bytes", "event_id")
@@ -29,6 +30,7 @@ class HeldTarget:
     dynamodb: Any
     webhook_url: str | None = None
     token: str | None = None
+    signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
 
 
 def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool) -> HeldTarget:
@@ -46,8 +48,8 @@ def resolve(options: TargetOptions, webhook_url: str | None, *, needs_webhook: b
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
     secret = deployment.aws.client("secretsmanager").get_secret_value(SecretId=deployment.names[SECRET_OUTPUT])
-    token = json.loads(secret["SecretString"])["token"]
-    return HeldTarget(table, dynamodb, url, token)
+    value = json.loads(secret["SecretString"])
+    return HeldTarget(table, dynamodb, url, value["token"], value.get("signing_secret"))
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
@@ -151,7 +153,10 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     item = _entry(target, body_sha256)
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", held_body(item))
+    body = held_body(item)
+    # Signed as Zenoti is said to sign, so that a stack enforcing signatures takes it (docs/security.md).
+    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
+    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': target.token})}", body, signature)
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -187,8 +192,9 @@ def _entry(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     return item  # type: ignore[no-any-return]
 
 
-def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    request = Request(url, data=body, method="POST", headers={"content-type": "application/json"})  # noqa: S310
+def _post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json"} | ({SIGNATURE_HEADER: signature} if signature else {})
+    request = Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     try:
         with urlopen(request, timeout=15) as response:  # noqa: S310 - a URL checked above
             return response.status, _answer(response.read())
