@@ -76,12 +76,13 @@ $(LOCAL_BUILD)/.built: src/Makefile src/requirements.txt $(shell find src/zenoti
 ## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for the smoke test under aws-lambda-rie
 build-local: $(LOCAL_BUILD)/.built $(RUNTIME_VENV)/.installed
 
-# The Class booking family, one sample of each type (events/README.md), in the order of the model's types.
-FAMILY := created cancelled deleted approved no_show rejected
+# One sample of each family (events/README.md), in the catalog's order: local_stack/__main__.py FAMILY, which
+# serve's banner sends.
+FAMILY := booking_deleted class_schedule_created guest_created guest_membership_created guest_pass_redeemed guest_package_creation appointment_started appointment_group_created employee_created invoice_closed
 
-## demo: run the receiver locally (moto, no AWS account, no Docker) on one sample event of each type of the family
+## demo: run the receiver locally (moto, no AWS account, no Docker) on one sample event of each family
 demo: $(BIN)/.installed
-	$(BIN)/python -m local_stack invoke $(foreach type,$(FAMILY),events/apigw_booking_$(type).json)
+	$(BIN)/python -m local_stack invoke $(foreach sample,$(FAMILY),events/apigw_$(sample).json)
 
 ## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
 serve: $(BIN)/.installed
@@ -189,7 +190,7 @@ schema: $(BIN)/.installed
 ## check-schema: the committed contracts are what the models give, and every sample body matches its family's schema
 check-schema: $(BIN)/.installed
 	PYTHONPATH=src $(BIN)/python -m schema.generate --check
-	$(BIN)/check-jsonschema --schemafile schema/class-booking.v1.schema.json $(foreach type,$(FAMILY),events/booking_$(type).json)
+	$(BIN)/check-jsonschema --schemafile schema/class-booking.v1.schema.json $(foreach type,created cancelled deleted approved no_show rejected,events/booking_$(type).json)
 	$(BIN)/check-jsonschema --schemafile schema/class-schedule.v1.schema.json $(foreach type,created updated cancelled deleted,events/class_schedule_$(type).json)
 	$(BIN)/check-jsonschema --schemafile schema/guest.v1.schema.json $(foreach type,created updated deleted merged opted_out opted_in,events/guest_$(type).json)
 	$(BIN)/check-jsonschema --schemafile schema/guest-membership.v1.schema.json $(foreach type,created freeze unfreeze cancelled reinstate,events/guest_membership_$(type).json)

@@ -39,8 +39,19 @@ from local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
-# One sample body of each type, events/booking_<type>.json (events/README.md); the Makefile's FAMILY.
-FAMILY = ("created", "cancelled", "deleted", "approved", "no_show", "rejected")
+# One sample body of each family, events/<name>.json (events/README.md), in the catalog's order; the Makefile's FAMILY.
+FAMILY = (
+    "booking_deleted",
+    "class_schedule_created",
+    "guest_created",
+    "guest_membership_created",
+    "guest_pass_redeemed",
+    "guest_package_creation",
+    "appointment_started",
+    "appointment_group_created",
+    "employee_created",
+    "invoice_closed",
+)
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
@@ -195,9 +206,9 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 " second: each event is published once stored\n"
                 "State:         in memory only: everything is gone when serve stops\n"
                 + _exposure_warnings(arguments.host, arguments.emulator_host)
-                + "Try:           one event of each type of the Class booking family, on the one URL:\n"
-                f"  for type in {' '.join(FAMILY)}; do curl -X POST -H 'content-type: application/json'"
-                f" --data-binary @events/booking_$type.json '{stack.url_with_token}'; echo; done\n"
+                + "Try:           one event of each family, on the one URL (docs/families.md lists every type):\n"
+                f"  for sample in {' '.join(FAMILY)}; do curl -X POST -H 'content-type: application/json'"
+                f" --data-binary @events/$sample.json '{stack.url_with_token}'; echo; done\n"
                 "Ctrl-C stops.",
                 flush=True,
             )

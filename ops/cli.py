@@ -1,6 +1,6 @@
 """python -m ops: replay stored events, look stored events up, list, show and re-drive held bodies.
 
-python -m ops lookup --center UUID [--since ISO] [--until ISO] [--format table|jsonl]
+python -m ops lookup --center UUID | --guest UUID | --employee UUID [--since ISO] [--until ISO] [--format table|jsonl]
 python -m ops replay --event-id ID [--event-id ID ...] | --center UUID | --since/--until  [--dry-run]
 python -m ops held list [--limit N] [--after ID] [--state held] [--format table|jsonl]
 python -m ops held show|dismiss|promote ID   (ID: body_sha256, or its first characters as `held list` shows them)
@@ -88,8 +88,11 @@ def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The indexes hold GUIDs in their canonical lower case, whatever the case Zenoti (or you) wrote them in.
     if arguments.center:
         index, key, value, whose = "by_center", "center_id", arguments.center.lower(), f"center {arguments.center}"
-    else:
+    elif arguments.guest:
         index, key, value, whose = "by_guest", "guest_id", arguments.guest.lower(), f"guest {arguments.guest}"
+    else:
+        whose = f"employee {arguments.employee}"
+        index, key, value = "by_employee", "employee_id", arguments.employee.lower()
     events = stored_events.events_of(target.dynamodb, target.table_name, index, key, value, window)
     if not events:  # an answer, not a failure: said on stderr, so that a pipe of JSON lines stays empty
         print(f"no stored events of {whose}{window.describe()} in table {target.table_name}", file=err)
@@ -298,14 +301,15 @@ def _add_lookup(commands: Any, where: argparse.ArgumentParser, window: argparse.
     found = commands.add_parser(
         "lookup",
         parents=[where, window],
-        help="list the stored events of one center or one guest, with their type and header names",
-        description="List the stored events of one center or one guest, in time order, with each event's type "
-        "and the names of its request's headers (never their values) "
-        "(a Query on the by_center or by_guest index; never a Scan).",
+        help="list the stored events of one center, guest or employee, with their type and header names",
+        description="List the stored events of one center, guest or employee, in time order, with each event's "
+        "type, the resource it is about and the names of its request's headers (never their values) "
+        "(a Query on the by_center, by_guest or by_employee index; never a Scan).",
     )
     whose = found.add_mutually_exclusive_group(required=True)
     whose.add_argument("--center", metavar="UUID", help="a center_id (index by_center)")
     whose.add_argument("--guest", metavar="UUID", help="a guest_id (index by_guest)")
+    whose.add_argument("--employee", metavar="UUID", help="an employee_id (index by_employee)")
     found.add_argument("--format", choices=("table", "jsonl"), default="table", help="table (default) or jsonl")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
@@ -30,6 +30,7 @@ from ops.target import (
 )
 from zenoti_receiver.adapters.event_table import TOKEN_USED
 from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
+from zenoti_receiver.logic.signature import SIGNATURE_HEADER, expected_signature
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 COLUMNS = ("id", "state", "reason", "why", "event_type", "deliveries", "first_seen", "token_used", "event_id")
@@ -61,6 +62,7 @@ class HeldTarget:
     token_of: Callable[[str, str], str | None] | None = None
     alarms: dict[str, str] | None = None  # logical id -> alarm name, of a deployed stack
     cloudwatch: Any = None
+    signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
 
 
 def resolve(
@@ -95,7 +97,15 @@ def resolve(
         found = past.get("token" if slot == "current" else "previous_token") if isinstance(past, dict) else None
         return found if isinstance(found, str) and found else None
 
-    return HeldTarget(table, dynamodb, url, value["token"], value.get("previous_token") or None, token_of)
+    return HeldTarget(
+        table,
+        dynamodb,
+        url,
+        value["token"],
+        value.get("previous_token") or None,
+        token_of,
+        signing_secret=value.get("signing_secret"),
+    )
 
 
 def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
@@ -301,7 +311,10 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
     token = _redrive_token(target, key, item.get(TOKEN_USED, {}).get("S", ""), slot)
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': token})}", held_body(item))
+    body = held_body(item)
+    # Signed as Zenoti is said to sign, so that a stack enforcing signatures takes it (docs/security.md).
+    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
+    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': token})}", body, signature)
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -356,9 +369,13 @@ def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     return item  # type: ignore[no-any-return]
 
 
-def post_delivery(webhook_url: str, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """POST a body to the webhook as Zenoti does, the token in the query string; the status and the answer."""
-    return _post(f"{webhook_url}?{urlencode({'token': token})}", body)
+def post_delivery(
+    webhook_url: str, token: str, body: bytes, signing_secret: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """POST a body to the webhook as Zenoti does (the token in the query string, signed where the stack has a
+    signing secret); the status and the answer."""
+    signature = expected_signature(body, signing_secret) if signing_secret else None
+    return _post(f"{webhook_url}?{urlencode({'token': token})}", body, signature)
 
 
 def _full_id(target: HeldTarget, prefix: str) -> str:
@@ -464,8 +481,9 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    request = Request(url, data=body, method="POST", headers={"content-type": "application/json"})  # noqa: S310
+def _post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json"} | ({SIGNATURE_HEADER: signature} if signature else {})
+    request = Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     try:
         with urlopen(request, timeout=15) as response:  # noqa: S310 - a URL checked above
             return response.status, _answer(response.read())

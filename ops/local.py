@@ -18,7 +18,7 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": REGION,
 }
-WEBHOOK_PATH = "/zenoti/webhook"  # the one URL of the Class booking family (template.yaml's WebhookUrl)
+WEBHOOK_PATH = "/zenoti/webhook"  # the one URL of every family (template.yaml's WebhookUrl)
 # The path stacks gave Zenoti before the family, still routed to the function for every verb.
 EARLIER_WEBHOOK_PATH = "/zenoti/class-booking-deleted"
 WEBHOOK_PORT = 3000

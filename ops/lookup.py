@@ -11,15 +11,17 @@ from typing import Any, TextIO
 
 from ops.stored_events import StoredEvent
 
+# The attributes the receiver stores of every family (adapters/event_table.py): the resource's id, and the
+# guest or employee an event concerns where the family names one.
 COLUMNS = (
     "occurred_at",
     "event_id",
     "event_type",
     "center_id",
+    "resource_id",
     "guest_id",
-    "registration_id",
-    "class_id",
-    "session_id",
+    "employee_id",
+    "signature",
     "header_names",
 )
 

@@ -30,7 +30,7 @@ from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compres
 from zenoti_receiver.adapters.held_bodies import HELD, held_body
 from zenoti_receiver.errors import BodyHeld
 from zenoti_receiver.logic.authentication import TokenUsed
-from zenoti_receiver.logic.parsing import parse_class_booking
+from zenoti_receiver.logic.parsing import parse_event
 from zenoti_receiver.logic.ports import ReceivedEvent
 
 PROMOTED = "promoted"
@@ -73,7 +73,7 @@ def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
     """The held body as the receiver would have stored it, with the request and token it came with."""
     try:
         payload = body.decode("utf-8").removeprefix("\ufeff")
-        event = parse_class_booking(payload)
+        event = parse_event(payload)
     except (UnicodeDecodeError, BodyHeld) as error:
         raise OperatorError(f"the held body is not an event the receiver stores: {error}") from None
     slot, _, version = entry.get(TOKEN_USED, {}).get("S", "current:").partition(":")

@@ -43,7 +43,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
     event_id = json.loads(body)["event_id"]
     if target.webhook_url is None or target.token is None:
         raise OperatorError("the stack has no webhook URL or token to deliver to")
-    status, answer = held.post_delivery(target.webhook_url, target.token, body)
+    status, answer = held.post_delivery(target.webhook_url, target.token, body, target.signing_secret)
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":
         return EXIT_NOT_ACCEPTED

@@ -1,4 +1,4 @@
-"""Reading stored events back from the table: by id, through the by_center and by_guest indexes, or by Scan.
+"""Reading stored events back from the table: by id, through the indexes (center, guest, employee), or by Scan.
 
 The indexes project only keys (docs/design.md#cost-write-units): what they find is then read from the table by key.
 """
@@ -140,7 +140,7 @@ def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[Stored
 
 
 def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
-    """The events of one center or guest, in time order: a Query on one of the indexes, every page."""
+    """The events of one center, guest or employee, in time order: a Query on one of the indexes, every page."""
     values: dict[str, Any] = {":key": {"S": value}}
     condition = f"{key} = :key"
     on_time = window.condition(values)

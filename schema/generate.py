@@ -21,7 +21,7 @@ from pydantic import Field, TypeAdapter
 from typing_extensions import TypedDict, is_typeddict
 
 from zenoti_receiver.models.catalog import FAMILIES, Family
-from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, HeldBody, RefusedBody
+from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, HeldBody, RefusedBody, TriggerTestBody
 
 DIRECTORY = Path(__file__).resolve().parent
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # the draft pydantic generates for
@@ -89,6 +89,7 @@ CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-held.schema.json": _body(HeldBody),
+    "response-test.schema.json": _body(TriggerTestBody),
     "response-refused.schema.json": _body(RefusedBody),
     "response-error.schema.json": _body(FailureBody),
     "response-api-gateway.schema.json": _body(ApiGatewayBody, source="schema/generate.py"),

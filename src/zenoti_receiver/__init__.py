@@ -1,1 +1,1 @@
-"""Receiver for Zenoti's Class booking webhooks: authenticate, validate, store once, publish once."""
+"""Receiver for Zenoti's webhooks, every documented family: authenticate, validate, store once, publish once."""

@@ -6,8 +6,8 @@ the webhook was off, so:
 - 2xx once the body is durably held: stored as an event (accepted, duplicate), or kept in the
   held (kept in its own table) when it is authenticated but not an event we can store and publish. Zenoti is
   the only sender holding the token: a body of its that we did not expect is ours to look at;
-- 4xx only for requests that are not Zenoti's or cannot be held at all: no or a wrong token, a verb
-  Zenoti never uses, a body too large to hold;
+- 4xx only for requests that are not Zenoti's or cannot be held at all: no or a wrong token (or, where
+  signatures are enforced, a wrong signature), a verb Zenoti never uses, a body too large to hold;
 - 5xx only when nothing could be held (an AWS failure, or a bug of ours): Zenoti sends it again.
 """
 
@@ -20,8 +20,11 @@ from typing import Literal, TypedDict
 STORED_STATUS = 200
 # Authenticated and held, not published until an operator re-drives it.
 HELD_STATUS = 202
+# An empty body with the right token (Zenoti's "test your trigger" button): nothing to keep, and a 2xx
+# is what tells the customer the URL works.
+TEST_STATUS = 200
 
-RefusalReason = Literal["unauthorized", "method_not_allowed", "payload_too_large"]
+RefusalReason = Literal["unauthorized", "signature_mismatch", "method_not_allowed", "payload_too_large"]
 HeldReason = Literal["malformed_body", "invalid_event", "undeliverable", "conflicting_duplicate"]
 
 
@@ -49,6 +52,13 @@ class Unauthorized(WebhookRefused):
 
     status = 401
     reason = "unauthorized"
+
+
+class SignatureMismatch(WebhookRefused):
+    """With signatures enforced (off by default), a signature header that is missing or does not match."""
+
+    status = 401
+    reason = "signature_mismatch"
 
 
 class PayloadTooLarge(WebhookRefused):
@@ -81,7 +91,7 @@ class MalformedBody(BodyHeld):
 
 
 class InvalidEvent(BodyHeld):
-    """Well-formed JSON that is not an event of the Class booking family."""
+    """Well-formed JSON that is not an event of a type the receiver knows, or not valid for its type's model."""
 
     reason = "invalid_event"
 

@@ -22,13 +22,22 @@ from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import (
     HELD_STATUS,
     STORED_STATUS,
+    TEST_STATUS,
     UNEXPECTED_ERROR_STATUS,
     TemporaryFailure,
     WebhookRefused,
 )
-from zenoti_receiver.logic.receiving import Accepted, ClassBookingReceiver, Duplicate, Held, Receipt
+from zenoti_receiver.logic.receiving import Accepted, Duplicate, Held, Receipt, TriggerTested, WebhookReceiver
 from zenoti_receiver.metric_dimensions import count_also_by, count_by
-from zenoti_receiver.responses import FAILURE, AcceptedBody, DuplicateBody, HeldBody, RefusedBody, ResponseBody
+from zenoti_receiver.responses import (
+    FAILURE,
+    TESTED,
+    AcceptedBody,
+    DuplicateBody,
+    HeldBody,
+    RefusedBody,
+    ResponseBody,
+)
 from zenoti_receiver.settings import Settings
 
 logger = Logger()
@@ -41,7 +50,7 @@ def _count_dependency_failure(failure: TemporaryFailure) -> None:
 
 settings = Settings.from_environment()
 dynamodb = client("dynamodb")  # one client for both tables: created once per execution environment
-receiver = ClassBookingReceiver(
+receiver = WebhookReceiver(
     tokens=TokenSecret(
         settings.token_secret_id,
         max_age=settings.token_cache_seconds,
@@ -50,6 +59,7 @@ receiver = ClassBookingReceiver(
     ),
     store=EventTable(settings.table_name, dynamodb, settings.event_retention_days),
     held_bodies=HeldBodiesTable(settings.held_table_name, dynamodb, settings.held_retention_days),
+    enforce_signatures=settings.enforce_signatures,
 )
 
 
@@ -85,15 +95,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _answer(receipt: Receipt) -> dict[str, Any]:
+    if receipt.signature != "unchecked":  # only where a signing secret is configured (docs/security.md)
+        count_by(metrics, "Signatures", "signature", receipt.signature)
     match receipt:
-        case Accepted(event_id, event_type):
+        case TriggerTested():
+            # Zenoti's "test your trigger" button: nothing kept, nothing to alarm on; counted so it can be seen.
+            logger.info("Test delivery (an empty body)")
+            metrics.add_metric(name="TestDeliveries", unit=MetricUnit.Count, value=1)
+            return _response(TEST_STATUS, TESTED)
+        case Accepted(event_id, event_type, _):
             # Stored: the table's stream carries it to the publisher (publisher_handler.py), whose line records it.
             # The item is this delivery's record (request_id, received_at): no line of its own at INFO, since
             # every event's log bytes are paid for (docs/performance.md).
             logger.debug("Delivery accepted", extra={"event_id": event_id, "event_type": event_type})
             count_also_by(metrics, "EventsAccepted", "event_type", event_type)
             return _response(STORED_STATUS, AcceptedBody(status="accepted", event_id=event_id, event_type=event_type))
-        case Duplicate(event_id, event_type, conflict):
+        case Duplicate(event_id, event_type, conflict, _):
             count_also_by(metrics, "EventsDuplicate", "event_type", event_type)
             duplicate = DuplicateBody(status="duplicate", event_id=event_id, event_type=event_type)
             if conflict is None:  # a redelivery
@@ -110,7 +127,7 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
             metrics.add_metric(name="ConflictingDuplicates", unit=MetricUnit.Count, value=1)
             duplicate["reason"], duplicate["message"] = "conflicting_duplicate", conflict.message
             return _response(STORED_STATUS, duplicate)
-        case Held(why):
+        case Held(why, _):
             # Kept, not published: an operator looks at it (HeldBodiesAlarm, docs/operations.md).
             logger.warning("Delivery held", extra={"reason": why.reason, "detail": why.message})
             count_also_by(metrics, "EventsHeld", "reason", why.reason)

@@ -40,8 +40,15 @@ class HeldBody(TypedDict):
     errors: NotRequired[list[FieldError]]  # with invalid_event: each field that failed
 
 
+class TriggerTestBody(TypedDict):
+    """200: an empty body with the right token, Zenoti's "test your trigger" button; nothing is stored."""
+
+    status: Literal["test"]
+    message: str
+
+
 class RefusedBody(TypedDict):
-    """4xx: refused, nothing stored: no or a wrong token, a verb Zenoti never uses, a body too large to hold."""
+    """4xx: refused, nothing stored: a wrong token (or signature, if enforced), a verb Zenoti never uses, too large."""
 
     status: Literal["refused"]
     reason: RefusalReason
@@ -56,7 +63,9 @@ class FailureBody(TypedDict):
     message: str
 
 
-ResponseBody = AcceptedBody | DuplicateBody | HeldBody | RefusedBody | FailureBody
+ResponseBody = AcceptedBody | DuplicateBody | HeldBody | TriggerTestBody | RefusedBody | FailureBody
+
+TESTED = TriggerTestBody(status="test", message="the webhook URL and its token work; an empty body is not stored")
 
 FAILURE = FailureBody(
     status="error", reason="temporarily_unavailable", message="temporary failure; please send the event again"

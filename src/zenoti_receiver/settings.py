@@ -60,3 +60,5 @@ class Settings(FunctionSettings):
     # How long the tokens read last stay good while Secrets Manager does not answer (throttled, 5xx,
     # unreachable); never when it refuses (adapters/token_secret.py). docs/security.md says why an hour.
     token_grace_seconds: Seconds = Field(3600, alias="TOKEN_GRACE_SECONDS")
+    # Refuse (401) a delivery whose signature header does not match (logic/signature.py); off: only recorded.
+    enforce_signatures: bool = Field(False, alias="ENFORCE_SIGNATURES")

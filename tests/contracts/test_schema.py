@@ -187,7 +187,7 @@ def documented_examples() -> list[tuple[str, Any]]:
 
 
 def test_every_answer_of_the_handler_matches_its_schema_and_is_shown_in_the_docs(invoke, stack: Stack, api_event):
-    names = ("accepted", "duplicate", "held", "refused", "error")
+    names = ("accepted", "duplicate", "held", "test", "refused", "error")
     contracts = {name: validator(f"response-{name}.schema.json") for name in names}
     sample = json.loads(api_event["body"])
     invalid = {**sample, "data": {**sample["data"], "guest_id": "not-a-uuid", "registration_id": "119986"}}
@@ -204,13 +204,14 @@ def test_every_answer_of_the_handler_matches_its_schema_and_is_shown_in_the_docs
         invoke(with_body(api_event, json.dumps({**sample, "event_id": "contracts-4"})[:-1] + ', "big": 1e400}')),
         invoke(with_body(api_event, " " * 300_000)),  # 413
         invoke(get),  # 405
+        invoke(with_body(api_event, "")),  # 200 test: Zenoti's "test your trigger" button
     ]
     stack.faults.fail("sns", "Publish")
     answers.append(invoke(with_payload(api_event, {**sample, "event_id": "contracts-2"})))  # 200 accepted, SNS down
     stack.faults.fail("dynamodb", "PutItem")
     answers.append(invoke(with_payload(api_event, {**sample, "event_id": "contracts-3"})))  # 503
 
-    assert [answer.status for answer in answers] == [200, 200, 200, 401, 202, 202, 202, 413, 405, 200, 503]
+    assert [answer.status for answer in answers] == [200, 200, 200, 401, 202, 202, 202, 413, 405, 200, 200, 503]
     shown = [example for _, example in documented_examples()]
     for answer in answers:
         errors = [error.message for error in contracts[answer.body["status"]].iter_errors(answer.body)]

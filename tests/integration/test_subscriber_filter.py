@@ -28,8 +28,9 @@ def subscribe_as_the_template_does(stack: Stack, **parameters: str) -> str:
     queue_url = str(sqs.create_queue(QueueName="filtered-subscriber")["QueueUrl"])
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     attributes = {"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()}
-    if "FilterPolicy" in subscription:
-        attributes["FilterPolicy"] = json.dumps(subscription["FilterPolicy"])
+    if "FilterPolicy" in subscription:  # JSON text when it filters by type (a family is a prefix), else an object
+        policy = subscription["FilterPolicy"]
+        attributes["FilterPolicy"] = policy if isinstance(policy, str) else json.dumps(policy)
     boto3.client("sns", region_name=REGION).subscribe(
         TopicArn=stack.resources.topic_arn, Protocol=subscription["Protocol"], Endpoint=queue_arn, Attributes=attributes
     )

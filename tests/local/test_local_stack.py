@@ -21,12 +21,17 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
+from local_stack.__main__ import FAMILY
 from local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
 from local_stack.resources import LOCAL_TOKEN, REGION
 from local_stack.server import MAX_BODY_BYTES, free_port
 from tests.conftest import EVENTS, ROOT, start_serve
 from zenoti_receiver.adapters.event_table import stored_payload
-from zenoti_receiver.models.class_booking import EVENT_TYPES
+from zenoti_receiver.models.catalog import FAMILIES
+
+# What demo and serve's banner send: one sample of each family (local_stack/__main__.py FAMILY).
+FAMILY_SAMPLES = [json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")) for name in FAMILY]
+FAMILY_TYPES = [sample["event_type"] for sample in FAMILY_SAMPLES]
 
 SAMPLE = (EVENTS / "booking_deleted.json").read_bytes()
 
@@ -48,16 +53,16 @@ def test_readme_quick_start_demo_prints_response_item_and_message():
     )
 
     assert run.returncode == 0, run.stderr
-    # One event of each type of the family, each accepted, stored, published and received with its type.
-    assert run.stdout.count("=== HTTP response: 200 ===") == len(EVENT_TYPES)
-    assert run.stdout.count('"status": "accepted"') == len(EVENT_TYPES)
+    # One event of each family, each accepted, stored, published and received with its type.
+    assert run.stdout.count("=== HTTP response: 200 ===") == len(FAMILIES)
+    assert run.stdout.count('"status": "accepted"') == len(FAMILIES)
     # Each stored, then published by the publisher the table's stream invokes, then received: in that order.
     for report in run.stdout.split("##### ")[1:]:
         stored = report.index("=== Stored in DynamoDB table zenoti-local-events ===")
         published = report.index("=== PublisherFunction, invoked by the table's stream: published 1 event(s) ===")
         assert stored < published < report.index("=== Received by the subscriber queue")
-    for event_type in EVENT_TYPES:
-        assert f'"event_type": "{event_type}"}}' in run.stdout  # the message's attributes
+    for event_type in FAMILY_TYPES:
+        assert f'"event_type": "{event_type}"' in run.stdout  # the message's attributes
     assert run.stdout.count('"event_id": "6239c247a961750e01dda051"') >= 3  # response, item, message
 
 
@@ -297,7 +302,7 @@ def test_the_webhook_path_and_the_earlier_one_reach_the_function_for_every_verb(
     assert sorted(item["event_id"]["S"] for item in items) == sorted(sent)
 
 
-def test_the_banners_curl_delivers_one_event_of_each_type_on_the_one_url(served):
+def test_the_banners_curl_delivers_one_event_of_each_family_on_the_one_url(served):
     if shutil.which("curl") is None:
         pytest.skip("the banner's command runs curl, which is not on PATH")
     banner = "".join(served.banner)
@@ -308,22 +313,22 @@ def test_the_banners_curl_delivers_one_event_of_each_type_on_the_one_url(served)
 
     assert run.returncode == 0, run.stderr
     answers = [json.loads(line) for line in run.stdout.splitlines()]
-    assert [answer["status"] for answer in answers] == ["accepted"] * 6
-    samples = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EVENTS.glob("booking_*.json"))]
-    assert sorted(answer["event_id"] for answer in answers) == sorted(sample["event_id"] for sample in samples)
+    assert [answer["status"] for answer in answers] == ["accepted"] * len(FAMILIES)
+    assert [answer["event_type"] for answer in answers] == FAMILY_TYPES
+    assert sorted(answer["event_id"] for answer in answers) == sorted(sample["event_id"] for sample in FAMILY_SAMPLES)
     items = served.client("dynamodb").scan(TableName="zenoti-local-events")["Items"]
-    assert sorted(json.loads(stored_payload(item))["event_type"] for item in items) == sorted(EVENT_TYPES)
+    assert sorted(json.loads(stored_payload(item))["event_type"] for item in items) == sorted(FAMILY_TYPES)
 
 
 def test_serve_publishes_what_is_stored_outside_a_request_as_lambda_reads_the_stream(served):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_class_booking
+    from zenoti_receiver.logic.parsing import parse_event
     from zenoti_receiver.logic.ports import ReceivedEvent
 
     queue_url = subscribe_queue(served)
     # Stored by something else than a request (ops held redrive writes the same way): the stream publishes it.
     body = SAMPLE.decode()
-    stored = ReceivedEvent(parse_class_booking(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
+    stored = ReceivedEvent(parse_event(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
     EventTable("zenoti-local-events", served.client("dynamodb")).store_once(stored)
 
     messages = received(served, queue_url) or received(served, queue_url)
@@ -563,3 +568,15 @@ def test_load_script_counts_every_event_through_the_http_stack():
     assert run.stdout.startswith("Sending 40 events from 4 concurrent senders")
     assert "Event published" not in run.stdout
     assert "Event published" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")
+
+
+def test_invoke_takes_the_api_gateway_event_of_every_type_each_stored_and_published():
+    from tests.unit.test_samples import sample_name
+    from zenoti_receiver.models.catalog import EVENT_TYPES
+
+    run = run_invoke(*(f"events/apigw_{sample_name(event_type)}.json" for event_type in EVENT_TYPES))
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count('"status": "accepted"') == len(EVENT_TYPES)
+    for event_type in EVENT_TYPES:
+        assert f'"event_type": "{event_type}"' in run.stdout

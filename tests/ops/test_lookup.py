@@ -9,7 +9,7 @@ import pytest
 
 from local_stack.resources import REGION
 from ops import stored_events
-from tests.conftest import Stack, with_payload
+from tests.conftest import Stack, load_event, with_payload
 from tests.ops.conftest import BY_ID, CENTER_A, CENTER_B, GUEST_X, GUEST_Y, SAMPLE_ID, Stored
 
 DELETED = "Class.Booking.Deleted"
@@ -27,14 +27,15 @@ def test_center_lookup_prints_a_table_in_time_order(run, stored: Stored, table):
     assert result.code == 0, result.err
     header, *rows, count = table_rows(result.out)
     assert header == [
-        "occurred_at", "event_id", "event_type", "center_id", "guest_id", "registration_id", "class_id", "session_id",
+        "occurred_at", "event_id", "event_type", "center_id", "resource_id", "guest_id", "employee_id", "signature",
         "header_names",
     ]  # fmt: skip
     assert [row[1] for row in rows] == ["a-early", SAMPLE_ID, "a-late"]  # b-afternoon is another center's
+    # The booking's registration is its resource; a Class booking concerns a guest, no employee; no signature checked.
     assert rows[0] == [
-        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, GUEST_X, "400004", "11370", "89607", HEADERS
+        "2022-03-22T04:59:59.999999Z", "a-early", DELETED, CENTER_A, "400004", GUEST_X, "-", "-", HEADERS
     ]  # fmt: skip
-    assert rows[2][:5] == ["2022-03-23T08:00:00.000000Z", "a-late", DELETED, CENTER_A, GUEST_Y]
+    assert rows[2][:6] == ["2022-03-23T08:00:00.000000Z", "a-late", DELETED, CENTER_A, rows[2][4], GUEST_Y]
     assert count == ["(3", "events)"]
     assert result.err == ""
 
@@ -53,7 +54,7 @@ def test_guest_lookup_in_a_window_prints_json_lines_with_the_payload_parsed(run,
         assert line["occurred_at"] == sample.occurred_at
         assert line["payload"]["event_timestamp"] == sample.event_timestamp
         assert (line["center_id"], line["guest_id"]) == (sample.center_id, sample.guest_id)
-        assert line["registration_id"] == sample.registration_id  # a number, not DynamoDB's {"N": "..."}
+        assert line["resource_id"] == str(sample.registration_id)  # the booking's registration
         assert line["event_type"] == DELETED
         assert line["header_names"] == HEADERS.split(",")
 
@@ -141,3 +142,18 @@ def test_each_event_shows_its_own_type_and_an_item_stored_before_the_family_is_a
         for line in map(json.loads, run("lookup", *table, "--center", CENTER_A, "--format", "jsonl").out.splitlines())
     }
     assert (as_json["stored-before"]["event_type"], as_json["stored-before"]["header_names"]) == (DELETED, None)
+
+
+def test_employee_lookup_finds_every_event_about_one_employee(run, stack: Stack, invoke, table):
+    created = load_event("apigw_employee_created.json")
+    employee_id = json.loads(created["body"])["data"]["id"].lower()
+    for name in ("apigw_employee_created.json", "apigw_employee_updated.json", "apigw_guest_created.json"):
+        assert invoke(load_event(name)).body["status"] == "accepted"
+
+    result = run("lookup", *table, "--employee", employee_id.upper(), "--format", "jsonl")
+
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert {line["employee_id"] for line in lines} == {employee_id}
+    assert "Employee.Created" in {line["event_type"] for line in lines}
+    assert all(line["event_type"].startswith("Employee.") for line in lines)  # not the guest's

@@ -38,7 +38,7 @@ def deployed(stack: Stack, invoke, api_event, logs, monkeypatch: pytest.MonkeyPa
     cloudwatch_logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName="publisher")
     sent: dict[str, Any] = {"published": True}
 
-    def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:
         event = with_body(api_event, body, base64_encoded=True)
         event["queryStringParameters"] = {"token": parse_qs(urlsplit(url).query)["token"][0]}
         answer = invoke(event)

@@ -161,14 +161,14 @@ def sent_to_sns(stack: Stack) -> list[str]:
 @pytest.mark.deep
 def test_a_backlog_of_5000_drains_in_order_in_batches_each_event_once(sent_to_sns, stack: Stack, api_event):
     from zenoti_receiver.adapters.event_table import EventTable
-    from zenoti_receiver.logic.parsing import parse_class_booking
+    from zenoti_receiver.logic.parsing import parse_event
     from zenoti_receiver.logic.ports import ReceivedEvent
 
     table = EventTable(stack.resources.table_name, boto3.client("dynamodb"))
     event_ids = [f"backlog{number:05d}" for number in range(5000)]
     for event_id in event_ids:  # stored while the publisher was not running
         body = event_with_id(api_event, event_id)["body"]
-        table.store_once(ReceivedEvent(parse_class_booking(body), body, "r", "2026-12-06T00:00:00.000000Z"))
+        table.store_once(ReceivedEvent(parse_event(body), body, "r", "2026-12-06T00:00:00.000000Z"))
     # moto's SQS slows down with every message a queue holds, so a subscriber would make this test
     # quadratic: what the publisher hands SNS is recorded instead (the quick tests prove delivery).
     unsubscribe_all(stack.resources.topic_arn)

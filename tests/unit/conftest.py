@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.memory import Clock, FixedTokens, MemoryHeldBodies, MemoryTable, MemoryTopic
-from zenoti_receiver.logic.receiving import ClassBookingReceiver
+from zenoti_receiver.logic.receiving import WebhookReceiver
 
 
 @pytest.fixture
@@ -29,5 +29,5 @@ def held_bodies() -> MemoryHeldBodies:
 
 
 @pytest.fixture
-def receiver(table, topic, held_bodies, clock) -> ClassBookingReceiver:
-    return ClassBookingReceiver(FixedTokens(), table, held_bodies, clock=clock)
+def receiver(table, topic, held_bodies, clock) -> WebhookReceiver:
+    return WebhookReceiver(FixedTokens(), table, held_bodies, clock=clock)

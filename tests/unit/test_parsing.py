@@ -12,7 +12,7 @@ from zenoti_receiver.logic.parsing import (
     MAX_BODY_BYTES,
     MAX_DEPTH,
     MAX_SAFE_INTEGER,
-    parse_class_booking,
+    parse_event,
     read_body,
     received_bytes,
 )
@@ -72,12 +72,12 @@ def test_a_byte_order_mark_is_ignored(raw_payload):
 
 def test_only_one_byte_order_mark_is_ignored():
     with pytest.raises(MalformedBody, match="not valid JSON"):
-        parse_class_booking(read_body("\ufeff\ufeff{}", is_base64=False))
+        parse_event(read_body("\ufeff\ufeff{}", is_base64=False))
 
 
 def test_not_json_is_malformed_with_the_parser_message():
     with pytest.raises(MalformedBody, match="not valid JSON") as raised:
-        parse_class_booking('{"event_id": ')
+        parse_event('{"event_id": ')
 
     assert raised.value.reason == "malformed_body"
 
@@ -85,14 +85,37 @@ def test_not_json_is_malformed_with_the_parser_message():
 def test_wrong_json_lists_every_field_error(raw_payload):
     payload = json.loads(raw_payload)
     payload["data"]["guest_id"] = "nope"
-    del payload["event_type"]
+    payload["event_resource"] = "Guest"
 
     with pytest.raises(InvalidEvent) as raised:
-        parse_class_booking(json.dumps(payload))
+        parse_event(json.dumps(payload))
 
     assert raised.value.reason == "invalid_event"
-    assert {error["field"] for error in raised.value.errors} == {"event_type", "data.guest_id"}
+    assert "Class.Booking.Deleted" in raised.value.message
+    assert {error["field"] for error in raised.value.errors} == {"event_resource", "data.guest_id"}
     assert all(set(error) == {"field", "message", "type"} for error in raised.value.errors)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "error_type"),
+    [(None, "missing"), ("Class.Booking.Moved", "unknown_event_type"), (["Class.Booking.Deleted"], "string_type")],
+)
+def test_without_a_known_type_the_envelope_is_still_checked(raw_payload, event_type, error_type):
+    payload = json.loads(raw_payload)
+    payload["event_schema"] = "v2"
+    del payload["event_type"]
+    if event_type is not None:
+        payload["event_type"] = event_type
+
+    with pytest.raises(InvalidEvent) as raised:
+        parse_event(json.dumps(payload))
+
+    assert raised.value.reason == "invalid_event"
+    assert [(error["field"], error["type"]) for error in raised.value.errors] == [
+        ("event_type", error_type),
+        ("event_schema", "literal_error"),
+    ]
+    assert "Moved" not in json.dumps(raised.value.errors)  # what was sent is not echoed
 
 
 def test_field_errors_do_not_echo_the_rejected_values(raw_payload):
@@ -100,14 +123,14 @@ def test_field_errors_do_not_echo_the_rejected_values(raw_payload):
     payload["data"]["guest_id"] = "guest-secret-value"
 
     with pytest.raises(InvalidEvent) as raised:
-        parse_class_booking(json.dumps(payload))
+        parse_event(json.dumps(payload))
 
     assert "guest-secret-value" not in json.dumps(raised.value.errors)
 
 
 def test_a_list_is_an_invalid_event_about_the_whole_body():
     with pytest.raises(InvalidEvent) as raised:
-        parse_class_booking("[]")
+        parse_event("[]")
 
     assert raised.value.errors[0]["field"] == "(body)"
 
@@ -117,18 +140,18 @@ def test_non_standard_numbers_are_refused_so_subscribers_can_parse_every_message
     payload = raw_payload.replace('"add_to_all": null', f'"add_to_all": {constant}')
 
     with pytest.raises(MalformedBody, match=f"{constant} is not a JSON number"):
-        parse_class_booking(payload)
+        parse_event(payload)
 
 
 def test_the_same_words_inside_strings_are_fine(raw_payload):
     payload = raw_payload.replace('"booking_source": null', '"booking_source": "NaN Infinity"')
 
-    assert parse_class_booking(payload).data.booking_source == "NaN Infinity"
+    assert parse_event(payload).data.booking_source == "NaN Infinity"
 
 
 def test_deeply_nested_body_with_those_words_is_held_not_a_crash():
     with pytest.raises(BodyHeld):
-        parse_class_booking("[" * 100_000 + "NaN" + "]" * 100_000)
+        parse_event("[" * 100_000 + "NaN" + "]" * 100_000)
 
 
 # --- Bodies that parsers read differently: refused, so subscribers read the event we stored ------
@@ -154,7 +177,7 @@ def with_member(raw_payload: str, member: str, *, in_data: bool = False) -> str:
 )
 def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, named):
     with pytest.raises(MalformedBody) as raised:
-        parse_class_booking(with_member(raw_payload, member, in_data=in_data))
+        parse_event(with_member(raw_payload, member, in_data=in_data))
 
     assert raised.value.reason == "malformed_body"
     assert raised.value.message == (
@@ -173,7 +196,7 @@ def test_a_key_twice_in_one_object_is_refused(raw_payload, member, in_data, name
 def test_keys_that_differ_only_in_case_are_refused(raw_payload, member, first, second):
     in_data = "uest" in member
     with pytest.raises(MalformedBody) as raised:
-        parse_class_booking(with_member(raw_payload, member, in_data=in_data))
+        parse_event(with_member(raw_payload, member, in_data=in_data))
 
     assert raised.value.message == (
         f"body has the key {first} and the key {second} in one object: "
@@ -183,20 +206,20 @@ def test_keys_that_differ_only_in_case_are_refused(raw_payload, member, first, s
 
 def test_case_folding_goes_beyond_ascii():
     with pytest.raises(MalformedBody, match="could read either"):
-        parse_class_booking('{"kelvin": 1, "\u212aelvin": 2}')  # KELVIN SIGN folds to k
+        parse_event('{"kelvin": 1, "\u212aelvin": 2}')  # KELVIN SIGN folds to k
 
 
 def test_the_same_key_in_different_objects_is_fine(raw_payload):
     payload = with_member(raw_payload, '"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}')
 
-    event = parse_class_booking(payload)
+    event = parse_event(payload)
 
     assert event.model_extra == {"center_id": "not ours", "room": {"event_id": 1, "Event": {"event_id": 2}}}
 
 
 def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
     with pytest.raises(MalformedBody, match='the key "a" twice'):
-        parse_class_booking(with_member(raw_payload, '"extra": [[{"b": {"a": 1, "a": 1}}]]'))
+        parse_event(with_member(raw_payload, '"extra": [[{"b": {"a": 1, "a": 1}}]]'))
 
 
 @pytest.mark.parametrize(
@@ -209,7 +232,7 @@ def test_a_repeated_key_deep_inside_an_unknown_field_is_refused(raw_payload):
 )
 def test_what_the_standard_parser_cannot_read_is_refused_as_not_json(body, message):
     with pytest.raises(MalformedBody) as raised:
-        parse_class_booking(body)
+        parse_event(body)
 
     assert raised.value.message.startswith(message)
 
@@ -222,7 +245,7 @@ def test_a_character_sqs_refuses_is_undeliverable(raw_payload, character):
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": "a{character}b"')
 
     with pytest.raises(Undeliverable, match=f"U\\+{ord(character):04X} .* which SQS refuses"):
-        parse_class_booking(payload)
+        parse_event(payload)
 
 
 @pytest.mark.parametrize("text", ["\\uffff", "\\u0000", "\U0001f600", "\ufffd", "\u00e9\u4e2d", "\x7f"])
@@ -230,7 +253,7 @@ def test_what_sqs_takes_is_accepted(raw_payload, text):
     # An escape is six ASCII characters to SQS, whatever it stands for.
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": "{text}"')
 
-    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+    assert parse_event(payload).event_id == "6239c247a961750e01dda051"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +264,7 @@ def test_a_number_beyond_a_double_is_undeliverable(raw_payload, number):
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
 
     with pytest.raises(Undeliverable, match="beyond the range of a double"):
-        parse_class_booking(payload)
+        parse_event(payload)
 
 
 @pytest.mark.parametrize("number", ["1.7976931348623157e308", "-1e-400", "1e20", "9007199254740993.0"])
@@ -249,7 +272,7 @@ def test_a_real_number_within_a_double_is_accepted(raw_payload, number):
     # Written as a real number, it is read as one everywhere: no parser promises its digits.
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
 
-    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+    assert parse_event(payload).event_id == "6239c247a961750e01dda051"
 
 
 BEYOND_SAFE = [
@@ -284,20 +307,20 @@ def test_an_integer_javascript_cannot_read_exactly_is_undeliverable_anywhere(raw
     assert payload != raw_payload
 
     with pytest.raises(Undeliverable, match=r"integer beyond 9007199254740991 \(2\^53 - 1\) in magnitude"):
-        parse_class_booking(payload)
+        parse_event(payload)
 
 
 @pytest.mark.parametrize("number", [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 1_000_000_000_000_000, 0, -1])
 def test_an_integer_javascript_reads_exactly_is_accepted(raw_payload, number):
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {number}')
 
-    assert parse_class_booking(payload).data.booking_source == number
+    assert parse_event(payload).data.booking_source == number
 
 
 def test_an_id_at_javascripts_limit_is_an_event(raw_payload):
     payload = raw_payload.replace('"registration_id": 119986', f'"registration_id": {MAX_SAFE_INTEGER}')
 
-    assert parse_class_booking(payload).data.registration_id == MAX_SAFE_INTEGER
+    assert parse_event(payload).data.registration_id == MAX_SAFE_INTEGER
 
 
 def nested_in_the_sample(raw_payload: str, depth: int, container: str) -> str:
@@ -309,22 +332,22 @@ def nested_in_the_sample(raw_payload: str, depth: int, container: str) -> str:
 
 @pytest.mark.parametrize("container", ["array", "object"])
 def test_nesting_deeper_than_64_is_undeliverable_and_64_is_not(raw_payload, container):
-    assert parse_class_booking(nested_in_the_sample(raw_payload, MAX_DEPTH, container)).event_id
+    assert parse_event(nested_in_the_sample(raw_payload, MAX_DEPTH, container)).event_id
 
     with pytest.raises(Undeliverable, match="nested deeper than 64 levels"):
-        parse_class_booking(nested_in_the_sample(raw_payload, MAX_DEPTH + 1, container))
+        parse_event(nested_in_the_sample(raw_payload, MAX_DEPTH + 1, container))
 
 
 def test_many_brackets_in_strings_and_flat_lists_are_not_depth(raw_payload):
     wide = json.dumps([[[]] for _ in range(100)])
     payload = raw_payload.replace('"booking_source": null', f'"booking_source": {wide}, "note": "{"[" * 100}"')
 
-    assert parse_class_booking(payload).event_id == "6239c247a961750e01dda051"
+    assert parse_event(payload).event_id == "6239c247a961750e01dda051"
 
 
 def test_nesting_beyond_what_the_parser_can_read_is_undeliverable():
     with pytest.raises(Undeliverable, match="nested deeper"):
-        parse_class_booking("[" * 2000 + "]" * 2000)
+        parse_event("[" * 2000 + "]" * 2000)
 
 
 # --- A body dressed as SNS's envelope: a subscriber that tells the shapes apart by content reads its Message --
@@ -371,14 +394,14 @@ SMUGGLED = json.dumps({"event_id": "never-stored", "event_type": "Class.Booking.
 )
 def test_a_body_carrying_snss_envelope_fields_at_its_top_level_is_undeliverable(raw_payload, fields):
     with pytest.raises(Undeliverable, match="at its top level, a field of SNS's own envelope") as raised:
-        parse_class_booking(dressed_as_sns(raw_payload, **fields))
+        parse_event(dressed_as_sns(raw_payload, **fields))
 
     assert "never-stored" not in raised.value.message
 
 
 def test_the_field_named_is_the_first_and_the_message_says_why(raw_payload):
     with pytest.raises(Undeliverable) as raised:
-        parse_class_booking(dressed_as_sns(raw_payload, Type="Notification", TopicArn="arn"))
+        parse_event(dressed_as_sns(raw_payload, Type="Notification", TopicArn="arn"))
 
     assert raised.value.message.startswith('body has the key "Type" at its top level')
     assert "would read the event in its Message, which was never validated or stored" in raised.value.message
@@ -399,4 +422,4 @@ def test_snss_names_below_the_top_level_or_only_alike_are_not_the_envelope(raw_p
     else:
         event.update(fields)
 
-    assert parse_class_booking(json.dumps(event)).event_id == "6239c247a961750e01dda051"
+    assert parse_event(json.dumps(event)).event_id == "6239c247a961750e01dda051"

@@ -10,7 +10,7 @@ from tests.unit.memory import TOKEN, FixedTokens
 from zenoti_receiver.errors import PayloadTooLarge, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
 from zenoti_receiver.logic.ports import HeldDelivery
-from zenoti_receiver.logic.receiving import Accepted, ClassBookingReceiver, Delivery, Duplicate, Held
+from zenoti_receiver.logic.receiving import Accepted, Delivery, Duplicate, Held, TriggerTested, WebhookReceiver
 
 SAMPLE_ID = "6239c247a961750e01dda051"
 
@@ -77,7 +77,7 @@ def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, cl
         def keep(self, held: HeldDelivery) -> None:
             raise TemporaryFailure("held_bodies down", "held_bodies_table")
 
-    receiver = ClassBookingReceiver(FixedTokens(), table, BrokenHeldBodies(), clock=clock)
+    receiver = WebhookReceiver(FixedTokens(), table, BrokenHeldBodies(), clock=clock)
 
     with pytest.raises(TemporaryFailure):
         receiver.receive(Delivery("req", (TOKEN, None), "{}"))
@@ -88,7 +88,7 @@ def test_when_the_table_fails_the_delivery_is_retried(held_bodies, clock, delive
         def store_once(self, received: object) -> None:
             raise TemporaryFailure("table down", "events_table")
 
-    receiver = ClassBookingReceiver(FixedTokens(), BrokenTable(), held_bodies, clock=clock)
+    receiver = WebhookReceiver(FixedTokens(), BrokenTable(), held_bodies, clock=clock)
 
     with pytest.raises(TemporaryFailure):
         receiver.receive(delivery)
@@ -151,7 +151,7 @@ def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_
     table, held_bodies, clock, delivery
 ):
     # botocore retried a put_item whose first attempt had landed: the stored item is this request's own.
-    receiver = ClassBookingReceiver(FixedTokens(), table, held_bodies, clock=clock)
+    receiver = WebhookReceiver(FixedTokens(), table, held_bodies, clock=clock)
     real_store_once = table.store_once
 
     def store_twice(received):
@@ -162,3 +162,18 @@ def test_our_own_write_seen_again_after_a_sdk_retry_is_stored_once_and_answered_
 
     assert receiver.receive(delivery) == Duplicate(SAMPLE_ID, "Class.Booking.Deleted")  # a 200, nothing held
     assert (len(table.stream), held_bodies.kept) == (1, [])
+
+
+@pytest.mark.parametrize("body", ["", None])
+def test_an_empty_body_with_the_token_is_a_test_and_nothing_is_kept(receiver, table, held_bodies, body):
+    receipt = receiver.receive(Delivery("req-test", (TOKEN, None), body))
+
+    assert isinstance(receipt, TriggerTested)
+    assert table.rows == {}
+    assert held_bodies.kept == []
+
+
+def test_an_empty_body_without_the_token_is_refused(receiver, held_bodies):
+    with pytest.raises(Unauthorized):
+        receiver.receive(Delivery("req-test", (None, None), ""))
+    assert held_bodies.kept == []

@@ -99,15 +99,14 @@ def make_dry_run(target: str) -> str:
     return run.stdout
 
 
-def test_make_demo_invokes_one_event_of_each_type_and_check_schema_validates_each_body():
-    types = [file_type(event_type) for event_type in EVENT_TYPES]
+def test_make_demo_invokes_one_event_of_each_family_and_serve_sends_the_same():
+    # The first type of each family, in the catalog's order: what serve's banner curls, what demo invokes.
+    samples = [sample_name(family.event_types[0]) for family in catalog.FAMILIES]
+    samples[0] = "booking_deleted"  # the Class booking family's: the type this project was founded on
 
-    assert list(FAMILY) == types  # what serve's banner curls
-    demo, check_schema = make_dry_run("demo"), make_dry_run("check-schema")
-    for each in types:
-        assert f"events/apigw_booking_{each}.json" in demo
-        assert f"events/booking_{each}.json" in check_schema
-    assert "--schemafile schema/class-booking.v1.schema.json" in check_schema
+    assert list(FAMILY) == samples
+    demo = make_dry_run("demo")
+    assert re.findall(r"events/apigw_(\w+)\.json", demo) == samples
 
 
 def test_check_schema_validates_every_body_against_its_familys_schema():

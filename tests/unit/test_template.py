@@ -167,10 +167,17 @@ def test_tables_are_kept_encrypted_and_recoverable(template, logical_id):
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-def test_events_are_kept_unless_a_retention_is_chosen_and_the_quarantine_expires(template):
+def test_events_expire_after_a_subscriber_could_have_missed_them_and_held_bodies_expire(template):
     parameters = template["Parameters"]
 
-    assert parameters["EventRetentionDays"]["Default"] == 0
+    # Bodies hold personal data: kept by default only as long as `ops replay` may need them, which is beyond
+    # the longest a subscriber queue (its dead-letter queue included) keeps a message (docs/families.md).
+    days = parameters["EventRetentionDays"]["Default"]
+    longest_in_a_queue = max(
+        resource(template, queue)["Properties"]["MessageRetentionPeriod"]
+        for queue in ("SubscriberEventsQueue", "SubscriberDeadLetterQueue")
+    )
+    assert longest_in_a_queue + 14 * 86_400 <= days * 86_400 <= 90 * 86_400
     assert parameters["HeldRetentionDays"]["Default"] == 30
     variables = function(template)["Environment"]["Variables"]
     assert variables["EVENT_RETENTION_DAYS"] == {"Ref": "EventRetentionDays"}
@@ -235,7 +242,7 @@ def test_waf_limits_each_source_and_admits_only_listed_ones_when_given(template)
     assert {"QueryString": {}} in logging["RedactedFields"]  # the token never reaches WAF's logs
 
 
-def test_events_table_indexes_list_deletions_in_time_order(template):
+def test_events_table_indexes_list_each_centers_guests_and_employees_events_in_time_order(template):
     properties = resource(template, "EventsTable")["Properties"]
     indexes = {index["IndexName"]: index["KeySchema"] for index in properties["GlobalSecondaryIndexes"]}
     assert indexes == {
@@ -245,6 +252,10 @@ def test_events_table_indexes_list_deletions_in_time_order(template):
         ],
         "by_guest": [
             {"AttributeName": "guest_id", "KeyType": "HASH"},
+            {"AttributeName": "occurred_at", "KeyType": "RANGE"},
+        ],
+        "by_employee": [
+            {"AttributeName": "employee_id", "KeyType": "HASH"},
             {"AttributeName": "occurred_at", "KeyType": "RANGE"},
         ],
     }

@@ -7,12 +7,15 @@ CloudFormation creates, not only what the YAML spells.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
 from local_stack.template import load_template, resource
+from zenoti_receiver.models import catalog
+from zenoti_receiver.models.catalog import FAMILIES
 from zenoti_receiver.models.class_booking import BOOKING_DELETED, EVENT_TYPES
 
 BLOCK = {
@@ -70,16 +73,40 @@ class Deployment:
         if set(value) == {"Fn::Join"}:
             separator, items = value["Fn::Join"]
             return separator.join(self.evaluate(items))
+        if set(value) == {"Fn::Split"}:
+            separator, text = value["Fn::Split"]
+            return str(self.evaluate(text)).split(separator)
         if set(value) == {"Fn::If"}:
             condition, when_true, when_false = value["Fn::If"]
             return self.evaluate(when_true if self.condition(condition) else when_false)
-        if set(value) & {"Fn::Or", "Fn::FindInMap", "Fn::Select", "Fn::Split"}:
+        if set(value) & {"Fn::Or", "Fn::FindInMap", "Fn::Select"}:
             raise NotImplementedError(f"this test cannot evaluate {value}")  # never guess a condition
         return {key: self.evaluate(item) for key, item in value.items()}
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         evaluated = self.evaluate(resource(self.template, logical_id)["Properties"])
         return {key: item for key, item in evaluated.items() if item != {"Ref": "AWS::NoValue"}}
+
+
+def filter_policy(subscription: dict[str, Any]) -> dict[str, Any] | None:
+    """The subscription's filter policy as SNS reads it: JSON text (a family's prefix is an object) or an object."""
+    policy = subscription.get("FilterPolicy")
+    return json.loads(policy) if isinstance(policy, str) else policy
+
+
+def types_taken(policy: dict[str, Any] | None) -> set[str]:
+    """The catalog's types whose event_type attribute the policy lets through, as SNS matches strings."""
+    if policy is None or "event_type" not in policy:
+        return set(catalog.EVENT_TYPES)
+
+    def matches(event_type: str, value: str | dict[str, str]) -> bool:
+        if isinstance(value, str):
+            return event_type == value
+        [(operator, operand)] = value.items()
+        assert operator == "prefix", value
+        return event_type.startswith(operand)
+
+    return {each for each in catalog.EVENT_TYPES if any(matches(each, value) for value in policy["event_type"])}
 
 
 def test_the_block_is_exactly_these_resources_all_behind_the_switch(template):
@@ -107,8 +134,11 @@ def test_turned_on_with_the_defaults_the_queue_receives_every_centers_deletions_
 
     assert all(deployed.creates(logical_id) for logical_id in BLOCK)
     subscription = deployed.properties("SubscriberSubscription")
-    # What a queue deployed before the family was typed received, so an upgrade brings its consumer no new type.
-    assert subscription["FilterPolicy"] == {"event_type": [BOOKING_DELETED]}
+    # What a queue deployed before the families were typed received, so an upgrade brings its consumer no new type.
+    policy = filter_policy(subscription)
+    assert types_taken(policy) == {BOOKING_DELETED}
+    assert policy is not None
+    assert "center_id" not in policy
     assert subscription["RawMessageDelivery"] is True  # the body is Zenoti's JSON, the attributes SQS attributes
     assert subscription["TopicArn"] == {"Ref": "EventsTopic"}
     assert subscription["Endpoint"] == {"Fn::GetAtt": ["SubscriberEventsQueue", "Arn"]}
@@ -117,27 +147,52 @@ def test_turned_on_with_the_defaults_the_queue_receives_every_centers_deletions_
 TYPES = "Class.Booking.Deleted,Class.Booking.Cancelled"
 
 
+CLASS_BOOKING = set(EVENT_TYPES)
+EMPLOYEE = {"Employee.Created", "Employee.Updated", "Employee.Deleted"}
+
+
 @pytest.mark.parametrize(
-    ("types", "centers", "filter_policy"),
+    ("types", "centers", "taken", "center_filter"),
     [
-        pytest.param("", "", None, id="every type, every center: no filter"),
-        pytest.param("", CENTER_A, {"center_id": [CENTER_A]}, id="every type of one center"),
-        pytest.param("", f"{CENTER_A},{CENTER_B}", {"center_id": [CENTER_A, CENTER_B]}, id="every type of two centers"),
-        pytest.param(TYPES, "", {"event_type": TYPES.split(",")}, id="two types of every center"),
+        pytest.param("", "", set(catalog.EVENT_TYPES), None, id="every type, every center: no filter"),
+        pytest.param("", CENTER_A, set(catalog.EVENT_TYPES), [CENTER_A], id="every type of one center"),
         pytest.param(
-            TYPES,
-            f"{CENTER_A},{CENTER_B}",
-            {"event_type": TYPES.split(","), "center_id": [CENTER_A, CENTER_B]},
-            id="two types of two centers",
+            "", f"{CENTER_A},{CENTER_B}", set(catalog.EVENT_TYPES), [CENTER_A, CENTER_B], id="every type of two centers"
+        ),
+        pytest.param(TYPES, "", set(TYPES.split(",")), None, id="two types of every center"),
+        pytest.param(
+            TYPES, f"{CENTER_A},{CENTER_B}", set(TYPES.split(",")), [CENTER_A, CENTER_B], id="two types of two centers"
+        ),
+        pytest.param("Class.Booking.*", "", CLASS_BOOKING, None, id="one family"),
+        pytest.param(
+            "Employee.*,Class.Booking.Deleted",
+            CENTER_A,
+            EMPLOYEE | {BOOKING_DELETED},
+            [CENTER_A],
+            id="a family and a type",
+        ),
+        pytest.param(
+            "Guest.Membership.*", "", set(catalog.GUEST_MEMBERSHIP.event_types), None, id="Guest.Membership alone"
+        ),
+        # Guest.* is a prefix of Guest.Membership.* too (docs/families.md says to list Guest's types to take it alone).
+        pytest.param(
+            "Guest.*",
+            "",
+            set(catalog.GUEST.event_types) | set(catalog.GUEST_MEMBERSHIP.event_types),
+            None,
+            id="Guest.* takes memberships too",
         ),
     ],
 )
-def test_each_filter_applies_when_given_and_both_together_when_both_are(template, types, centers, filter_policy):
+def test_each_filter_applies_when_given_and_both_together_when_both_are(template, types, centers, taken, center_filter):
     deployed = Deployment(template, SubscriberQueue="true", SubscriberEventTypes=types, SubscriberCenterIds=centers)
 
-    # The attributes the receiver publishes (adapters/event_topic.py) and `ops replay` repeats. SNS requires
+    # The attributes the receiver publishes (ReceivedEvent.attributes) and `ops replay` repeats. SNS requires
     # every key of a filter policy to match (tests/integration/test_subscriber_filter.py shows it in moto).
-    assert deployed.properties("SubscriberSubscription").get("FilterPolicy") == filter_policy
+    policy = filter_policy(deployed.properties("SubscriberSubscription"))
+    assert types_taken(policy) == taken
+    assert (policy or {}).get("center_id") == center_filter
+    assert policy is None or set(policy) <= {"event_type", "center_id"}
 
 
 def test_the_type_filter_accepts_exactly_the_family_as_the_receiver_spells_it(template):
@@ -146,10 +201,30 @@ def test_the_type_filter_accepts_exactly_the_family_as_the_receiver_spells_it(te
     pattern = re.compile(parameter["AllowedPattern"])
 
     assert parameter["Type"] == "CommaDelimitedList"
-    assert all(pattern.fullmatch(event_type) for event_type in [*EVENT_TYPES, ""])
+    families = [f"{family.prefix}*" for family in FAMILIES]
+    assert all(pattern.fullmatch(event_type) for event_type in [*catalog.EVENT_TYPES, *families, ""])
     # A misspelt type would filter every event away, silently: refused when the stack is deployed instead.
-    for typo in ["Class.Booking.Canceled", "class.booking.deleted", "Class.Booking.*", "Class.Booking.Deleted "]:
+    for typo in [
+        "Class.Booking.Canceled",
+        "class.booking.deleted",
+        "Class.Booking.Deleted ",
+        "Class.*",
+        "*",
+        "Class.Booking.Deleted*",
+        "Guestpass.Redeemed",
+        'Class.Booking.Deleted"',
+    ]:
         assert not pattern.fullmatch(typo), typo
+
+
+def test_the_center_filter_accepts_only_center_ids_as_they_are_published(template):
+    pattern = re.compile(template["Parameters"]["SubscriberCenterIds"]["AllowedPattern"])
+
+    assert pattern.fullmatch(CENTER_A)
+    assert pattern.fullmatch("")
+    # Published in lower case: an upper-case one would match nothing; a quote would break the policy's JSON.
+    assert not pattern.fullmatch(CENTER_A.upper())
+    assert not pattern.fullmatch(f'{CENTER_A}"')
 
 
 def test_filters_without_the_queue_create_nothing(template):

@@ -74,6 +74,7 @@ MALFORMED = [
     '{"token": ""}',
     '{"token": 5}',
     '{"token": "a", "previous_token": 1}',
+    '{"token": "a", "signing_secret": ["s3cret"]}',
 ]
 
 
@@ -207,3 +208,14 @@ def test_the_grace_is_an_hour_in_the_function_and_the_template():
     }
 
     assert parameter["Default"] == Settings.from_environment(environment).token_grace_seconds == GRACE
+
+
+def test_the_signing_secret_is_read_with_the_tokens_and_never_shown():
+    secrets, _, tokens, _ = read_once()
+    secrets.value = json.dumps({"token": "a", "signing_secret": "s3cret-signing"})
+
+    accepted = tokens.accepted_tokens()
+
+    assert accepted.values() == ("a",)  # it authenticates nothing
+    assert accepted.signing_secret == "s3cret-signing"
+    assert "s3cret" not in repr(accepted)

@@ -76,4 +76,5 @@ def test_the_events_table_shape_is_read_from_the_template():
     assert {index.name: index.projection for index in shape.indexes} == {
         "by_center": "KEYS_ONLY",
         "by_guest": "KEYS_ONLY",
+        "by_employee": "KEYS_ONLY",
     }

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from zenoti_receiver.errors import MethodNotAllowed
 from zenoti_receiver.logic.receiving import Delivery
+from zenoti_receiver.logic.signature import SIGNATURE_HEADER
 
 ACCEPTED_METHODS = ("POST", "PUT", "PATCH")  # Zenoti lets the customer choose the verb
 TOKEN_QUERY_PARAMETER = "token"  # noqa: S105 - names of where the token travels, not tokens
@@ -41,6 +42,7 @@ def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
         body=request.body,
         body_is_base64=bool(request.is_base64_encoded),
         header_names=header_names(headers),
+        signature=headers.get(SIGNATURE_HEADER),
     )
 
 

@@ -85,18 +85,19 @@ def stored_event(item: dict[str, Any]) -> StoredEvent:
     )
 
 
+# The attribute of the person an event concerns, by kind (models/envelope.py Person): each the key of
+# its own sparse index (by_guest, by_employee), so an event costs a write in the one index it is in.
+PERSON_ATTRIBUTES = {"guest": "guest_id", "employee": "employee_id"}
+
+
 def _item(received: ReceivedEvent) -> dict[str, Any]:
     event = received.event
-    data = event.data
-    return {
+    item: dict[str, Any] = {
         "event_id": {"S": event.event_id},
-        # Fixed-width UTC, so the indexes sort by time: the sort key of by_center and by_guest.
+        # Fixed-width UTC, so the indexes sort by time: the sort key of by_center, by_guest and by_employee.
         "occurred_at": {"S": utc_text(event.occurred_at)},
         **{name: {"S": value} for name, value in received.attributes.items()},
-        "guest_id": {"S": str(data.guest_id)},
-        "registration_id": {"N": str(data.registration_id)},
-        "class_id": {"N": str(data.class_id)},
-        "session_id": {"N": str(data.session_id)},
+        "resource_id": {"S": event.resource_id},
         # Byte for byte once decompressed (zlib.decompress reads it as any zlib stream).
         "payload_zlib": {"B": compressed(received.payload)},
         "body_sha256": {"S": received.body_sha256},
@@ -105,6 +106,11 @@ def _item(received: ReceivedEvent) -> dict[str, Any]:
         "request_id": {"S": received.request_id},
         **token_attributes(received.token),
     }
+    if (person := event.person) is not None:
+        item[PERSON_ATTRIBUTES[person.kind]] = {"S": person.id}
+    if received.signature != "unchecked":  # only where a signing secret is configured: no bytes otherwise
+        item["signature"] = {"S": received.signature}
+    return item
 
 
 def token_attributes(token: TokenUsed | None) -> dict[str, Any]:

@@ -85,6 +85,8 @@ class HeldBodiesTable:
             "body_truncated": {"BOOL": True} if truncated else None,
             # Only when there are some: a write unit is 1 KB, and a conflicting duplicate's entry is close to it.
             "errors": {"S": json.dumps(held.errors)} if held.errors else None,
+            # The last delivery's, where a signing secret is configured.
+            "signature": {"S": held.signature} if held.signature != "unchecked" else None,
             **token_attributes(held.token),
         }
         for name, value in optional.items():

@@ -50,7 +50,7 @@ class SecretRefused(TemporaryFailure):
 
 
 class TokenSecret:
-    """Reads `{"token": ..., "previous_token": ...}` at most once per `max_age` seconds.
+    """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds.
 
     If a read fails transiently, the tokens read last are still accepted until `grace` seconds after
     that read succeeded; `on_stale_tokens` is told of each failed read this absorbs (the handler
@@ -144,6 +144,7 @@ def _accepted_tokens(secret: dict[str, Any]) -> AcceptedTokens:
         value = json.loads(secret["SecretString"])
         token = value["token"]
         previous = value.get("previous_token")
+        signing_secret = value.get("signing_secret")
     except (KeyError, TypeError, ValueError, AttributeError):
         # Our misconfiguration, not Zenoti's fault, and never its content in a message: 503, not a 401.
         raise SecretRefused(
@@ -151,8 +152,13 @@ def _accepted_tokens(secret: dict[str, Any]) -> AcceptedTokens:
         ) from None
     if not isinstance(token, str) or not token or not isinstance(previous, (str, type(None))):
         raise SecretRefused(f"the token secret's 'token' must be a non-empty string{UNTIL_FIXED}", DEPENDENCY) from None
+    if not isinstance(signing_secret, (str, type(None))):
+        raise SecretRefused(f"the token secret's 'signing_secret' must be a string{UNTIL_FIXED}", DEPENDENCY) from None
     # The version id ties what a token stored or held to the secret's value it came from (ops forensics).
     version_id = secret.get("VersionId")
     return AcceptedTokens(
-        token=token, previous_token=previous or None, version_id=version_id if isinstance(version_id, str) else ""
+        token=token,
+        previous_token=previous or None,
+        version_id=version_id if isinstance(version_id, str) else "",
+        signing_secret=signing_secret or None,
     )

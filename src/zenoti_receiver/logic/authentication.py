@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from zenoti_receiver.errors import Unauthorized
@@ -15,11 +15,14 @@ TokenSlot = Literal["current", "previous"]
 
 @dataclass(frozen=True)
 class AcceptedTokens:
-    """The token in force and, during a rotation, the one it replaces; and the secret's version that holds them."""
+    """The token in force and, during a rotation, the one it replaces; the secret's version that holds them;
+    and the key signatures are checked with."""
 
     token: str
     previous_token: str | None = None
     version_id: str = ""  # Secrets Manager's VersionId of the value read ("" when it is not known)
+    # Read from the same secret (its optional "signing_secret" key): logic/signature.py checks, never authenticates.
+    signing_secret: str | None = field(default=None, repr=False)
 
     def values(self) -> tuple[str, ...]:
         return tuple(value for value in (self.token, self.previous_token) if value)

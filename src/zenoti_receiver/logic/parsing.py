@@ -1,4 +1,4 @@
-"""Turning the bytes of a delivery into a ClassBookingEvent, or saying precisely why the body is held instead."""
+"""Turning the bytes of a delivery into the event of its type (models/catalog.py), or saying why it is held instead."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
 from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge, Undeliverable
-from zenoti_receiver.models.class_booking import ClassBookingEvent
+from zenoti_receiver.models.catalog import family_of
+from zenoti_receiver.models.envelope import ZenotiEvent
 
 # The largest body the receiver takes: what it can publish, in one SNS message, and hold, compressed,
 # in one DynamoDB item; anything larger is refused (413), since it could be neither.
@@ -79,9 +80,9 @@ _SNS_ENVELOPE_KEYS = frozenset(
 def read_body(body: object, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it, without a byte order mark."""
     if not body:
-        raise MalformedBody("empty body: expected a JSON event of the Class booking family")
+        raise MalformedBody("empty body: expected a JSON event of one of Zenoti's webhooks")
     if not isinstance(body, str):  # API Gateway hands over text; anything else is no body we can read
-        raise MalformedBody("body is not text: expected a JSON event of the Class booking family")
+        raise MalformedBody("body is not text: expected a JSON event of one of Zenoti's webhooks")
     # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
     if is_base64 and len(body) > (MAX_BODY_BYTES + 2) // 3 * 4:
         raise _too_large()
@@ -116,23 +117,57 @@ def _body_bytes(body: str, is_base64: bool) -> bytes:
         raise MalformedBody("body is flagged as base64 but is not valid base64") from None
 
 
-def parse_class_booking(payload: str) -> ClassBookingEvent:
-    """Validate the JSON text against the model; held as malformed, undeliverable or invalid if it is not an event."""
-    _read_as_every_subscriber_would(payload)
+def parse_event(payload: str) -> ZenotiEvent:
+    """Validate the JSON text with its type's model; held (malformed, undeliverable, invalid) if it is no event."""
+    document = _read_as_every_subscriber_would(payload)
+    if not isinstance(document, dict):
+        raise InvalidEvent("body is not an event: expected a JSON object", errors=[_type_error(document)])
+    event_type = document.get("event_type")
+    family = family_of(event_type) if isinstance(event_type, str) else None
+    model = family.model_for(event_type) if family is not None and isinstance(event_type, str) else None
+    if family is None or model is None:
+        # No type to judge `data` by: the envelope's own fields are still listed, and why the type is not known.
+        envelope = _validated(payload, ZenotiEvent)
+        errors = [] if isinstance(envelope, ZenotiEvent) else [e for e in envelope if e["field"] != "event_type"]
+        raise InvalidEvent(
+            "body is not an event of a type the receiver knows (docs/families.md)",
+            errors=[_type_error(document), *errors],
+        )
+    event = _validated(payload, model)
+    if isinstance(event, ZenotiEvent):
+        return event
+    raise InvalidEvent(f"body is not a valid {event_type} event ({family.title} family)", errors=event)
+
+
+def _validated(payload: str, model: type[ZenotiEvent]) -> ZenotiEvent | list[FieldError]:
+    """The event `model` reads from the body, or every field it refuses."""
     try:
         # Given text, Powertools validates it with pydantic's JSON parser: one pass, no json.loads.
-        event: ClassBookingEvent = parse(event=payload, model=ClassBookingEvent)  # type: ignore[call-overload]
+        event: ZenotiEvent = parse(event=payload, model=model)  # type: ignore[call-overload]
         return event
     except ValidationError as error:
         problems = error.errors(include_url=False, include_input=False, include_context=False)
         if any(problem["type"] == "json_invalid" for problem in problems):
             raise MalformedBody(f"body is not valid JSON: {problems[0]['msg']}") from None
-        raise InvalidEvent(
-            "body is not an event of the Class booking family", errors=[_field_error(p) for p in problems]
-        ) from None
+        return [_field_error(problem) for problem in problems]
 
 
-def _read_as_every_subscriber_would(payload: str) -> None:
+def _type_error(document: object) -> FieldError:
+    """Why the body names no type the catalog knows; never the value it sent (it may be anything)."""
+    if not isinstance(document, dict):
+        return FieldError(field="(body)", message="Input should be a JSON object", type="model_type")
+    if "event_type" not in document:
+        return FieldError(field="event_type", message="Field required", type="missing")
+    if not isinstance(document["event_type"], str):
+        return FieldError(field="event_type", message="Input should be a valid string", type="string_type")
+    return FieldError(
+        field="event_type",
+        message="Input should be one of the event types in docs/families.md, spelled as Zenoti does",
+        type="unknown_event_type",
+    )
+
+
+def _read_as_every_subscriber_would(payload: str) -> object:
     """Hold the body unless every subscriber's parser reads it as ours does, and can take it at all.
 
     Subscribers get the body verbatim, so what they read must be the event we validated and stored.
@@ -169,6 +204,7 @@ def _read_as_every_subscriber_would(payload: str) -> None:
                 "event has: a subscriber telling SNS's notifications from raw deliveries by their content "
                 "would read the event in its Message, which was never validated or stored"
             )
+    return document
 
 
 def _deeper_than(value: object, levels: int) -> bool:

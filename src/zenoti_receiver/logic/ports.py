@@ -10,30 +10,38 @@ from typing import TYPE_CHECKING, Protocol
 
 from zenoti_receiver.errors import FieldError, HeldReason
 from zenoti_receiver.logic.authentication import AcceptedTokens, TokenUsed
+from zenoti_receiver.logic.signature import SignatureCheck
 
 if TYPE_CHECKING:  # the publisher imports these ports but never a model: its cold start builds none
-    from zenoti_receiver.models.class_booking import ClassBookingEvent
+    from zenoti_receiver.models.envelope import ZenotiEvent
 
 
 @dataclass(frozen=True)
 class ReceivedEvent:
     """An authenticated, valid event and how it reached us."""
 
-    event: ClassBookingEvent
+    event: ZenotiEvent
     payload: str  # the body exactly as Zenoti sent it (without a byte order mark)
     request_id: str
     received_at: str  # ISO 8601, UTC
     header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
     token: TokenUsed | None = None  # which token authenticated it (None: re-stored by an operator's tool of old)
+    signature: SignatureCheck = "unchecked"
 
     @property
     def attributes(self) -> dict[str, str]:
-        """The message attributes subscribers filter on (docs/contracts.md), stored with the event."""
-        return {
-            "event_type": self.event.event_type,
-            "event_resource": self.event.event_resource,
-            "center_id": str(self.event.data.center_id),
-        }
+        """The message attributes subscribers filter on (docs/contracts.md), stored with the event.
+
+        event_resource only when the body names one (Zenoti sends null for some types), center_id only
+        where the event has one: SNS refuses an attribute without a value, and a subscriber filtering on
+        center_id should not receive an event of no center.
+        """
+        attributes = {"event_type": self.event.event_type}
+        if self.event.event_resource is not None:
+            attributes["event_resource"] = self.event.event_resource
+        if (center_id := self.event.center_id) is not None:
+            attributes["center_id"] = center_id
+        return attributes
 
     @cached_property
     def body_sha256(self) -> str:
@@ -74,6 +82,7 @@ class HeldDelivery:
     event_id: str | None = None  # when the body is an event: a conflicting duplicate's
     token: TokenUsed | None = None  # which token authenticated it
     event_type: str | None = None  # what the body says it is, when it says (triage: `ops held list`)
+    signature: SignatureCheck = "unchecked"
 
 
 class TokenSource(Protocol):

@@ -1,4 +1,4 @@
-"""The one use case: receive a delivery of the Class booking family and store it once.
+"""The one use case: receive a delivery of any of Zenoti's webhooks and store it once.
 
 Custody before judgment: every authenticated body is durably kept before Zenoti gets its answer,
 either stored as an event or *held* (with why), and the answer is a 2xx either way. Zenoti
@@ -10,6 +10,9 @@ too large to hold at all, is refused; and only when nothing could be held is the
 Storing is the one write before the answer. Publishing is not this function's job: the table's
 stream carries each new item to the publisher (publisher_handler.py), which Lambda retries for as
 long as the stream keeps the record, so no outage of SNS can cost us the webhook or an event.
+
+An empty body with the right token is Zenoti's "test your trigger" button: answered as a test,
+nothing stored or held.
 
 A delivery under a stored event_id is a duplicate: with the same body, a redelivery, answered and
 forgotten; with another body, a *conflicting duplicate*: answered duplicate (Zenoti is done with
@@ -23,10 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from zenoti_receiver.clock import iso_utc
-from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate
+from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate, SignatureMismatch, TemporaryFailure
 from zenoti_receiver.logic.authentication import TokenUsed, authenticate
-from zenoti_receiver.logic.parsing import claimed_event_type, parse_class_booking, read_body, received_bytes
+from zenoti_receiver.logic.parsing import claimed_event_type, parse_event, read_body, received_bytes
 from zenoti_receiver.logic.ports import EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
+from zenoti_receiver.logic.signature import SignatureCheck, check_signature
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,14 @@ class Delivery:
     body: str | None
     body_is_base64: bool = False
     header_names: tuple[str, ...] = ()  # lower case, sorted; never their values
+    signature: str | None = None  # the signature header's value, if any (logic/signature.py)
+
+
+@dataclass(frozen=True)
+class TriggerTested:
+    """An empty body with the right token: Zenoti's "test your trigger" button. Nothing is stored."""
+
+    signature: SignatureCheck
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class Accepted:
 
     event_id: str
     event_type: str
+    signature: SignatureCheck = "unchecked"
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Duplicate:
     event_id: str
     event_type: str  # the type this delivery says
     conflict: ConflictingDuplicate | None = None
+    signature: SignatureCheck = "unchecked"
 
 
 @dataclass(frozen=True)
@@ -62,34 +76,44 @@ class Held:
     """Authenticated, but not an event we store and publish: kept for an operator, with why."""
 
     why: BodyHeld
+    signature: SignatureCheck = "unchecked"
 
 
-# What became of an authenticated delivery: every one is durably kept, as an event or held.
-Receipt = Accepted | Duplicate | Held
+# What became of an authenticated delivery: every one with a body is durably kept, as an event or held.
+Receipt = Accepted | Duplicate | Held | TriggerTested
 
 
-class ClassBookingReceiver:
+class WebhookReceiver:
+    """With `enforce_signatures`, a delivery whose signature does not match is refused (401), nothing stored."""
+
     def __init__(
         self,
         tokens: TokenSource,
         store: EventStore,
         held_bodies: HeldBodies,
         clock: Callable[[], float] = time.time,
+        enforce_signatures: bool = False,
     ) -> None:
         self._tokens = tokens
         self._store = store
         self._held_bodies = held_bodies
         self._clock = clock
+        self._enforce_signatures = enforce_signatures
 
     def receive(self, delivery: Delivery) -> Receipt:
-        token = authenticate(delivery.presented_tokens, self._tokens.accepted_tokens())
+        accepted = self._tokens.accepted_tokens()
+        token = authenticate(delivery.presented_tokens, accepted)
+        signature = self._check_signature(delivery, accepted.signing_secret)
+        if not delivery.body:
+            # Zenoti's "test your trigger" button posts nothing: a 2xx tells the customer the URL works.
+            return TriggerTested(signature)
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
-            event = parse_class_booking(payload)
+            event = parse_event(payload)
         except BodyHeld as held:
             # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
-            self._hold(delivery, held, token)
-            return Held(held)
+            self._hold(delivery, held, token, signature)
+            return Held(held, signature)
         received = ReceivedEvent(
             event=event,
             payload=payload,
@@ -97,26 +121,42 @@ class ClassBookingReceiver:
             received_at=iso_utc(self._clock()),
             header_names=delivery.header_names,
             token=token,
+            signature=signature,
         )
         stored = self._store.store_once(received)
         if stored is None:
-            return Accepted(event.event_id, event.event_type)
+            return Accepted(event.event_id, event.event_type, signature)
         if stored.body_sha256 is None or stored.body_sha256 == received.body_sha256:
             # A redelivery, already stored (and published by the stream); or our own write, seen again when
             # botocore retried a put whose first attempt had landed: a 200 either way, and stored once.
-            return Duplicate(event.event_id, event.event_type)
+            return Duplicate(event.event_id, event.event_type, signature=signature)
         conflict = ConflictingDuplicate(
             f"event_id {event.event_id} is already stored with another body: "
             "the stored one stays the event of record, this one is held"
         )
-        self._hold(delivery, conflict, token, event_id=event.event_id, event_type=event.event_type)
-        return Duplicate(event.event_id, event.event_type, conflict)
+        self._hold(delivery, conflict, token, signature, event_id=event.event_id, event_type=event.event_type)
+        return Duplicate(event.event_id, event.event_type, conflict, signature)
+
+    def _check_signature(self, delivery: Delivery, secret: str | None) -> SignatureCheck:
+        """The signature's outcome; refused (nothing stored) only when enforced and it does not match."""
+        # The body's bytes only where there is a secret to check them with: most stacks have none.
+        body = received_bytes(delivery.body, delivery.body_is_base64) if secret else b""
+        signature = check_signature(body, delivery.signature, secret)
+        if not self._enforce_signatures or signature == "matched":
+            return signature
+        if signature == "unchecked":
+            # Our misconfiguration, not the sender's: a 5xx, so Zenoti sends it again once the secret is set.
+            raise TemporaryFailure(
+                "signatures are enforced, but the token secret has no signing_secret", dependency="secret"
+            )
+        raise SignatureMismatch(f"signature {signature}: signatures are enforced (docs/security.md)")
 
     def _hold(
         self,
         delivery: Delivery,
         held: BodyHeld,
         token: TokenUsed,
+        signature: SignatureCheck,
         event_id: str | None = None,
         event_type: str | None = None,
     ) -> None:
@@ -134,5 +174,6 @@ class ClassBookingReceiver:
                 event_id=event_id,
                 token=token,
                 event_type=event_type or claimed_event_type(body, held),
+                signature=signature,
             )
         )
