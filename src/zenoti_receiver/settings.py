@@ -1,7 +1,9 @@
-"""Configuration: each function's environment variables as one model, read and checked at cold start.
+"""Configuration of the receiving function: its environment variables as one model, read and checked at cold start.
 
 A function that is misconfigured fails at init, naming every bad variable at once, not deep
-inside a request. template.yaml sets these; the local stack reads them from there.
+inside a request. template.yaml sets these; the local stack reads them from there. The publisher's
+two names are checked in publisher_settings.py, without pydantic, whose import would be a sixth of
+its cold start.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from zenoti_receiver.publisher_settings import ConfigurationError
 
-class ConfigurationError(RuntimeError):
-    pass
+__all__ = ["ConfigurationError", "Settings"]
 
 
 Name = Annotated[str, Field(min_length=1)]
@@ -38,12 +40,6 @@ class FunctionSettings(BaseModel):
                 f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
             )
             raise ConfigurationError(f"bad environment variable(s): {problems}") from None
-
-
-class PublisherSettings(FunctionSettings):
-    """The publisher (publisher_handler.py)."""
-
-    topic_arn: Name = Field(alias="EVENTS_TOPIC_ARN")
 
 
 class Settings(FunctionSettings):

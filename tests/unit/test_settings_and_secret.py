@@ -10,7 +10,8 @@ from botocore.exceptions import EndpointConnectionError
 
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import TemporaryFailure
-from zenoti_receiver.settings import ConfigurationError, PublisherSettings, Settings
+from zenoti_receiver.publisher_settings import PublisherSettings
+from zenoti_receiver.settings import ConfigurationError, Settings
 
 ENVIRONMENT = {
     "EVENTS_TABLE_NAME": "events",
