@@ -76,17 +76,17 @@ $(LOCAL_BUILD)/.built: src/Makefile src/requirements.txt $(shell find src/zenoti
 ## build-local: the function built for this machine (the deployed one is arm64) and .venv-runtime, for the smoke test under aws-lambda-rie
 build-local: $(LOCAL_BUILD)/.built $(RUNTIME_VENV)/.installed
 
-# One sample of each family (events/README.md), in the catalog's order: local_stack/__main__.py FAMILY, which
+# One sample of each family (events/README.md), in the catalog's order: devtools/local_stack/__main__.py FAMILY, which
 # serve's banner sends.
 FAMILY := booking_deleted class_schedule_created guest_created guest_membership_created guest_pass_redeemed guest_package_creation appointment_started appointment_group_created employee_created invoice_closed
 
 ## demo: run the receiver locally (moto, no AWS account, no Docker) on one sample event of each family
 demo: $(BIN)/.installed
-	$(BIN)/python -m local_stack invoke $(foreach sample,$(FAMILY),events/apigw_$(sample).json)
+	$(BIN)/python -m devtools.local_stack invoke $(foreach sample,$(FAMILY),events/apigw_$(sample).json)
 
 ## serve: the webhook on http://127.0.0.1:3000 backed by an AWS emulator; SERVE_ARGS="--port 8000" to change
 serve: $(BIN)/.installed
-	$(BIN)/python -m local_stack serve $(SERVE_ARGS)
+	$(BIN)/python -m devtools.local_stack serve $(SERVE_ARGS)
 
 # COVERAGE=1 (CI): the test targets add what they cover to .coverage, and `make coverage` checks the sum
 # against the floor, once (not each tier alone), so no suite runs twice. Without it they run as fast as ever.
@@ -117,11 +117,11 @@ coverage: $(BIN)/.installed
 
 ## load: 2,000 distinct events from 8 concurrent senders over the local HTTP stack; LOAD_ARGS to change
 load: $(BIN)/.installed
-	$(BIN)/python -m local_stack.load $(LOAD_ARGS)
+	$(BIN)/python -m devtools.local_stack.load $(LOAD_ARGS)
 
 ## bench: what an event costs (each function's cold start, warm latency, CPU, AWS calls, write units, cost), one table
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m devtools.bench $(BENCH_ARGS)
 
 ## lint: ruff, lint and format
 lint: $(BIN)/.installed
@@ -185,11 +185,11 @@ check-workflows: $(BIN)/.installed
 
 ## schema: write the published contracts (schema/*.schema.json) from the models
 schema: $(BIN)/.installed
-	PYTHONPATH=src $(BIN)/python -m schema.generate
+	PYTHONPATH=src $(BIN)/python -m devtools.contracts
 
 ## check-schema: the committed contracts are what the models give, and every sample body matches its family's schema
 check-schema: $(BIN)/.installed
-	PYTHONPATH=src $(BIN)/python -m schema.generate --check
+	PYTHONPATH=src $(BIN)/python -m devtools.contracts --check
 	$(BIN)/check-jsonschema --schemafile schema/class-booking.v1.schema.json $(foreach type,created cancelled deleted approved no_show rejected,events/booking_$(type).json)
 	$(BIN)/check-jsonschema --schemafile schema/class-schedule.v1.schema.json $(foreach type,created updated cancelled deleted,events/class_schedule_$(type).json)
 	$(BIN)/check-jsonschema --schemafile schema/guest.v1.schema.json $(foreach type,created updated deleted merged opted_out opted_in,events/guest_$(type).json)

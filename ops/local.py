@@ -1,7 +1,7 @@
 """The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials.
 
-Here and not in local_stack: the operators' tool stands on src/ and AWS alone, and the development
-tool builds its stack from these same names (local_stack imports ops, never the other way round).
+Here and not in devtools/local_stack: the operators' tool stands on src/ and AWS alone, and the development
+tool builds its stack from these same names (devtools imports ops, never the other way round).
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 
-from local_stack.receiver import LambdaContext
-from local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
-from local_stack.server import emulator
-from local_stack.stream import PollResult, StreamMapping
+from devtools.local_stack.receiver import LambdaContext
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
+from devtools.local_stack.server import emulator
+from devtools.local_stack.stream import PollResult, StreamMapping
 from ops.local import FAKE_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +52,9 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", local_stack_name())
 
 
 def start_serve(*arguments: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    """`python -m local_stack serve`, once it has printed its banner or exited; and the lines it printed."""
+    """`python -m devtools.local_stack serve`, once it has printed its banner or exited; and the lines it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack", "serve", *arguments],
+        [sys.executable, "-m", "devtools.local_stack", "serve", *arguments],
         cwd=ROOT,
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

@@ -1,1 +1,1 @@
-"""The benchmark (python -m bench), run the way `make bench` runs it."""
+"""The benchmark (python -m devtools.bench), run the way `make bench` runs it."""

@@ -48,7 +48,7 @@ ROWS = (
 def quick_run() -> subprocess.CompletedProcess[str]:
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     return subprocess.run(
-        [sys.executable, "-m", "bench", "--quick"],
+        [sys.executable, "-m", "devtools.bench", "--quick"],
         cwd=ROOT,
         env=environment,
         capture_output=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cost import FunctionShape, PublisherBill, ReceiverBill, billed_seconds, traced_share
+from devtools.bench.cost import FunctionShape, PublisherBill, ReceiverBill, billed_seconds, traced_share
 
 UNTRACED = FunctionShape(memory_gb=0.5, traced=False)
 TRACED = FunctionShape(memory_gb=0.5, traced=True)

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from schema import generate
+from devtools import contracts as generate
 from tests.conftest import ROOT, Stack, load_event, with_body, with_payload
 from zenoti_receiver.models.class_booking import EVENT_TYPES, ClassBookingEvent
 

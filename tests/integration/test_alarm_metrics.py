@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from local_stack.resources import local_stack_name
-from local_stack.template import load_template
+from devtools.local_stack.resources import local_stack_name
+from devtools.local_stack.template import load_template
 from tests.conftest import Stack, load_event, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics, other_event
 from tests.unit.test_template_observability import for_stack, watched_metrics

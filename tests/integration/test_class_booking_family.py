@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bench.write_units import item_size
-from local_stack.resources import local_stack_name
+from devtools.bench.write_units import item_size
+from devtools.local_stack.resources import local_stack_name
 from tests.conftest import Stack, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics
 from zenoti_receiver.adapters.event_table import stored_payload

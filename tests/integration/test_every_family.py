@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import REGION
+from devtools.local_stack.resources import REGION
 from tests.conftest import EVENTS, Stack, load_event, with_payload
 from tests.integration.test_subscriber_filter import subscribe_as_the_template_does
 from tests.unit.test_samples import sample_name

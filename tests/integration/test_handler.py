@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION, local_stack_name
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION, local_stack_name
 from tests.conftest import Stack, load_event, with_body, with_payload
 from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.models.class_booking import EVENT_TYPES

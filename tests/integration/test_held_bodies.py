@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 
-from local_stack.resources import local_stack_name
+from devtools.local_stack.resources import local_stack_name
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
 from zenoti_receiver.adapters.held_bodies import held_body

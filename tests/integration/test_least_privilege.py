@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.conftest import Stack, load_event
 from tests.reliability.test_faults_and_concurrency import event_with_id
 from tests.unit.test_template import granted

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from local_stack.resources import local_stack_name
+from devtools.local_stack.resources import local_stack_name
 from tests.conftest import Stack, load_event
 from tests.integration.test_handler import emitted_metrics
 

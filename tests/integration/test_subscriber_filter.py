@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import REGION
-from local_stack.template import load_template
+from devtools.local_stack.resources import REGION
+from devtools.local_stack.template import load_template
 from tests.conftest import Stack, with_payload
 from tests.unit.test_template_subscriber import CENTER_A, CENTER_B, Deployment
 from zenoti_receiver.models.class_booking import BOOKING_DELETED, EVENT_TYPES

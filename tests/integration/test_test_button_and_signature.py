@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from tests.conftest import Stack, load_event, with_body, with_payload
 from tests.integration.test_handler import emitted_metrics
 from tests.unit.test_samples import sample_name

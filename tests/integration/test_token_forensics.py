@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from local_stack.resources import LOCAL_TOKEN, REGION, local_stack_name
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION, local_stack_name
 from tests.conftest import Stack, load_event, with_body
 from tests.integration.test_handler import emitted_metrics
 from tests.reliability.test_faults_and_concurrency import event_with_id

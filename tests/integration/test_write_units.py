@@ -1,4 +1,4 @@
-"""What an event costs in DynamoDB write units, counted from the real handler's writes (bench/write_units.py).
+"""What an event costs in DynamoDB write units, counted from the real handler's writes (devtools/bench/write_units.py).
 
 Write units are most of the stack's per-event AWS bill: issue 26's ceiling is 3 per new event, 1 per
 duplicate and 1 per held body of Zenoti's sample's size. The stream costs none: the item is the message.
@@ -13,9 +13,9 @@ from collections import Counter
 import boto3
 import pytest
 
-from bench.write_units import TableShape, WriteMeter, item_size
-from local_stack.resources import REGION
-from local_stack.template import load_template, resource
+from devtools.bench.write_units import TableShape, WriteMeter, item_size
+from devtools.local_stack.resources import REGION
+from devtools.local_stack.template import load_template, resource
 from tests.conftest import Stack, load_event, with_body
 from tests.reliability.test_faults_and_concurrency import event_with_id
 from tests.unit.test_samples import sample_name

@@ -1,5 +1,5 @@
 """`make serve` answers this machine only: no page of another site, no DNS name pointed at 127.0.0.1, no
-real credentials, and nothing a request carried can drive the terminal (local_stack/guard.py)."""
+real credentials, and nothing a request carried can drive the terminal (devtools/local_stack/guard.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local_stack.guard import LocalOnly, allowed_hosts, printable
+from devtools.local_stack.guard import LocalOnly, allowed_hosts, printable
 from ops.local import LOCAL_TOKEN
 from tests.conftest import start_serve
 from tests.local.test_local_stack import SAMPLE, Served, clean_environment, raw_request, serving

@@ -21,15 +21,15 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
-from local_stack.__main__ import FAMILY
-from local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
-from local_stack.resources import LOCAL_TOKEN, REGION
-from local_stack.server import MAX_BODY_BYTES, free_port
+from devtools.local_stack.__main__ import FAMILY
+from devtools.local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.server import MAX_BODY_BYTES, free_port
 from tests.conftest import EVENTS, ROOT, start_serve
 from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.models.catalog import FAMILIES
 
-# What demo and serve's banner send: one sample of each family (local_stack/__main__.py FAMILY).
+# What demo and serve's banner send: one sample of each family (devtools/local_stack/__main__.py FAMILY).
 FAMILY_SAMPLES = [json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")) for name in FAMILY]
 FAMILY_TYPES = [sample["event_type"] for sample in FAMILY_SAMPLES]
 
@@ -90,7 +90,7 @@ def test_invoke_of_several_events_reads_them_all_before_running_any():
 
 def run_invoke(*event_files: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "local_stack", "invoke", *event_files],
+        [sys.executable, "-m", "devtools.local_stack", "invoke", *event_files],
         cwd=ROOT,
         env=environment or clean_environment(),
         capture_output=True,
@@ -549,7 +549,7 @@ def test_port_in_use_is_a_clear_message_not_a_traceback():
 def test_load_script_counts_every_event_through_the_http_stack():
     # The README's load run sends 2,000; this proves the script and its checks on a few.
     run = subprocess.run(
-        [sys.executable, "-m", "local_stack.load", "--events", "40", "--senders", "4"],
+        [sys.executable, "-m", "devtools.local_stack.load", "--events", "40", "--senders", "4"],
         cwd=ROOT,
         env=clean_environment(),
         capture_output=True,

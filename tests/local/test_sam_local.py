@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.guard import is_loopback
-from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
-from local_stack.template import load_template, resource
+from devtools.local_stack.guard import is_loopback
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
+from devtools.local_stack.template import load_template, resource
 from tests.conftest import EVENTS, ROOT
 
 ENV_FILE = EVENTS / "sam-local-env.json"
@@ -130,7 +130,7 @@ def test_sam_itself_hands_each_function_the_emulators_endpoint_and_the_local_nam
 
 
 def test_serve_warns_when_the_emulator_listens_beyond_the_loopback():
-    from local_stack.__main__ import _exposure_warnings
+    from devtools.local_stack.__main__ import _exposure_warnings
 
     assert is_loopback("127.0.0.1")
     assert not is_loopback("172.17.0.1")  # Docker's bridge, as the Linux recipe uses

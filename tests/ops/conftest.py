@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.server import free_port
+from devtools.local_stack.server import free_port
 from ops.cli import main
 from tests.conftest import Stack, start_serve, with_payload
 
@@ -114,7 +114,7 @@ def table_and_topic(stack: Stack) -> list[str]:
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    """`python -m local_stack serve` on free ports, and a shell without AWS credentials; (webhook, emulator)."""
+    """`python -m devtools.local_stack serve` on free ports, a shell without AWS credentials; (webhook, emulator)."""
     for name in [name for name in os.environ if name.startswith("AWS_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))

@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import Stubber
 
 import ops.held
-from local_stack.resources import LOCAL_TOKEN, REGION, local_names
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION, local_names
 from ops.target import Deployment
 from tests.conftest import EVENTS, Stack, load_event, with_body
 from tests.ops.conftest import Recorder

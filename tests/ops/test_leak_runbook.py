@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from tests.conftest import Stack, with_body
 from tests.ops.test_held import deploy_the_stack
 

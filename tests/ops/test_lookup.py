@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from local_stack.resources import REGION
+from devtools.local_stack.resources import REGION
 from ops import stored_events
 from tests.conftest import Stack, load_event, with_payload
 from tests.ops.conftest import BY_ID, CENTER_A, CENTER_B, GUEST_X, GUEST_Y, SAMPLE_ID, Stored

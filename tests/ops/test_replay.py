@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import REGION
+from devtools.local_stack.resources import REGION
 from tests.conftest import Stack
 from tests.ops.conftest import CENTER_A, CENTER_B, SAMPLE_ID, Stored, drain
 

@@ -12,7 +12,7 @@ import pytest
 
 import ops.held
 import ops.smoke
-from local_stack.resources import REGION
+from devtools.local_stack.resources import REGION
 from tests.conftest import Stack, with_body
 from tests.ops.test_held import OWN_WEBHOOK_URL, WEBHOOK_API
 from tests.ops.test_target import deploy

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-DEVELOPMENT_ONLY = ("local_stack", "bench", "moto", "tests")
+DEVELOPMENT_ONLY = ("devtools", "moto", "tests")
 
 
 def test_python_m_ops_imports_nothing_of_the_development_tools():

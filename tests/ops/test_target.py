@@ -13,7 +13,7 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from ops.errors import OperatorError
 from ops.target import (
     DEFAULT_STACK_NAME,

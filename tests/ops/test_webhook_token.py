@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from ops import webhook_token
 from ops.cli import main
 from ops.errors import OperatorError

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from tests.conftest import LambdaContext, Stack
 from zenoti_receiver.adapters.aws import BOUNDED
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local_stack.resources import LOCAL_TOKEN
+from devtools.local_stack.resources import LOCAL_TOKEN
 from tests.conftest import EVENTS, Stack, load_event
 
 SAMPLE: dict[str, Any] = json.loads((EVENTS / "booking_deleted.json").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.resources import LOCAL_TOKEN
+from devtools.local_stack.resources import LOCAL_TOKEN
 from tests.conftest import (
     EVENTS,
     LambdaContext,

@@ -2,7 +2,7 @@
 
 Zenoti deactivates a webhook after 20 failed deliveries in a row and never re-sends what it
 produced meanwhile; the receiver answers 2xx once an event is stored, and the table's stream carries
-it to the publisher, which Lambda retries for as long as the stream keeps the record (local_stack/stream.py
+it to the publisher, which Lambda retries for as long as the stream keeps the record (devtools/local_stack/stream.py
 emulates Lambda's event source mapping). So these tests deliver each event once and never again.
 """
 

@@ -27,7 +27,7 @@ from typing import IO, Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-from local_stack.template import relative
+from devtools.local_stack.template import relative
 
 REPO = Path(__file__).resolve().parent.parent.parent
 RIE_VARIABLE = "AWS_LAMBDA_RIE"

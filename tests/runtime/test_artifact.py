@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources, create_resources
-from local_stack.server import emulator
-from local_stack.stream import StreamMapping
-from local_stack.template import load_template, resource
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources, create_resources
+from devtools.local_stack.server import emulator
+from devtools.local_stack.stream import StreamMapping
+from devtools.local_stack.template import load_template, resource
 from ops.local import FAKE_CREDENTIALS, REGION
 from tests.conftest import EVENTS, load_event
 from tests.runtime.lambda_runtime import LambdaFunction, RuntimeSetup

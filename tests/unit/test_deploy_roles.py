@@ -38,7 +38,7 @@ import yaml
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.conftest import ROOT
 
 ROLES = ROOT / ".github" / "aws" / "deploy-roles.yaml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.conftest import ROOT
 
 DOCUMENTS = sorted(

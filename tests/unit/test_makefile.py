@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.conftest import ROOT
 
 COPIED = ("Makefile", "samconfig.toml", "requirements-sam.txt", "requirements-dev.txt")

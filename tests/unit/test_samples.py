@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from local_stack.__main__ import FAMILY
-from local_stack.api_gateway import WEBHOOK_PATH
+from devtools.local_stack.__main__ import FAMILY
+from devtools.local_stack.api_gateway import WEBHOOK_PATH
 from tests.conftest import EVENTS, ROOT, load_event
 from zenoti_receiver.models import catalog
 from zenoti_receiver.models.class_booking import EVENT_TYPES

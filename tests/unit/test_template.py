@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from local_stack import api_gateway
-from local_stack.stream import MappingSettings
-from local_stack.template import load_template, resource
+from devtools.local_stack import api_gateway
+from devtools.local_stack.stream import MappingSettings
+from devtools.local_stack.template import load_template, resource
 from zenoti_receiver.timing import AWS_CALL, PUBLISHER_TIMEOUT_SECONDS, RECEIVER_TIMEOUT_SECONDS, ZENOTI_WAITS_SECONDS
 
 

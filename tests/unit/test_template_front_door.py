@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.template import load_template, resource
+from devtools.local_stack.template import load_template, resource
 from tests.conftest import ROOT
 
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"

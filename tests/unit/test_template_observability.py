@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 import pytest
 
-from local_stack.template import load_template, resource
+from devtools.local_stack.template import load_template, resource
 from ops.held import ALARM_OF_REASON
 from tests.conftest import ROOT
 from tests.unit.test_docs import anchors  # the headings GitHub turns into anchors

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.template import load_template, resource
+from devtools.local_stack.template import load_template, resource
 from zenoti_receiver.models import catalog
 from zenoti_receiver.models.catalog import FAMILIES
 from zenoti_receiver.models.class_booking import BOOKING_DELETED, EVENT_TYPES

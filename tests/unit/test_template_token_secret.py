@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.unit.test_deploy_roles import (
     ACCOUNT,
     DEPLOY,

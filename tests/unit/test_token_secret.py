@@ -20,7 +20,7 @@ from botocore.exceptions import (
 )
 from botocore.retries import standard
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from zenoti_receiver.adapters.aws import TRANSIENT_ERROR_CODES
 from zenoti_receiver.adapters.token_secret import (
     RETRY_SECONDS,

@@ -1,4 +1,4 @@
-"""The write-unit model the cost figures rest on (bench/write_units.py), against AWS's documented rules."""
+"""The write-unit model the cost figures rest on (devtools/bench/write_units.py), against AWS's documented rules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from bench.write_units import Index, TableShape, item_size, units
-from local_stack.template import load_template, resource
+from devtools.bench.write_units import Index, TableShape, item_size, units
+from devtools.local_stack.template import load_template, resource
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 
 RELEASES = Path(__file__).resolve().parent / "releases"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local_stack.template import load_template
+from devtools.local_stack.template import load_template
 from tests.upgrade.releases import RELEASES, kept_resources, release_manifest, webhook_routes
 
 RELEASED = sorted(RELEASES.glob("*.json"))

@@ -12,7 +12,7 @@ from subscriber_local.template import load_template, properties, resolve
 
 LOCAL_PREFIX = "booking-subscriber-local"
 FUNCTION = "SubscriberFunction"
-# What `make serve` in the receiver's repository creates (its local_stack/): moto's default account and region.
+# What `make serve` in the receiver's repository creates (its devtools/local_stack/): moto's default account and region.
 REGION = "us-east-1"
 LOCAL_TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:zenoti-local-events"
 

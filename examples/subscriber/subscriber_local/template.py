@@ -7,7 +7,7 @@ from typing import Any
 
 # The same reader of CloudFormation's YAML as the receiver's local stack: this tool runs against the
 # receiver's `make serve`, from the receiver's repository (README.md, "Run it against the receiver").
-from local_stack.template import load_template as receivers_loader
+from devtools.local_stack.template import load_template as receivers_loader
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 

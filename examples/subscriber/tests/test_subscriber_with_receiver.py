@@ -1,6 +1,6 @@
 """End to end with the receiver: Zenoti's delivery -> the receiver's handler -> its topic -> this subscriber.
 
-Needs the receiver's repository (its handler, local_stack/ and ops/); in a copy of the example elsewhere
+Needs the receiver's repository (its handler, devtools/local_stack/ and ops/); in a copy of the example elsewhere
 this module is skipped, and you may delete it.
 """
 
@@ -30,13 +30,13 @@ from conftest import EXAMPLE, Subscriber, sample_notification, sample_payload
 from subscriber_local.event_source import QueueEventSource
 from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION
 
-receiver_resources = pytest.importorskip("local_stack.resources", reason="needs the receiver's repository")
+receiver_resources = pytest.importorskip("devtools.local_stack.resources", reason="needs the receiver's repository")
 replay_module = pytest.importorskip("ops.replay", reason="needs the receiver's repository")
 stored_events = pytest.importorskip("ops.stored_events", reason="needs the receiver's repository")
 
-from local_stack.receiver import LambdaContext as ReceiverContext  # noqa: E402
-from local_stack.server import free_port  # noqa: E402
-from local_stack.stream import StreamMapping  # noqa: E402
+from devtools.local_stack.receiver import LambdaContext as ReceiverContext  # noqa: E402
+from devtools.local_stack.server import free_port  # noqa: E402
+from devtools.local_stack.stream import StreamMapping  # noqa: E402
 
 REPOSITORY = EXAMPLE.parent.parent
 RECEIVER_EVENTS = REPOSITORY / "events"
@@ -258,7 +258,16 @@ def test_the_local_command_runs_against_make_serve_and_skips_a_replay(tmp_path: 
     port, emulator_port = free_port(), free_port()
     emulator = f"http://127.0.0.1:{emulator_port}"
     serve, _ = _started(
-        [sys.executable, "-m", "local_stack", "serve", "--port", str(port), "--emulator-port", str(emulator_port)],
+        [
+            sys.executable,
+            "-m",
+            "devtools.local_stack",
+            "serve",
+            "--port",
+            str(port),
+            "--emulator-port",
+            str(emulator_port),
+        ],
         REPOSITORY,
         environment,
         "Ctrl-C stops.",

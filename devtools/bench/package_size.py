@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.events import REPO
+from devtools.bench.events import REPO
 
 ARTIFACT = REPO / ".aws-sam" / "build" / "ReceiverFunction"
 

@@ -4,7 +4,7 @@ Anyone who finds the URL can send refusals by the million, so each is measured a
 it: what the function prints (its log lines and EMF documents), Lambda's own lines for the invocation,
 and the API's access-log line rendered from template.yaml's format.
 
-    python -m bench.refusals [--src DIR]     this part of `make bench` alone
+    python -m devtools.bench.refusals [--src DIR]     this part of `make bench` alone
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.emulator import Emulator
-from bench.events import REPO, EventFactory
-from bench.in_process import Function, printing_to
-from local_stack.receiver import LambdaContext
-from local_stack.template import load_template, resource
+from devtools.bench.emulator import Emulator
+from devtools.bench.events import REPO, EventFactory
+from devtools.bench.in_process import Function, printing_to
+from devtools.local_stack.receiver import LambdaContext
+from devtools.local_stack.template import load_template, resource
 
-# List prices (us-east-1, 2026), the same as bench/__main__.py's.
+# List prices (us-east-1, 2026), the same as devtools/bench/__main__.py's.
 PRICE_PER_MILLION_HTTP_API_REQUESTS = 1.00
 PRICE_PER_MILLION_LAMBDA_REQUESTS = 0.20
 PRICE_PER_LAMBDA_GB_SECOND_ARM = 0.0000133334
@@ -191,7 +191,7 @@ def refusal_prices(refusals: Refusals) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.refusals", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench.refusals", description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=REPO / "src", help="the function's code root (default src/)")
     arguments = parser.parse_args(argv)
     with Emulator() as emulator:

@@ -1,6 +1,6 @@
 """A bounded load run over the local HTTP stack: distinct events from concurrent senders.
 
-    python -m local_stack.load [--events 2000] [--senders 8]
+    python -m devtools.local_stack.load [--events 2000] [--senders 8]
 
 Prints one line as it starts, then what was sent, how it was answered, and what landed in the table
 and in a subscriber's queue; exits 1 unless every event was accepted, stored once and received once,
@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from local_stack.server import RunningStack, local_stack, publishing_from_the_stream, serving_in_background
-from local_stack.template import REPO, relative
+from devtools.local_stack.server import RunningStack, local_stack, publishing_from_the_stream, serving_in_background
+from devtools.local_stack.template import REPO, relative
 from ops.local import LOCAL_TOKEN, REGION
 
 SAMPLE = json.loads((REPO / "events" / "booking_deleted.json").read_text())
@@ -34,7 +34,7 @@ FUNCTION_LOG = REPO / ".aws-sam" / "local" / "logs" / "load.log"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_stack.load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_stack.load", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="distinct events to send (default 2000)")
     parser.add_argument("--senders", type=int, default=8, help="concurrent senders (default 8)")
     parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds (default 300)")

@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--build] [--src DIR]: what a webhook costs, in one table.
+"""python -m devtools.bench [--quick] [--build] [--src DIR]: what a webhook costs, in one table.
 
 Every figure is a median over repeated runs; each comparison is measured side by side, the two
 sides interleaved, in the same run. The goals are printed next to the figures; nothing is asserted.
@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cold_start import ColdFunction, ColdStart, measure_cold_starts
-from bench.cost import (
+from devtools.bench.cold_start import ColdFunction, ColdStart, measure_cold_starts
+from devtools.bench.cost import (
     PRICE_PER_GB_LOGS_INGESTED,
     PRICE_PER_LAMBDA_GB_SECOND_ARM,
     PRICE_PER_MILLION_HTTP_API_REQUESTS,
@@ -29,9 +29,9 @@ from bench.cost import (
     ReceiverBill,
     stage_rate_limit,
 )
-from bench.emulator import Emulator
-from bench.events import REPO, EventFactory
-from bench.in_process import (
+from devtools.bench.emulator import Emulator
+from devtools.bench.events import REPO, EventFactory
+from devtools.bench.in_process import (
     CallCount,
     CallCounts,
     Function,
@@ -43,13 +43,19 @@ from bench.in_process import (
     measure_handler_cpu,
     measure_warm_latency,
 )
-from bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
-from bench.publisher import Publisher, PublisherRuns, StreamBatches, measure_publisher, stream_batches
-from bench.refusals import access_log_bytes, measure_refusals, platform_lines_bytes, refusal_prices, refusal_rows
-from bench.stats import median, megabytes, microseconds, milliseconds, percentile
-from bench.write_units import TableShape, WriteMeter
-from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION
-from local_stack.template import load_template, resource
+from devtools.bench.package_size import ARTIFACT, PackageSize, measure_package, run_make_build
+from devtools.bench.publisher import Publisher, PublisherRuns, StreamBatches, measure_publisher, stream_batches
+from devtools.bench.refusals import (
+    access_log_bytes,
+    measure_refusals,
+    platform_lines_bytes,
+    refusal_prices,
+    refusal_rows,
+)
+from devtools.bench.stats import median, megabytes, microseconds, milliseconds, percentile
+from devtools.bench.write_units import TableShape, WriteMeter
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION
+from devtools.local_stack.template import load_template, resource
 from ops.local import REGION
 
 # The goals of issue 5.
@@ -107,7 +113,7 @@ class Bills:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke test, not figures to trust")
     parser.add_argument("--build", action="store_true", help="run `make build` first, for the package size")
     parser.add_argument(

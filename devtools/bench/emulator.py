@@ -4,7 +4,7 @@ Its own process, like AWS is elsewhere: the emulator's work neither shares the G
 being measured nor counts in its CPU time. It listens on a free port of 127.0.0.1 and the function
 reaches it through the standard AWS_ENDPOINT_URL setting, as `make serve` does.
 
-`python -m bench.emulator` is that process: it prints `<host> <port>` and serves until its stdin closes.
+`python -m devtools.bench.emulator` is that process: it prints `<host> <port>` and serves until its stdin closes.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import IO
 
 import boto3
 
-from bench.events import REPO
-from local_stack.guard import use_dummy_credentials
-from local_stack.resources import LocalResources, create_resources
-from local_stack.server import emulator
+from devtools.bench.events import REPO
+from devtools.local_stack.guard import use_dummy_credentials
+from devtools.local_stack.resources import LocalResources, create_resources
+from devtools.local_stack.server import emulator
 from ops.local import FAKE_CREDENTIALS, REGION
 
 HOST = "127.0.0.1"

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from local_stack.template import parameter_default, resource
+from devtools.local_stack.template import parameter_default, resource
 
 # List prices the cost estimate assumes: us-east-1, on-demand, as published by AWS in 2026.
 PRICE_PER_MILLION_WRITE_UNITS = 0.625  # DynamoDB on-demand write request units

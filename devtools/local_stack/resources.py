@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local_stack.template import load_template, parameter_default, resource
+from devtools.local_stack.template import load_template, parameter_default, resource
 from ops.local import LOCAL_PREFIX, LOCAL_TOKEN, REGION, local_names
 
 FUNCTION = "ReceiverFunction"

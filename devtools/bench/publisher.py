@@ -1,7 +1,7 @@
 """The publisher, imported once in this process as in a warm execution environment, and the batches it is given.
 
 The batches are real: new events stored by the receiving function, read from moto's stream by the local
-stack's event source mapping (local_stack/stream.py), in the shape Lambda hands them over. Each batch is
+stack's event source mapping (devtools/local_stack/stream.py), in the shape Lambda hands them over. Each batch is
 then given again and again, to the publisher and to a bare publisher (boto3 and a loop), interleaved:
 its warm duration is what Lambda bills, per batch of one event (low traffic) and per full batch (high).
 """
@@ -19,13 +19,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bench.cold_floor import bounded_config, publish_records
-from bench.emulator import Emulator
-from bench.events import EventFactory
-from bench.in_process import Function, Handler, expect, import_handler, printing_to, quiet
-from local_stack.receiver import LambdaContext
-from local_stack.resources import PUBLISHER_FUNCTION
-from local_stack.stream import MappingSettings, StreamMapping
+from devtools.bench.cold_floor import bounded_config, publish_records
+from devtools.bench.emulator import Emulator
+from devtools.bench.events import EventFactory
+from devtools.bench.in_process import Function, Handler, expect, import_handler, printing_to, quiet
+from devtools.local_stack.receiver import LambdaContext
+from devtools.local_stack.resources import PUBLISHER_FUNCTION
+from devtools.local_stack.stream import MappingSettings, StreamMapping
 from ops.local import REGION
 
 
@@ -60,7 +60,7 @@ def stream_batches(function: Function, events: EventFactory, emulator: Emulator)
     def nothing_given_up(record: dict[str, Any]) -> None:
         raise RuntimeError(f"the stream mapping gave up on records: {record}")
 
-    # moto answers the stream's API on its classic endpoint (as local_stack/receiver.py says).
+    # moto answers the stream's API on its classic endpoint (as devtools/local_stack/receiver.py says).
     streams = boto3.session.Session(region_name=REGION).client(
         "dynamodbstreams", endpoint_url=emulator.endpoint, config=Config(account_id_endpoint_mode="disabled")
     )

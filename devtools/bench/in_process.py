@@ -31,9 +31,9 @@ from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from bench.events import EventFactory
-from bench.write_units import WriteMeter
-from local_stack.receiver import LambdaContext
+from devtools.bench.events import EventFactory
+from devtools.bench.write_units import WriteMeter
+from devtools.local_stack.receiver import LambdaContext
 from ops.local import LOCAL_TOKEN
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

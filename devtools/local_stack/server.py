@@ -18,9 +18,17 @@ from urllib.request import Request, urlopen
 
 import boto3
 
-from local_stack.api_gateway import http_api_event, route_key
-from local_stack.guard import FORBIDDEN, LocalOnly, allowed_hosts, printable, refusal, url_host, use_dummy_credentials
-from local_stack.receiver import (
+from devtools.local_stack.api_gateway import http_api_event, route_key
+from devtools.local_stack.guard import (
+    FORBIDDEN,
+    LocalOnly,
+    allowed_hosts,
+    printable,
+    refusal,
+    url_host,
+    use_dummy_credentials,
+)
+from devtools.local_stack.receiver import (
     LocalReceiver,
     delivered_body,
     describe_messages,
@@ -28,8 +36,8 @@ from local_stack.receiver import (
     describe_result,
     take_messages,
 )
-from local_stack.resources import LocalResources, create_resources
-from local_stack.stream import PollResult
+from devtools.local_stack.resources import LocalResources, create_resources
+from devtools.local_stack.stream import PollResult
 from ops.local import LOCAL_TOKEN, REGION, WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
@@ -97,7 +105,7 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
     """moto's server on host:port (0: any free port), for as long as the block runs; its endpoint URL.
 
     The one way this repository starts it (serve, invoke, the tests, the benchmark): what
-    ThreadedMotoServer does, with moto's application inside LocalOnly (local_stack/guard.py).
+    ThreadedMotoServer does, with moto's application inside LocalOnly (devtools/local_stack/guard.py).
     """
     _check_can_listen(host, port, option)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app

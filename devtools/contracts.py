@@ -1,7 +1,7 @@
 """Write the contracts' JSON Schema files from the models, or check that the committed files still match them.
 
-python -m schema.generate           # write schema/*.schema.json (`make schema`)
-python -m schema.generate --check   # exit 1 if a committed file is not what the models give (`make check-schema`)
+python -m devtools.contracts           # write schema/*.schema.json (`make schema`)
+python -m devtools.contracts --check   # exit 1 if a committed file is not what the models give (`make check-schema`)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing_extensions import TypedDict, is_typeddict
 from zenoti_receiver.models.catalog import FAMILIES, Family
 from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, HeldBody, RefusedBody, TriggerTestBody
 
-DIRECTORY = Path(__file__).resolve().parent
+DIRECTORY = Path(__file__).resolve().parent.parent / "schema"  # the published contracts
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # the draft pydantic generates for
 EVENT_MODEL = "src/zenoti_receiver/models/class_booking.py"
 RESPONSES = "src/zenoti_receiver/responses.py"
@@ -92,7 +92,7 @@ CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
     "response-test.schema.json": _body(TriggerTestBody),
     "response-refused.schema.json": _body(RefusedBody),
     "response-error.schema.json": _body(FailureBody),
-    "response-api-gateway.schema.json": _body(ApiGatewayBody, source="schema/generate.py"),
+    "response-api-gateway.schema.json": _body(ApiGatewayBody, source="devtools/contracts.py"),
 }
 
 
@@ -129,12 +129,12 @@ def differences(directory: Path = DIRECTORY) -> dict[str, str]:
             found[name] = "differs from what the models give:\n" + "".join(diff)
     for path in sorted(directory.glob("*.schema.json")):
         if path.name not in CONTRACTS:
-            found[path.name] = "is given by no model (CONTRACTS in schema/generate.py): delete it, or generate it"
+            found[path.name] = "is given by no model (CONTRACTS in devtools/contracts.py): delete it, or generate it"
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schema.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.contracts", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not up to date")
     arguments = parser.parse_args(argv)
     if not arguments.check:

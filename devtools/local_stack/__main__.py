@@ -1,11 +1,11 @@
 """Run the receiver locally, without Docker or an AWS account.
 
-python -m local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
-python -m local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
-python -m local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
+python -m devtools.local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
+python -m devtools.local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
+python -m devtools.local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
 
 Both functions run in this process, imported from src/ as Lambda imports them; the publisher is invoked
-by the table's stream, as Lambda's event source mapping invokes it (local_stack/stream.py).
+by the table's stream, as Lambda's event source mapping invokes it (devtools/local_stack/stream.py).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local_stack.guard import is_loopback, use_dummy_credentials
-from local_stack.receiver import (
+from devtools.local_stack.guard import is_loopback, use_dummy_credentials
+from devtools.local_stack.receiver import (
     LocalReceiver,
     delivered_body,
     describe_messages,
     describe_publication,
     describe_result,
 )
-from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
-from local_stack.server import (
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
+from devtools.local_stack.server import (
     STREAM_POLL_SECONDS,
     CannotListen,
     PortInUse,
@@ -35,7 +35,7 @@ from local_stack.server import (
     publishing_from_the_stream,
     showing_messages,
 )
-from local_stack.template import REPO
+from devtools.local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
 EVENTS = REPO / "events"
@@ -63,7 +63,7 @@ DUMMY_CREDENTIALS = " ".join(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="run a function once on each event file (the event says which)")
     invoke.add_argument(

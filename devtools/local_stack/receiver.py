@@ -2,7 +2,7 @@
 
 Each function is imported from src/ as Lambda would import it, one execution environment per function,
 one request at a time; the publisher is invoked by the emulated event source mapping of the table's
-stream (local_stack/stream.py), as Lambda invokes it. And what the functions left in the stack.
+stream (devtools/local_stack/stream.py), as Lambda invokes it. And what the functions left in the stack.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local_stack.guard import printable
-from local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
-from local_stack.stream import PollResult, StreamMapping
-from local_stack.template import load_template, resource
+from devtools.local_stack.guard import printable
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
+from devtools.local_stack.stream import PollResult, StreamMapping
+from devtools.local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
 from ops.local import REGION
 
-FUNCTION_CODE = Path(__file__).resolve().parent.parent / "src"
+FUNCTION_CODE = Path(__file__).resolve().parents[2] / "src"
 # What API Gateway answers when the function fails (an unhandled error, a timeout).
 INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 

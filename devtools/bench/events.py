@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 
 

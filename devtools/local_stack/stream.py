@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local_stack.template import load_template, resource
+from devtools.local_stack.template import load_template, resource
 
 MAPPING = "PublisherStream"
 STREAM_RETENTION_SECONDS = 24 * 3600  # DynamoDB Streams keeps a record 24 hours
