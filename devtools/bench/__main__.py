@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from devtools.bench.cold_start import ColdFunction, ColdStart, measure_cold_starts
@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "receiver": ColdFunction(environment, events.new_event),
                 "publisher": ColdFunction(emulator.publisher_environment(), lambda: batches.one),
+                **{
+                    family.label: ColdFunction(environment, EventFactory(family.sample).new_event, kind="receiver")
+                    for family in FAMILY_EXTREMES
+                },
             },
         )
         _progress("AWS calls per event")
@@ -154,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         cpu = measure_handler_cpu(function, stand_in, events, repetitions.cpu_rounds, repetitions.cpu_batch)
         _progress("DynamoDB write units per event")
         writes = count_write_units(metered, meter, events)
+        family_writes = {
+            family.label: count_write_units(metered, meter, EventFactory(family.sample), with_baseline=False)
+            for family in FAMILY_EXTREMES
+        }
         _progress("refused requests")
         refusals = measure_refusals(function, events, rounds=repetitions.cpu_rounds * 4)
         _progress("warm latency")
@@ -174,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         *_call_rows(calls),
         *_write_unit_rows(writes),
         *_cost_rows(bills),
+        *_family_rows(cold, family_writes, writes, bills),
         *refusal_rows(refusals),
         *_package_rows(package, build_status),
     ]
@@ -337,6 +346,46 @@ def _metered_function(src: Path, environment: dict[str, str], emulator: Emulator
     reader = boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=emulator.endpoint)
     meter = WriteMeter(reader=reader, shapes=shapes)
     return Function(src, environment, emulator.topic_arn, write_meter=meter), meter
+
+
+@dataclass(frozen=True)
+class FamilyExtreme:
+    """A family's sample, measured beside the Class booking sample the other rows use."""
+
+    label: str
+    sample: Path
+
+
+# The largest and the smallest body Zenoti publishes, of the families typed on the one URL (issue 24).
+FAMILY_EXTREMES = (
+    FamilyExtreme("largest family (Invoice.Closed, 3.5 KB)", REPO / "events" / "apigw_invoice_closed.json"),
+    FamilyExtreme("smallest family (Guestpass.redeemed, 0.8 KB)", REPO / "events" / "apigw_guest_pass_redeemed.json"),
+)
+
+
+def _family_rows(
+    cold: dict[str, ColdStart], family_writes: dict[str, WriteUnits], sample: WriteUnits, bills: Bills
+) -> list[Row]:
+    """Each extreme family: its cold start (the first request loads its model), write units and cost."""
+    rows: list[Row] = []
+    for family in FAMILY_EXTREMES:
+        rows += _cold_start_rows(cold[family.label], f"Cold start, receiver, {family.label}", "1st request")
+        writes = family_writes[family.label]
+        units = sum(writes.new.values())
+        # The Class booking sample's bill, with this family's write units and log bytes.
+        more_bytes = writes.log_bytes_per_new_event - sample.log_bytes_per_new_event
+        receiver = replace(
+            bills.receiver,
+            write_units=units,
+            log_bytes=bills.receiver.log_bytes + more_bytes,
+        ).cost_per_million(bills.receiver_shape, LOW_TRAFFIC_EVENTS_PER_SECOND)
+        publisher = bills.publisher_one.cost_per_million_events(bills.publisher_shape, LOW_TRAFFIC_EVENTS_PER_SECOND)
+        total = sum(receiver.values()) + sum(publisher.values())
+        rows += [
+            ("  write units per new event", f"{units} ({_spent(writes.new)})", "", "", "", ""),
+            ("  cost per million new events, low traffic", f"${total:.2f}", _parts(receiver), "", "", ""),
+        ]
+    return rows
 
 
 def _write_unit_rows(writes: WriteUnits) -> list[Row]:

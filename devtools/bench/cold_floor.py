@@ -64,16 +64,13 @@ def receiver(event: dict[str, Any]) -> Callable[[], dict[str, Any]]:
             raise SystemExit("wrong token")
         payload = event["body"]
         body = json.loads(payload)
-        data = body["data"]
         dynamodb.put_item(
             TableName=os.environ["EVENTS_TABLE_NAME"],
+            # The body's envelope alone: what any family has (its own ids are the receiver's work).
             Item={
                 "event_id": {"S": body["event_id"]},
                 "event_type": {"S": body["event_type"]},
                 "occurred_at": {"S": body["event_timestamp"]},
-                "center_id": {"S": data["center_id"]},
-                "guest_id": {"S": data["guest_id"]},
-                "registration_id": {"N": str(data["registration_id"])},
                 "payload": {"S": payload},
                 "received_at": {"S": datetime.now(UTC).isoformat()},
             },

@@ -47,6 +47,7 @@ class ColdFunction:
 
     environment: dict[str, str]
     first_request: Callable[[], dict[str, Any]]
+    kind: str = ""  # "receiver" or "publisher", when the name it is measured under is another (a family's)
 
 
 def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction]) -> dict[str, ColdStart]:
@@ -59,7 +60,8 @@ def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction
         for function, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
             script, arguments = (HANDLER_SCRIPT, [str(src)]) if side == "handler" else (FLOOR_SCRIPT, [])
             event = functions[function].first_request()
-            wall, report = _run_process(script, [*arguments, function], event, environments[function])
+            kind = functions[function].kind or function
+            wall, report = _run_process(script, [*arguments, kind], event, environments[function])
             if run == 0:
                 continue
             runs = results[function].handler if side == "handler" else results[function].floor

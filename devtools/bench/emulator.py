@@ -39,7 +39,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.emulator"],
+            [sys.executable, "-m", "devtools.bench.emulator"],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
