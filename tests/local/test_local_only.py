@@ -88,7 +88,7 @@ def test_the_webhook_answers_its_own_origin_and_this_machines_names(served_here)
     assert webhook(served_here, sample("by-name"), Host=f"localhost:{port}")[0] == 200
 
 
-def test_a_quarantined_bodys_control_characters_are_printed_escaped(served_here):
+def test_a_held_bodys_control_characters_are_printed_escaped(served_here):
     # Authenticated, not JSON: held (202) among the held bodies, whose entry serve prints.
     hostile = "\x1b]0;owned\x07\x1b[2J\x1b[1;1Hall events accepted\r\x9b31m\u202e".encode()
 

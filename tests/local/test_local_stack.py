@@ -387,7 +387,7 @@ def test_serve_shows_messages_published_outside_a_request_as_they_arrive(served)
         (json.dumps({**json.loads(SAMPLE), "data": {}}).encode(), 202, "invalid_event"),
     ],
 )
-def test_serve_shows_the_quarantine_entry_of_a_held_body(served, body, status, reason):
+def test_serve_shows_the_entry_of_a_held_body(served, body, status, reason):
     assert served.send("POST", body)[0] == status
 
     output = served.wait_printed("=== Held in DynamoDB table zenoti-local-held-bodies ===")

@@ -72,7 +72,7 @@ def test_a_body_too_large_to_hold_is_refused_and_kept_nowhere(receiver, table, h
     assert table.rows == {}
 
 
-def test_when_the_quarantine_fails_the_delivery_is_retried_not_refused(table, clock):
+def test_when_the_held_bodies_table_fails_the_delivery_is_retried_not_refused(table, clock):
     class BrokenHeldBodies:
         def keep(self, held: HeldDelivery) -> None:
             raise TemporaryFailure("held_bodies down", "held_bodies_table")

@@ -337,7 +337,7 @@ def test_dashboard_shows_the_subscriber_queue_only_when_there_is_one(template):
     assert {"<SubscriberEventsQueue.QueueName>", "<SubscriberDeadLetterQueue.QueueName>"} <= names
 
 
-def test_dashboard_shows_status_outcomes_latency_cold_starts_and_quarantine(template):
+def test_dashboard_shows_status_outcomes_latency_cold_starts_and_held_bodies(template):
     widgets = dashboard_widgets(template)
     titles = [widget["properties"]["title"] for widget in widgets]
     names = {
