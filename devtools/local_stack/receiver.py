@@ -165,25 +165,24 @@ def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes
     print(json.dumps(answer, indent=2), file=out)
     event_id = answer.get("event_id")
     _section(out, f"Stored in DynamoDB table {receiver.resources.table_name}")
-    item = receiver.stored_item(event_id) if event_id else None
-    if item is None:
-        print("(nothing stored)", file=out)
-    else:
-        payload = item.pop("payload")
-        print(json.dumps(item, indent=2), file=out)
-        print(f"payload (verbatim, {len(payload.encode())} bytes):\n{payload}", file=out)
+    _print_kept(out, receiver.stored_item(event_id) if event_id else None, "payload", "(nothing stored)")
     # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
     # held (202), or duplicate when another body is stored under their event_id.
     if (answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate") and body is not None:
         _section(out, f"Held in DynamoDB table {receiver.resources.held_table_name}")
-        entry = receiver.held_body(body)
-        if entry is None:
-            print("(not held)", file=out)
-        else:
-            kept = entry.pop("body")
-            print(json.dumps(entry, indent=2), file=out)
-            print(f"body (verbatim, {len(kept)} bytes):\n{kept.decode('utf-8', errors='replace')}", file=out)
+        _print_kept(out, receiver.held_body(body), "body", "(not held)")
     return printable(out.getvalue())  # what a request sent, control characters escaped
+
+
+def _print_kept(out: io.StringIO, record: dict[str, Any] | None, verbatim: str, missing: str) -> None:
+    """A stored item or held entry as JSON, then its `verbatim` attribute (what was sent) as it is."""
+    if record is None:
+        print(missing, file=out)
+        return
+    kept = record.pop(verbatim)
+    sent = kept.encode() if isinstance(kept, str) else kept  # an event's payload is text, a held body bytes
+    print(json.dumps(record, indent=2), file=out)
+    print(f"{verbatim} (verbatim, {len(sent)} bytes):\n{sent.decode('utf-8', errors='replace')}", file=out)
 
 
 def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str = "the subscriber queue") -> str:
