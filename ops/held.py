@@ -7,9 +7,9 @@ An entry's body is kept compressed (`body_zlib`). Listing reads a page at a time
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
@@ -30,6 +30,7 @@ from ops.target import (
 )
 from zenoti_receiver.adapters.event_table import TOKEN_USED
 from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
+from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.logic.signature import SIGNATURE_HEADER, expected_signature
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -463,7 +464,7 @@ def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> i
 
 def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
     names = {"#state": "state", "#changed": f"{state}_at"}
-    values = {":state": {"S": state}, ":now": {"S": now_text()}}
+    values = {":state": {"S": state}, ":now": {"S": iso_utc(time.time())}}
     update = "SET #state = :state, #changed = :now"
     for number, (name, value) in enumerate(more.items()):
         names[f"#more{number}"], values[f":more{number}"] = name, value
@@ -475,10 +476,6 @@ def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) ->
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
-
-
-def now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -22,12 +22,14 @@ the stream; if another, the put of step 2 finds it and says so (nothing is lost;
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
-from ops.held import HeldTarget, entry_of, now_text, set_state
+from ops.held import HeldTarget, entry_of, set_state
 from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compressed, stored_payload
 from zenoti_receiver.adapters.held_bodies import HELD, held_body
+from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.errors import BodyHeld
 from zenoti_receiver.logic.authentication import TokenUsed
 from zenoti_receiver.logic.parsing import parse_event
@@ -81,7 +83,7 @@ def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
         event=event,
         payload=payload,
         request_id=entry.get("first_request_id", {}).get("S", "ops-promote"),
-        received_at=entry.get("first_seen", {}).get("S", now_text()),
+        received_at=entry.get("first_seen", {}).get("S", iso_utc(time.time())),
         header_names=tuple(name["S"] for name in entry.get("header_names", {}).get("L", [])),
         token=TokenUsed("previous" if slot == "previous" else "current", version),
     )
@@ -102,7 +104,7 @@ def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict
     values: dict[str, Any] = {
         ":body": {"B": compressed(body)},
         ":size": {"N": str(len(body))},
-        ":first": {"S": planted.get("received_at", {}).get("S", now_text())},
+        ":first": {"S": planted.get("received_at", {}).get("S", iso_utc(time.time()))},
         ":request": {"S": planted.get("request_id", {}).get("S", "")},
         ":reason": {"S": "conflicting_duplicate"},
         ":message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
