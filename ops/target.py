@@ -90,22 +90,20 @@ class Deployment:
         """The execute-api hosts of the stack's own APIs, in its region: where its WebhookUrl may point."""
         cloudformation = self.aws.client("cloudformation")
         region = cloudformation.meta.region_name
-        api_ids = [
-            resource["PhysicalResourceId"]
-            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
-            for resource in page["StackResourceSummaries"]
-            if resource.get("ResourceType") in API_TYPES and resource.get("PhysicalResourceId")
-        ]
+        api_ids = self._physical_ids(cloudformation, API_TYPES).values()
         return frozenset(f"{api_id.lower()}.execute-api.{region}.{dns_suffix(region)}" for api_id in api_ids)
 
     def alarm_names(self) -> dict[str, str]:
         """The stack's CloudWatch alarms: logical id -> alarm name (what SetAlarmState takes)."""
-        cloudformation = self.aws.client("cloudformation")
+        return self._physical_ids(self.aws.client("cloudformation"), frozenset({"AWS::CloudWatch::Alarm"}))
+
+    def _physical_ids(self, cloudformation: Any, types: frozenset[str]) -> dict[str, str]:
+        """The stack's resources of these types that exist: logical id -> physical id."""
         return {
             resource["LogicalResourceId"]: resource["PhysicalResourceId"]
             for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
             for resource in page["StackResourceSummaries"]
-            if resource.get("ResourceType") == "AWS::CloudWatch::Alarm" and resource.get("PhysicalResourceId")
+            if resource.get("ResourceType") in types and resource.get("PhysicalResourceId")
         }
 
 
