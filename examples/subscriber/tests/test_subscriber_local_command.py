@@ -83,6 +83,10 @@ def subscriber_process(process: subprocess.Popen[str], command: str) -> int:
 def test_the_local_command_stops_cleanly_on_ctrl_c_and_sigterm(emulator, tmp_path, command, stop, sent_to):
     # A signal to make itself (a terminal's Ctrl-C reaches the whole process group) ends make by that signal
     # once the subscriber has stopped: GNU make re-raises it whatever its recipe did (README, `make local`).
+    if stop == signal.SIGINT and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A run started with SIGINT ignored (a CI runner, `cmd &` in a script) passes that on to every child,
+        # and Python then leaves SIGINT ignored: no terminal's Ctrl-C can be played here.
+        pytest.skip("SIGINT is ignored in this run, and so in every process it starts")
     arguments = ["--endpoint-url", emulator]
     if command == "make local":
         argv = ["make", "-s", "local", f"LOCAL_ARGS={' '.join(arguments)}"]
