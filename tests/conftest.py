@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import importlib
 import io
 import json
@@ -28,7 +29,9 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
+from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
+from moto.sns import models as moto_sns
 
 from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
@@ -44,6 +47,11 @@ EVENTS = ROOT / "events"
 # run keeps the models it has parsed (about a tenth of a second a test). The models are read-only.
 _SHARED_LOADER = botocore.loaders.create_loader()
 botocore.session.create_loader = lambda search_path_string=None: _SHARED_LOADER
+
+# moto signs the notifications of each SNS subscription with a 2,048-bit RSA key of its own, made on its first
+# message (about a tenth of a second of CPU, and most tests subscribe a queue): one key for the whole run.
+_SNS_SIGNING_KEY = functools.cache(lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+moto_sns.Subscription.private_key = lambda self: _SNS_SIGNING_KEY()
 
 # Set before any test imports the function's modules, as Lambda sets it before the function starts:
 # Powertools names the child loggers of the logic and adapters after the service, once, on import.
