@@ -1,9 +1,8 @@
 """Cold start: whole fresh processes, each function's against its floor, interleaved.
 
-Each run is a new Python process serving one first request against the emulator, timed from spawn to
-exit: for the receiver a new event, for the publisher a stream batch of one record. The first request
-is part of it: Zenoti (or the stream) waits for it, so work moved from import time to the first request
-is no saving.
+Each run is a new Python process serving one first request against the emulator, timed from spawn to exit: for
+the receiver a new event, for the publisher a stream batch of one record. Zenoti (or the stream) waits for the
+first request too, so work moved from import time to it is no saving.
 """
 
 from __future__ import annotations
@@ -14,86 +13,51 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HANDLER_SCRIPT = Path(__file__).with_name("cold_handler.py")
-FLOOR_SCRIPT = Path(__file__).with_name("cold_floor.py")
+SCRIPT = Path(__file__).with_name("cold_process.py")
 RESULT_PREFIX = "BENCH-RESULT "
-FUNCTIONS = ("receiver", "publisher")
+SIDES = ("function", "floor")
 
-
-@dataclass
-class ColdRuns:
-    """Wall times of whole processes, and the child's own split into init and first request."""
-
-    wall_s: list[float] = field(default_factory=list)
-    init_s: list[float] = field(default_factory=list)
-    request_s: list[float] = field(default_factory=list)
-
-
-@dataclass
-class ColdStart:
-    """One function's cold starts and its floor's."""
-
-    handler: ColdRuns = field(default_factory=ColdRuns)
-    floor: ColdRuns = field(default_factory=ColdRuns)
-
-
-@dataclass(frozen=True)
-class ColdFunction:
-    """What a function's cold start needs: its environment and a first request (a new one each time)."""
-
-    environment: dict[str, str]
-    first_request: Callable[[], dict[str, Any]]
-    kind: str = ""  # "receiver" or "publisher", when the name it is measured under is another (a family's)
+# Seconds by side ("function", "floor") and by part ("wall", "init", "request"): one figure per process.
+ColdStart = dict[str, dict[str, list[float]]]
+# What a cold start needs: "receiver" or "publisher", its environment, and a first request (a new one each time).
+ColdFunction = tuple[str, dict[str, str], Callable[[], dict[str, Any]]]
 
 
 def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction]) -> dict[str, ColdStart]:
     """`pairs` cold starts of each function and of its floor, every side in turn, the order rotating."""
-    sides = [(function, side) for function in functions for side in ("handler", "floor")]
-    results = {function: ColdStart() for function in functions}
-    environments = {function: _child_environment(cold.environment) for function, cold in functions.items()}
+    sides = [(name, side) for name in functions for side in SIDES]
+    results: dict[str, ColdStart] = {
+        name: {side: {"wall": [], "init": [], "request": []} for side in SIDES} for name in functions
+    }
     # One unrecorded round first: it fills the page cache and writes src/'s bytecode.
     for run in range(pairs + 1):
-        for function, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
-            script, arguments = (HANDLER_SCRIPT, [str(src)]) if side == "handler" else (FLOOR_SCRIPT, [])
-            event = functions[function].first_request()
-            kind = functions[function].kind or function
-            wall, report = _run_process(script, [*arguments, kind], event, environments[function])
-            if run == 0:
-                continue
-            runs = results[function].handler if side == "handler" else results[function].floor
-            runs.wall_s.append(wall)
-            runs.init_s.append(report["init_s"])
-            runs.request_s.append(report["request_s"])
+        for name, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
+            kind, environment, first_request = functions[name]
+            arguments = [kind, str(src)] if side == "function" else [kind]
+            report = _run_process(arguments, first_request(), _child_environment(environment))
+            for part, figures in results[name][side].items():
+                if run:  # the first round is not recorded
+                    figures.append(report[f"{part}_s"])
     return results
 
 
-def _run_process(
-    script: Path, arguments: list[str], event: dict[str, Any], environment: dict[str, str]
-) -> tuple[float, dict[str, Any]]:
+def _run_process(arguments: list[str], event: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
+    """The child's report: the seconds of its init and first request, and of the whole process ("wall_s")."""
+    command = [sys.executable, "-I", str(SCRIPT), *arguments]
     started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - our own script, run by our own interpreter
-        [sys.executable, "-I", str(script), *arguments],
-        input=json.dumps(event),
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if completed.returncode != 0 or not lines:
-        failure = f"{script.name} {' '.join(arguments)} failed (exit {completed.returncode})"
-        raise RuntimeError(f"{failure}: {completed.stderr[-2000:]}")
+    run = subprocess.run(command, input=json.dumps(event), capture_output=True, text=True, env=environment, timeout=120)  # noqa: S603 - our script
+    wall_s = time.perf_counter() - started
+    lines = [line for line in run.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if run.returncode != 0 or not lines:
+        raise RuntimeError(f"{SCRIPT.name} {arguments} failed (exit {run.returncode}): {run.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_PREFIX))
     # Only the path Zenoti (or the stream) waits for is the cold start; anything else times a shortcut.
     if not report["ok"]:
-        raise RuntimeError(f"{script.name} {arguments} did not serve its first request: {report}")
-    return wall, report
+        raise RuntimeError(f"{SCRIPT.name} {arguments} did not serve its first request: {report}")
+    return {**report, "wall_s": wall_s}
 
 
 def _child_environment(function_environment: dict[str, str]) -> dict[str, str]:

@@ -1,12 +1,13 @@
-"""What a million new events cost at list prices: the receiver's part, the publisher's, and the bare baseline's.
+"""What a million events cost at AWS's list prices, from the run's durations, log bytes and write units.
 
-The durations, log bytes and write units come from the run; memory, tracing and the stage's rate limit
-from template.yaml; the prices are AWS's list prices below. Free tiers are not counted.
+Memory, tracing and the stage's rate limit come from template.yaml. Free tiers are not counted.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,17 @@ PRICE_PER_MILLION_SNS_PUBLISHES = 0.50  # each 64 KB chunk of a message is one r
 PRICE_PER_GB_LOGS_INGESTED = 0.50  # CloudWatch Logs: log lines and metrics (EMF)
 PRICE_PER_MILLION_TRACES_RECORDED = 5.00  # X-Ray
 MILLION = 1_000_000
+# What the API's access-log line holds for a request: an HTTP API request id, an IPv4 address, ...
+ACCESS_LOG_VALUES = {
+    "requestId": "JQ1ZdgGnIAMEVhQ=",
+    "identity.sourceIp": "203.0.113.10",
+    "requestTime": "12/Mar/2026:10:15:30 +0000",
+    "httpMethod": "POST",
+    "routeKey": "POST /zenoti/webhook",
+    "status": "401",
+    "integrationLatency": "2",
+    "integrationErrorMessage": "-",
+}
 
 
 def billed_seconds(duration_s: float) -> float:
@@ -67,45 +79,55 @@ def stage_rate_limit(template: dict[str, Any]) -> float:
     return float(parameter_default(template, "ThrottlingRateLimit"))
 
 
-@dataclass(frozen=True)
-class ReceiverBill:
-    """Per new event, as measured: the receiving function (or the bare baseline, which also publishes)."""
+def receiver_cost(
+    shape: FunctionShape, per_second: float, duration_s: float, write_units: int, log_bytes: int, publishes: int = 0
+) -> dict[str, float]:
+    """A million requests to the receiver (or to the bare baseline, which publishes itself), as measured.
 
-    duration_s: float  # the warm latency median: an environment is billed until it answers
-    write_units: int
-    log_bytes: int  # what it printed, Lambda's lines for the invocation and the API's access-log line
-    publishes: int  # SNS publishes it makes itself (the bare baseline: 1)
-
-    def cost_per_million(self, shape: FunctionShape, events_per_second: float) -> dict[str, float]:
-        parts = {
-            "API": PRICE_PER_MILLION_HTTP_API_REQUESTS,
-            "Lambda": lambda_cost(self.duration_s, shape.memory_gb),
-            "DynamoDB": self.write_units * PRICE_PER_MILLION_WRITE_UNITS,
-            "logs": logs_cost(self.log_bytes),
-        }
-        if self.publishes:
-            parts["SNS"] = self.publishes * PRICE_PER_MILLION_SNS_PUBLISHES
-        if shape.traced:
-            parts["X-Ray"] = traced_share(events_per_second) * PRICE_PER_MILLION_TRACES_RECORDED
-        return parts
+    `duration_s` is the warm latency: an environment is billed until it answers; `log_bytes` what it printed,
+    Lambda's lines for the invocation and the API's access-log line.
+    """
+    parts = {
+        "API": PRICE_PER_MILLION_HTTP_API_REQUESTS,
+        "Lambda": lambda_cost(duration_s, shape.memory_gb),
+        "DynamoDB": write_units * PRICE_PER_MILLION_WRITE_UNITS,
+        "logs": logs_cost(log_bytes),
+        "SNS": publishes * PRICE_PER_MILLION_SNS_PUBLISHES,
+        "X-Ray": traced_share(per_second) * PRICE_PER_MILLION_TRACES_RECORDED if shape.traced else 0.0,
+    }
+    return {name: cost for name, cost in parts.items() if cost}
 
 
-@dataclass(frozen=True)
-class PublisherBill:
-    """Per invocation of the publisher with a batch of `batch_size` new events, as measured."""
+def publisher_cost(
+    shape: FunctionShape, per_second: float, batch_size: int, duration_s: float, log_bytes: int
+) -> dict[str, float]:
+    """A million new events published in invocations of `batch_size` each, of the measured duration and log bytes."""
+    invocations = 1 / batch_size  # per event
+    parts = {
+        "Lambda": lambda_cost(duration_s, shape.memory_gb) * invocations,
+        "SNS": PRICE_PER_MILLION_SNS_PUBLISHES,
+        "logs": logs_cost(log_bytes) * invocations,
+    }
+    if shape.traced:
+        parts["X-Ray"] = traced_share(per_second / batch_size) * PRICE_PER_MILLION_TRACES_RECORDED * invocations
+    return parts
 
-    batch_size: int
-    duration_s: float  # its warm duration median for such a batch
-    log_bytes: int  # what it printed for the batch, and Lambda's lines for the invocation
 
-    def cost_per_million_events(self, shape: FunctionShape, events_per_second: float) -> dict[str, float]:
-        invocations = 1 / self.batch_size  # per event
-        parts = {
-            "Lambda": lambda_cost(self.duration_s, shape.memory_gb) * invocations,
-            "SNS": PRICE_PER_MILLION_SNS_PUBLISHES,
-            "logs": logs_cost(self.log_bytes) * invocations,
-        }
-        if shape.traced:
-            share = traced_share(events_per_second / self.batch_size)
-            parts["X-Ray"] = share * PRICE_PER_MILLION_TRACES_RECORDED * invocations
-        return parts
+def platform_lines_bytes(busy_s: float) -> int:
+    """Lambda's START, END and REPORT lines for one warm invocation, in its text format (without a trace)."""
+    request_id = str(uuid.uuid4())
+    ms = busy_s * 1000
+    lines = (
+        f"START RequestId: {request_id} Version: $LATEST\n",
+        f"END RequestId: {request_id}\n",
+        f"REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\tBilled Duration: {math.ceil(ms)} ms\t"
+        "Memory Size: 512 MB\tMax Memory Used: 90 MB\t\n",
+    )
+    return sum(len(line.encode()) for line in lines)
+
+
+def access_log_bytes(template: dict[str, Any], response_length: int) -> int:
+    """The API's access-log line for one request, rendered from template.yaml's format."""
+    line_format: str = resource(template, "WebhookApi")["Properties"]["AccessLogSettings"]["Format"]
+    values = {**ACCESS_LOG_VALUES, "responseLength": str(response_length)}
+    return len(re.sub(r"\$context\.([\w.]+)", lambda match: values[match[1]], line_format).encode()) + 1
