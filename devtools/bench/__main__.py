@@ -19,8 +19,8 @@ from typing import Any
 
 import boto3
 
-from devtools.bench import cost
 from devtools.bench.cold_start import ColdStart, measure_cold_starts
+from devtools.bench.cost import new_event_costs
 from devtools.bench.emulator import running_emulator
 from devtools.bench.events import REPO, EventFactory
 from devtools.bench.in_process import (
@@ -34,9 +34,8 @@ from devtools.bench.in_process import (
 from devtools.bench.package_size import package_rows, run_make_build
 from devtools.bench.publisher import Publisher, measure_publisher, stream_batches
 from devtools.bench.refusals import measure_refusals
-from devtools.bench.table import Row, dollars, microseconds, milliseconds, percentile, render, row
+from devtools.bench.table import Row, microseconds, milliseconds, percentile, render, row, spent
 from devtools.bench.write_units import TableShape, WriteMeter
-from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION
 from devtools.local_stack.template import load_template, resource
 from ops.local import REGION
 
@@ -45,10 +44,6 @@ COLD_START_GOAL = 1.5  # x the floor, each function
 CPU_BEYOND_JSON_GOAL_S = 100e-6
 WARM_LATENCY_GOAL = 1.0  # x the bare baseline, which also publishes
 CALLS_GOAL = 1  # AWS calls before the answer, for a new event and for a duplicate
-COST_GOAL = 4.50  # USD per million new events, the publisher's invocations included
-# Low traffic: each event stored alone, read from the stream as soon as it is there, one a second at
-# most (so X-Ray, where a function traces, records every invocation).
-LOW_TRAFFIC_EVENTS_PER_SECOND = 1.0
 # The largest and the smallest body Zenoti publishes, of the families typed on the one URL (issue 24).
 FAMILY_EXTREMES = {
     "largest family (Invoice.Closed, 3.5 KB)": REPO / "events" / "apigw_invoice_closed.json",
@@ -118,9 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     _progress(f"done in {time.perf_counter() - started:.0f} s")
 
     published = {name: median(figures) for name, figures in durations.items()}
-    cost_rows, family_costs, prices = _costs(
-        template, writes, families, median(warm["handler"]), median(warm["baseline"]), published, printed, size
-    )
+    latency = {side: median(figures) for side, figures in warm.items()}
+    cost_rows, family_costs, prices = new_event_costs(template, writes, families, latency, published, printed, size)
     family_rows = [
         line
         for label in families
@@ -181,34 +175,30 @@ def _warm_rows(warm: dict[str, list[float]]) -> list[Row]:
 def _publisher_rows(published: dict[str, float], size: int) -> list[Row]:
     """The publisher's warm duration per invocation, which Lambda bills, against a bare boto3 loop."""
     one, bare_one, full, bare_full = (published[name] for name in ("ours one", "bare one", "ours full", "bare full"))
-    reference, each = f"bare publisher {milliseconds(bare_one)}", f"{milliseconds(full / size)} an event"
+    reference, each = (
+        f"bare publisher {milliseconds(bare_one)}",
+        f"{milliseconds(full)} ({milliseconds(full / size)} an event)",
+    )
     return [
         row("Publisher, warm, batch of 1 event", milliseconds(one), reference, f"{one / bare_one:.2f}x"),
-        row(
-            f"  batch of {size} events",
-            f"{milliseconds(full)} ({each})",
-            milliseconds(bare_full),
-            f"{full / bare_full:.2f}x",
-        ),
+        row(f"  batch of {size} events", each, milliseconds(bare_full), f"{full / bare_full:.2f}x"),
     ]
 
 
 def _cpu_rows(cpu: dict[str, list[float]]) -> list[Row]:
     ours, own, bare, parsing = (median(cpu[side]) for side in ("handler", "own", "baseline", "json"))
     beyond, goal = own - parsing, f"< {microseconds(CPU_BEYOND_JSON_GOAL_S)} beyond JSON"
+    botocore, json = f"botocore's client-side work {microseconds(ours - own)}", f"json.loads {microseconds(parsing)}"
+    met = beyond < CPU_BEYOND_JSON_GOAL_S
     return [
-        row(
-            "Handler CPU per event, AWS stubbed",
-            microseconds(ours),
-            f"botocore's client-side work {microseconds(ours - own)}",
-        ),
+        row("Handler CPU per event, AWS stubbed", microseconds(ours), botocore),
         row(
             "  our own code (stand-in AWS clients)",
             microseconds(own),
-            f"json.loads {microseconds(parsing)}",
+            json,
             f"+{microseconds(beyond)} beyond",
             goal,
-            beyond < CPU_BEYOND_JSON_GOAL_S,
+            met,
         ),
         row(
             "  vs bare baseline, AWS stubbed",
@@ -223,31 +213,17 @@ def _call_rows(calls: dict[str, tuple[Counter[str], int]]) -> list[Row]:
     (first, _), (new, new_attempts), (duplicate, attempts) = calls["first"], calls["new"], calls["duplicate"]
     extra = ", ".join(sorted(name.split(".", 1)[1] for name in set(first) - set(new)))
     first_calls = f"1st in a process: {first.total()}" + (f" (+{extra})" if extra else "")
-    retried = f"HTTP attempts: {attempts} (new: {new_attempts})"
+    retried, goal = f"HTTP attempts: {attempts} (new: {new_attempts})", f"<= {CALLS_GOAL}"
     return [
-        row(
-            "AWS calls before the answer, new event",
-            _operations(new),
-            first_calls,
-            "",
-            f"<= {CALLS_GOAL}",
-            new.total() <= CALLS_GOAL,
-        ),
-        row(
-            "AWS calls before the answer, duplicate",
-            _operations(duplicate),
-            retried,
-            "",
-            f"<= {CALLS_GOAL}",
-            duplicate.total() <= CALLS_GOAL,
-        ),
+        row(f"AWS calls before the answer, {what}", _operations(made), reference, "", goal, made.total() <= CALLS_GOAL)
+        for what, made, reference in (("new event", new, first_calls), ("duplicate", duplicate, retried))
     ]
 
 
 def _write_unit_rows(writes: WriteUnits) -> list[Row]:
     baseline = f"bare baseline {writes.baseline.total()} (its item has no index key); the stream writes none"
     return [
-        row(f"DynamoDB write units per {what}", _spent(units), reference, "", f"<= {goal}", units.total() <= goal)
+        row(f"DynamoDB write units per {what}", spent(units), reference, "", f"<= {goal}", units.total() <= goal)
         for what, units, reference, goal in (
             ("new event", writes.new, baseline, 3),
             ("duplicate", writes.duplicate, "the refused conditional put", 1),
@@ -256,97 +232,9 @@ def _write_unit_rows(writes: WriteUnits) -> list[Row]:
     ]
 
 
-def _costs(
-    template: dict[str, Any],
-    writes: WriteUnits,
-    families: dict[str, WriteUnits],
-    latency: float,
-    baseline_latency: float,
-    published: dict[str, float],
-    printed: dict[str, int],
-    size: int,
-) -> tuple[list[Row], dict[str, list[Row]], str]:
-    """What a million new events cost at list prices, at low traffic and at high, against the bare baseline; the
-    two rows of each family at low traffic; and the prices that assumes."""
-    shape, publisher_shape = (
-        cost.FunctionShape.from_template(template, name) for name in (FUNCTION, PUBLISHER_FUNCTION)
-    )
-    access_log = cost.access_log_bytes(template, writes.response_bytes)
-
-    def receiver_log(units: WriteUnits) -> int:
-        return units.log_bytes + cost.platform_lines_bytes(latency) + access_log
-
-    publisher_log = {name: printed[name] + cost.platform_lines_bytes(published[f"ours {name}"]) for name in printed}
-    bare_log = cost.platform_lines_bytes(baseline_latency) + access_log  # it prints nothing itself
-    low, high = LOW_TRAFFIC_EVENTS_PER_SECOND, cost.stage_rate_limit(template)
-    baseline = cost.receiver_cost(shape, low, baseline_latency, writes.baseline.total(), bare_log, publishes=1)
-    theirs = {
-        name: cost.publisher_cost(publisher_shape, per_second, batch, published[f"ours {name}"], publisher_log[name])
-        for name, per_second, batch in (("one", low, 1), ("full", high, size))
-    }
-    rows: list[Row] = []
-    goal = f"<= ${COST_GOAL:.2f}"
-    for traffic, per_second, name, how in (
-        ("low", low, "one", "1 event an invocation"),
-        ("high", high, "full", f"batches of {size}, {high:.0f} events/s"),
-    ):
-        ours = cost.receiver_cost(shape, per_second, latency, writes.new.total(), receiver_log(writes))
-        receiving, publishing = sum(ours.values()), sum(theirs[name].values())
-        total, ratio = receiving + publishing, (receiving + publishing) / sum(baseline.values())
-        parts = f"receiver ${receiving:.2f} + publisher ${publishing:.2f} ({how})"
-        rows += [
-            row(
-                f"Cost per million new events, {traffic} traffic",
-                f"${total:.2f}",
-                parts,
-                f"{ratio:.2f}x",
-                goal,
-                total <= COST_GOAL,
-            ),
-            row("  receiver", f"${receiving:.2f}", dollars(ours)),
-            row("  publisher", f"${publishing:.2f}", dollars(theirs[name])),
-        ]
-    rows.append(row("  bare baseline (stores, publishes)", f"${sum(baseline.values()):.2f}", dollars(baseline)))
-    family_rows = {}
-    for label, units in families.items():
-        ours = cost.receiver_cost(shape, low, latency, units.new.total(), receiver_log(units))
-        total = sum(ours.values()) + sum(theirs["one"].values())
-        family_rows[label] = [
-            row("  write units per new event", _spent(units.new)),
-            row("  cost per million new events, low traffic", f"${total:.2f}", dollars(ours)),
-        ]
-    traced = [name for name, shape in ((FUNCTION, shape), (PUBLISHER_FUNCTION, publisher_shape)) if shape.traced]
-    tracing = (
-        f"X-Ray ${cost.PRICE_PER_MILLION_TRACES_RECORDED:.2f}/M traces for {' and '.join(traced)} (Tracing: Active):"
-        " Lambda records the first invocation each second and 5% of the others, so every one at low traffic"
-        if traced
-        else "no function is traced (Tracing: PassThrough), so no X-Ray"
-    )
-    prices = (
-        "\nCost per million new events assumes list prices in us-east-1: DynamoDB on-demand"
-        f" ${cost.PRICE_PER_MILLION_WRITE_UNITS}/M write units;"
-        f" HTTP API ${cost.PRICE_PER_MILLION_HTTP_API_REQUESTS:.2f}/M; Lambda ${cost.PRICE_PER_MILLION_LAMBDA_REQUESTS:.2f}/M"
-        f" + ${cost.PRICE_PER_LAMBDA_GB_SECOND_ARM}/GB-s (arm64),"
-        f" billed by the millisecond at {shape.memory_gb:g} GB for the receiver's warm median"
-        f" ({milliseconds(latency)}) and {publisher_shape.memory_gb:g} GB for the publisher's per batch of 1"
-        f" ({milliseconds(published['ours one'])}) and of {size} ({milliseconds(published['ours full'])});"
-        f" SNS ${cost.PRICE_PER_MILLION_SNS_PUBLISHES:.2f}/M; CloudWatch Logs ${cost.PRICE_PER_GB_LOGS_INGESTED:.2f}/GB"
-        f" for {receiver_log(writes)} bytes per event from the receiver ({writes.log_bytes} its own lines"
-        " and metrics, the rest Lambda's lines and the API's access log) and, per invocation of the publisher,"
-        f" {publisher_log['one']} bytes with 1 event and {publisher_log['full']} with {size} ({printed['one']} and"
-        f" {printed['full']} its own, the rest Lambda's); {tracing}. The publisher reads the table's stream through"
-        " its event source mapping: DynamoDB Streams reads by Lambda triggers are free. Free tiers not counted."
-    )
-    return rows, family_rows, prices
-
-
 def _operations(calls: Counter[str]) -> str:
     named = (name.split(".", 1)[1] + (f" x{count}" if count > 1 else "") for name, count in calls.items())
     return f"{calls.total()} ({', '.join(named)})"
-
-
-def _spent(units: Counter[str]) -> str:
-    return f"{units.total()} ({', '.join(f'{where} {spent}' for where, spent in sorted(units.items()))})"
 
 
 def _progress(message: str) -> None:

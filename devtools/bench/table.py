@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 Row = tuple[str, str, str, str, str, str]
@@ -42,3 +43,8 @@ def megabytes(size: int) -> str:
 def dollars(parts: dict[str, float]) -> str:
     """Each part of a cost, as "API $1.00, Lambda $0.23"."""
     return ", ".join(f"{name} ${cost:.2f}" for name, cost in parts.items())
+
+
+def spent(units: Counter[str]) -> str:
+    """Write units and where they are spent, as "3 (by_center 1, by_guest 1, table 1)"."""
+    return f"{units.total()} ({', '.join(f'{where} {count}' for where, count in sorted(units.items()))})"
