@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from pathlib import Path
 from statistics import median
-from typing import Any
 
 import boto3
 
@@ -70,28 +69,25 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     events = EventFactory()
+    families = {label: EventFactory(path) for label, path in FAMILY_EXTREMES.items()}
     # What the functions print is discarded: Powertools' log handler keeps the stdout of its import.
     with running_emulator() as (endpoint, resources), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         _progress(f"emulator on {endpoint}; stream batches: new events stored, read from the stream")
         template = load_template()
         tables = {resources.table_name: "EventsTable", resources.held_table_name: "HeldBodiesTable"}
-        reader = boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=endpoint)
-        meter = WriteMeter(
-            reader, {name: TableShape.from_template(resource(template, id_)) for name, id_ in tables.items()}
-        )
+        shapes = {name: TableShape.from_template(resource(template, logical_id)) for name, logical_id in tables.items()}
+        meter = WriteMeter(boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=endpoint), shapes)
         receiving = resources.function_environment
         metered = Function(src, receiving, resources.topic_arn, write_meter=meter)
         batches = stream_batches(metered, events, endpoint, resources.stream_arn)
         size = len(batches["full"]["Records"])
         _progress(f"cold start, {repeat['cold_rounds']} processes of each function and of its floor")
-        firsts: dict[str, tuple[str, dict[str, str], Any]] = {
+        first_requests = {
             "receiver": ("receiver", receiving, events.new_event),
             "publisher": ("publisher", resources.publisher_environment, lambda: batches["one"]),
+            **{label: ("receiver", receiving, family.new_event) for label, family in families.items()},
         }
-        firsts.update(
-            {label: ("receiver", receiving, EventFactory(path).new_event) for label, path in FAMILY_EXTREMES.items()}
-        )
-        cold = measure_cold_starts(repeat["cold_rounds"], src, firsts)
+        cold = measure_cold_starts(repeat["cold_rounds"], src, first_requests)
         _progress("AWS calls per event")
         function = Function(src, receiving, resources.topic_arn)
         calls = count_calls(function, events)  # first: its first event is the first of its environment
@@ -99,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu = measure_handler_cpu(function, src, events, repeat["cpu_rounds"], repeat["cpu_batch"])
         _progress("DynamoDB write units per event")
         writes = count_write_units(metered, meter, events)
-        families = {
-            label: count_write_units(metered, meter, EventFactory(path)) for label, path in FAMILY_EXTREMES.items()
-        }
+        family_writes = {label: count_write_units(metered, meter, family) for label, family in families.items()}
         _progress("refused requests")
         refusal_rows, refusal_prices = measure_refusals(function, events, rounds=repeat["cpu_rounds"] * 4)
         _progress("warm latency")
@@ -114,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
 
     published = {name: median(figures) for name, figures in durations.items()}
     latency = {side: median(figures) for side, figures in warm.items()}
-    cost_rows, family_costs, prices = new_event_costs(template, writes, families, latency, published, printed, size)
+    cost_rows, family_costs, prices = new_event_costs(
+        template, writes, family_writes, latency, published, printed, size
+    )
     family_rows = [
         line
         for label in families

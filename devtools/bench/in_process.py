@@ -1,9 +1,5 @@
-"""The receiving function imported once in this process, as in a warm Lambda execution environment.
-
-Measures against the emulator the AWS calls an event costs before its answer (counted by a botocore hook on
-every client), its write units, and its warm latency beside a bare baseline that stores and publishes; then,
-with every AWS call answered by the same hook, the CPU our own code spends per event.
-"""
+"""The receiving function imported once in this process, as in a warm Lambda execution environment: its AWS
+calls, write units, warm latency beside a bare baseline that stores and publishes, and CPU, AWS stubbed."""
 
 from __future__ import annotations
 
@@ -51,11 +47,8 @@ _CANNED: dict[str, dict[str, Any]] = {
 
 @dataclass
 class AwsCalls:
-    """A botocore hook on every client: counts API calls and HTTP attempts; answers calls when stubbed.
-
-    Answering in `before-call` skips signing, the HTTP exchange and response parsing, and keeps what happens
-    before it: parameter validation and serialisation, which any AWS call costs.
-    """
+    """A botocore hook on every client: counts API calls and HTTP attempts; answers calls when stubbed (skipping
+    signing, the HTTP exchange and parsing, but not validation and serialisation, which any AWS call costs)."""
 
     calls: Counter[str] = field(default_factory=Counter)
     attempts: int = 0
@@ -214,12 +207,8 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
 def measure_handler_cpu(
     function: Function, src: Path, events: EventFactory, rounds: int, batch: int
 ) -> dict[str, list[float]]:
-    """CPU seconds per event, one figure per round, by side, all of it in the handler.
-
-    "handler" has its AWS calls answered by the botocore hook (botocore's client-side work stays); "own" is
-    the same handler with stand-in clients, so what it spends is our own code; "baseline" is the bare
-    baseline stubbed the same way; "json" only parses the body.
-    """
+    """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
+    client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
     own = import_handler(src, "zenoti_receiver.handler", stand_in_clients=True).lambda_handler
     sides = {"handler": function.handler, "own": own, "baseline": function.baseline, "json": _json_loads_only}
     figures: dict[str, list[float]] = {side: [] for side in sides}

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from devtools.bench.cold_process import bounded_config, publish_records
+from devtools.bench.cold_start import bounded_config, publish_records
 from devtools.bench.events import EventFactory
 from devtools.bench.in_process import Function, Handler, import_handler, invoke, printing_to
 from devtools.local_stack.receiver import LambdaContext
