@@ -31,7 +31,7 @@ from devtools.bench.in_process import (
     measure_warm_latency,
 )
 from devtools.bench.package_size import package_rows, run_make_build
-from devtools.bench.publisher import Publisher, measure_publisher, stream_batches
+from devtools.bench.publisher import measure_publisher, stream_batches
 from devtools.bench.refusals import measure_refusals
 from devtools.bench.table import Row, microseconds, milliseconds, percentile, render, row, spent
 from devtools.bench.write_units import TableShape, WriteMeter
@@ -101,12 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         _progress("warm latency")
         warm = measure_warm_latency(function, events, repeat["warm_rounds"], repeat["warm_batch"])
         _progress(f"publisher, batches of 1 and {size}")
-        publisher = Publisher(src, resources)
-        durations = measure_publisher(publisher, batches, repeat["publisher_rounds"])
-        printed = {name: publisher.printed_bytes(batch) for name, batch in batches.items()}
+        published, printed = measure_publisher(src, resources, batches, repeat["publisher_rounds"])
     _progress(f"done in {time.perf_counter() - started:.0f} s")
 
-    published = {name: median(figures) for name, figures in durations.items()}
     latency = {side: median(figures) for side, figures in warm.items()}
     cost_rows, family_costs, prices = new_event_costs(
         template, writes, family_writes, latency, published, printed, size

@@ -129,12 +129,15 @@ def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction
     results: dict[str, ColdStart] = {
         name: {side: {"wall": [], "init": [], "request": []} for side in SIDES} for name in functions
     }
+    inherited = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "PYTHON", "POWERTOOLS_"))
+    }
     # One unrecorded round first: it fills the page cache and writes src/'s bytecode.
     for run in range(pairs + 1):
         for name, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
             kind, environment, first_request = functions[name]
             arguments = [kind, str(src)] if side == "function" else [kind]
-            report = _run_process(arguments, first_request(), _child_environment(environment))
+            report = _run_process(arguments, first_request(), {**inherited, **environment})
             for part, figures in results[name][side].items():
                 if run:  # the first round is not recorded
                     figures.append(report[f"{part}_s"])
@@ -157,15 +160,6 @@ def _run_process(arguments: list[str], event: dict[str, Any], environment: dict[
     if not report["ok"]:
         raise RuntimeError(f"{__name__} {arguments} did not serve its first request: {report}")
     return {**report, "wall_s": wall_s}
-
-
-def _child_environment(function_environment: dict[str, str]) -> dict[str, str]:
-    inherited = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "PYTHON", "POWERTOOLS_")) and name not in function_environment
-    }
-    return {**inherited, **function_environment}
 
 
 def main() -> None:

@@ -19,11 +19,6 @@ class EventFactory:
         self._event: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
         self._body: dict[str, Any] = json.loads(self._event["body"])
 
-    @property
-    def sample_body(self) -> str:
-        body: str = self._event["body"]
-        return body
-
     def new_event(self) -> dict[str, Any]:
         event = copy.deepcopy(self._event)
         body = dict(self._body, event_id=uuid.uuid4().hex[:24])  # Zenoti's ids: 24 hex digits

@@ -127,9 +127,10 @@ def invoke(
 
 
 @contextlib.contextmanager
-def printing_to(stream: io.StringIO) -> Iterator[None]:
+def printing() -> Iterator[io.StringIO]:
     """What the function prints, its log lines included: Powertools' handler keeps the stdout of the
     moment the Logger was made, so redirecting stdout alone catches only the metrics."""
+    stream = io.StringIO()
     handlers = [
         handler
         for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers
@@ -138,7 +139,7 @@ def printing_to(stream: io.StringIO) -> Iterator[None]:
     before = [handler.setStream(stream) for handler in handlers]
     try:
         with contextlib.redirect_stdout(stream):
-            yield
+            yield stream
     finally:
         for handler, previous in zip(handlers, before, strict=True):
             handler.setStream(previous)
@@ -173,8 +174,7 @@ def count_write_units(function: Function, meter: WriteMeter, events: EventFactor
     invoke(function.handler, events.new_event())
     meter.reset()
     event = events.new_event()
-    printed = io.StringIO()
-    with printing_to(printed):
+    with printing() as printed:
         answer, _ = invoke(function.handler, event)
     new = meter.reset()
     invoke(function.handler, event, "duplicate")
@@ -186,9 +186,8 @@ def count_write_units(function: Function, meter: WriteMeter, events: EventFactor
     held_units = meter.reset()
     invoke(function.baseline, events.new_event())
     baseline = meter.reset()
-    return WriteUnits(
-        new, duplicate, held_units, baseline, len(printed.getvalue().encode()), len(answer["body"].encode())
-    )
+    printed_bytes, answer_bytes = len(printed.getvalue().encode()), len(answer["body"].encode())
+    return WriteUnits(new, duplicate, held_units, baseline, printed_bytes, answer_bytes)
 
 
 def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:

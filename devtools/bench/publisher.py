@@ -8,11 +8,11 @@ traffic) and per full batch (high).
 
 from __future__ import annotations
 
-import io
 import os
 import time
 import uuid
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import boto3
@@ -20,7 +20,7 @@ from botocore.config import Config
 
 from devtools.bench.cold_start import bounded_config, publish_records
 from devtools.bench.events import EventFactory
-from devtools.bench.in_process import Function, Handler, import_handler, invoke, printing_to
+from devtools.bench.in_process import Function, Handler, import_handler, invoke, printing
 from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import MappingSettings, StreamMapping
@@ -55,49 +55,46 @@ def stream_batches(function: Function, events: EventFactory, endpoint: str, stre
     return {"one": captured[1], "full": captured[0]}
 
 
-class Publisher:
-    """The publisher module in this process, beside a bare publisher on the same topic."""
+def measure_publisher(
+    src: Path, resources: LocalResources, batches: dict[str, Any], rounds: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """The median warm duration per invocation by side and batch ("ours one", "bare full", ...), against a bare
+    publisher on the same topic; and what one invocation of ours prints, by batch, as CloudWatch Logs ingests it."""
+    os.environ.update(resources.publisher_environment)
+    boto3.setup_default_session()
+    module = import_handler(src, "zenoti_receiver.publisher_handler")
+    sns = boto3.client("sns", config=bounded_config())
 
-    def __init__(self, src: Path, resources: LocalResources) -> None:
-        os.environ.update(resources.publisher_environment)
-        boto3.setup_default_session()
-        self.module = import_handler(src, "zenoti_receiver.publisher_handler")
-        sns = boto3.client("sns", config=bounded_config())
+    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        publish_records(sns, resources.topic_arn, event["Records"])
+        return {"batchItemFailures": []}
 
-        def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            publish_records(sns, resources.topic_arn, event["Records"])
-            return {"batchItemFailures": []}
-
-        self.sides: dict[str, Handler] = {"ours": self.module.lambda_handler, "bare": bare}
-
-    def timed_invoke(self, side: str, batch: dict[str, Any]) -> float:
+    def timed(handler: Handler, batch: dict[str, Any]) -> float:
         """Seconds the invocation took, once every record of the batch is published."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
         started = time.perf_counter()
-        answer = self.sides[side](batch, context)
+        answer = handler(batch, context)
         took = time.perf_counter() - started
         if answer.get("batchItemFailures") != []:
             raise RuntimeError(f"the publisher did not publish its whole batch: {answer}")
         return took
 
-    def printed_bytes(self, batch: dict[str, Any]) -> int:
-        """What one invocation prints (its log lines and metrics), as CloudWatch Logs ingests it."""
-        # Both functions' Loggers share one logger in this process, where the receiver's last correlation id
-        # stays; the publisher's own environment never has one.
-        self.module.logger.set_correlation_id(None)
-        printed = io.StringIO()
-        with printing_to(printed):
-            self.timed_invoke("ours", batch)
-        return len(printed.getvalue().encode())
-
-
-def measure_publisher(publisher: Publisher, batches: dict[str, Any], rounds: int) -> dict[str, list[float]]:
-    """Warm durations per invocation by side and batch: "ours one", "ours full", "bare one", "bare full"."""
-    sides = [(side, size) for side in publisher.sides for size in batches]
-    durations: dict[str, list[float]] = {f"{side} {size}": [] for side, size in sides}
-    for side, size in sides:  # unrecorded warm-up
-        publisher.timed_invoke(side, batches[size])
+    handlers = {"ours": module.lambda_handler, "bare": bare}
+    sides = [
+        (f"{side} {size}", handler, batch) for side, handler in handlers.items() for size, batch in batches.items()
+    ]
+    durations: dict[str, list[float]] = {name: [] for name, _, _ in sides}
+    for _, handler, batch in sides:  # unrecorded warm-up
+        timed(handler, batch)
     for run in range(rounds):
-        for side, size in sides[run % len(sides) :] + sides[: run % len(sides)]:
-            durations[f"{side} {size}"].append(publisher.timed_invoke(side, batches[size]))
-    return durations
+        for name, handler, batch in sides[run % len(sides) :] + sides[: run % len(sides)]:
+            durations[name].append(timed(handler, batch))
+    # Both functions' Loggers share one logger in this process, where the receiver's last correlation id stays;
+    # the publisher's own environment never has one.
+    module.logger.set_correlation_id(None)
+    printed = {}
+    for size, batch in batches.items():
+        with printing() as output:
+            timed(module.lambda_handler, batch)
+        printed[size] = len(output.getvalue().encode())
+    return {name: median(figures) for name, figures in durations.items()}, printed
