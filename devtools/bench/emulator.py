@@ -6,7 +6,6 @@ its CPU time. `python -m devtools.bench.emulator` is that process: it prints its
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -47,16 +46,10 @@ def running_emulator() -> Iterator[tuple[str, LocalResources]]:
             sns = boto3.session.Session(region_name=REGION).client("sns", endpoint_url=endpoint)
             for subscription in sns.list_subscriptions_by_topic(TopicArn=resources.topic_arn)["Subscriptions"]:
                 sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
-            pointed = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
+            for environment in (resources.function_environment, resources.publisher_environment):
+                environment.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
             try:
-                yield (
-                    endpoint,
-                    dataclasses.replace(
-                        resources,
-                        function_environment={**resources.function_environment, **pointed},
-                        publisher_environment={**resources.publisher_environment, **pointed},
-                    ),
-                )
+                yield endpoint, resources
             finally:
                 process.stdin.close()  # the emulator stops when its stdin closes; Popen waits for it
 

@@ -203,9 +203,7 @@ def measure_warm_latency(function: Function, events: EventFactory, rounds: int, 
     return latencies
 
 
-def measure_handler_cpu(
-    function: Function, src: Path, events: EventFactory, rounds: int, batch: int
-) -> dict[str, list[float]]:
+def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
     """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
     client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
     own = import_handler(src, "zenoti_receiver.handler", stand_in_clients=True).lambda_handler
