@@ -22,14 +22,7 @@ from devtools.bench.cold_start import ColdStart, measure_cold_starts
 from devtools.bench.cost import new_event_costs
 from devtools.bench.emulator import running_emulator
 from devtools.bench.events import REPO, EventFactory
-from devtools.bench.in_process import (
-    Function,
-    WriteUnits,
-    count_calls,
-    count_write_units,
-    measure_cpu,
-    measure_warm_latency,
-)
+from devtools.bench.in_process import Function, WriteUnits, count_calls, count_write_units, measure_cpu, measure_latency
 from devtools.bench.package_size import package_rows, run_make_build
 from devtools.bench.publisher import measure_publisher, stream_batches
 from devtools.bench.refusals import measure_refusals
@@ -99,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         _progress("refused requests")
         refusal_rows, refusal_prices = measure_refusals(function, events, rounds=repeat["cpu_rounds"] * 4)
         _progress("warm latency")
-        warm = measure_warm_latency(function, events, repeat["warm_rounds"], repeat["warm_batch"])
+        warm = measure_latency(function, events, repeat["warm_rounds"], repeat["warm_batch"])
         _progress(f"publisher, batches of 1 and {size}")
         published, printed = measure_publisher(src, resources, batches, repeat["publisher_rounds"])
     _progress(f"done in {time.perf_counter() - started:.0f} s")

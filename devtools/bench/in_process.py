@@ -190,7 +190,7 @@ def count_write_units(function: Function, meter: WriteMeter, events: EventFactor
     return WriteUnits(new, duplicate, held_units, baseline, printed_bytes, answer_bytes)
 
 
-def measure_warm_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
+def measure_latency(function: Function, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
     """Seconds until each answer, by side: an environment takes its next request once it has answered."""
     sides = {"handler": function.handler, "baseline": function.baseline}
     latencies: dict[str, list[float]] = {side: [] for side in sides}
