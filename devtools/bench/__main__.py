@@ -1,7 +1,6 @@
 """python -m devtools.bench [--quick] [--build] [--src DIR]: what a webhook costs, in one table.
 
-Every figure is a median over repeated runs; each comparison is measured side by side, the two sides
-interleaved, in the same run. The goals are printed next to the figures; nothing is asserted.
+Medians over repeated runs, each comparison's two sides interleaved in the same run; goals printed, never asserted.
 """
 
 from __future__ import annotations

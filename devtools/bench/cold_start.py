@@ -1,9 +1,6 @@
-"""Cold start: whole fresh processes, each function's against its floor (boto3 and the same calls, no framework).
-
-Each process serves one first request against the emulator, timed from spawn to exit: Zenoti (or the stream) waits
-for it too, so work moved from import time to it is no saving. This file is also the child, run as
-`python -I cold_start.py receiver|publisher [SRC]` (with SRC that function, without it the floor), the event on
-stdin; it prints one `BENCH-RESULT {json}` line last, and imports nothing else of the benchmark.
+"""Cold start: fresh processes serving a first request (which Zenoti or the stream waits for too), timed from spawn
+to exit, each function's against its floor's (boto3 and the same calls). This file is also the child process:
+`python -I cold_start.py receiver|publisher [SRC]` (the function of SRC, or without it the floor), event on stdin.
 """
 
 from __future__ import annotations

@@ -85,11 +85,8 @@ def stage_rate_limit(template: dict[str, Any]) -> float:
 def receiver_cost(
     shape: FunctionShape, per_second: float, duration_s: float, write_units: int, log_bytes: int, publishes: int = 0
 ) -> dict[str, float]:
-    """A million requests to the receiver (or to the bare baseline, which publishes itself), as measured.
-
-    `duration_s` is the warm latency: an environment is billed until it answers; `log_bytes` what it printed,
-    Lambda's lines for the invocation and the API's access-log line.
-    """
+    """A million requests to the receiver (or the bare baseline, which publishes itself), billed until it answers;
+    `log_bytes`: what it printed, Lambda's lines for the invocation and the API's access-log line."""
     parts = {
         "API": PRICE_PER_MILLION_HTTP_API_REQUESTS,
         "Lambda": lambda_cost(duration_s, shape.memory_gb),

@@ -1,8 +1,5 @@
-"""The AWS emulator the benchmark runs against: the local stack's (moto's server), in a process of its own.
-
-Its own process, as AWS is elsewhere: its work neither shares the GIL with the code measured nor counts in
-its CPU time. `python -m devtools.bench.emulator` is that process: it prints its port, serves until stdin closes.
-"""
+"""The local stack's AWS emulator in a process of its own, as AWS is elsewhere: it shares no GIL and no CPU time
+with the code measured. `python -m devtools.bench.emulator` is that process: it prints its port, serves until EOF."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""The publisher, imported once in this process as in a warm execution environment, and the batches it is given.
-
-The batches are real: new events stored by the receiving function, read from moto's stream by the local stack's
-event source mapping, as Lambda hands them over. Each is given again and again to the publisher and to a bare
-publisher (boto3 and a loop), interleaved: its warm duration is what Lambda bills, per batch of one event (low
-traffic) and per full batch (high).
-"""
+"""The publisher warm in this process, given real stream batches (read by the local stack's event source mapping)
+again and again, interleaved with a bare publisher (boto3 and a loop): its duration is what Lambda bills."""
 
 from __future__ import annotations
 
@@ -29,10 +24,7 @@ from ops.local import REGION
 
 def stream_batches(function: Function, events: EventFactory, endpoint: str, stream_arn: str) -> dict[str, Any]:
     """A batch of one new event ("one") and a full batch ("full"), stored by the receiving function, read back.
-
-    Run first, while the stream holds nothing else: the cold-start floor and the bare baseline store items of
-    their own shape in the same table.
-    """
+    Run first, while the stream holds nothing else (the floor and the bare baseline store items of their own)."""
     for event in events.new_events(MappingSettings.from_template().batch_size + 1):
         invoke(function.handler, event)
     captured: list[dict[str, Any]] = []

@@ -1,11 +1,5 @@
 """What a refused request (401, 405, 413) costs: the bytes it logs, its metric documents, and the price.
-
-Anyone who finds the URL can send refusals by the million, so each is measured as CloudWatch would bill it:
-what the function prints, Lambda's own lines for the invocation, and the API's access-log line rendered from
-template.yaml's format.
-
-    python -m devtools.bench.refusals [--src DIR]     this part of `make bench` alone
-"""
+Anyone who finds the URL can send them by the million. `python -m devtools.bench.refusals [--src DIR]`: this alone."""
 
 from __future__ import annotations
 
