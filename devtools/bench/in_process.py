@@ -31,7 +31,8 @@ from devtools.bench.write_units import WriteMeter
 from devtools.local_stack.receiver import LambdaContext
 from ops.local import LOCAL_TOKEN
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Event = dict[str, Any]  # what a function is given and what it answers
+Handler = Callable[[Event, Any], Event]
 
 # The bare baseline's: the timeouts and retries of the function's adapters, botocore's defaults otherwise.
 BASELINE_CONFIG = Config(
@@ -112,9 +113,7 @@ def import_handler(src: Path, module: str, stand_in_clients: bool = False) -> Mo
         return importlib.import_module(module)
 
 
-def invoke(
-    handler: Handler, event: dict[str, Any], outcome: str = "accepted", status: int = 200
-) -> tuple[dict[str, Any], float]:
+def invoke(handler: Handler, event: Event, outcome: str = "accepted", status: int = 200) -> tuple[Event, float]:
     """The answer and the seconds until it; the benchmark is only valid if every event took the path it times."""
     context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
     started = time.perf_counter()
@@ -207,7 +206,11 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
     """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
     client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
     own = import_handler(src, "zenoti_receiver.handler", stand_in_clients=True).lambda_handler
-    sides = {"handler": function.handler, "own": own, "baseline": function.baseline, "json": _json_loads_only}
+
+    def parsing(event: Event, context: Any) -> Any:  # only the body's JSON: what any receiver does
+        return json.loads(event["body"])
+
+    sides = {"handler": function.handler, "own": own, "baseline": function.baseline, "json": parsing}
     figures: dict[str, list[float]] = {side: [] for side in sides}
     function.aws.stubbed = True
     try:
@@ -229,11 +232,6 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
     finally:
         function.aws.stubbed = False
     return figures
-
-
-def _json_loads_only(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(event["body"])
-    return body
 
 
 def _baseline_handler(table: str, topic: str) -> Handler:
