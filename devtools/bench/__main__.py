@@ -17,17 +17,16 @@ from statistics import median
 
 import boto3
 
+from devtools.bench import in_process
 from devtools.bench.cold_start import ColdStart, measure_cold_starts
 from devtools.bench.cost import new_event_costs
 from devtools.bench.emulator import running_emulator
-from devtools.bench.events import REPO, EventFactory
-from devtools.bench.in_process import Function, WriteUnits, count_calls, count_write_units, measure_cpu, measure_latency
+from devtools.bench.in_process import EventFactory, Function, WriteUnits
 from devtools.bench.package_size import package_rows, run_make_build
-from devtools.bench.publisher import measure_publisher, stream_batches
 from devtools.bench.refusals import measure_refusals
 from devtools.bench.table import Row, microseconds, milliseconds, percentile, render, row, spent
 from devtools.bench.write_units import TableShape, WriteMeter
-from devtools.local_stack.template import load_template, resource
+from devtools.local_stack.template import REPO, load_template, resource
 from ops.local import REGION
 
 # The goals of issue 5 (cold start, CPU) and of issue 26 (one write before the answer, publication by the stream).
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         meter = WriteMeter(boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=endpoint), shapes)
         receiving = resources.function_environment
         metered = Function(src, receiving, resources.topic_arn, write_meter=meter)
-        batches = stream_batches(metered, events, endpoint, resources.stream_arn)
+        batches = in_process.stream_batches(metered, events, endpoint, resources.stream_arn)
         size = len(batches["full"]["Records"])
         _progress(f"cold start, {repeat['cold_rounds']} processes of each function and of its floor")
         first_requests = {
@@ -82,18 +81,20 @@ def main(argv: list[str] | None = None) -> int:
         cold = measure_cold_starts(repeat["cold_rounds"], src, first_requests)
         _progress("AWS calls per event")
         function = Function(src, receiving, resources.topic_arn)
-        calls = count_calls(function, events)  # first: its first event is the first of its environment
+        calls = in_process.count_calls(function, events)  # first: its first event is the first of its environment
         _progress("handler CPU, AWS stubbed")
-        cpu = measure_cpu(function, src, events, repeat["cpu_rounds"], repeat["cpu_batch"])
+        cpu = in_process.measure_cpu(function, src, events, repeat["cpu_rounds"], repeat["cpu_batch"])
         _progress("DynamoDB write units per event")
-        writes = count_write_units(metered, meter, events)
-        family_writes = {label: count_write_units(metered, meter, family) for label, family in families.items()}
+        writes = in_process.count_write_units(metered, meter, events)
+        family_writes = {
+            label: in_process.count_write_units(metered, meter, family) for label, family in families.items()
+        }
         _progress("refused requests")
         refusal_rows, refusal_prices = measure_refusals(function, events, rounds=repeat["cpu_rounds"] * 4)
         _progress("warm latency")
-        warm = measure_latency(function, events, repeat["warm_rounds"], repeat["warm_batch"])
+        warm = in_process.measure_latency(function, events, repeat["warm_rounds"], repeat["warm_batch"])
         _progress(f"publisher, batches of 1 and {size}")
-        published, printed = measure_publisher(src, resources, batches, repeat["publisher_rounds"])
+        published, printed = in_process.measure_publisher(src, resources, batches, repeat["publisher_rounds"])
     _progress(f"done in {time.perf_counter() - started:.0f} s")
 
     latency = {side: median(figures) for side, figures in warm.items()}

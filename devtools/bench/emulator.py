@@ -12,10 +12,10 @@ from contextlib import contextmanager
 
 import boto3
 
-from devtools.bench.events import REPO
 from devtools.local_stack.guard import use_dummy_credentials
 from devtools.local_stack.resources import LocalResources, create_resources
 from devtools.local_stack.server import emulator
+from devtools.local_stack.template import REPO
 from ops.local import FAKE_CREDENTIALS, REGION
 
 HOST = "127.0.0.1"

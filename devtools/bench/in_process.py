@@ -1,5 +1,5 @@
-"""The receiving function imported once in this process, as in a warm Lambda execution environment: its AWS
-calls, write units, warm latency beside a bare baseline that stores and publishes, and CPU, AWS stubbed."""
+"""The functions imported in this process, as in warm Lambda execution environments: the receiver's AWS calls, write
+units, warm latency and CPU beside a bare baseline that stores and publishes; the publisher's beside a bare one."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import logging
 import os
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 from types import ModuleType, SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -26,10 +28,13 @@ from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from devtools.bench.events import EventFactory
+from devtools.bench.cold_start import bounded_config, publish_records
 from devtools.bench.write_units import WriteMeter
 from devtools.local_stack.receiver import LambdaContext
-from ops.local import LOCAL_TOKEN
+from devtools.local_stack.resources import PUBLISHER_FUNCTION, LocalResources
+from devtools.local_stack.stream import MappingSettings, StreamMapping
+from devtools.local_stack.template import REPO
+from ops.local import LOCAL_TOKEN, REGION
 
 Event = dict[str, Any]  # what a function is given and what it answers
 Handler = Callable[[Event, Any], Event]
@@ -38,12 +43,32 @@ Handler = Callable[[Event, Any], Event]
 BASELINE_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
 )
+SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
 # Canned answers by "<service>.<Operation>"; anything else gets an empty success.
 _CANNED: dict[str, dict[str, Any]] = {
     "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})},
     "sns.Publish": {"MessageId": "00000000-0000-4000-8000-000000000000"},
 }
+
+
+class EventFactory:
+    """Copies of the sample event, each with a fresh Zenoti event_id and API Gateway request id."""
+
+    def __init__(self, sample: Path = SAMPLE_EVENT) -> None:
+        self._event: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
+        self._body: dict[str, Any] = json.loads(self._event["body"])
+
+    def new_event(self) -> dict[str, Any]:
+        event = copy.deepcopy(self._event)
+        body = dict(self._body, event_id=uuid.uuid4().hex[:24])  # Zenoti's ids: 24 hex digits
+        # Pretty-printed like the sample, so every event is as long as the one Zenoti documents.
+        event["body"] = json.dumps(body, indent=2) + "\n"
+        event["requestContext"]["requestId"] = uuid.uuid4().hex[:16]
+        return event
+
+    def new_events(self, count: int) -> list[dict[str, Any]]:
+        return [self.new_event() for _ in range(count)]
 
 
 @dataclass
@@ -251,3 +276,73 @@ def _baseline_handler(table: str, topic: str) -> Handler:
         return {"statusCode": 200, "body": json.dumps({"status": "accepted", "event_id": body["event_id"]})}
 
     return baseline
+
+
+def stream_batches(function: Function, events: EventFactory, endpoint: str, stream_arn: str) -> dict[str, Any]:
+    """A batch of one new event ("one") and a full batch ("full"), stored by the receiving function, read back.
+    Run first, while the stream holds nothing else (the floor and the bare baseline store items of their own)."""
+    for event in events.new_events(MappingSettings.from_template().batch_size + 1):
+        invoke(function.handler, event)
+    captured: list[dict[str, Any]] = []
+
+    def capture(batch: dict[str, Any]) -> dict[str, Any]:
+        captured.append(batch)
+        return {"batchItemFailures": []}
+
+    def nothing_given_up(record: dict[str, Any]) -> None:
+        raise RuntimeError(f"the stream mapping gave up on records: {record}")
+
+    # moto answers the stream's API on its classic endpoint (as devtools/local_stack/receiver.py says).
+    streams = boto3.session.Session(region_name=REGION).client(
+        "dynamodbstreams", endpoint_url=endpoint, config=Config(account_id_endpoint_mode="disabled")
+    )
+    StreamMapping(streams, stream_arn, capture, nothing_given_up).drain()
+    sizes = [len(batch["Records"]) for batch in captured]
+    if sizes[1:] != [1]:
+        raise RuntimeError(f"expected a full batch and a batch of one from the stream, got batches of {sizes}")
+    return {"one": captured[1], "full": captured[0]}
+
+
+def measure_publisher(
+    src: Path, resources: LocalResources, batches: dict[str, Any], rounds: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """The median warm duration per invocation by side and batch ("ours one", "bare full", ...), against a bare
+    publisher on the same topic; and what one invocation of ours prints, by batch, as CloudWatch Logs ingests it."""
+    os.environ.update(resources.publisher_environment)
+    boto3.setup_default_session()
+    module = import_handler(src, "zenoti_receiver.publisher_handler")
+    sns = boto3.client("sns", config=bounded_config())
+
+    def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        publish_records(sns, resources.topic_arn, event["Records"])
+        return {"batchItemFailures": []}
+
+    def timed(handler: Handler, batch: dict[str, Any]) -> float:
+        """Seconds the invocation took, once every record of the batch is published."""
+        context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
+        started = time.perf_counter()
+        answer = handler(batch, context)
+        took = time.perf_counter() - started
+        if answer.get("batchItemFailures") != []:
+            raise RuntimeError(f"the publisher did not publish its whole batch: {answer}")
+        return took
+
+    handlers = {"ours": module.lambda_handler, "bare": bare}
+    sides = [
+        (f"{side} {size}", handler, batch) for side, handler in handlers.items() for size, batch in batches.items()
+    ]
+    durations: dict[str, list[float]] = {name: [] for name, _, _ in sides}
+    for _, handler, batch in sides:  # unrecorded warm-up
+        timed(handler, batch)
+    for run in range(rounds):
+        for name, handler, batch in sides[run % len(sides) :] + sides[: run % len(sides)]:
+            durations[name].append(timed(handler, batch))
+    # Both functions' Loggers share one logger in this process, where the receiver's last correlation id stays;
+    # the publisher's own environment never has one.
+    module.logger.set_correlation_id(None)
+    printed = {}
+    for size, batch in batches.items():
+        with printing() as output:
+            timed(module.lambda_handler, batch)
+        printed[size] = len(output.getvalue().encode())
+    return {name: median(figures) for name, figures in durations.items()}, printed

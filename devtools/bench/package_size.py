@@ -9,8 +9,8 @@ import sys
 import zipfile
 from collections import Counter
 
-from devtools.bench.events import REPO
 from devtools.bench.table import Row, megabytes, row
+from devtools.local_stack.template import REPO
 
 ARTIFACT = REPO / ".aws-sam" / "build" / "ReceiverFunction"
 LABEL = "Package size (sam build artifact)"

@@ -15,12 +15,11 @@ from typing import Any
 
 from devtools.bench import cost
 from devtools.bench.emulator import running_emulator
-from devtools.bench.events import REPO, EventFactory
-from devtools.bench.in_process import Function, printing
+from devtools.bench.in_process import EventFactory, Function, printing
 from devtools.bench.table import Row, dollars, row
 from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import FUNCTION
-from devtools.local_stack.template import load_template
+from devtools.local_stack.template import REPO, load_template
 
 KINDS = ("unauthorized", "method_not_allowed", "payload_too_large")
 ROUNDS = 200
