@@ -27,6 +27,51 @@ TIMEOUT_MS = {"receiver": 9000, "publisher": 30000}  # template.yaml: each funct
 MESSAGE_ATTRIBUTES = ("event_type", "event_resource", "center_id")
 
 
+# Seconds by side ("function", "floor") and by part ("wall", "init", "request"): one figure per process.
+ColdStart = dict[str, dict[str, list[float]]]
+# What a cold start needs: "receiver" or "publisher", its environment, and a first request (a new one each time).
+ColdFunction = tuple[str, dict[str, str], Callable[[], dict[str, Any]]]
+
+
+def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction]) -> dict[str, ColdStart]:
+    """`pairs` cold starts of each function and of its floor, every side in turn, the order rotating."""
+    sides = [(name, side) for name in functions for side in SIDES]
+    results: dict[str, ColdStart] = {
+        name: {side: {"wall": [], "init": [], "request": []} for side in SIDES} for name in functions
+    }
+    inherited = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "PYTHON", "POWERTOOLS_"))
+    }
+    # One unrecorded round first: it fills the page cache and writes src/'s bytecode.
+    for run in range(pairs + 1):
+        for name, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
+            kind, environment, first_request = functions[name]
+            arguments = [kind, str(src)] if side == "function" else [kind]
+            report = _run_process(arguments, first_request(), {**inherited, **environment})
+            for part, figures in results[name][side].items():
+                if run:  # the first round is not recorded
+                    figures.append(report[f"{part}_s"])
+    return results
+
+
+def _run_process(arguments: list[str], event: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
+    """The child's report: the seconds of its init and first request, and of the whole process ("wall_s")."""
+    import subprocess  # here: the child has no use for it
+
+    command = [sys.executable, "-I", __file__, *arguments]
+    started = time.perf_counter()
+    run = subprocess.run(command, input=json.dumps(event), capture_output=True, text=True, env=environment, timeout=120)  # noqa: S603 - our script
+    wall_s = time.perf_counter() - started
+    lines = [line for line in run.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if run.returncode != 0 or not lines:
+        raise RuntimeError(f"{__name__} {arguments} failed (exit {run.returncode}): {run.stderr[-2000:]}")
+    report: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_PREFIX))
+    # Only the path Zenoti (or the stream) waits for is the cold start; anything else times a shortcut.
+    if not report["ok"]:
+        raise RuntimeError(f"{__name__} {arguments} did not serve its first request: {report}")
+    return {**report, "wall_s": wall_s}
+
+
 class LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 
@@ -112,51 +157,6 @@ def floor(kind: str, event: dict[str, Any]) -> Callable[[], tuple[bool, str]]:
         return True, body["event_id"]
 
     return first_request
-
-
-# Seconds by side ("function", "floor") and by part ("wall", "init", "request"): one figure per process.
-ColdStart = dict[str, dict[str, list[float]]]
-# What a cold start needs: "receiver" or "publisher", its environment, and a first request (a new one each time).
-ColdFunction = tuple[str, dict[str, str], Callable[[], dict[str, Any]]]
-
-
-def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction]) -> dict[str, ColdStart]:
-    """`pairs` cold starts of each function and of its floor, every side in turn, the order rotating."""
-    sides = [(name, side) for name in functions for side in SIDES]
-    results: dict[str, ColdStart] = {
-        name: {side: {"wall": [], "init": [], "request": []} for side in SIDES} for name in functions
-    }
-    inherited = {
-        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "PYTHON", "POWERTOOLS_"))
-    }
-    # One unrecorded round first: it fills the page cache and writes src/'s bytecode.
-    for run in range(pairs + 1):
-        for name, side in sides[run % len(sides) :] + sides[: run % len(sides)]:
-            kind, environment, first_request = functions[name]
-            arguments = [kind, str(src)] if side == "function" else [kind]
-            report = _run_process(arguments, first_request(), {**inherited, **environment})
-            for part, figures in results[name][side].items():
-                if run:  # the first round is not recorded
-                    figures.append(report[f"{part}_s"])
-    return results
-
-
-def _run_process(arguments: list[str], event: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
-    """The child's report: the seconds of its init and first request, and of the whole process ("wall_s")."""
-    import subprocess  # here: the child has no use for it
-
-    command = [sys.executable, "-I", __file__, *arguments]
-    started = time.perf_counter()
-    run = subprocess.run(command, input=json.dumps(event), capture_output=True, text=True, env=environment, timeout=120)  # noqa: S603 - our script
-    wall_s = time.perf_counter() - started
-    lines = [line for line in run.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
-    if run.returncode != 0 or not lines:
-        raise RuntimeError(f"{__name__} {arguments} failed (exit {run.returncode}): {run.stderr[-2000:]}")
-    report: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_PREFIX))
-    # Only the path Zenoti (or the stream) waits for is the cold start; anything else times a shortcut.
-    if not report["ok"]:
-        raise RuntimeError(f"{__name__} {arguments} did not serve its first request: {report}")
-    return {**report, "wall_s": wall_s}
 
 
 def main() -> None:
