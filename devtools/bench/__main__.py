@@ -21,7 +21,7 @@ from devtools.bench import in_process
 from devtools.bench.cold_start import ColdStart, measure_cold_starts
 from devtools.bench.cost import new_event_costs
 from devtools.bench.emulator import running_emulator
-from devtools.bench.in_process import EventFactory, Function, WriteUnits
+from devtools.bench.in_process import EventFactory, Function, WriteUnits, count_write_units
 from devtools.bench.package_size import package_rows, run_make_build
 from devtools.bench.refusals import measure_refusals
 from devtools.bench.table import Row, microseconds, milliseconds, percentile, render, row, spent
@@ -85,10 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         _progress("handler CPU, AWS stubbed")
         cpu = in_process.measure_cpu(function, src, events, repeat["cpu_rounds"], repeat["cpu_batch"])
         _progress("DynamoDB write units per event")
-        writes = in_process.count_write_units(metered, meter, events)
-        family_writes = {
-            label: in_process.count_write_units(metered, meter, family) for label, family in families.items()
-        }
+        writes = count_write_units(metered, meter, events)
+        family_writes = {label: count_write_units(metered, meter, family) for label, family in families.items()}
         _progress("refused requests")
         refusal_rows, refusal_prices = measure_refusals(function, events, rounds=repeat["cpu_rounds"] * 4)
         _progress("warm latency")
@@ -97,15 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         published, printed = in_process.measure_publisher(src, resources, batches, repeat["publisher_rounds"])
     _progress(f"done in {time.perf_counter() - started:.0f} s")
 
-    latency = {side: median(figures) for side, figures in warm.items()}
-    cost_rows, family_costs, prices = new_event_costs(
-        template, writes, family_writes, latency, published, printed, size
-    )
-    family_rows = [
-        line
-        for label in families
-        for line in (*_cold_rows(cold[label], f"Cold start, receiver, {label}", "1st request"), *family_costs[label])
-    ]
+    cost_rows, family_costs, prices = new_event_costs(template, writes, family_writes, warm, published, printed, size)
+    family_rows = []
+    for label in families:
+        family_rows += [*_cold_rows(cold[label], f"Cold start, receiver, {label}", "1st request"), *family_costs[label]]
     print(
         f"Zenoti receiver benchmark: medians. Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"function code {src.relative_to(REPO) if src.is_relative_to(REPO) else src}.\n"

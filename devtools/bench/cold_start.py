@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 RESULT_PREFIX = "BENCH-RESULT "
 SIDES = ("function", "floor")
+PARTS = ("wall", "init", "request")
+NOT_INHERITED = ("AWS_", "PYTHON", "POWERTOOLS_")  # the benchmark's own settings: a child has its function's
 HANDLERS = {"receiver": "zenoti_receiver.handler", "publisher": "zenoti_receiver.publisher_handler"}
 FUNCTION_NAMES = {"receiver": "ReceiverFunction", "publisher": "PublisherFunction"}
 TIMEOUT_MS = {"receiver": 9000, "publisher": 30000}  # template.yaml: each function's Timeout
@@ -36,12 +38,8 @@ ColdFunction = tuple[str, dict[str, str], Callable[[], dict[str, Any]]]
 def measure_cold_starts(pairs: int, src: Path, functions: dict[str, ColdFunction]) -> dict[str, ColdStart]:
     """`pairs` cold starts of each function and of its floor, every side in turn, the order rotating."""
     sides = [(name, side) for name in functions for side in SIDES]
-    results: dict[str, ColdStart] = {
-        name: {side: {"wall": [], "init": [], "request": []} for side in SIDES} for name in functions
-    }
-    inherited = {
-        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "PYTHON", "POWERTOOLS_"))
-    }
+    results: dict[str, ColdStart] = {name: {side: {part: [] for part in PARTS} for side in SIDES} for name in functions}
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(NOT_INHERITED)}
     # One unrecorded round first: it fills the page cache and writes src/'s bytecode.
     for run in range(pairs + 1):
         for name, side in sides[run % len(sides) :] + sides[: run % len(sides)]:

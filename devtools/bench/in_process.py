@@ -155,11 +155,8 @@ def printing() -> Iterator[io.StringIO]:
     """What the function prints, its log lines included: Powertools' handler keeps the stdout of the
     moment the Logger was made, so redirecting stdout alone catches only the metrics."""
     stream = io.StringIO()
-    handlers = [
-        handler
-        for handler in logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).handlers
-        if isinstance(handler, logging.StreamHandler)
-    ]
+    logger = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    handlers = [handler for handler in logger.handlers if isinstance(handler, logging.StreamHandler)]
     before = [handler.setStream(stream) for handler in handlers]
     try:
         with contextlib.redirect_stdout(stream):
@@ -328,9 +325,7 @@ def measure_publisher(
         return took
 
     handlers = {"ours": module.lambda_handler, "bare": bare}
-    sides = [
-        (f"{side} {size}", handler, batch) for side, handler in handlers.items() for size, batch in batches.items()
-    ]
+    sides = [(f"{side} {size}", handler, batches[size]) for side, handler in handlers.items() for size in batches]
     durations: dict[str, list[float]] = {name: [] for name, _, _ in sides}
     for _, handler, batch in sides:  # unrecorded warm-up
         timed(handler, batch)

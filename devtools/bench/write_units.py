@@ -138,9 +138,8 @@ class WriteMeter:
     def _after(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
         params, before = context.pop("write_meter")
         written = http_response.status_code < 300
-        self.spent += self.shapes[params["TableName"]].cost(
-            before, self._read(params), written=written, request_item=params.get("Item")
-        )
+        shape = self.shapes[params["TableName"]]
+        self.spent += shape.cost(before, self._read(params), written=written, request_item=params.get("Item"))
 
     def _read(self, params: dict[str, Any]) -> Item | None:
         table = params["TableName"]
