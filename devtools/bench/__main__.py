@@ -190,7 +190,7 @@ def _write_unit_rows(writes: WriteUnits) -> list[Row]:
     baseline = f"bare baseline {writes.baseline.total()} (its item has no index key); the stream writes none"
     return [
         row(f"DynamoDB write units per {what}", spent(units), reference, "", f"<= {goal}", units.total() <= goal)
-        for what, units, reference, goal in (
+        for what, units, reference, goal in (  # the goals of issue 26
             ("new event", writes.new, baseline, 3),
             ("duplicate", writes.duplicate, "the refused conditional put", 1),
             ("held body", writes.held, "the sample, under an unknown schema version", 1),
