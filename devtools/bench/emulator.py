@@ -28,7 +28,6 @@ def running_emulator() -> Iterator[tuple[str, LocalResources]]:
         command = [sys.executable, "-m", "devtools.bench.emulator"]
         pipe = subprocess.PIPE
         with subprocess.Popen(command, cwd=REPO, stdin=pipe, stdout=pipe, stderr=log, text=True) as process:  # noqa: S603
-            assert process.stdin is not None
             assert process.stdout is not None
             port = process.stdout.readline().strip()
             if not port.isdigit():
@@ -45,10 +44,7 @@ def running_emulator() -> Iterator[tuple[str, LocalResources]]:
                 sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
             for environment in (resources.function_environment, resources.publisher_environment):
                 environment.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
-            try:
-                yield endpoint, resources
-            finally:
-                process.stdin.close()  # the emulator stops when its stdin closes; Popen waits for it
+            yield endpoint, resources  # leaving Popen closes its stdin, which stops it, and waits for it
 
 
 if __name__ == "__main__":
