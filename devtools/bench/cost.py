@@ -72,10 +72,8 @@ class FunctionShape:
     @classmethod
     def from_template(cls, template: dict[str, Any], name: str) -> FunctionShape:
         own, shared = resource(template, name)["Properties"], template["Globals"]["Function"]
-        return cls(
-            memory_gb=int(own.get("MemorySize", shared.get("MemorySize", 128))) / 1024,
-            traced=str(own.get("Tracing", shared.get("Tracing", "PassThrough"))) == "Active",
-        )
+        memory_mb = int(own.get("MemorySize", shared.get("MemorySize", 128)))
+        return cls(memory_mb / 1024, str(own.get("Tracing", shared.get("Tracing", "PassThrough"))) == "Active")
 
 
 def stage_rate_limit(template: dict[str, Any]) -> float:
