@@ -1,72 +1,28 @@
 """What a refused request (401, 405, 413) costs: the bytes it logs, its metric documents, and the price.
-
-Anyone who finds the URL can send refusals by the million, so each is measured as CloudWatch would bill
-it: what the function prints (its log lines and EMF documents), Lambda's own lines for the invocation,
-and the API's access-log line rendered from template.yaml's format.
-
-    python -m devtools.bench.refusals [--src DIR]     this part of `make bench` alone
-"""
+Anyone who finds the URL can send them by the million. `python -m devtools.bench.refusals [--src DIR]`: this alone."""
 
 from __future__ import annotations
 
 import argparse
-import io
+import contextlib
 import json
-import math
-import re
-import statistics
+import os
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
-from devtools.bench.emulator import Emulator
-from devtools.bench.events import REPO, EventFactory
-from devtools.bench.in_process import Function, printing_to
+from devtools.bench import cost
+from devtools.bench.emulator import running_emulator
+from devtools.bench.in_process import EventFactory, Function, printing
+from devtools.bench.table import Row, dollars, row
 from devtools.local_stack.receiver import LambdaContext
-from devtools.local_stack.template import load_template, resource
+from devtools.local_stack.resources import FUNCTION
+from devtools.local_stack.template import REPO, load_template
 
-# List prices (us-east-1, 2026), the same as devtools/bench/__main__.py's.
-PRICE_PER_MILLION_HTTP_API_REQUESTS = 1.00
-PRICE_PER_MILLION_LAMBDA_REQUESTS = 0.20
-PRICE_PER_LAMBDA_GB_SECOND_ARM = 0.0000133334
-PRICE_PER_GB_LOGS_INGESTED = 0.50
-PRICE_PER_MILLION_TRACES_RECORDED = 5.00
-FUNCTION_MEMORY_GB = 0.5
-# X-Ray's default rule, which Lambda's Active tracing applies and which cannot be changed for it: the first
-# request each second, and 5% of the others. At the stage's steady limit (ThrottlingRateLimit, 500/s):
-FLOOD_PER_SECOND = 500
-ACTIVE_TRACED_SHARE = (1 + 0.05 * (FLOOD_PER_SECOND - 1)) / FLOOD_PER_SECOND
 KINDS = ("unauthorized", "method_not_allowed", "payload_too_large")
 ROUNDS = 200
-
-
-@dataclass(frozen=True)
-class Refusals:
-    """Per refused request: the medians over the three kinds of refusal, each measured ROUNDS times."""
-
-    function_log_bytes: int  # what the function printed: log lines and EMF documents
-    log_lines: int  # of those, lines that are not metric documents
-    metric_documents: int
-    platform_bytes: int  # Lambda's START, END and REPORT lines for the invocation
-    access_log_bytes: int
-    busy_s: float
-    traced: bool  # the receiver's Tracing is Active
-
-    @property
-    def billed_ms(self) -> int:
-        return max(1, math.ceil(self.busy_s * 1000))  # Lambda bills by the millisecond, at least 1
-
-    def cost_per_million(self) -> dict[str, float]:
-        logged = self.function_log_bytes + self.platform_bytes + self.access_log_bytes
-        return {
-            "API": PRICE_PER_MILLION_HTTP_API_REQUESTS,
-            "Lambda": PRICE_PER_MILLION_LAMBDA_REQUESTS
-            + self.billed_ms / 1000 * FUNCTION_MEMORY_GB * PRICE_PER_LAMBDA_GB_SECOND_ARM * 1_000_000,
-            "logs": logged * 1_000_000 / 1e9 * PRICE_PER_GB_LOGS_INGESTED,
-            "X-Ray": ACTIVE_TRACED_SHARE * PRICE_PER_MILLION_TRACES_RECORDED if self.traced else 0.0,
-        }
 
 
 def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
@@ -81,125 +37,61 @@ def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
     return event
 
 
-def measure_refusals(function: Function, events: EventFactory, rounds: int = ROUNDS) -> Refusals:
-    printed: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    busy: list[float] = []
-    lengths: list[int] = []
-    with function.quiet():
-        function.invoke(function.handler, refused_event(events, "unauthorized"))  # the cold start's documents
-    for _ in range(rounds):
-        for kind in KINDS:
-            event = refused_event(events, kind)
-            output = io.StringIO()
-            with printing_to(output):
-                started = time.perf_counter()
-                response = function.handler(event, LambdaContext(aws_request_id=str(uuid.uuid4())))
-                busy.append(time.perf_counter() - started)
-            if json.loads(response["body"]).get("reason") != kind:
-                raise RuntimeError(f"expected a refusal for {kind}, got {response['statusCode']}: {response['body']}")
-            printed[kind].append(output.getvalue())
-            lengths.append(len(response["body"]))
-    outputs = [text for texts in printed.values() for text in texts]
+def measure_refusals(function: Function, events: EventFactory, rounds: int = ROUNDS) -> tuple[list[Row], str]:
+    """The two rows of the table, the medians over `rounds` of each kind of refusal, and the prices they assume."""
+    outputs, busy, lengths = [], [], []
+    function.handler(refused_event(events, "unauthorized"), LambdaContext("cold-start"))  # its metric documents
+    for kind in KINDS * rounds:
+        event, context = refused_event(events, kind), LambdaContext(aws_request_id=str(uuid.uuid4()))
+        with printing() as output:
+            started = time.perf_counter()
+            response = function.handler(event, context)
+            busy.append(time.perf_counter() - started)
+        if json.loads(response["body"]).get("reason") != kind:
+            raise RuntimeError(f"expected a refusal for {kind}, got {response['statusCode']}: {response['body']}")
+        outputs.append(output.getvalue())
+        lengths.append(len(response["body"]))
     documents = [sum(line.startswith('{"_aws"') for line in text.splitlines()) for text in outputs]
-    lines = [len(text.splitlines()) for text in outputs]
+    lines = int(median(len(text.splitlines()) - count for text, count in zip(outputs, documents, strict=True)))
+    printed, busy_s = int(median(len(text.encode()) for text in outputs)), median(busy)
+    document = int(median(documents))
     template = load_template()
-    return Refusals(
-        function_log_bytes=int(statistics.median(len(text.encode()) for text in outputs)),
-        log_lines=int(statistics.median(total - docs for total, docs in zip(lines, documents, strict=True))),
-        metric_documents=int(statistics.median(documents)),
-        platform_bytes=platform_lines_bytes(statistics.median(busy)),
-        access_log_bytes=access_log_bytes(template, int(statistics.median(lengths))),
-        busy_s=statistics.median(busy),
-        traced=_tracing(template) == "Active",
-    )
-
-
-def platform_lines_bytes(busy_s: float) -> int:
-    """Lambda's own lines for one warm invocation, in its text format (what it writes without a trace)."""
-    request_id = str(uuid.uuid4())
-    ms = busy_s * 1000
-    lines = (
-        f"START RequestId: {request_id} Version: $LATEST\n",
-        f"END RequestId: {request_id}\n",
-        f"REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\tBilled Duration: {math.ceil(ms)} ms\t"
-        "Memory Size: 512 MB\tMax Memory Used: 90 MB\t\n",
-    )
-    return sum(len(line.encode()) for line in lines)
-
-
-# What a refusal's access-log line holds: an HTTP API request id, an IPv4 address, ...
-ACCESS_LOG_VALUES = {
-    "requestId": "JQ1ZdgGnIAMEVhQ=",
-    "identity.sourceIp": "203.0.113.10",
-    "requestTime": "12/Mar/2026:10:15:30 +0000",
-    "httpMethod": "POST",
-    "routeKey": "POST /zenoti/webhook",
-    "status": "401",
-    "integrationLatency": "2",
-    "integrationErrorMessage": "-",
-}
-
-
-def access_log_bytes(template: dict[str, Any], response_length: int) -> int:
-    """The API's access-log line for one refusal, rendered from template.yaml's format."""
-    line_format: str = resource(template, "WebhookApi")["Properties"]["AccessLogSettings"]["Format"]
-    values = {**ACCESS_LOG_VALUES, "responseLength": str(response_length)}
-    return len(re.sub(r"\$context\.([\w.]+)", lambda match: values[match[1]], line_format).encode()) + 1
-
-
-def _tracing(template: dict[str, Any]) -> str:
-    own = resource(template, "ReceiverFunction")["Properties"].get("Tracing")
-    return str(own or template["Globals"]["Function"].get("Tracing", "PassThrough"))
-
-
-def refusal_rows(refusals: Refusals) -> list[tuple[str, str, str, str, str, str]]:
-    cost = refusals.cost_per_million()
-    return [
-        (
-            "Per refused request (401, 405, 413)",
-            f"{refusals.function_log_bytes} B printed, {refusals.metric_documents} metric document, "
-            f"{refusals.log_lines} log lines",
-            f"+ Lambda's lines {refusals.platform_bytes} B, access log {refusals.access_log_bytes} B",
-            "",
-            "1 document, 0 lines",
-            "met" if refusals.metric_documents == 1 and refusals.log_lines == 0 else "NOT MET",
-        ),
-        (
-            "Cost per million refused requests",
-            f"${sum(cost.values()):.2f}",
-            ", ".join(f"{name} ${value:.2f}" for name, value in cost.items()),
-            "",
-            "(none)",
-            "",
-        ),
+    shape, flood = cost.FunctionShape.from_template(template, FUNCTION), cost.stage_rate_limit(template)
+    lambdas, access_log = cost.platform_lines_bytes(busy_s), cost.access_log_bytes(template, int(median(lengths)))
+    costs = cost.receiver_cost(shape, flood, busy_s, 0, printed + lambdas + access_log)
+    costs.setdefault("X-Ray", 0.0)  # shown untraced too: what a flood's traces would add
+    met = document == 1 and lines == 0
+    ours = f"{printed} B printed, {document} metric document, {lines} log lines"
+    reference = f"+ Lambda's lines {lambdas} B, access log {access_log} B"
+    rows = [
+        row("Per refused request (401, 405, 413)", ours, reference, "", "1 document, 0 lines", met),
+        row("Cost per million refused requests", f"${sum(costs.values()):.2f}", dollars(costs), "", "(none)"),
     ]
-
-
-def refusal_prices(refusals: Refusals) -> str:
     traced = (
-        f"X-Ray ${PRICE_PER_MILLION_TRACES_RECORDED:.2f}/M traces for the {ACTIVE_TRACED_SHARE:.1%} Active tracing"
-        f" records at {FLOOD_PER_SECOND}/s"
-        if refusals.traced
+        f"X-Ray ${cost.PRICE_PER_MILLION_TRACES_RECORDED:.2f}/M traces for the {cost.traced_share(flood):.1%} Active"
+        f" tracing records at {flood:.0f}/s"
+        if shape.traced
         else "no trace (the receiver's Tracing is PassThrough)"
     )
-    return (
-        f"Cost per million refused requests: HTTP API ${PRICE_PER_MILLION_HTTP_API_REQUESTS:.2f}/M; Lambda"
-        f" ${PRICE_PER_MILLION_LAMBDA_REQUESTS:.2f}/M + {refusals.billed_ms} ms billed at {FUNCTION_MEMORY_GB:g} GB;"
-        f" CloudWatch Logs ${PRICE_PER_GB_LOGS_INGESTED:.2f}/GB for the bytes above; {traced}. Metrics from EMF"
-        " are billed per metric a month, not per document."
+    prices = (
+        f"Cost per million refused requests: HTTP API ${cost.PRICE_PER_MILLION_HTTP_API_REQUESTS:.2f}/M; Lambda"
+        f" ${cost.PRICE_PER_MILLION_LAMBDA_REQUESTS:.2f}/M + {cost.billed_seconds(busy_s) * 1000:.0f} ms billed at"
+        f" {shape.memory_gb:g} GB; CloudWatch Logs ${cost.PRICE_PER_GB_LOGS_INGESTED:.2f}/GB for the bytes above;"
+        f" {traced}. Metrics from EMF are billed per metric a month, not per document."
     )
+    return rows, prices
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.bench.refusals", description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=REPO / "src", help="the function's code root (default src/)")
     arguments = parser.parse_args(argv)
-    with Emulator() as emulator:
-        function = Function(arguments.src.resolve(), emulator.function_environment(), emulator.topic_arn)
-        refusals = measure_refusals(function, EventFactory())
-    for row in refusal_rows(refusals):
-        print("  ".join(cell for cell in row if cell))
-    print(refusal_prices(refusals))
+    with running_emulator() as (_, resources), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        function = Function(arguments.src.resolve(), resources.function_environment, resources.topic_arn)
+        rows, prices = measure_refusals(function, EventFactory())
+    for cells in rows:
+        print("  ".join(cell for cell in cells if cell))
+    print(prices)
     return 0
 
 

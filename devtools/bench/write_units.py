@@ -1,15 +1,5 @@
-"""DynamoDB write request units, counted from item sizes and index projections as AWS documents them.
-
-A meter on a boto3 session sees every write its clients make, reads the item before and after
-(with a client of its own, outside what is counted), and charges what DynamoDB would:
-- the table: one unit per started KB of the larger of the item before and after (a refused
-  conditional write costs the same, and writes no index);
-- each global secondary index the write touches: one write of the index entry's size (keys and
-  projected attributes) when an entry appears, disappears, or has a projected attribute change,
-  and two when its key changes (the old entry deleted, the new one put).
-Sources: "DynamoDB item sizes and formats" and "Provisioned throughput considerations for global
-secondary indexes" in the DynamoDB Developer Guide.
-"""
+"""DynamoDB write request units, counted from item sizes and index projections as the Developer Guide documents
+them ("DynamoDB item sizes and formats"; "Provisioned throughput considerations for global secondary indexes")."""
 
 from __future__ import annotations
 
@@ -31,20 +21,12 @@ def attribute_size(name: str, value: dict[str, Any]) -> int:
 
 def value_size(value: dict[str, Any]) -> int:
     [(kind, content)] = value.items()
-    if kind == "S":
-        return len(content.encode())
-    if kind == "N":
-        return _number_size(content)
-    if kind == "B":
-        return len(content)
+    if kind in ("S", "N", "B"):
+        return _scalar_size(kind, content)
     if kind in ("BOOL", "NULL"):
         return 1
-    if kind == "SS":
-        return sum(len(element.encode()) for element in content)
-    if kind == "NS":
-        return sum(_number_size(element) for element in content)
-    if kind == "BS":
-        return sum(len(element) for element in content)
+    if kind in ("SS", "NS", "BS"):
+        return sum(_scalar_size(kind[0], element) for element in content)
     if kind == "L":
         return 3 + sum(1 + value_size(element) for element in content)
     if kind == "M":
@@ -52,8 +34,12 @@ def value_size(value: dict[str, Any]) -> int:
     raise ValueError(f"unknown DynamoDB type {kind}")
 
 
-def _number_size(text: str) -> int:
-    digits = Decimal(text).normalize().as_tuple().digits  # leading and trailing zeroes trimmed
+def _scalar_size(kind: str, content: Any) -> int:
+    if kind == "S":
+        return len(content.encode())
+    if kind == "B":
+        return len(content)
+    digits = Decimal(content).normalize().as_tuple().digits  # a number: leading and trailing zeroes trimmed
     return math.ceil(len(digits) / 2) + 1
 
 
@@ -62,6 +48,7 @@ def item_size(item: Item) -> int:
 
 
 def units(size: int) -> int:
+    """One unit per started KB."""
     return max(1, math.ceil(size / KB))
 
 
@@ -72,18 +59,16 @@ class Index:
     projection: str  # KEYS_ONLY, INCLUDE or ALL
     non_key_attributes: tuple[str, ...] = ()
 
-    def entry(self, item: Item, table_keys: tuple[str, ...]) -> Item | None:
-        """The index entry of `item`, or None when the item lacks a key of the index (sparse)."""
-        if any(key not in item for key in self.keys):
+    def entry(self, item: Item | None, table_keys: tuple[str, ...]) -> Item | None:
+        """The index entry of `item`, or None when there is none or it lacks a key of the index (sparse)."""
+        if item is None or any(key not in item for key in self.keys):
             return None
-        if self.projection == "ALL":
-            return dict(item)
         kept = set(self.keys) | set(table_keys) | set(self.non_key_attributes)
-        return {name: value for name, value in item.items() if name in kept}
+        return dict(item) if self.projection == "ALL" else {name: item[name] for name in item if name in kept}
 
     def writes(self, before: Item | None, after: Item | None, table_keys: tuple[str, ...]) -> int:
-        old = self.entry(before, table_keys) if before else None
-        new = self.entry(after, table_keys) if after else None
+        """One write of the entry's size when it appears, disappears or changes; two when its key changes."""
+        old, new = self.entry(before, table_keys), self.entry(after, table_keys)
         if old is None and new is None:
             return 0
         if old is None or new is None:
@@ -116,7 +101,8 @@ class TableShape:
     def cost(
         self, before: Item | None, after: Item | None, *, written: bool, request_item: Item | None = None
     ) -> Counter[str]:
-        """Write units of one write, by where they are spent: "table" and each index's name."""
+        """Write units of one write by where they are spent: "table" (the larger of the item before and after, a
+        refused conditional write too) and, when it was written, each index's name."""
         sizes = [item_size(item) for item in (before, after, request_item) if item]
         spent: Counter[str] = Counter(table=units(max(sizes, default=0)))
         if written:
@@ -128,16 +114,12 @@ class TableShape:
 
 @dataclass
 class WriteMeter:
-    """Install on a boto3 session: every DynamoDB write its clients make is charged to `spent`.
-
-    `reader` is a DynamoDB client of another session (its reads are not charged), `shapes` the
-    tables by name.
-    """
+    """Installed on a boto3 session, charges every DynamoDB write its clients make to `spent`, reading the item
+    before and after with `reader` (a client of another session, uncharged); `shapes`: the tables by name."""
 
     reader: Any
     shapes: dict[str, TableShape]
     spent: Counter[str] = field(default_factory=Counter)
-    writes: list[str] = field(default_factory=list)  # operation of each write, in order
 
     def install(self, session: Any) -> None:
         for operation in WRITES:
@@ -147,22 +129,17 @@ class WriteMeter:
 
     def reset(self) -> Counter[str]:
         """What was spent since the last reset."""
-        spent, self.spent, self.writes = self.spent, Counter(), []
+        spent, self.spent = self.spent, Counter()
         return spent
 
     def _before(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["write_meter"] = (dict(params), self._read(params))
 
-    def _after(self, http_response: Any, context: dict[str, Any], event_name: str, **_: Any) -> None:
+    def _after(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
         params, before = context.pop("write_meter")
-        operation = event_name.rsplit(".", 1)[1]
-        self.writes.append(operation)
-        self.spent += self.shapes[params["TableName"]].cost(
-            before,
-            self._read(params),
-            written=http_response.status_code < 300,
-            request_item=params.get("Item"),
-        )
+        written = http_response.status_code < 300
+        shape = self.shapes[params["TableName"]]
+        self.spent += shape.cost(before, self._read(params), written=written, request_item=params.get("Item"))
 
     def _read(self, params: dict[str, Any]) -> Item | None:
         table = params["TableName"]

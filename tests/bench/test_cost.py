@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.bench.cost import FunctionShape, PublisherBill, ReceiverBill, billed_seconds, traced_share
+from devtools.bench.cost import FunctionShape, billed_seconds, publisher_cost, receiver_cost, traced_share
 
 UNTRACED = FunctionShape(memory_gb=0.5, traced=False)
 TRACED = FunctionShape(memory_gb=0.5, traced=True)
 
 
 def test_a_full_batch_shares_one_invocation_and_its_logs_but_not_the_publishes():
-    one = PublisherBill(batch_size=1, duration_s=0.004, log_bytes=1000).cost_per_million_events(UNTRACED, 1)
+    one = publisher_cost(UNTRACED, 1, batch_size=1, duration_s=0.004, log_bytes=1000)
     # The same duration and bytes per event, in one invocation of 100.
-    full = PublisherBill(batch_size=100, duration_s=0.4, log_bytes=100_000).cost_per_million_events(UNTRACED, 500)
+    full = publisher_cost(UNTRACED, 500, batch_size=100, duration_s=0.4, log_bytes=100_000)
 
     assert full["SNS"] == one["SNS"] == 0.50
     assert full["logs"] == pytest.approx(one["logs"])
@@ -27,10 +27,20 @@ def test_lambda_bills_each_invocation_by_the_millisecond_started():
 
 
 def test_xray_counts_only_for_a_traced_function_and_records_less_of_a_busy_one():
-    quiet = ReceiverBill(duration_s=0.005, write_units=3, log_bytes=1000, publishes=0)
+    def quiet(shape: FunctionShape) -> dict[str, float]:
+        return receiver_cost(shape, 1, duration_s=0.005, write_units=3, log_bytes=1000)
 
-    assert "X-Ray" not in quiet.cost_per_million(UNTRACED, 1)
-    assert quiet.cost_per_million(TRACED, 1)["X-Ray"] == 5.00  # each request is the first of its second
+    assert "X-Ray" not in quiet(UNTRACED)
+    assert quiet(TRACED)["X-Ray"] == 5.00  # each request is the first of its second
     assert traced_share(21) == pytest.approx(2 / 21)  # the first of each second, and 5% of the other 20
-    busy = PublisherBill(batch_size=100, duration_s=0.4, log_bytes=50_000).cost_per_million_events(TRACED, 2100)
+    busy = publisher_cost(TRACED, 2100, batch_size=100, duration_s=0.4, log_bytes=50_000)
     assert busy["X-Ray"] == pytest.approx(5.00 * 2 / 21 / 100)
+
+
+def test_only_the_bare_baseline_publishes_from_the_receiver():
+    ours = receiver_cost(UNTRACED, 1, duration_s=0.005, write_units=3, log_bytes=1000)
+    baseline = receiver_cost(UNTRACED, 1, duration_s=0.005, write_units=1, log_bytes=1000, publishes=1)
+
+    assert "SNS" not in ours
+    assert baseline["SNS"] == 0.50
+    assert ours["DynamoDB"] == pytest.approx(3 * 0.625)
