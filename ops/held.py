@@ -1,15 +1,15 @@
 """Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
 
-An entry's body is kept compressed (`body_zlib`). Listing reads a page at a time and never the bodies
-(a projection): a table a leaked token flooded is read a page at a time, no body sent or decompressed.
+Listing reads a page at a time and never the bodies (a projection): a flooded table costs a page, not the table.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
@@ -18,16 +18,10 @@ from urllib.request import Request, urlopen
 from botocore.exceptions import ClientError
 
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.items import plain_held, plain_item
+from ops.items import Condition, every_item, filtered, plain_held, plain_item
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
-from ops.target import (
-    HELD_OUTPUT,
-    SECRET_OUTPUT,
-    TABLE_OUTPUT,
-    WEBHOOK_OUTPUT,
-    TargetOptions,
-    resolve_deployment,
-)
+from ops.lookup import print_aligned
+from ops.target import HELD_OUTPUT, SECRET_OUTPUT, TABLE_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 from zenoti_receiver.adapters.event_table import TOKEN_USED
 from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
 from zenoti_receiver.clock import iso_utc
@@ -98,15 +92,8 @@ def resolve(
         found = past.get("token" if slot == "current" else "previous_token") if isinstance(past, dict) else None
         return found if isinstance(found, str) and found else None
 
-    return HeldTarget(
-        table,
-        dynamodb,
-        url,
-        value["token"],
-        value.get("previous_token") or None,
-        token_of,
-        signing_secret=value.get("signing_secret"),
-    )
+    previous, signing = value.get("previous_token") or None, value.get("signing_secret")
+    return HeldTarget(table, dynamodb, url, value["token"], previous, token_of, signing_secret=signing)
 
 
 def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
@@ -117,12 +104,8 @@ def resolve_with_events(options: TargetOptions, events_table: str | None) -> tup
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, on one of the stack's own APIs.
-
-    `api_hosts` are the execute-api hosts of the APIs the stack itself created, in its region
-    (Deployment.webhook_hosts): an output naming any other host, even another API Gateway API on AWS,
-    gets no token.
-    """
+    """The URL to send the production token to: the stack's own WebhookUrl, on one of the APIs the stack itself
+    created, in its region (`api_hosts`): an output naming any other host, even another API on AWS, gets no token."""
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
@@ -169,77 +152,41 @@ def _shown(url: str) -> str:
     return " ".join(url.split())  # the one-line error stays one line
 
 
-@dataclass(frozen=True)
-class Page:
-    entries: list[dict[str, Any]]
-    next_after: str | None  # pass as --after for the next page; None: this was the last
+def brought(since: str | None, until: str | None, tokens: tuple[str, ...], at: str = "first_seen") -> list[Condition]:
+    """Entries first held in [since, until) (events: at received_at), that any of these tokens brought."""
+    return [(at, ">=", since), (at, "<", until), (TOKEN_USED, "IN", tokens)]
 
 
 def entries(
-    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, filters: Filters | None = None
-) -> Page:
-    """One page of entries, without their bodies (a Scan with a projection and a Limit).
+    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of entries without their bodies (a Scan with a projection and a Limit), and the id to read on after.
 
-    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (up to some 64
-    KB for junk cut to 64 KiB, 260 KB for a 255 KiB JSON body; 1 read unit per 8 KB): a page reads
-    `limit` entries, not the table, and sends and decompresses none of their bodies.
+    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (1 read unit per 8 KB):
+    a page reads `limit` entries, not the table, and sends and decompresses none of their bodies.
     """
-    request: dict[str, Any] = {
-        "TableName": target.table_name,
-        "ProjectionExpression": ", ".join(LISTED),
-        "ExpressionAttributeNames": {"#state": "state"},
-        "Limit": limit,
-    }
-    if filters is not None:
-        filters.apply(request)
+    request = filtered(
+        {
+            "TableName": target.table_name,
+            "ProjectionExpression": ", ".join(LISTED),
+            "ExpressionAttributeNames": {"#state": "state"},
+            "Limit": limit,
+        },
+        conditions,
+    )
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
     found: list[dict[str, Any]] = []
     # A filter may leave a page short: read on until it is full or the table ends.
     while True:
         page = target.dynamodb.scan(**request)
-        found += [_plain_listed(item) for item in page.get("Items", [])]
+        found += map(_plain, page.get("Items", []))
         last = page.get("LastEvaluatedKey")
         if last is None or len(found) >= limit:
             break
-        request["ExclusiveStartKey"] = last
-        request["Limit"] = limit - len(found)
-    next_after = last["body_sha256"]["S"] if last is not None else None
-    return Page(sorted(found, key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"])), next_after)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which entries: a window of first delivery [since, until), and the token that brought them."""
-
-    since: str | None = None  # as the entries store times (clock.utc_text)
-    until: str | None = None
-    token_used: tuple[str, ...] = ()  # any of these token_used values
-    state: str | None = None
-    reason: str | None = None
-
-    def apply(self, request: dict[str, Any]) -> None:
-        names, values, conditions = request.setdefault("ExpressionAttributeNames", {}), {}, []
-        if self.since:
-            names["#first_seen"], values[":since"] = "first_seen", {"S": self.since}
-            conditions.append("#first_seen >= :since")
-        if self.until:
-            names["#first_seen"], values[":until"] = "first_seen", {"S": self.until}
-            conditions.append("#first_seen < :until")
-        if self.token_used:
-            names["#token_used"] = TOKEN_USED
-            keys = [f":token{number}" for number in range(len(self.token_used))]
-            values.update({key: {"S": value} for key, value in zip(keys, self.token_used, strict=True)})
-            conditions.append(f"#token_used IN ({', '.join(keys)})")
-        if self.state:
-            names["#state"], values[":state"] = "state", {"S": self.state}
-            conditions.append("#state = :state")
-        if self.reason:
-            names["#reason"], values[":reason"] = "reason", {"S": self.reason}
-            conditions.append("#reason = :reason")
-        if conditions:
-            request["FilterExpression"] = " AND ".join(conditions)
-            request["ExpressionAttributeValues"] = values
+        request |= {"ExclusiveStartKey": last, "Limit": limit - len(found)}
+    found.sort(key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
+    return found, last["body_sha256"]["S"] if last is not None else None
 
 
 def main_reason(entry: dict[str, Any]) -> str:
@@ -252,38 +199,33 @@ def main_reason(entry: dict[str, Any]) -> str:
         if any(error["field"] in ("event_type", "event_resource") for error in errors):
             return "wrong type"
         if errors:
-            first = errors[0]
             more = f" (+{len(errors) - 1})" if len(errors) > 1 else ""
-            return f"{first['field']}: {first['type']}{more}"
+            return f"{errors[0]['field']}: {errors[0]['type']}{more}"
     if entry.get("reason") == "conflicting_duplicate":
         return "another body stored first"
     if entry.get("body_truncated"):
         return "not JSON (first 64 KiB kept)"
-    message = str(entry.get("message", entry.get("reason", "")))
-    return message.removeprefix("body ")[:40]
+    return str(entry.get("message", entry.get("reason", ""))).removeprefix("body ")[:40]
 
 
-def print_entries(page: Page, out: TextIO, as_jsonl: bool) -> None:
-    found = page.entries
+def print_entries(found: list[dict[str, Any]], next_after: str | None, out: TextIO, as_jsonl: bool) -> None:
     if as_jsonl:
         for entry in found:
             print(json.dumps(entry), file=out)
         return
     cells = [{**entry, "id": entry["body_sha256"][:SHOWN_ID], "why": main_reason(entry)} for entry in found]
-    rows = [COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print_aligned([COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)], out)
     still = sum(1 for entry in found if entry.get("state") in STATES_HELD)
     print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
-    if page.next_after:
-        print(f"More: --after {page.next_after}", file=out)
+    if next_after:
+        print(f"More: --after {next_after}", file=out)
 
 
 def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
-    entry = _plain_entry(entry_of(target, body_sha256))
-    body = entry.pop("body")
+    entry = _plain(entry_of(target, body_sha256))
+    # Shown as text: undecodable bytes become U+FFFD, control characters (but newline and tab) escaped.
+    body = entry.pop("body").decode("utf-8", errors="replace")
     entry["why"] = main_reason(entry)
     for name in ("body_sha256", "state", "reason", "why", "message", "event_type", "event_id", "deliveries",
                  "first_seen", "first_request_id", "last_seen", "last_request_id", "body_bytes", TOKEN_USED,
@@ -294,17 +236,12 @@ def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     print(f"{'header_names:':18}{' '.join(names) if names else '(not recorded)'}", file=out)
     for error in entry.get("errors") or []:
         print(f"{'error:':18}{error['field']}: {error['message']} ({error['type']})", file=out)
-    # What a sender sent, to a terminal: control characters (but newline and tab) shown escaped.
     print("body:\n" + "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in body), file=out)
     return EXIT_DONE
 
 
 def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None = None) -> int:
-    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event.
-
-    With the token the body came with (`token_used`) while the secret still accepts it, or the one the
-    operator chooses (`slot`): see _redrive_token.
-    """
+    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event."""
     item = entry_of(target, body_sha256)
     key = item["body_sha256"]["S"]
     if item.get("body_truncated", {}).get("BOOL"):
@@ -312,10 +249,7 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     if target.webhook_url is None or target.token is None:
         raise OperatorError("no webhook URL and token to re-drive through")
     token = _redrive_token(target, key, item.get(TOKEN_USED, {}).get("S", ""), slot)
-    body = held_body(item)
-    # Signed as Zenoti is said to sign, so that a stack enforcing signatures takes it (docs/security.md).
-    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': token})}", body, signature)
+    status, answer = post_delivery(target.webhook_url, token, held_body(item), target.signing_secret)
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -360,11 +294,21 @@ def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | 
 def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     """The entry whose body_sha256 is, or starts with, what the operator typed (as `held list` shows it)."""
     wanted = body_sha256.strip().lower()
-    if len(wanted) < 64:
-        wanted = _full_id(target, wanted)
-    item = target.dynamodb.get_item(
-        TableName=target.table_name, Key={"body_sha256": {"S": wanted}}, ConsistentRead=True
-    ).get("Item")
+    if len(wanted) < 64:  # a Scan of the keys alone: an operator's command, not a hot path
+        if len(wanted) < 6 or any(c not in "0123456789abcdef" for c in wanted):
+            raise OperatorError(f"{wanted!r} is not a held body's id: give at least its first 6 hex characters")
+        request = {
+            "TableName": target.table_name,
+            "ProjectionExpression": "body_sha256",
+            "FilterExpression": "begins_with(body_sha256, :prefix)",
+            "ExpressionAttributeValues": {":prefix": {"S": wanted}},
+        }
+        found = [item["body_sha256"]["S"] for item in islice(every_item(target.dynamodb.scan, request), 2)]
+        if len(found) > 1:
+            raise OperatorError(f"{wanted} is the start of more than one held body's id: give more of it")
+        wanted = found[0] if found else wanted
+    key = {"body_sha256": {"S": wanted}}
+    item = target.dynamodb.get_item(TableName=target.table_name, Key=key, ConsistentRead=True).get("Item")
     if item is None:
         raise OperatorError(f"no held body {body_sha256} in table {target.table_name}")
     return item  # type: ignore[no-any-return]
@@ -373,34 +317,10 @@ def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
 def post_delivery(
     webhook_url: str, token: str, body: bytes, signing_secret: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """POST a body to the webhook as Zenoti does (the token in the query string, signed where the stack has a
-    signing secret); the status and the answer."""
+    """POST a body to the webhook as Zenoti does: the token in the query string, signed where the stack has a
+    signing secret (so that a stack enforcing signatures takes it: docs/security.md); the status and the answer."""
     signature = expected_signature(body, signing_secret) if signing_secret else None
     return _post(f"{webhook_url}?{urlencode({'token': token})}", body, signature)
-
-
-def _full_id(target: HeldTarget, prefix: str) -> str:
-    """The one body_sha256 starting with `prefix`: a Scan of the keys alone (an operator's command, not a hot path)."""
-    if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
-        raise OperatorError(f"{prefix!r} is not a held body's id: give at least its first 6 hex characters")
-    request: dict[str, Any] = {
-        "TableName": target.table_name,
-        "ProjectionExpression": "body_sha256",
-        "FilterExpression": "begins_with(body_sha256, :prefix)",
-        "ExpressionAttributeValues": {":prefix": {"S": prefix}},
-    }
-    found: list[str] = []
-    while True:
-        page = target.dynamodb.scan(**request)
-        found += [item["body_sha256"]["S"] for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page or len(found) > 1:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if not found:
-        raise OperatorError(f"no held body {prefix} in table {target.table_name}")
-    if len(found) > 1:
-        raise OperatorError(f"{prefix} is the start of more than one held body's id: give more of it")
-    return found[0]
 
 
 def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int:
@@ -410,71 +330,53 @@ def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int
     held for it notifies again (an alarm in ALARM notifies only once).
     """
     item = entry_of(target, body_sha256)
-    key = item["body_sha256"]["S"]
+    key, reason = item["body_sha256"]["S"], item.get("reason", {}).get("S", "")
     set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
-    reason = item.get("reason", {}).get("S", "")
     print(f"Dismissed: entry {key} ({reason}).", file=out)
-    _clear_alarm_if_done(target, reason, out)
-    return EXIT_DONE
-
-
-def _clear_alarm_if_done(target: HeldTarget, reason: str, out: TextIO) -> None:
     logical_id = ALARM_OF_REASON.get(reason)
     if target.alarms is None or target.cloudwatch is None or logical_id not in target.alarms:
-        return
-    if entries(target, limit=1, filters=Filters(state=HELD, reason=reason)).entries:
+        return EXIT_DONE
+    if entries(target, limit=1, conditions=[("state", "=", HELD), ("reason", "=", reason)])[0]:
         print(f"{logical_id} stays as it is: other entries held for {reason} need action.", file=out)
-        return
+        return EXIT_DONE
     target.cloudwatch.set_alarm_state(
         AlarmName=target.alarms[logical_id],
         StateValue="OK",
         StateReason=f"No entry held for {reason} needs action (ops held dismiss)",
     )
     print(f"{logical_id} set to OK: the next body held for {reason} notifies again.", file=out)
+    return EXIT_DONE
 
 
-def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> int:
-    """Delete the entries a filter selects (a time range of first delivery, a token): a Scan of the keys, then deletes.
+def purge(target: HeldTarget, conditions: Iterable[Condition], dry_run: bool, out: TextIO) -> int:
+    """Delete the entries the conditions select: a Scan of the keys, then deletes (one write unit each).
 
-    The Scan reads, and is billed for, every whole entry of the table, bodies included, even though it
-    returns only keys (1 read unit per 8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000
-    units, a few cents). Each delete is one write unit.
+    The Scan reads, and is billed for, every whole entry of the table, bodies included (1 read unit per
+    8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000 units, a few cents).
     """
-    request: dict[str, Any] = {"TableName": target.table_name, "ProjectionExpression": "body_sha256"}
-    filters.apply(request)
-    keys: list[dict[str, Any]] = []
-    while True:
-        page = target.dynamodb.scan(**request)
-        keys += [{"body_sha256": item["body_sha256"]} for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    request = filtered({"TableName": target.table_name, "ProjectionExpression": "body_sha256"}, conditions)
+    keys = [{"body_sha256": item["body_sha256"]} for item in every_item(target.dynamodb.scan, request)]
+    bodies = f"{len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}"
     if dry_run:
-        print(f"Would purge {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'} (dry run).", file=out)
+        print(f"Would purge {bodies} (dry run).", file=out)
         return EXIT_DONE
     for start in range(0, len(keys), 25):  # BatchWriteItem's limit
-        batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
-        unprocessed: dict[str, Any] = {target.table_name: batch}
+        unprocessed = {target.table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
         while unprocessed:
-            answer = target.dynamodb.batch_write_item(RequestItems=unprocessed)
-            unprocessed = answer.get("UnprocessedItems") or {}
-    print(f"Purged {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}.", file=out)
+            unprocessed = target.dynamodb.batch_write_item(RequestItems=unprocessed).get("UnprocessedItems")
+    print(f"Purged {bodies}.", file=out)
     return EXIT_DONE
 
 
 def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
-    names = {"#state": "state", "#changed": f"{state}_at"}
-    values = {":state": {"S": state}, ":now": {"S": iso_utc(time.time())}}
-    update = "SET #state = :state, #changed = :now"
-    for number, (name, value) in enumerate(more.items()):
-        names[f"#more{number}"], values[f":more{number}"] = name, value
-        update += f", #more{number} = :more{number}"
+    """The entry's state, when it changed (`<state>_at`), and the attributes in `more`."""
+    changes = {"state": {"S": state}, f"{state}_at": {"S": iso_utc(time.time())}, **more}
     target.dynamodb.update_item(
         TableName=target.table_name,
         Key={"body_sha256": {"S": key}},
-        UpdateExpression=update,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
+        UpdateExpression="SET " + ", ".join(f"#a{number} = :a{number}" for number in range(len(changes))),
+        ExpressionAttributeNames={f"#a{number}": name for number, name in enumerate(changes)},
+        ExpressionAttributeValues={f":a{number}": value for number, value in enumerate(changes.values())},
     )
 
 
@@ -499,18 +401,9 @@ def _answer(body: bytes) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {"answer": answer}
 
 
-def _plain_listed(item: dict[str, Any]) -> dict[str, Any]:
-    """An entry as listed (without its body), errors as JSON."""
-    entry = plain_item(item)
-    if "errors" in entry:
-        entry["errors"] = json.loads(entry["errors"])
-    return entry
-
-
-def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:
-    entry = plain_held(item)
-    # Shown as text (the body may not be UTF-8: undecodable bytes become U+FFFD), errors as JSON.
-    entry["body"] = entry["body"].decode("utf-8", errors="replace")
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An entry as plain values (its body, if read, as bytes), errors as JSON."""
+    entry = plain_held(item) if "body_zlib" in item else plain_item(item)
     if "errors" in entry:
         entry["errors"] = json.loads(entry["errors"])
     return entry

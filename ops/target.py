@@ -1,8 +1,6 @@
 """Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone.
 
-Every command finds its table, topic, secret and webhook here, by the stack output that names each:
-one reading of the stack, one set of rules for what the command line may give instead, one check of
-where the clients send your credentials.
+One reading of the stack, one rule for what the command line may give instead, one check of where clients go.
 """
 
 from __future__ import annotations
@@ -66,15 +64,6 @@ class TargetOptions:
     local: bool = False
     endpoint_url: str | None = None
     table: str | None = None
-    topic_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class Target:
-    table_name: str
-    topic_arn: str | None  # None when the command does not publish
-    dynamodb: Any
-    sns: Any
 
 
 @dataclass(frozen=True)
@@ -108,11 +97,8 @@ class Deployment:
 
 
 def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) -> Deployment:
-    """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's.
-
-    The stack's outputs are read once, and only if a name is missing; a stack without one is refused
-    in one line that says which option gives it instead.
-    """
+    """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's outputs
+    (read once, if a name is missing; a stack without one is refused, saying which option gives it instead)."""
     aws = connect(options)
     names = {key: value for key, value in given.items() if value is not None}
     missing = [key for key in given if key not in names]
@@ -135,18 +121,6 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
             )
         names[key] = outputs[key]
     return Deployment(aws, options.stack_name, names, outputs)
-
-
-def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
-    """The events table (and topic) to use, and clients for them."""
-    given = {TABLE_OUTPUT: options.table, **({TOPIC_OUTPUT: options.topic_arn} if needs_topic else {})}
-    deployment = resolve_deployment(options, given)
-    return Target(
-        table_name=deployment.names[TABLE_OUTPUT],
-        topic_arn=deployment.names.get(TOPIC_OUTPUT),
-        dynamodb=deployment.aws.client("dynamodb"),
-        sns=deployment.aws.client("sns"),
-    )
 
 
 def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
@@ -188,10 +162,8 @@ def connect(options: TargetOptions) -> Aws:
 def _require_aws(session: Any, made: Any, given: bool) -> None:
     """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
 
-    SigV4 never sends the secret key, but it does send the access key id, any session token and requests
-    signed with them; and what an endpoint answers decides where `held redrive` sends the token.
-    A host merely under amazonaws.com is not enough: anyone can own one (an API Gateway or a bucket of
-    theirs answers whatever they like), so the endpoint must be AWS's own for that service.
+    SigV4 sends the access key id, any session token and signed requests; and what an endpoint answers decides
+    where `held redrive` sends the token. A host under amazonaws.com is not enough: anyone can own one.
     """
     endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
     if _plain(endpoint_url) in aws_endpoints(session, made.meta.service_model.service_name, made.meta.region_name):
@@ -235,11 +207,8 @@ def _plain(url: str) -> tuple[str, str, int, str]:
 
 def dns_suffix(region: str) -> str:
     """The DNS suffix of the region's partition (amazonaws.com, amazonaws.com.cn, ...), as botocore knows it."""
-    for partition in _partitions():
-        if region in partition["regions"]:
-            return str(partition["outputs"]["dnsSuffix"])
     for partition in _partitions():  # a region newer than this botocore: by its partition's pattern
-        if re.fullmatch(partition["regionRegex"], region):
+        if region in partition["regions"] or re.fullmatch(partition["regionRegex"], region):
             return str(partition["outputs"]["dnsSuffix"])
     raise OperatorError(f"region {region} is in no partition botocore knows")
 
@@ -250,12 +219,8 @@ def _partitions() -> list[dict[str, Any]]:
 
 
 def local_session(region: str | None = None) -> Any:
-    """A session for the emulator with dummy credentials, whatever credentials and profile you have.
-
-    The emulator accepts any credentials and is reached over plain HTTP (or whatever --endpoint-url
-    says), so your real ones must not travel there. AWS_PROFILE is ignored too: a profile that does
-    not exist is no reason to refuse the emulator.
-    """
+    """A session for the emulator with dummy credentials, never yours (it is plain HTTP, or any --endpoint-url),
+    and no profile: an AWS_PROFILE that does not exist is no reason to refuse the emulator."""
     core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     core.set_credentials(FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
     return boto3.session.Session(botocore_session=core, region_name=region or REGION)
