@@ -197,8 +197,14 @@ OCCURRED, RECEIVED = _window("the event's occurred_at"), _window("when a body wa
 TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": "SNS topic, instead of the stack's EventsTopicArn output"}))
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))
 FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table", "help": "table (default) or jsonl"}))
-BODY = _options(("body_sha256", {"metavar": "ID", "help": "the entry's id, as `held list` shows it"}))
+BODY = _options(("body_sha256", {"metavar": "ID", "help": "the entry's body_sha256, or its first 6 or more characters"}))
 EVENTS_TABLE = _options(("--events-table", {"metavar": "NAME", "help": "instead of the stack's EventsTableName"}))
+SECRET = _options(
+    *_stack(f"whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})"),
+    ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"}),
+    ("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}),
+    group="which secret",
+)
 TOKENS = _options(
     ("--token", {"action": "append", "metavar": "SLOT:VERSION_ID", "help": "current:V or previous:V (token_used)"}),
     ("--token-version", {"action": "append", "metavar": "VERSION_ID", "help": "both tokens of this secret version"}),
@@ -212,28 +218,23 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         "lookup",
         run_lookup,
+        [EVENTS, OCCURRED, FORMAT],
         "list the stored events of one center, guest or employee, with their type and header names",
         "In time order, with each event's type, resource and request's header names (never their values): "
         "a Query on the by_center, by_guest or by_employee index, never a Scan.",
-        EVENTS,
-        OCCURRED,
-        FORMAT,
     )
     whose = found.add_mutually_exclusive_group(required=True)
     for name, (index, key) in INDEXES.items():
-        whose.add_argument(f"--{name}", metavar="UUID", help=f"a {key} (index {index})")
+        whose.add_argument(f"--{name}", metavar="UUID", help=f"the {key} (index {index})")
     again = _command(
         commands,
         "replay",
         run_replay,
+        [EVENTS, OCCURRED, DRY_RUN, TOPIC],
         "publish stored events to the topic again",
         "In time order, as the publisher sent them, with replay=true: by --event-id; by --center, optionally in a "
         "window (a Query on by_center); or by a window alone: a Scan of the whole table (billed for every item). "
         f"--local publishes to {LOCAL_TOPIC_ARN}.",
-        EVENTS,
-        OCCURRED,
-        DRY_RUN,
-        TOPIC,
     )
     again.add_argument("--event-id", action="append", metavar="ID", help="an event to replay (repeat); all must exist")
     again.add_argument("--center", metavar="UUID", help="replay this center's events (index by_center)")
@@ -241,96 +242,48 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         "republish",
         run_republish,
+        [EVENTS, DRY_RUN, TOPIC],
         "publish what the publisher gave up on (PublicationFailuresAlarm), from the table",
-        "The events of every batch the stream mapping gave up on (older than the stream's 24 hours), read from "
-        "the table; the failure queue emptied of them. Subscribers deduplicate by event_id.",
-        EVENTS,
-        DRY_RUN,
-        TOPIC,
+        republish.__doc__,
     )
     republished.add_argument("--failures-queue-url", metavar="URL", help="instead of PublicationFailuresQueueUrl")
     smoked = "after a deploy: deliver one made-up event to the stack's URL, find it stored, see it published"
-    _command(commands, "smoke", run_smoke, smoked, smoke.__doc__, EVENTS)
+    _command(commands, "smoke", run_smoke, [EVENTS], smoked, smoke.__doc__)
 
-    kept = commands.add_parser(
-        "held",
-        help="list, show, re-drive, dismiss, purge or promote the held bodies (authenticated, not stored as events)",
-        description="Authenticated bodies not stored as events (answered 202 held, or a conflicting duplicate), "
-        "once per body (sha256), with why. ID: an entry's body_sha256, or its first characters (at least 6).",
-    )
-    actions = kept.add_subparsers(dest="action", required=True)
-    listed = _command(
-        actions,
-        "list",
-        run_held,
-        "list the held bodies, a page at a time, with each one's type and main reason",
-        "A page of entries, never their bodies (a Scan with a projection and a limit). "
-        "The last line says how to get the next page.",
-        BODIES,
-        FORMAT,
-    )
+    actions = _group(commands, "held", "list, show, re-drive, dismiss, purge or promote the held bodies", held.__doc__)
+    listed = _command(actions, "list", run_held, [BODIES, FORMAT], "a page of held bodies, with their type and reason")
     listed.add_argument("--limit", type=int, default=held.DEFAULT_PAGE, help=f"default {held.DEFAULT_PAGE}")
     listed.add_argument("--after", metavar="ID", help="the page after this entry (the last line of the page before)")
     listed.add_argument("--state", choices=("held", "redriven", "dismissed", "promoted"), help="only in this state")
-    _command(actions, "show", run_held, "one held body: why, when, its header names, and the body", None, BODIES, BODY)
+    _command(actions, "show", run_held, [BODIES, BODY], "one held body: why, when, its header names, and the body")
     redrive = _command(
         actions,
         "redrive",
         run_held,
+        [BODIES, BODY],
         "send one held body to the webhook again, as Zenoti would",
-        "POST it with the token it came with (--with-token: another), once its cause is fixed: stored and published "
-        "once, the entry marked redriven. Held again: exit 1, and its delivery count goes up.",
-        BODIES,
-        BODY,
+        held.redrive.__doc__,
     )
     redrive.add_argument(
         "--webhook-url",
         metavar="URL",
         help=f"the stack's WebhookUrl output (the default) only; with --local one here (default {LOCAL_WEBHOOK})",
     )
-    redrive.add_argument("--with-token", choices=("current", "previous"), help="this token of the secret")
-    dismiss = _command(
-        actions,
-        "dismiss",
-        run_held,
-        "mark an entry that needs no action (a test delivery, an unwanted type); clears its alarm",
-        "When no entry of its reason is still held, that reason's alarm is set to OK, so the next one notifies.",
-        BODIES,
-        BODY,
-    )
+    redrive.add_argument("--with-token", choices=("current", "previous"), help="not the token the body came with")
+    dismissing = "mark an entry that needs no action (a test delivery, an unwanted type); clears its alarm"
+    dismiss = _command(actions, "dismiss", run_held, [BODIES, BODY], dismissing, held.dismiss.__doc__)
     dismiss.add_argument("--note", help="why it needs no action, kept with the entry")
-    _command(
-        actions,
-        "purge",
-        run_held,
-        "delete held bodies first delivered in a time range, or brought by a token",
-        "A Scan of the table (billed for every entry), then one write unit per entry deleted.",
-        BODIES,
-        RECEIVED,
-        TOKENS,
-        DRY_RUN,
-    )
-    _command(
-        actions,
-        "promote",
-        run_held,
-        "make a held conflicting duplicate the event of record, keeping the one it replaces held",
-        promote.__doc__,
-        BODIES,
-        BODY,
-        EVENTS_TABLE,
-    )
+    purging = "delete held bodies first delivered in a time range, or brought by a token"
+    _command(actions, "purge", run_held, [BODIES, RECEIVED, TOKENS, DRY_RUN], purging, held.purge.__doc__)
+    promoting = "make a held conflicting duplicate the event of record, keeping the one it replaces held"
+    _command(actions, "promote", run_held, [BODIES, BODY, EVENTS_TABLE], promoting, promote.__doc__)
 
-    leaked = commands.add_parser(
-        "forensics",
-        help="list or purge what one token (a secret version, a slot) stored or held: after a leak",
-        description=forensics.__doc__,
-    )
-    actions = leaked.add_subparsers(dest="action", required=True)
+    leaked = "list or purge what one token (a secret version, a slot) stored or held: after a leak"
+    actions = _group(commands, "forensics", leaked, forensics.__doc__)
     listing = "the events the token stored and the bodies it held, as JSON lines"
-    _command(actions, "list", run_forensics, listing, None, BODIES, RECEIVED, TOKENS, EVENTS_TABLE)
+    _command(actions, "list", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE], listing)
     purging = "delete the bodies the token held; with --events, the events it stored too"
-    purge = _command(actions, "purge", run_forensics, purging, None, BODIES, RECEIVED, TOKENS, EVENTS_TABLE, DRY_RUN)
+    purge = _command(actions, "purge", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE, DRY_RUN], purging)
     purge.add_argument(
         "--events",
         action="store_true",
@@ -338,38 +291,27 @@ def _parser() -> argparse.ArgumentParser:
         "narrow it with --since/--until",
     )
 
-    secret = _options(
-        *_stack(f"whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})"),
-        ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"}),
-        ("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}),
-        group="which secret",
-    )
-    token = commands.add_parser(
-        "token",
-        help="rotate the webhook token without losing events",
-        description="The new token is generated here and written to the secret: never typed, printed only with "
-        "--print-url. You need secretsmanager:GetSecretValue and PutSecretValue on the secret.",
-    )
-    actions = token.add_subparsers(dest="action", required=True)
-    rotate = _command(
-        actions,
-        "rotate",
-        run_token,
-        "write a new token; the one in force stays accepted as previous_token",
-        "Zenoti's URL keeps working until you change it. Refused while a rotation is under way (previous_token).",
-        secret,
-    )
+    actions = _group(commands, "token", "rotate the webhook token without losing events", webhook_token.__doc__)
+    rotating = "write a new token; the one in force stays accepted as previous_token"
+    rotate = _command(actions, "rotate", run_token, [SECRET], rotating, webhook_token.rotate.__doc__)
     rotate.add_argument("--print-url", action="store_true", help="print the new webhook URL, token included")
     rotate.add_argument("--force", action="store_true", help="rotate even during a rotation or over a malformed secret")
-    dropping = "Once Zenoti's URL carries the new token: the old one stops being accepted within TokenCacheSeconds."
-    _command(actions, "drop-previous", run_token, "end a rotation: stop accepting previous_token", dropping, secret)
+    dropping = "end a rotation: stop accepting previous_token"
+    _command(actions, "drop-previous", run_token, [SECRET], dropping, webhook_token.drop_previous.__doc__)
     return parser
 
 
+def _group(commands: Any, name: str, summary: str, description: str | None) -> Any:
+    """A command of several actions (held list, held show, ...): where they are added."""
+    return commands.add_parser(name, help=summary, description=description).add_subparsers(dest="action", required=True)
+
+
 def _command(
-    commands: Any, name: str, run: Any, summary: str, description: str | None, *parents: argparse.ArgumentParser
+    commands: Any, name: str, run: Any, parents: list[argparse.ArgumentParser], summary: str, about: str | None = None
 ) -> argparse.ArgumentParser:
-    """A command (or an action of one): its help, its description, its options, and the function that runs it."""
-    made: argparse.ArgumentParser = commands.add_parser(name, parents=parents, help=summary, description=description)
+    """A command (or an action of one): its options, its help, a description (the help, if none), and what runs it."""
+    made: argparse.ArgumentParser = commands.add_parser(
+        name, parents=parents, help=summary, description=about or summary
+    )
     made.set_defaults(run=run)
     return made
