@@ -197,7 +197,9 @@ OCCURRED, RECEIVED = _window("the event's occurred_at"), _window("when a body wa
 TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": "SNS topic, instead of the stack's EventsTopicArn output"}))
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))
 FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table", "help": "table (default) or jsonl"}))
-BODY = _options(("body_sha256", {"metavar": "ID", "help": "the entry's body_sha256, or its first 6 or more characters"}))
+BODY = _options(
+    ("body_sha256", {"metavar": "ID", "help": "the entry's body_sha256, or its first 6 or more characters"})
+)
 EVENTS_TABLE = _options(("--events-table", {"metavar": "NAME", "help": "instead of the stack's EventsTableName"}))
 SECRET = _options(
     *_stack(f"whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})"),

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import product
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -149,7 +151,7 @@ class Aws:
         """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
         made = self.session.client(service, endpoint_url=self.endpoint_url)
         if not self.local:
-            _require_aws(self.session, made, self.endpoint_url is not None)
+            _require_aws(made, self.endpoint_url is not None)
         return made
 
 
@@ -159,14 +161,14 @@ def connect(options: TargetOptions) -> Aws:
     return Aws(boto3.session.Session(region_name=options.region), options.endpoint_url, local=False)
 
 
-def _require_aws(session: Any, made: Any, given: bool) -> None:
+def _require_aws(made: Any, given: bool) -> None:
     """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
 
     SigV4 sends the access key id, any session token and signed requests; and what an endpoint answers decides
     where `held redrive` sends the token. A host under amazonaws.com is not enough: anyone can own one.
     """
     endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
-    if _plain(endpoint_url) in aws_endpoints(session, made.meta.service_model.service_name, made.meta.region_name):
+    if _plain(endpoint_url) in aws_endpoints(made.meta.service_model.service_name, made.meta.region_name):
         return
     variable = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
     source = "--endpoint-url" if given else f"{variable}, AWS_ENDPOINT_URL or your AWS profile's endpoint_url"
@@ -177,19 +179,15 @@ def _require_aws(session: Any, made: Any, given: bool) -> None:
     )
 
 
-def aws_endpoints(session: Any, service: str, region: str) -> frozenset[tuple[str, str, int, str]]:
-    """The endpoints botocore resolves for `service` in `region`, configured endpoint URLs ignored: the
+@cache
+def aws_endpoints(service: str, region: str) -> frozenset[tuple[str, str, int, str]]:
+    """The endpoints botocore itself resolves for `service` in `region` (no profile, no configured endpoint URL): the
     standard one and its FIPS and dual-stack variants (AWS_USE_FIPS_ENDPOINT, ...), each (https, host, port, path)."""
-    found = set()
-    for fips in (False, True):
-        for dual_stack in (False, True):
-            config = Config(
-                ignore_configured_endpoint_urls=True, use_fips_endpoint=fips, use_dualstack_endpoint=dual_stack
-            )
-            try:
-                found.add(_plain(session.client(service, region_name=region, config=config).meta.endpoint_url))
-            except Exception:  # noqa: S112 - a variant this partition does not have is simply not one
-                continue
+    session, found = local_session(region), set()
+    for fips, dual_stack in product((False, True), repeat=2):
+        config = Config(ignore_configured_endpoint_urls=True, use_fips_endpoint=fips, use_dualstack_endpoint=dual_stack)
+        with suppress(Exception):  # a variant this partition does not have is simply not one
+            found.add(_plain(session.client(service, config=config).meta.endpoint_url))
     return frozenset(found)
 
 
