@@ -165,7 +165,7 @@ def built() -> Iterator[Built]:
 
 
 @pytest.fixture
-def reused_stack(built: Built, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(built: Built, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """mocked_stack's Stack, on the module's resources put back as they were built: what a test reads is its own."""
     resources = built.resources
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -31,12 +31,6 @@ INVALID = load_event("apigw_invalid_body.json")
 HEADERS = ["accept-encoding", "content-length", "content-type", "host", "user-agent"]  # the sample request's
 
 
-@pytest.fixture
-def stack(reused_stack: Stack) -> Stack:
-    """One account for the module's tests, each starting from the resources as they were built."""
-    return reused_stack
-
-
 def test_list_shows_each_body_once_with_its_delivery_count(run, stack: Stack, invoke, api_event):
     invoke(INVALID)
     invoke(INVALID)

@@ -37,12 +37,6 @@ from tests.ops.conftest import (
 )
 
 
-@pytest.fixture
-def stack(reused_stack: Stack) -> Stack:
-    """One account for the module's tests, each starting from the resources as they were built."""
-    return reused_stack
-
-
 def deploy(name: str, outputs: dict[str, Any], resources: dict[str, Any] | None = None) -> None:
     """A CloudFormation stack in moto with these outputs (values or intrinsics), standing in for `sam deploy`."""
     template = {
