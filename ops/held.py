@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 from botocore.exceptions import ClientError
 
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.items import Condition, every_item, filtered, plain_held, plain_item
+from ops.items import Condition, every_item, filtered, plain_held, plain_item, setting
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
 from ops.lookup import print_aligned
 from ops.target import HELD_OUTPUT, SECRET_OUTPUT, TABLE_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
@@ -69,19 +69,18 @@ def resolve(
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
     table, dynamodb = deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb")
+    if not needs_webhook and needs_alarms and not options.local and options.table is None:
+        return HeldTarget(
+            table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.aws.client("cloudwatch")
+        )
     if not needs_webhook:
-        if needs_alarms and not options.local and options.table is None:
-            return HeldTarget(
-                table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.aws.client("cloudwatch")
-            )
         return HeldTarget(table, dynamodb)
     if options.local:
         return HeldTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
-    secretsmanager = deployment.aws.client("secretsmanager")
-    secret_id = deployment.names[SECRET_OUTPUT]
+    secretsmanager, secret_id = deployment.aws.client("secretsmanager"), deployment.names[SECRET_OUTPUT]
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
 
     def token_of(slot: str, version_id: str) -> str | None:
@@ -160,20 +159,10 @@ def brought(since: str | None, until: str | None, tokens: tuple[str, ...], at: s
 def entries(
     target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of entries without their bodies (a Scan with a projection and a Limit), and the id to read on after.
-
-    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (1 read unit per 8 KB):
-    a page reads `limit` entries, not the table, and sends and decompresses none of their bodies.
-    """
-    request = filtered(
-        {
-            "TableName": target.table_name,
-            "ProjectionExpression": ", ".join(LISTED),
-            "ExpressionAttributeNames": {"#state": "state"},
-            "Limit": limit,
-        },
-        conditions,
-    )
+    """A page of entries without their bodies, and the id to read on after: a Scan with a projection and a Limit,
+    billed for the `limit` whole entries it reads (1 read unit per 8 KB), not the table's."""
+    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED), "Limit": limit}
+    request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
     found: list[dict[str, Any]] = []
@@ -190,10 +179,8 @@ def entries(
 
 
 def main_reason(entry: dict[str, Any]) -> str:
-    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error.
-
-    A body of another family fails every field of this one; what matters is its type.
-    """
+    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error (a body of
+    another family fails every field of this one: what matters is its type)."""
     errors = entry.get("errors") or []
     if entry.get("reason") == "invalid_event":
         if any(error["field"] in ("event_type", "event_resource") for error in errors):
@@ -267,11 +254,8 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
 
 
 def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str:
-    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal.
-
-    A body that came with a token rotated away since (perhaps the leaked one) is not re-driven with the
-    new token unless the operator says so: that would launder what the old token brought in.
-    """
+    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal: a
+    body that came with a token rotated away (leaked?) is not re-driven with the new one unless the operator says so."""
     assert target.token is not None
     accepted = {"current": target.token, "previous": target.previous_token}
     if chosen is not None:
@@ -324,36 +308,28 @@ def post_delivery(
 
 
 def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int:
-    """Mark an entry that needs no action (a test delivery, a type the business does not want) dismissed.
-
-    When no entry of its reason is still held, that reason's alarm is set to OK, so that the next body
-    held for it notifies again (an alarm in ALARM notifies only once).
-    """
+    """Mark an entry that needs no action (a test delivery, a type the business does not want) dismissed. When no
+    entry of its reason is still held, that reason's alarm is set to OK, so that the next body held notifies again."""
     item = entry_of(target, body_sha256)
     key, reason = item["body_sha256"]["S"], item.get("reason", {}).get("S", "")
     set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
     print(f"Dismissed: entry {key} ({reason}).", file=out)
     logical_id = ALARM_OF_REASON.get(reason)
-    if target.alarms is None or target.cloudwatch is None or logical_id not in target.alarms:
+    alarms = target.alarms or {}
+    if logical_id not in alarms:
         return EXIT_DONE
     if entries(target, limit=1, conditions=[("state", "=", HELD), ("reason", "=", reason)])[0]:
         print(f"{logical_id} stays as it is: other entries held for {reason} need action.", file=out)
         return EXIT_DONE
-    target.cloudwatch.set_alarm_state(
-        AlarmName=target.alarms[logical_id],
-        StateValue="OK",
-        StateReason=f"No entry held for {reason} needs action (ops held dismiss)",
-    )
+    why = f"No entry held for {reason} needs action (ops held dismiss)"
+    target.cloudwatch.set_alarm_state(AlarmName=alarms[logical_id], StateValue="OK", StateReason=why)
     print(f"{logical_id} set to OK: the next body held for {reason} notifies again.", file=out)
     return EXIT_DONE
 
 
 def purge(target: HeldTarget, conditions: Iterable[Condition], dry_run: bool, out: TextIO) -> int:
-    """Delete the entries the conditions select: a Scan of the keys, then deletes (one write unit each).
-
-    The Scan reads, and is billed for, every whole entry of the table, bodies included (1 read unit per
-    8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000 units, a few cents).
-    """
+    """Delete the entries the conditions select: a Scan of the keys, billed for every whole entry of the table
+    (a flood of 10,000 junk bodies of 64 KiB is some 80,000 read units, a few cents), then a write unit each."""
     request = filtered({"TableName": target.table_name, "ProjectionExpression": "body_sha256"}, conditions)
     keys = [{"body_sha256": item["body_sha256"]} for item in every_item(target.dynamodb.scan, request)]
     bodies = f"{len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}"
@@ -371,13 +347,7 @@ def purge(target: HeldTarget, conditions: Iterable[Condition], dry_run: bool, ou
 def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
     """The entry's state, when it changed (`<state>_at`), and the attributes in `more`."""
     changes = {"state": {"S": state}, f"{state}_at": {"S": iso_utc(time.time())}, **more}
-    target.dynamodb.update_item(
-        TableName=target.table_name,
-        Key={"body_sha256": {"S": key}},
-        UpdateExpression="SET " + ", ".join(f"#a{number} = :a{number}" for number in range(len(changes))),
-        ExpressionAttributeNames={f"#a{number}": name for number, name in enumerate(changes)},
-        ExpressionAttributeValues={f":a{number}": value for number, value in enumerate(changes.values())},
-    )
+    target.dynamodb.update_item(TableName=target.table_name, Key={"body_sha256": {"S": key}}, **setting(changes))
 
 
 def _post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -73,3 +73,12 @@ def every_item(operation: Callable[..., Any], request: dict[str, Any]) -> Iterat
         if "LastEvaluatedKey" not in page:
             return
         request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def setting(changes: dict[str, Any]) -> dict[str, Any]:
+    """An UpdateItem's expression, names and values that set each attribute to its value (DynamoDB-typed)."""
+    return {
+        "UpdateExpression": "SET " + ", ".join(f"#s{number} = :s{number}" for number in range(len(changes))),
+        "ExpressionAttributeNames": {f"#s{number}": name for number, name in enumerate(changes)},
+        "ExpressionAttributeValues": {f":s{number}": value for number, value in enumerate(changes.values())},
+    }

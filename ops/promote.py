@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
 from ops.held import HeldTarget, entry_of, set_state
+from ops.items import setting
 from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compressed, stored_payload
 from zenoti_receiver.adapters.held_bodies import HELD, held_body
 from zenoti_receiver.clock import iso_utc
@@ -82,34 +83,23 @@ def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict
     if "body_sha256" in planted:
         same = {":planted": planted["body_sha256"]}
         unchanged = {"ConditionExpression": "body_sha256 = :planted", "ExpressionAttributeValues": same}
-    values: dict[str, Any] = {
-        ":body": {"B": compressed(body)},
-        ":size": {"N": str(len(body))},
-        ":first": {"S": planted.get("received_at", {}).get("S", iso_utc(time.time()))},
-        ":request": {"S": planted.get("request_id", {}).get("S", "")},
-        ":reason": {"S": "conflicting_duplicate"},
-        ":message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
-        ":held": {"S": HELD},
-        ":event_id": {"S": event_id},
-        ":one": {"N": "1"},
-    }
-    update = (
-        "SET body_zlib = :body, body_bytes = :size, first_seen = :first, last_seen = :first,"
-        " first_request_id = :request, last_request_id = :request, reason = :reason, message = :message,"
-        " #state = :held, event_id = :event_id, deliveries = :one"
-    )
-    for name in ("event_type", TOKEN_USED):
-        if name in planted:
-            values[f":{name}"] = planted[name]
-            update += f", {name} = :{name}"
+    first = {"S": planted.get("received_at", {}).get("S", iso_utc(time.time()))}
+    request = {"S": planted.get("request_id", {}).get("S", "")}
+    held = {
+        "body_zlib": {"B": compressed(body)},
+        "body_bytes": {"N": str(len(body))},
+        "first_seen": first,
+        "last_seen": first,
+        "first_request_id": request,
+        "last_request_id": request,
+        "reason": {"S": "conflicting_duplicate"},
+        "message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
+        "state": {"S": HELD},
+        "event_id": {"S": event_id},
+        "deliveries": {"N": "1"},
+    } | {name: planted[name] for name in ("event_type", TOKEN_USED) if name in planted}
     delete = {"TableName": events_table, "Key": {"event_id": {"S": event_id}}, **unchanged}
-    hold = {
-        "TableName": target.table_name,
-        "Key": {"body_sha256": {"S": _planted_key(planted)}},
-        "UpdateExpression": update,
-        "ExpressionAttributeNames": {"#state": "state"},
-        "ExpressionAttributeValues": values,
-    }
+    hold = {"TableName": target.table_name, "Key": {"body_sha256": {"S": _planted_key(planted)}}, **setting(held)}
     target.dynamodb.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": hold}])
 
 

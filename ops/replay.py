@@ -54,9 +54,9 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
             if not progress.update():  # it draws at most every 0.1 s; a line was just printed, so draw it now
                 progress.refresh()
     # Leaving the block blanked the bar (leave=False), so the summary starts at the left edge.
-    events = f"{len(messages)} event{'' if len(messages) == 1 else 's'}"
+    count = f"{len(messages)} event{'' if len(messages) == 1 else 's'}"
     if dry_run:
-        print(f"Dry run: would publish {events} to {topic_arn}; nothing was sent.", file=out)
+        print(f"Dry run: would publish {count} to {topic_arn}; nothing was sent.", file=out)
     else:
-        print(f"Published {events} to {topic_arn}.", file=out)
+        print(f"Published {count} to {topic_arn}.", file=out)
     return len(messages)
