@@ -84,7 +84,7 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         chosen = f"center {arguments.center}" if arguments.center else "any center"
         print(f"Nothing to replay: no stored events of {chosen}{window.describe()} in table {table}.", file=out)
         return EXIT_DONE
-    sns, topic_arn = deployment.aws.client("sns"), deployment.names[TOPIC_OUTPUT]
+    sns, topic_arn = deployment.client("sns"), deployment.names[TOPIC_OUTPUT]
     replay.replay(stored_events.in_time_order(events), sns, topic_arn, dry_run=arguments.dry_run, out=out, err=err)
     return EXIT_DONE
 
@@ -145,13 +145,12 @@ def run_smoke(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _events_table(arguments: argparse.Namespace, **more: str | None) -> tuple[Deployment, Any, str]:
     """Where the command works: the events table (and the outputs in `more`) by name, and a client of it."""
     deployment = resolve_deployment(_target_options(arguments), {TABLE_OUTPUT: arguments.table, **more})
-    return deployment, deployment.aws.client("dynamodb"), deployment.names[TABLE_OUTPUT]
+    return deployment, deployment.client("dynamodb"), deployment.names[TABLE_OUTPUT]
 
 
 def _target_options(arguments: argparse.Namespace) -> TargetOptions:
-    return TargetOptions(
-        arguments.stack_name, arguments.region, arguments.local, arguments.endpoint_url, arguments.table
-    )
+    options = ("stack_name", "region", "local", "endpoint_url", "table")
+    return TargetOptions(**{name: getattr(arguments, name) for name in options})
 
 
 def _options(*adding: tuple[str, dict[str, Any]], group: str | None = None) -> argparse.ArgumentParser:
@@ -176,10 +175,7 @@ def _where(table: str) -> argparse.ArgumentParser:
     return _options(
         *_stack(f"whose outputs name the table and topic (default {DEFAULT_STACK_NAME})"),
         ("--local", {"action": "store_true", "help": local}),
-        (
-            "--endpoint-url",
-            {"metavar": "URL", "help": f"AWS's own, over https (with --local: any, default {LOCAL_ENDPOINT})"},
-        ),
+        ("--endpoint-url", {"metavar": "URL", "help": f"AWS's own, https (--local: any, default {LOCAL_ENDPOINT})"}),
         ("--table", {"metavar": "NAME", "help": f"{table}, instead of the stack's output"}),
         group="where the events are",
     )
@@ -187,9 +183,7 @@ def _where(table: str) -> argparse.ArgumentParser:
 
 def _window(compared: str) -> argparse.ArgumentParser:
     since = f"ISO 8601 date or time, compared with {compared}; without an offset, UTC. --since included, --until not."
-    return _options(
-        ("--since", {"metavar": "ISO", "help": since}), ("--until", {"metavar": "ISO", "help": "see --since"})
-    )
+    return _options(("--since", {"metavar": "ISO", "help": since}), ("--until", {"metavar": "ISO", "help": "excluded"}))
 
 
 EVENTS, BODIES = _where("DynamoDB table name (EventsTableName)"), _where("held bodies table (HeldBodiesTableName)")
@@ -197,9 +191,7 @@ OCCURRED, RECEIVED = _window("the event's occurred_at"), _window("when a body wa
 TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": "SNS topic, instead of the stack's EventsTopicArn output"}))
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))
 FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table", "help": "table (default) or jsonl"}))
-BODY = _options(
-    ("body_sha256", {"metavar": "ID", "help": "the entry's body_sha256, or its first 6 or more characters"})
-)
+BODY = _options(("body_sha256", {"metavar": "ID", "help": "its body_sha256, or the first 6 or more characters"}))
 EVENTS_TABLE = _options(("--events-table", {"metavar": "NAME", "help": "instead of the stack's EventsTableName"}))
 SECRET = _options(
     *_stack(f"whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})"),

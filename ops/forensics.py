@@ -1,10 +1,6 @@
-"""What one token brought in: the events it stored and the bodies it held, listed or purged, after a leak.
-
-The tables record which token authenticated each item (`token_used`: slot and secret version). A token is current in
-the version that wrote it and previous in the next (`ops token rotate`): after a rotation the leaked one is
-`--token current:OLD --token previous:NEW` (OLD: the version labelled AWSPREVIOUS by `aws secretsmanager
-list-secret-version-ids`; NEW: the one `ops token rotate` printed). `--token-version V` is both slots of V.
-Both tables are read with a filtered Scan, billed for every item: a command run once after a leak, not worth an index.
+"""What one token brought in (`token_used`: slot and secret version), listed or purged after a leak: with a Scan,
+billed for every item. After a rotation the leaked token is `--token current:OLD --token previous:NEW` (OLD: the
+version labelled AWSPREVIOUS; NEW: the one `ops token rotate` printed); `--token-version V` is both slots of V.
 """
 
 from __future__ import annotations

@@ -68,11 +68,9 @@ def resolve(
     if needs_webhook and not options.local:
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
-    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb")
+    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.client("dynamodb")
     if not needs_webhook and needs_alarms and not options.local and options.table is None:
-        return HeldTarget(
-            table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.aws.client("cloudwatch")
-        )
+        return HeldTarget(table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.client("cloudwatch"))
     if not needs_webhook:
         return HeldTarget(table, dynamodb)
     if options.local:
@@ -80,7 +78,7 @@ def resolve(
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
-    secretsmanager, secret_id = deployment.aws.client("secretsmanager"), deployment.names[SECRET_OUTPUT]
+    secretsmanager, secret_id = deployment.client("secretsmanager"), deployment.names[SECRET_OUTPUT]
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
 
     def token_of(slot: str, version_id: str) -> str | None:
@@ -98,7 +96,7 @@ def resolve(
 def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
     """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
     deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
-    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb"))
+    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.client("dynamodb"))
     return target, deployment.names[TABLE_OUTPUT]
 
 

@@ -1,8 +1,4 @@
-"""Showing stored events: an aligned table for people, JSON lines for programs.
-
-An item stored before the Class booking family was received is a Class.Booking.Deleted event whose
-request's header names were not recorded: shown as such.
-"""
+"""Showing stored events: an aligned table for people, JSON lines for programs."""
 
 from __future__ import annotations
 

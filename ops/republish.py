@@ -1,10 +1,6 @@
-"""Publishing what the publisher's stream mapping gave up on: the events from the table, where from the failure queue.
-
-Lambda retries a stream record for as long as the stream keeps it (24 hours), then leaves in the failure queue
-where it was (the shard, the sequence numbers, when the first and last records arrived), never the event. The
-events received in that time (to the second, as Lambda writes it) are published from the table, and the
-message deleted once they are: one received in that second and published before goes twice (subscribers
-deduplicate by event_id).
+"""Publishing what the publisher's stream mapping gave up on after the stream's 24 hours: the failure queue says
+when its records arrived (never the events), and the events received then are published from the table. One
+published before, in the same second, goes twice: subscribers deduplicate by event_id.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ RECEIVE_BATCH = 10  # SQS's ReceiveMessage limit
 
 def republish(deployment: Deployment, *, dry_run: bool, out: TextIO) -> int:
     """Publish the events of every batch in the failure queue; the number of events published (or that would be)."""
-    dynamodb, sns, sqs = (deployment.aws.client(service) for service in ("dynamodb", "sns", "sqs"))
+    dynamodb, sns, sqs = (deployment.client(service) for service in ("dynamodb", "sns", "sqs"))
     table, topic_arn, queue_url = (deployment.names[key] for key in (TABLE_OUTPUT, TOPIC_OUTPUT, FAILURES_QUEUE_OUTPUT))
     published = 0
     while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=RECEIVE_BATCH).get("Messages", []):

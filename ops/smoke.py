@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from ops import held
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.target import TABLE_OUTPUT, TargetOptions, resolve_deployment
+from ops.target import TABLE_OUTPUT, Deployment, TargetOptions, resolve_deployment
 
 SAMPLE = Path(__file__).resolve().parent.parent / "events" / "booking_created.json"
 CENTER = "00000000-0000-4000-8000-00000000c0de"  # no center of Zenoti's: filtered out by center filters
@@ -51,7 +51,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
     print(f"stored: {'yes, received ' + item['received_at']['S'] if item else 'NO'}", file=out)
     if not item:
         return EXIT_NOT_ACCEPTED
-    published = _published(deployment.aws, options.stack_name, event_id, WAIT_SECONDS)
+    published = _published(deployment, event_id, WAIT_SECONDS)
     if published is None:
         print(f"published: not within {WAIT_SECONDS:.0f} s (docs/operations.md#publication)", file=out)
         return EXIT_NOT_ACCEPTED
@@ -59,12 +59,11 @@ def run(options: TargetOptions, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def _published(aws: Any, stack_name: str, event_id: str, wait_seconds: float) -> dict[str, Any] | None:
+def _published(deployment: Deployment, event_id: str, wait_seconds: float) -> dict[str, Any] | None:
     """The publisher's "Event published" line for the event, once it is there (or None after the wait)."""
-    resource = aws.client("cloudformation").describe_stack_resource(
-        StackName=stack_name, LogicalResourceId=PUBLISHER_LOGS
-    )
-    group, logs = resource["StackResourceDetail"]["PhysicalResourceId"], aws.client("logs")
+    cloudformation, stack_name = deployment.client("cloudformation"), deployment.options.stack_name
+    resource = cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId=PUBLISHER_LOGS)
+    group, logs = resource["StackResourceDetail"]["PhysicalResourceId"], deployment.client("logs")
     started, deadline = int(time.time() * 1000) - 60_000, time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         pattern = f'{{ $.event_id = "{event_id}" }}'

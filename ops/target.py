@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import product
 from typing import Any
@@ -70,29 +70,38 @@ class TargetOptions:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What a command works on: its names by output key, and clients that reach only where they should."""
+    """What a command works on: its names by output key, and clients that reach only where they should: the
+    emulator with dummy credentials (--local), or AWS over https with yours."""
 
-    aws: Aws
-    stack_name: str
-    names: Mapping[str, str]  # given on the command line, `make serve`'s, or the deployed stack's outputs
+    options: TargetOptions
+    session: Any = field(repr=False)
+    names: Mapping[str, str] = field(default_factory=dict)  # given, `make serve`'s, or the deployed stack's outputs
     outputs: Mapping[str, str] = field(default_factory=dict)  # every output of the stack, when it was read
+
+    def client(self, service: str) -> Any:
+        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
+        endpoint = self.options.endpoint_url or (LOCAL_ENDPOINT if self.options.local else None)
+        made = self.session.client(service, endpoint_url=endpoint)
+        if not self.options.local:
+            _require_aws(made, self.options.endpoint_url is not None)
+        return made
 
     def webhook_hosts(self) -> frozenset[str]:
         """The execute-api hosts of the stack's own APIs, in its region: where its WebhookUrl may point."""
-        cloudformation = self.aws.client("cloudformation")
+        cloudformation = self.client("cloudformation")
         region = cloudformation.meta.region_name
         api_ids = self._physical_ids(cloudformation, API_TYPES).values()
         return frozenset(f"{api_id.lower()}.execute-api.{region}.{dns_suffix(region)}" for api_id in api_ids)
 
     def alarm_names(self) -> dict[str, str]:
         """The stack's CloudWatch alarms: logical id -> alarm name (what SetAlarmState takes)."""
-        return self._physical_ids(self.aws.client("cloudformation"), frozenset({"AWS::CloudWatch::Alarm"}))
+        return self._physical_ids(self.client("cloudformation"), frozenset({"AWS::CloudWatch::Alarm"}))
 
     def _physical_ids(self, cloudformation: Any, types: frozenset[str]) -> dict[str, str]:
         """The stack's resources of these types that exist: logical id -> physical id."""
         return {
             resource["LogicalResourceId"]: resource["PhysicalResourceId"]
-            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.options.stack_name)
             for resource in page["StackResourceSummaries"]
             if resource.get("ResourceType") in types and resource.get("PhysicalResourceId")
         }
@@ -101,17 +110,17 @@ class Deployment:
 def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) -> Deployment:
     """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's outputs
     (read once, if a name is missing; a stack without one is refused, saying which option gives it instead)."""
-    aws = connect(options)
+    deployment = connect(options)
     names = {key: value for key, value in given.items() if value is not None}
     missing = [key for key in given if key not in names]
     if not missing:
-        return Deployment(aws, options.stack_name, names)
+        return replace(deployment, names=names)
     if options.local:
         unknown = [key for key in missing if key not in LOCAL_OUTPUTS]
         if unknown:
             raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
-        return Deployment(aws, options.stack_name, {**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
-    cloudformation = aws.client("cloudformation")
+        return replace(deployment, names={**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
+    cloudformation = deployment.client("cloudformation")
     stack = _describe(cloudformation, options.stack_name)
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     for key in missing:
@@ -122,7 +131,7 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
                 f"output {key}; is it this project's stack, fully deployed?{instead}"
             )
         names[key] = outputs[key]
-    return Deployment(aws, options.stack_name, names, outputs)
+    return replace(deployment, names=names, outputs=outputs)
 
 
 def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
@@ -139,26 +148,10 @@ def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
     return stacks[0]  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True)
-class Aws:
-    """Where the commands' clients go: the emulator with dummy credentials, or AWS over https with yours."""
-
-    session: Any
-    endpoint_url: str | None  # --endpoint-url; None: what botocore resolves (AWS, or your configured endpoints)
-    local: bool
-
-    def client(self, service: str) -> Any:
-        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
-        made = self.session.client(service, endpoint_url=self.endpoint_url)
-        if not self.local:
-            _require_aws(made, self.endpoint_url is not None)
-        return made
-
-
-def connect(options: TargetOptions) -> Aws:
-    if options.local:
-        return Aws(local_session(options.region), options.endpoint_url or LOCAL_ENDPOINT, local=True)
-    return Aws(boto3.session.Session(region_name=options.region), options.endpoint_url, local=False)
+def connect(options: TargetOptions) -> Deployment:
+    """Where the clients go, before any name is known."""
+    session = local_session(options.region) if options.local else boto3.session.Session(region_name=options.region)
+    return Deployment(options, session)
 
 
 def _require_aws(made: Any, given: bool) -> None:
