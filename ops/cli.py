@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """List the stored events of one center, guest or employee in time order, with their type, resource and request's
+    header names (never their values): a Query on the by_center, by_guest or by_employee index, never a Scan."""
     window = TimeWindow.parse(arguments.since, arguments.until)
     _, dynamodb, table = _events_table(arguments)
     whose = next(name for name in INDEXES if getattr(arguments, name))
@@ -68,6 +70,8 @@ def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Publish stored events again in time order, as the publisher sent them, with replay=true: by --event-id; by
+    --center, optionally in a window (a Query on by_center); or by a window alone: a Scan of the whole table."""
     window = TimeWindow.parse(arguments.since, arguments.until)
     if arguments.event_id and (arguments.center or not window.is_open):
         raise OperatorError("choose events either by --event-id or by --center/--since/--until, not both")
@@ -188,7 +192,7 @@ def _window(compared: str) -> argparse.ArgumentParser:
 
 EVENTS, BODIES = _where("DynamoDB table name (EventsTableName)"), _where("held bodies table (HeldBodiesTableName)")
 OCCURRED, RECEIVED = _window("the event's occurred_at"), _window("when a body was first held or an event received")
-TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": "SNS topic, instead of the stack's EventsTopicArn output"}))
+TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": f"instead of EventsTopicArn (--local: {LOCAL_TOPIC_ARN})"}))
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))
 FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table", "help": "table (default) or jsonl"}))
 BODY = _options(("body_sha256", {"metavar": "ID", "help": "its body_sha256, or the first 6 or more characters"}))
@@ -208,37 +212,18 @@ TOKENS = _options(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    found = _command(
-        commands,
-        "lookup",
-        run_lookup,
-        [EVENTS, OCCURRED, FORMAT],
-        "list the stored events of one center, guest or employee, with their type and header names",
-        "In time order, with each event's type, resource and request's header names (never their values): "
-        "a Query on the by_center, by_guest or by_employee index, never a Scan.",
-    )
+    finding = "list the stored events of one center, guest or employee, with their type and header names"
+    found = _command(commands, "lookup", run_lookup, [EVENTS, OCCURRED, FORMAT], finding, run_lookup.__doc__)
     whose = found.add_mutually_exclusive_group(required=True)
     for name, (index, key) in INDEXES.items():
         whose.add_argument(f"--{name}", metavar="UUID", help=f"the {key} (index {index})")
-    again = _command(
-        commands,
-        "replay",
-        run_replay,
-        [EVENTS, OCCURRED, DRY_RUN, TOPIC],
-        "publish stored events to the topic again",
-        "In time order, as the publisher sent them, with replay=true: by --event-id; by --center, optionally in a "
-        "window (a Query on by_center); or by a window alone: a Scan of the whole table (billed for every item). "
-        f"--local publishes to {LOCAL_TOPIC_ARN}.",
-    )
+    replaying = "publish stored events to the topic again"
+    again = _command(commands, "replay", run_replay, [EVENTS, OCCURRED, DRY_RUN, TOPIC], replaying, run_replay.__doc__)
     again.add_argument("--event-id", action="append", metavar="ID", help="an event to replay (repeat); all must exist")
     again.add_argument("--center", metavar="UUID", help="replay this center's events (index by_center)")
+    republishing = "publish what the publisher gave up on (PublicationFailuresAlarm), from the table"
     republished = _command(
-        commands,
-        "republish",
-        run_republish,
-        [EVENTS, DRY_RUN, TOPIC],
-        "publish what the publisher gave up on (PublicationFailuresAlarm), from the table",
-        republish.__doc__,
+        commands, "republish", run_republish, [EVENTS, DRY_RUN, TOPIC], republishing, republish.__doc__
     )
     republished.add_argument("--failures-queue-url", metavar="URL", help="instead of PublicationFailuresQueueUrl")
     smoked = "after a deploy: deliver one made-up event to the stack's URL, find it stored, see it published"
@@ -250,14 +235,8 @@ def _parser() -> argparse.ArgumentParser:
     listed.add_argument("--after", metavar="ID", help="the page after this entry (the last line of the page before)")
     listed.add_argument("--state", choices=("held", "redriven", "dismissed", "promoted"), help="only in this state")
     _command(actions, "show", run_held, [BODIES, BODY], "one held body: why, when, its header names, and the body")
-    redrive = _command(
-        actions,
-        "redrive",
-        run_held,
-        [BODIES, BODY],
-        "send one held body to the webhook again, as Zenoti would",
-        held.redrive.__doc__,
-    )
+    redriving = "send one held body to the webhook again, as Zenoti would"
+    redrive = _command(actions, "redrive", run_held, [BODIES, BODY], redriving, held.redrive.__doc__)
     redrive.add_argument(
         "--webhook-url",
         metavar="URL",

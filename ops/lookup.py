@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from ops.stored_events import StoredEvent
 
+BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the family: items without event_type
 # The attributes the receiver stores of every family (adapters/event_table.py): the resource's id, and the
 # guest or employee an event concerns where the family names one.
 COLUMNS = (
@@ -40,8 +41,9 @@ def print_jsonl(events: list[StoredEvent], out: TextIO) -> None:
 
 
 def _shown(event: StoredEvent) -> dict[str, Any]:
-    """The item's attributes, with the type and header names of an item stored before they were recorded."""
-    return {**event.attributes, "event_type": event.event_type, "header_names": event.header_names}
+    """The item's attributes; one stored before the Class booking family is a Class.Booking.Deleted event whose
+    request's header names were not recorded (None)."""
+    return {"event_type": BOOKING_DELETED, "header_names": None} | event.attributes
 
 
 def _cell(value: Any) -> str:

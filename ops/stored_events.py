@@ -14,7 +14,6 @@ from ops.items import every_item, plain_event
 from zenoti_receiver.clock import utc_text
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
-BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the family: items without event_type
 
 
 @dataclass(frozen=True)
@@ -91,17 +90,6 @@ class StoredEvent:
     @property
     def occurred_at(self) -> str:
         return str(self.attributes.get("occurred_at", ""))
-
-    @property
-    def event_type(self) -> str:
-        """The event's type; an item stored before the family was received is a Class.Booking.Deleted event."""
-        return str(self.attributes.get("event_type", BOOKING_DELETED))
-
-    @property
-    def header_names(self) -> list[str] | None:
-        """The names of the request's headers (never their values); None: not recorded (stored before they were)."""
-        names = self.attributes.get("header_names")
-        return [str(name) for name in names] if isinstance(names, list) else None
 
 
 def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
