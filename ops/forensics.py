@@ -71,11 +71,8 @@ def purge_token(
     dry_run: bool,
     out: TextIO,
 ) -> int:
-    """Purge the held bodies the tokens brought in; with `events`, the events they stored too.
-
-    Deleting an event is a REMOVE in the table's stream, which the publisher is never given: nothing
-    is published. The event was published when it was stored; what subscribers did with it is theirs.
-    """
+    """Purge the held bodies the tokens brought in; with `events`, the events they stored too (a REMOVE in the
+    table's stream, which the publisher is never given: nothing is published)."""
     held.purge(target, held.brought(since, until, tokens), dry_run, out)
     if not events:
         return EXIT_DONE

@@ -121,7 +121,13 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
             raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
         return replace(deployment, names={**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
     cloudformation = deployment.client("cloudformation")
-    stack = _describe(cloudformation, options.stack_name)
+    try:
+        [stack] = cloudformation.describe_stacks(StackName=options.stack_name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" not in str(error):  # said with the generic ValidationError code
+            raise
+        where = f"{options.stack_name} not found in {cloudformation.meta.region_name}"
+        raise OperatorError(f"stack {where}; pass --stack-name, --region, or --local") from None
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     for key in missing:
         if key not in outputs:
@@ -132,20 +138,6 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
             )
         names[key] = outputs[key]
     return replace(deployment, names=names, outputs=outputs)
-
-
-def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as error:
-        # CloudFormation says "does not exist" with the generic ValidationError code.
-        if "does not exist" in str(error):
-            raise OperatorError(
-                f"stack {stack_name} not found in {cloudformation.meta.region_name}; "
-                "pass --stack-name, --region, or --local"
-            ) from None
-        raise
-    return stacks[0]  # type: ignore[no-any-return]
 
 
 def connect(options: TargetOptions) -> Deployment:
