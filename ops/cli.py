@@ -112,11 +112,11 @@ def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if action == "dismiss":
         return held.dismiss(target, arguments.body_sha256, arguments.note or "", out)
     if action == "purge":
-        since, until = TimeWindow.parse(arguments.since, arguments.until).texts()
+        window = TimeWindow.parse(arguments.since, arguments.until).texts()
         tokens = forensics.token_values(arguments.token, arguments.token_version)
-        if since is None and until is None and not tokens:
+        if window == (None, None) and not tokens:
             raise OperatorError("choose what to purge: --since/--until (first delivery) and/or --token-version")
-        return held.purge(target, held.brought(since, until, tokens), arguments.dry_run, out)
+        return held.purge(target, held.brought(window, tokens), arguments.dry_run, out)
     found, after = held.entries(target, arguments.limit, arguments.after, [("state", "=", arguments.state)])
     held.print_entries(found, after, out, as_jsonl=arguments.format == "jsonl")
     return EXIT_DONE
@@ -127,11 +127,11 @@ def run_forensics(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> in
     if not tokens:
         raise OperatorError("name the token: --token SLOT:VERSION_ID or --token-version VERSION_ID")
     target, events_table = held.resolve_with_events(_target_options(arguments), arguments.events_table)
-    since, until = TimeWindow.parse(arguments.since, arguments.until).texts()
+    window = TimeWindow.parse(arguments.since, arguments.until).texts()
     if arguments.action == "list":
-        return forensics.list_token(target, events_table, tokens, since, until, out)
+        return forensics.list_token(target, events_table, tokens, window, out)
     purging = {"events": arguments.events, "dry_run": arguments.dry_run, "out": out}
-    return forensics.purge_token(target, events_table, tokens, since, until, **purging)
+    return forensics.purge_token(target, events_table, tokens, window, **purging)
 
 
 def run_token(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -27,31 +27,26 @@ def token_values(exact: list[str] | None, versions: list[str] | None) -> tuple[s
     return tuple(dict.fromkeys([*(exact or ()), *both]))
 
 
-def events_of(dynamodb: Any, table: str, tokens: tuple[str, ...], since: str | None, until: str | None) -> list[Any]:
-    """The stored events the tokens authenticated, received in [since, until), oldest first."""
+def events_of(dynamodb: Any, table: str, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
+    """The stored events the tokens authenticated, received in the window, oldest first."""
     projection = {f"#p{number}": name for number, name in enumerate(LISTED_EVENT)}
     request = {
         "TableName": table,
         "ProjectionExpression": ", ".join(projection),
         "ExpressionAttributeNames": projection,
     }
-    items = every_item(dynamodb.scan, filtered(request, held.brought(since, until, tokens, at="received_at")))
+    items = every_item(dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
     found = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
     return sorted(found, key=lambda event: (event.get("received_at", ""), event["event_id"]))
 
 
 def list_token(
-    target: held.HeldTarget,
-    events_table: str,
-    tokens: tuple[str, ...],
-    since: str | None,
-    until: str | None,
-    out: TextIO,
+    target: held.HeldTarget, events_table: str, tokens: tuple[str, ...], window: held.Window, out: TextIO
 ) -> int:
-    events = events_of(target.dynamodb, events_table, tokens, since, until)
-    bodies, after = held.entries(target, 500, None, held.brought(since, until, tokens))
+    events = events_of(target.dynamodb, events_table, tokens, window)
+    bodies, after = held.entries(target, 500, None, held.brought(window, tokens))
     while after is not None:
-        page, after = held.entries(target, 500, after, held.brought(since, until, tokens))
+        page, after = held.entries(target, 500, after, held.brought(window, tokens))
         bodies += page
     for kind, found in (("Events stored", events), ("Bodies held", bodies)):
         print(f"{kind} with token {' or '.join(tokens)}: {len(found)}", file=out)
@@ -64,8 +59,7 @@ def purge_token(
     target: held.HeldTarget,
     events_table: str,
     tokens: tuple[str, ...],
-    since: str | None,
-    until: str | None,
+    window: held.Window,
     *,
     events: bool,
     dry_run: bool,
@@ -73,10 +67,10 @@ def purge_token(
 ) -> int:
     """Purge the held bodies the tokens brought in; with `events`, the events they stored too (a REMOVE in the
     table's stream, which the publisher is never given: nothing is published)."""
-    held.purge(target, held.brought(since, until, tokens), dry_run, out)
+    held.purge(target, held.brought(window, tokens), dry_run, out)
     if not events:
         return EXIT_DONE
-    found = events_of(target.dynamodb, events_table, tokens, since, until)
+    found = events_of(target.dynamodb, events_table, tokens, window)
     if dry_run:
         print(f"Would purge {len(found)} stored event(s) (dry run): {' '.join(e['event_id'] for e in found)}", file=out)
         return EXIT_DONE

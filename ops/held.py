@@ -36,6 +36,7 @@ LISTED = (
 )  # fmt: skip
 SHOWN_ID = 12  # hex characters of body_sha256 a listing shows: what `show`, `redrive`, `dismiss` take
 DEFAULT_PAGE = 50
+Window = tuple[str | None, str | None]  # [since, until), as the tables write times; None: open
 DISMISSED = "dismissed"
 # The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
 ALARM_OF_REASON = {
@@ -149,9 +150,9 @@ def _shown(url: str) -> str:
     return " ".join(url.split())  # the one-line error stays one line
 
 
-def brought(since: str | None, until: str | None, tokens: tuple[str, ...], at: str = "first_seen") -> list[Condition]:
-    """Entries first held in [since, until) (events: at received_at), that any of these tokens brought."""
-    return [(at, ">=", since), (at, "<", until), (TOKEN_USED, "IN", tokens)]
+def brought(window: Window, tokens: tuple[str, ...], at: str = "first_seen") -> list[Condition]:
+    """Entries first held in the window [since, until) (events: at received_at), that any of these tokens brought."""
+    return [(at, ">=", window[0]), (at, "<", window[1]), (TOKEN_USED, "IN", tokens)]
 
 
 def entries(
