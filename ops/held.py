@@ -232,10 +232,8 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     key = item["body_sha256"]["S"]
     if item.get("body_truncated", {}).get("BOOL"):
         raise OperatorError(f"entry {key} keeps only the first 64 KiB of a body that is not JSON: nothing to re-drive")
-    if target.webhook_url is None or target.token is None:
-        raise OperatorError("no webhook URL and token to re-drive through")
     token = _redrive_token(target, key, item.get(TOKEN_USED, {}).get("S", ""), slot)
-    status, answer = post_delivery(target.webhook_url, token, held_body(item), target.signing_secret)
+    status, answer = deliver(target, held_body(item), token)
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -252,10 +250,9 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     return EXIT_DONE
 
 
-def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str:
+def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str | None:
     """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal: a
     body that came with a token rotated away (leaked?) is not re-driven with the new one unless the operator says so."""
-    assert target.token is not None
     accepted = {"current": target.token, "previous": target.previous_token}
     if chosen is not None:
         if accepted[chosen] is None:
@@ -263,7 +260,7 @@ def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | 
         return str(accepted[chosen])
     slot, _, version = token_used.partition(":")
     if slot not in accepted or target.token_of is None or not version:
-        return target.token  # recorded before tokens were, or the local stack's one token
+        return None  # the secret's token: recorded before tokens were, or the local stack's one token
     came_with = target.token_of(slot, version)
     if came_with is not None and came_with in accepted.values():
         return came_with
@@ -297,13 +294,13 @@ def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     return item  # type: ignore[no-any-return]
 
 
-def post_delivery(
-    webhook_url: str, token: str, body: bytes, signing_secret: str | None = None
-) -> tuple[int, dict[str, Any]]:
-    """POST a body to the webhook as Zenoti does: the token in the query string, signed where the stack has a
-    signing secret (so that a stack enforcing signatures takes it: docs/security.md); the status and the answer."""
-    signature = expected_signature(body, signing_secret) if signing_secret else None
-    return _post(f"{webhook_url}?{urlencode({'token': token})}", body, signature)
+def deliver(target: HeldTarget, body: bytes, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    """POST a body to the webhook as Zenoti does, with the token (the secret's, unless given) in the query string,
+    signed where the stack has a signing secret (docs/security.md); the status and the answer."""
+    if target.webhook_url is None or target.token is None:
+        raise OperatorError("no webhook URL and token to deliver to")
+    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
+    return _post(f"{target.webhook_url}?{urlencode({'token': token or target.token})}", body, signature)
 
 
 def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int:

@@ -39,9 +39,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
     deployment = resolve_deployment(options, {TABLE_OUTPUT: options.table})
     body = smoke_event()
     event_id = json.loads(body)["event_id"]
-    assert target.webhook_url is not None  # resolved with needs_webhook
-    assert target.token is not None
-    status, answer = held.post_delivery(target.webhook_url, target.token, body, target.signing_secret)
+    status, answer = held.deliver(target, body)
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":
         return EXIT_NOT_ACCEPTED
