@@ -188,17 +188,14 @@ def _plain(url: str) -> tuple[str, str, int, str]:
     return (parts.scheme.lower(), (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/"))
 
 
+@cache
 def dns_suffix(region: str) -> str:
     """The DNS suffix of the region's partition (amazonaws.com, amazonaws.com.cn, ...), as botocore knows it."""
-    for partition in _partitions():  # a region newer than this botocore: by its partition's pattern
+    for partition in botocore.loaders.create_loader().load_data("partitions")["partitions"]:
+        # A region newer than this botocore: by its partition's pattern.
         if region in partition["regions"] or re.fullmatch(partition["regionRegex"], region):
             return str(partition["outputs"]["dnsSuffix"])
     raise OperatorError(f"region {region} is in no partition botocore knows")
-
-
-@cache
-def _partitions() -> list[dict[str, Any]]:
-    return botocore.loaders.create_loader().load_data("partitions")["partitions"]  # type: ignore[no-any-return]
 
 
 def local_session(region: str | None = None) -> Any:
