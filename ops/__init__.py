@@ -1,8 +1,5 @@
-"""Tools for people operating the receiver: replay stored events, look deletions up.
-
-They stand on the function's own code (src/: how an item is decoded, how a message is built) and on
-AWS; `python -m ops` from the repository's root finds src/ here, as the tests' pythonpath does.
-"""
+"""Tools for people operating the receiver. They stand on the function's own code (src/, found here, as the
+tests' pythonpath finds it) and on AWS."""
 
 import sys
 from pathlib import Path

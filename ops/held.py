@@ -1,15 +1,15 @@
 """Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
 
-An entry's body is kept compressed (`body_zlib`). Listing reads a page at a time and never the bodies
-(a projection): a table a leaked token flooded is read a page at a time, no body sent or decompressed.
+Listing reads a page at a time and never the bodies (a projection): a flooded table costs a page, not the table.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
 from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
@@ -18,16 +18,10 @@ from urllib.request import Request, urlopen
 from botocore.exceptions import ClientError
 
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.items import plain_held, plain_item
+from ops.items import Condition, every_item, filtered, plain_held, plain_item, setting
 from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
-from ops.target import (
-    HELD_OUTPUT,
-    SECRET_OUTPUT,
-    TABLE_OUTPUT,
-    WEBHOOK_OUTPUT,
-    TargetOptions,
-    resolve_deployment,
-)
+from ops.lookup import print_aligned
+from ops.target import HELD_OUTPUT, SECRET_OUTPUT, TABLE_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 from zenoti_receiver.adapters.event_table import TOKEN_USED
 from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
 from zenoti_receiver.clock import iso_utc
@@ -42,6 +36,7 @@ LISTED = (
 )  # fmt: skip
 SHOWN_ID = 12  # hex characters of body_sha256 a listing shows: what `show`, `redrive`, `dismiss` take
 DEFAULT_PAGE = 50
+Window = tuple[str | None, str | None]  # [since, until), as the tables write times; None: open
 DISMISSED = "dismissed"
 # The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
 ALARM_OF_REASON = {
@@ -74,20 +69,17 @@ def resolve(
     if needs_webhook and not options.local:
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
-    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb")
+    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.client("dynamodb")
+    if not needs_webhook and needs_alarms and not options.local and options.table is None:
+        return HeldTarget(table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.client("cloudwatch"))
     if not needs_webhook:
-        if needs_alarms and not options.local and options.table is None:
-            return HeldTarget(
-                table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.aws.client("cloudwatch")
-            )
         return HeldTarget(table, dynamodb)
     if options.local:
         return HeldTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
     stack_url = deployment.names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
-    secretsmanager = deployment.aws.client("secretsmanager")
-    secret_id = deployment.names[SECRET_OUTPUT]
+    secretsmanager, secret_id = deployment.client("secretsmanager"), deployment.names[SECRET_OUTPUT]
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
 
     def token_of(slot: str, version_id: str) -> str | None:
@@ -98,31 +90,20 @@ def resolve(
         found = past.get("token" if slot == "current" else "previous_token") if isinstance(past, dict) else None
         return found if isinstance(found, str) and found else None
 
-    return HeldTarget(
-        table,
-        dynamodb,
-        url,
-        value["token"],
-        value.get("previous_token") or None,
-        token_of,
-        signing_secret=value.get("signing_secret"),
-    )
+    previous, signing = value.get("previous_token") or None, value.get("signing_secret")
+    return HeldTarget(table, dynamodb, url, value["token"], previous, token_of, signing_secret=signing)
 
 
 def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
     """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
     deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
-    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.aws.client("dynamodb"))
+    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.client("dynamodb"))
     return target, deployment.names[TABLE_OUTPUT]
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, on one of the stack's own APIs.
-
-    `api_hosts` are the execute-api hosts of the APIs the stack itself created, in its region
-    (Deployment.webhook_hosts): an output naming any other host, even another API Gateway API on AWS,
-    gets no token.
-    """
+    """The URL to send the production token to: the stack's own WebhookUrl, on one of the APIs the stack itself
+    created, in its region (`api_hosts`): an output naming any other host, even another API on AWS, gets no token."""
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
@@ -169,121 +150,68 @@ def _shown(url: str) -> str:
     return " ".join(url.split())  # the one-line error stays one line
 
 
-@dataclass(frozen=True)
-class Page:
-    entries: list[dict[str, Any]]
-    next_after: str | None  # pass as --after for the next page; None: this was the last
+def brought(window: Window, tokens: tuple[str, ...], at: str = "first_seen") -> list[Condition]:
+    """Entries first held in the window [since, until) (events: at received_at), that any of these tokens brought."""
+    return [(at, ">=", window[0]), (at, "<", window[1]), (TOKEN_USED, "IN", tokens)]
 
 
 def entries(
-    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, filters: Filters | None = None
-) -> Page:
-    """One page of entries, without their bodies (a Scan with a projection and a Limit).
-
-    DynamoDB bills a Scan by the size of the whole entries it reads, projection or not (up to some 64
-    KB for junk cut to 64 KiB, 260 KB for a 255 KiB JSON body; 1 read unit per 8 KB): a page reads
-    `limit` entries, not the table, and sends and decompresses none of their bodies.
-    """
-    request: dict[str, Any] = {
-        "TableName": target.table_name,
-        "ProjectionExpression": ", ".join(LISTED),
-        "ExpressionAttributeNames": {"#state": "state"},
-        "Limit": limit,
-    }
-    if filters is not None:
-        filters.apply(request)
+    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of entries without their bodies, and the id to read on after: a Scan with a projection and a Limit,
+    billed for the `limit` whole entries it reads (1 read unit per 8 KB), not the table's."""
+    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED), "Limit": limit}
+    request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
     found: list[dict[str, Any]] = []
     # A filter may leave a page short: read on until it is full or the table ends.
     while True:
         page = target.dynamodb.scan(**request)
-        found += [_plain_listed(item) for item in page.get("Items", [])]
+        found += map(_plain, page.get("Items", []))
         last = page.get("LastEvaluatedKey")
         if last is None or len(found) >= limit:
             break
-        request["ExclusiveStartKey"] = last
-        request["Limit"] = limit - len(found)
-    next_after = last["body_sha256"]["S"] if last is not None else None
-    return Page(sorted(found, key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"])), next_after)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which entries: a window of first delivery [since, until), and the token that brought them."""
-
-    since: str | None = None  # as the entries store times (clock.utc_text)
-    until: str | None = None
-    token_used: tuple[str, ...] = ()  # any of these token_used values
-    state: str | None = None
-    reason: str | None = None
-
-    def apply(self, request: dict[str, Any]) -> None:
-        names, values, conditions = request.setdefault("ExpressionAttributeNames", {}), {}, []
-        if self.since:
-            names["#first_seen"], values[":since"] = "first_seen", {"S": self.since}
-            conditions.append("#first_seen >= :since")
-        if self.until:
-            names["#first_seen"], values[":until"] = "first_seen", {"S": self.until}
-            conditions.append("#first_seen < :until")
-        if self.token_used:
-            names["#token_used"] = TOKEN_USED
-            keys = [f":token{number}" for number in range(len(self.token_used))]
-            values.update({key: {"S": value} for key, value in zip(keys, self.token_used, strict=True)})
-            conditions.append(f"#token_used IN ({', '.join(keys)})")
-        if self.state:
-            names["#state"], values[":state"] = "state", {"S": self.state}
-            conditions.append("#state = :state")
-        if self.reason:
-            names["#reason"], values[":reason"] = "reason", {"S": self.reason}
-            conditions.append("#reason = :reason")
-        if conditions:
-            request["FilterExpression"] = " AND ".join(conditions)
-            request["ExpressionAttributeValues"] = values
+        request |= {"ExclusiveStartKey": last, "Limit": limit - len(found)}
+    found.sort(key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
+    return found, last["body_sha256"]["S"] if last is not None else None
 
 
 def main_reason(entry: dict[str, Any]) -> str:
-    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error.
-
-    A body of another family fails every field of this one; what matters is its type.
-    """
+    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error (a body of
+    another family fails every field of this one: what matters is its type)."""
     errors = entry.get("errors") or []
     if entry.get("reason") == "invalid_event":
         if any(error["field"] in ("event_type", "event_resource") for error in errors):
             return "wrong type"
         if errors:
-            first = errors[0]
             more = f" (+{len(errors) - 1})" if len(errors) > 1 else ""
-            return f"{first['field']}: {first['type']}{more}"
+            return f"{errors[0]['field']}: {errors[0]['type']}{more}"
     if entry.get("reason") == "conflicting_duplicate":
         return "another body stored first"
     if entry.get("body_truncated"):
         return "not JSON (first 64 KiB kept)"
-    message = str(entry.get("message", entry.get("reason", "")))
-    return message.removeprefix("body ")[:40]
+    return str(entry.get("message", entry.get("reason", ""))).removeprefix("body ")[:40]
 
 
-def print_entries(page: Page, out: TextIO, as_jsonl: bool) -> None:
-    found = page.entries
+def print_entries(found: list[dict[str, Any]], next_after: str | None, out: TextIO, as_jsonl: bool) -> None:
     if as_jsonl:
         for entry in found:
             print(json.dumps(entry), file=out)
         return
     cells = [{**entry, "id": entry["body_sha256"][:SHOWN_ID], "why": main_reason(entry)} for entry in found]
-    rows = [COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print_aligned([COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)], out)
     still = sum(1 for entry in found if entry.get("state") in STATES_HELD)
     print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
-    if page.next_after:
-        print(f"More: --after {page.next_after}", file=out)
+    if next_after:
+        print(f"More: --after {next_after}", file=out)
 
 
 def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     """One entry: why it is held, when, how often, the request's header names, and the body as it came."""
-    entry = _plain_entry(entry_of(target, body_sha256))
-    body = entry.pop("body")
+    entry = _plain(entry_of(target, body_sha256))
+    # Shown as text: undecodable bytes become U+FFFD, control characters (but newline and tab) escaped.
+    body = entry.pop("body").decode("utf-8", errors="replace")
     entry["why"] = main_reason(entry)
     for name in ("body_sha256", "state", "reason", "why", "message", "event_type", "event_id", "deliveries",
                  "first_seen", "first_request_id", "last_seen", "last_request_id", "body_bytes", TOKEN_USED,
@@ -294,28 +222,18 @@ def show(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     print(f"{'header_names:':18}{' '.join(names) if names else '(not recorded)'}", file=out)
     for error in entry.get("errors") or []:
         print(f"{'error:':18}{error['field']}: {error['message']} ({error['type']})", file=out)
-    # What a sender sent, to a terminal: control characters (but newline and tab) shown escaped.
     print("body:\n" + "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in body), file=out)
     return EXIT_DONE
 
 
 def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None = None) -> int:
-    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event.
-
-    With the token the body came with (`token_used`) while the secret still accepts it, or the one the
-    operator chooses (`slot`): see _redrive_token.
-    """
+    """POST the held body to the webhook, as Zenoti would; mark the entry re-driven once it is stored as an event."""
     item = entry_of(target, body_sha256)
     key = item["body_sha256"]["S"]
     if item.get("body_truncated", {}).get("BOOL"):
         raise OperatorError(f"entry {key} keeps only the first 64 KiB of a body that is not JSON: nothing to re-drive")
-    if target.webhook_url is None or target.token is None:
-        raise OperatorError("no webhook URL and token to re-drive through")
     token = _redrive_token(target, key, item.get(TOKEN_USED, {}).get("S", ""), slot)
-    body = held_body(item)
-    # Signed as Zenoti is said to sign, so that a stack enforcing signatures takes it (docs/security.md).
-    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
-    status, answer = _post(f"{target.webhook_url}?{urlencode({'token': token})}", body, signature)
+    status, answer = deliver(target, held_body(item), token)
     print(f"HTTP {status}: {json.dumps(answer)}", file=out)
     if status >= 500:
         raise OperatorError(f"the receiver answered {status}; the entry stays held, try again later")
@@ -332,13 +250,9 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
     return EXIT_DONE
 
 
-def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str:
-    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal.
-
-    A body that came with a token rotated away since (perhaps the leaked one) is not re-driven with the
-    new token unless the operator says so: that would launder what the old token brought in.
-    """
-    assert target.token is not None
+def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str | None:
+    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal: a
+    body that came with a token rotated away (leaked?) is not re-driven with the new one unless the operator says so."""
     accepted = {"current": target.token, "previous": target.previous_token}
     if chosen is not None:
         if accepted[chosen] is None:
@@ -346,7 +260,7 @@ def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | 
         return str(accepted[chosen])
     slot, _, version = token_used.partition(":")
     if slot not in accepted or target.token_of is None or not version:
-        return target.token  # recorded before tokens were, or the local stack's one token
+        return None  # the secret's token: recorded before tokens were, or the local stack's one token
     came_with = target.token_of(slot, version)
     if came_with is not None and came_with in accepted.values():
         return came_with
@@ -360,122 +274,76 @@ def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | 
 def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
     """The entry whose body_sha256 is, or starts with, what the operator typed (as `held list` shows it)."""
     wanted = body_sha256.strip().lower()
-    if len(wanted) < 64:
-        wanted = _full_id(target, wanted)
-    item = target.dynamodb.get_item(
-        TableName=target.table_name, Key={"body_sha256": {"S": wanted}}, ConsistentRead=True
-    ).get("Item")
+    if len(wanted) < 64:  # a Scan of the keys alone: an operator's command, not a hot path
+        if len(wanted) < 6 or any(c not in "0123456789abcdef" for c in wanted):
+            raise OperatorError(f"{wanted!r} is not a held body's id: give at least its first 6 hex characters")
+        request = {
+            "TableName": target.table_name,
+            "ProjectionExpression": "body_sha256",
+            "FilterExpression": "begins_with(body_sha256, :prefix)",
+            "ExpressionAttributeValues": {":prefix": {"S": wanted}},
+        }
+        found = [item["body_sha256"]["S"] for item in islice(every_item(target.dynamodb.scan, request), 2)]
+        if len(found) > 1:
+            raise OperatorError(f"{wanted} is the start of more than one held body's id: give more of it")
+        wanted = found[0] if found else wanted
+    key = {"body_sha256": {"S": wanted}}
+    item = target.dynamodb.get_item(TableName=target.table_name, Key=key, ConsistentRead=True).get("Item")
     if item is None:
         raise OperatorError(f"no held body {body_sha256} in table {target.table_name}")
     return item  # type: ignore[no-any-return]
 
 
-def post_delivery(
-    webhook_url: str, token: str, body: bytes, signing_secret: str | None = None
-) -> tuple[int, dict[str, Any]]:
-    """POST a body to the webhook as Zenoti does (the token in the query string, signed where the stack has a
-    signing secret); the status and the answer."""
-    signature = expected_signature(body, signing_secret) if signing_secret else None
-    return _post(f"{webhook_url}?{urlencode({'token': token})}", body, signature)
-
-
-def _full_id(target: HeldTarget, prefix: str) -> str:
-    """The one body_sha256 starting with `prefix`: a Scan of the keys alone (an operator's command, not a hot path)."""
-    if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
-        raise OperatorError(f"{prefix!r} is not a held body's id: give at least its first 6 hex characters")
-    request: dict[str, Any] = {
-        "TableName": target.table_name,
-        "ProjectionExpression": "body_sha256",
-        "FilterExpression": "begins_with(body_sha256, :prefix)",
-        "ExpressionAttributeValues": {":prefix": {"S": prefix}},
-    }
-    found: list[str] = []
-    while True:
-        page = target.dynamodb.scan(**request)
-        found += [item["body_sha256"]["S"] for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page or len(found) > 1:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if not found:
-        raise OperatorError(f"no held body {prefix} in table {target.table_name}")
-    if len(found) > 1:
-        raise OperatorError(f"{prefix} is the start of more than one held body's id: give more of it")
-    return found[0]
+def deliver(target: HeldTarget, body: bytes, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    """POST a body to the webhook as Zenoti does, with the token (the secret's, unless given) in the query string,
+    signed where the stack has a signing secret (docs/security.md); the status and the answer."""
+    if target.webhook_url is None or target.token is None:
+        raise OperatorError("no webhook URL and token to deliver to")
+    signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
+    return _post(f"{target.webhook_url}?{urlencode({'token': token or target.token})}", body, signature)
 
 
 def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int:
-    """Mark an entry that needs no action (a test delivery, a type the business does not want) dismissed.
-
-    When no entry of its reason is still held, that reason's alarm is set to OK, so that the next body
-    held for it notifies again (an alarm in ALARM notifies only once).
-    """
+    """Mark an entry that needs no action (a test delivery, a type the business does not want) dismissed. When no
+    entry of its reason is still held, that reason's alarm is set to OK, so that the next body held notifies again."""
     item = entry_of(target, body_sha256)
-    key = item["body_sha256"]["S"]
+    key, reason = item["body_sha256"]["S"], item.get("reason", {}).get("S", "")
     set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
-    reason = item.get("reason", {}).get("S", "")
     print(f"Dismissed: entry {key} ({reason}).", file=out)
-    _clear_alarm_if_done(target, reason, out)
+    logical_id = ALARM_OF_REASON.get(reason)
+    alarms = target.alarms or {}
+    if logical_id not in alarms:
+        return EXIT_DONE
+    if entries(target, limit=1, conditions=[("state", "=", HELD), ("reason", "=", reason)])[0]:
+        print(f"{logical_id} stays as it is: other entries held for {reason} need action.", file=out)
+        return EXIT_DONE
+    why = f"No entry held for {reason} needs action (ops held dismiss)"
+    target.cloudwatch.set_alarm_state(AlarmName=alarms[logical_id], StateValue="OK", StateReason=why)
+    print(f"{logical_id} set to OK: the next body held for {reason} notifies again.", file=out)
     return EXIT_DONE
 
 
-def _clear_alarm_if_done(target: HeldTarget, reason: str, out: TextIO) -> None:
-    logical_id = ALARM_OF_REASON.get(reason)
-    if target.alarms is None or target.cloudwatch is None or logical_id not in target.alarms:
-        return
-    if entries(target, limit=1, filters=Filters(state=HELD, reason=reason)).entries:
-        print(f"{logical_id} stays as it is: other entries held for {reason} need action.", file=out)
-        return
-    target.cloudwatch.set_alarm_state(
-        AlarmName=target.alarms[logical_id],
-        StateValue="OK",
-        StateReason=f"No entry held for {reason} needs action (ops held dismiss)",
-    )
-    print(f"{logical_id} set to OK: the next body held for {reason} notifies again.", file=out)
-
-
-def purge(target: HeldTarget, filters: Filters, dry_run: bool, out: TextIO) -> int:
-    """Delete the entries a filter selects (a time range of first delivery, a token): a Scan of the keys, then deletes.
-
-    The Scan reads, and is billed for, every whole entry of the table, bodies included, even though it
-    returns only keys (1 read unit per 8 KB: a flood of 10,000 junk bodies of 64 KiB is some 80,000
-    units, a few cents). Each delete is one write unit.
-    """
-    request: dict[str, Any] = {"TableName": target.table_name, "ProjectionExpression": "body_sha256"}
-    filters.apply(request)
-    keys: list[dict[str, Any]] = []
-    while True:
-        page = target.dynamodb.scan(**request)
-        keys += [{"body_sha256": item["body_sha256"]} for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def purge(target: HeldTarget, conditions: Iterable[Condition], dry_run: bool, out: TextIO) -> int:
+    """Delete the entries the conditions select: a Scan of the keys, billed for every whole entry of the table
+    (a flood of 10,000 junk bodies of 64 KiB is some 80,000 read units, a few cents), then a write unit each."""
+    request = filtered({"TableName": target.table_name, "ProjectionExpression": "body_sha256"}, conditions)
+    keys = [{"body_sha256": item["body_sha256"]} for item in every_item(target.dynamodb.scan, request)]
+    bodies = f"{len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}"
     if dry_run:
-        print(f"Would purge {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'} (dry run).", file=out)
+        print(f"Would purge {bodies} (dry run).", file=out)
         return EXIT_DONE
     for start in range(0, len(keys), 25):  # BatchWriteItem's limit
-        batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
-        unprocessed: dict[str, Any] = {target.table_name: batch}
+        unprocessed = {target.table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]}
         while unprocessed:
-            answer = target.dynamodb.batch_write_item(RequestItems=unprocessed)
-            unprocessed = answer.get("UnprocessedItems") or {}
-    print(f"Purged {len(keys)} held bod{'y' if len(keys) == 1 else 'ies'}.", file=out)
+            unprocessed = target.dynamodb.batch_write_item(RequestItems=unprocessed).get("UnprocessedItems")
+    print(f"Purged {bodies}.", file=out)
     return EXIT_DONE
 
 
 def set_state(target: HeldTarget, key: str, state: str, more: dict[str, Any]) -> None:
-    names = {"#state": "state", "#changed": f"{state}_at"}
-    values = {":state": {"S": state}, ":now": {"S": iso_utc(time.time())}}
-    update = "SET #state = :state, #changed = :now"
-    for number, (name, value) in enumerate(more.items()):
-        names[f"#more{number}"], values[f":more{number}"] = name, value
-        update += f", #more{number} = :more{number}"
-    target.dynamodb.update_item(
-        TableName=target.table_name,
-        Key={"body_sha256": {"S": key}},
-        UpdateExpression=update,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+    """The entry's state, when it changed (`<state>_at`), and the attributes in `more`."""
+    changes = {"state": {"S": state}, f"{state}_at": {"S": iso_utc(time.time())}, **more}
+    target.dynamodb.update_item(TableName=target.table_name, Key={"body_sha256": {"S": key}}, **setting(changes))
 
 
 def _post(url: str, body: bytes, signature: str | None = None) -> tuple[int, dict[str, Any]]:
@@ -499,18 +367,9 @@ def _answer(body: bytes) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {"answer": answer}
 
 
-def _plain_listed(item: dict[str, Any]) -> dict[str, Any]:
-    """An entry as listed (without its body), errors as JSON."""
-    entry = plain_item(item)
-    if "errors" in entry:
-        entry["errors"] = json.loads(entry["errors"])
-    return entry
-
-
-def _plain_entry(item: dict[str, Any]) -> dict[str, Any]:
-    entry = plain_held(item)
-    # Shown as text (the body may not be UTF-8: undecodable bytes become U+FFFD), errors as JSON.
-    entry["body"] = entry["body"].decode("utf-8", errors="replace")
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An entry as plain values (its body, if read, as bytes), errors as JSON."""
+    entry = plain_held(item) if "body_zlib" in item else plain_item(item)
     if "errors" in entry:
         entry["errors"] = json.loads(entry["errors"])
     return entry

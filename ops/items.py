@@ -1,7 +1,8 @@
-"""DynamoDB items as plain Python values, for people and JSON: numbers as int or float, binary as bytes."""
+"""DynamoDB for the operator tools: items as plain Python values, and Scans or Queries read to their last page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,10 @@ from zenoti_receiver.adapters.event_table import stored_payload
 from zenoti_receiver.adapters.held_bodies import held_body
 
 _deserialize = TypeDeserializer().deserialize
+# (attribute, operator, value) of a FilterExpression; an empty value leaves the condition out. IN takes a tuple.
+Condition = tuple[str, str, Any]
+# None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
+PAGE_SIZE: int | None = None
 
 
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -38,3 +43,42 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Binary):
         return bytes(value)
     return value
+
+
+def filtered(request: dict[str, Any], conditions: Iterable[Condition]) -> dict[str, Any]:
+    """The request with a FilterExpression of every condition that has a value, all of them to hold."""
+    names, terms = dict(request.get("ExpressionAttributeNames", {})), []
+    values: dict[str, Any] = {}
+    for number, (attribute, operator, value) in enumerate(conditions):
+        if not value:
+            continue
+        names[f"#c{number}"] = attribute
+        texts = value if operator == "IN" else (value,)
+        keys = [f":c{number}_{index}" for index in range(len(texts))]
+        values |= {key: {"S": text} for key, text in zip(keys, texts, strict=True)}
+        terms.append(f"#c{number} {operator} " + (f"({', '.join(keys)})" if operator == "IN" else keys[0]))
+    if not terms:
+        return request
+    filters = {"FilterExpression": " AND ".join(terms), "ExpressionAttributeValues": values}
+    return {**request, "ExpressionAttributeNames": names, **filters}
+
+
+def every_item(operation: Callable[..., Any], request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The items of a Scan or Query (`operation`), every page of it read in turn."""
+    if PAGE_SIZE is not None:
+        request = {**request, "Limit": PAGE_SIZE}
+    while True:
+        page = operation(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def setting(changes: dict[str, Any]) -> dict[str, Any]:
+    """An UpdateItem's expression, names and values that set each attribute to its value (DynamoDB-typed)."""
+    return {
+        "UpdateExpression": "SET " + ", ".join(f"#s{number} = :s{number}" for number in range(len(changes))),
+        "ExpressionAttributeNames": {f"#s{number}": name for number, name in enumerate(changes)},
+        "ExpressionAttributeValues": {f":s{number}": value for number, value in enumerate(changes.values())},
+    }

@@ -1,47 +1,49 @@
-"""Showing stored events: an aligned table for people, JSON lines for programs.
-
-An item stored before the Class booking family was received is a Class.Booking.Deleted event whose
-request's header names were not recorded: shown as such.
-"""
+"""Showing stored events: an aligned table for people, JSON lines for programs."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any, TextIO
 
 from ops.stored_events import StoredEvent
 
+BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the family: items without event_type
 # The attributes the receiver stores of every family (adapters/event_table.py): the resource's id, and the
 # guest or employee an event concerns where the family names one.
 COLUMNS = (
-    "occurred_at",
-    "event_id",
-    "event_type",
-    "center_id",
-    "resource_id",
-    "guest_id",
-    "employee_id",
-    "signature",
+    "occurred_at", "event_id", "event_type", "center_id", "resource_id", "guest_id", "employee_id", "signature",
     "header_names",
-)
+)  # fmt: skip
+
+
+def print_aligned(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """Rows of cells in columns as wide as their widest cell (the first row: the columns' names)."""
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
 
 
 def print_table(events: list[StoredEvent], out: TextIO) -> None:
-    rows = [COLUMNS, *([_cell(_shown(event).get(column)) for column in COLUMNS] for event in events)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(), file=out)
+    print_aligned([COLUMNS, *([_cell(_shown(event).get(column)) for column in COLUMNS] for event in events)], out)
     print(f"({len(events)} event{'' if len(events) == 1 else 's'})", file=out)
 
 
 def print_jsonl(events: list[StoredEvent], out: TextIO) -> None:
     for event in events:
-        print(json.dumps(_with_payload_parsed(_shown(event))), file=out)
+        shown = dict(sorted(_shown(event).items()))
+        if "payload" in shown:  # last, parsed (the receiver only stores JSON; kept as text should that change)
+            payload = shown["payload"] = shown.pop("payload")
+            with suppress(ValueError):
+                shown["payload"] = json.loads(payload)
+        print(json.dumps(shown), file=out)
 
 
 def _shown(event: StoredEvent) -> dict[str, Any]:
-    """The item's attributes, with the type and header names of an item stored before they were recorded."""
-    return {**event.attributes, "event_type": event.event_type, "header_names": event.header_names}
+    """The item's attributes; one stored before the Class booking family is a Class.Booking.Deleted event whose
+    request's header names were not recorded (None)."""
+    return {"event_type": BOOKING_DELETED, "header_names": None} | event.attributes
 
 
 def _cell(value: Any) -> str:
@@ -52,13 +54,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):  # header names: one cell, no spaces
         return ",".join(value) if value else "(none)"
     return str(value)
-
-
-def _with_payload_parsed(attributes: dict[str, Any]) -> dict[str, Any]:
-    shown = {name: attributes[name] for name in sorted(attributes) if name != "payload"}
-    if "payload" in attributes:
-        try:
-            shown["payload"] = json.loads(attributes["payload"])
-        except ValueError:  # the receiver only stores JSON; kept as text should that ever change
-            shown["payload"] = attributes["payload"]
-    return shown

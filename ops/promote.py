@@ -1,22 +1,9 @@
 """Promote a held conflicting duplicate to the event of record, keeping the body it replaces held.
 
-Someone holding a leaked token can store an event_id Zenoti will use later (its ids are a timestamp
-and a counter): the real event is then a conflicting duplicate, held. Promoting it, in two writes:
-
-1. one transaction: the planted item is deleted from the events table (only if it is still the body
-   that was read, so nothing stored since is lost) and its body kept in the held bodies' table, held
-   as a conflicting duplicate of the promoted one, with the token that brought it;
-2. the held body is stored as the receiver stores an event (EventTable.store_once: a conditional put).
-
-Published exactly once, by the table's stream: the delete is a REMOVE and the put an INSERT, and the
-publisher is given INSERTs only (its filter), so the subscribers receive the promoted event once, in
-order, with the stream's retries, and the planted one never again. The planted event was published
-when it was stored; subscribers that acted on it are told by the promoted one under the same
-event_id (they deduplicate by event_id: docs/security.md says what to tell them).
-
-Between the two writes the event_id is absent: a delivery of it in that instant is stored as a new
-event. If it is this very body (Zenoti's redelivery), that is the promotion done, published once by
-the stream; if another, the put of step 2 finds it and says so (nothing is lost; the operator looks).
+For an event_id someone stored first with a leaked token: one transaction deletes the planted item (only if
+unchanged) and holds its body; then the held body is stored as the receiver stores an event, and the table's
+stream publishes it once, as an INSERT (docs/security.md#the-first-hour-after-a-leak). A delivery of the
+event_id between the two writes is stored as new: this body is the promotion done; another one is reported.
 """
 
 from __future__ import annotations
@@ -27,6 +14,7 @@ from typing import Any, TextIO
 
 from ops.errors import EXIT_DONE, OperatorError
 from ops.held import HeldTarget, entry_of, set_state
+from ops.items import setting
 from zenoti_receiver.adapters.event_table import TOKEN_USED, EventTable, compressed, stored_payload
 from zenoti_receiver.adapters.held_bodies import HELD, held_body
 from zenoti_receiver.clock import iso_utc
@@ -50,13 +38,11 @@ def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO
     if received.event.event_id != event_id:
         raise OperatorError(f"entry {key}'s body is not event {event_id}")
 
-    dynamodb = target.dynamodb
-    planted = dynamodb.get_item(TableName=events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True).get(
-        "Item"
-    )
+    found = target.dynamodb.get_item(TableName=events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True)
+    planted = found.get("Item")
     if planted is not None:
         _replace(target, events_table, event_id, planted, key)
-    stored = EventTable(events_table, dynamodb).store_once(received)
+    stored = EventTable(events_table, target.dynamodb).store_once(received)
     # Stored in between by Zenoti's own redelivery of this very body: it is the event of record, published once.
     if stored is not None and stored.body_sha256 != received.body_sha256:
         raise OperatorError(
@@ -93,54 +79,28 @@ def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict
     """Delete the planted item, if unchanged, and hold its body: one transaction, so it is never lost."""
     body = stored_payload(planted).encode("utf-8")
     # Unless the item changed since it was read: then nothing is deleted, and the operator looks again.
-    unchanged: dict[str, Any] = (
-        {
-            "ConditionExpression": "body_sha256 = :planted",
-            "ExpressionAttributeValues": {":planted": planted["body_sha256"]},
-        }
-        if "body_sha256" in planted
-        else {"ConditionExpression": "attribute_not_exists(body_sha256)"}
-    )
-    values: dict[str, Any] = {
-        ":body": {"B": compressed(body)},
-        ":size": {"N": str(len(body))},
-        ":first": {"S": planted.get("received_at", {}).get("S", iso_utc(time.time()))},
-        ":request": {"S": planted.get("request_id", {}).get("S", "")},
-        ":reason": {"S": "conflicting_duplicate"},
-        ":message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
-        ":held": {"S": HELD},
-        ":event_id": {"S": event_id},
-        ":one": {"N": "1"},
-    }
-    update = (
-        "SET body_zlib = :body, body_bytes = :size, first_seen = :first, last_seen = :first,"
-        " first_request_id = :request, last_request_id = :request, reason = :reason, message = :message,"
-        " #state = :held, event_id = :event_id, deliveries = :one"
-    )
-    for name in ("event_type", TOKEN_USED):
-        if name in planted:
-            values[f":{name}"] = planted[name]
-            update += f", {name} = :{name}"
-    target.dynamodb.transact_write_items(
-        TransactItems=[
-            {
-                "Delete": {
-                    "TableName": events_table,
-                    "Key": {"event_id": {"S": event_id}},
-                    **unchanged,
-                }
-            },
-            {
-                "Update": {
-                    "TableName": target.table_name,
-                    "Key": {"body_sha256": {"S": _planted_key(planted)}},
-                    "UpdateExpression": update,
-                    "ExpressionAttributeNames": {"#state": "state"},
-                    "ExpressionAttributeValues": values,
-                }
-            },
-        ]
-    )
+    unchanged: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(body_sha256)"}
+    if "body_sha256" in planted:
+        same = {":planted": planted["body_sha256"]}
+        unchanged = {"ConditionExpression": "body_sha256 = :planted", "ExpressionAttributeValues": same}
+    first = {"S": planted.get("received_at", {}).get("S", iso_utc(time.time()))}
+    request = {"S": planted.get("request_id", {}).get("S", "")}
+    held = {
+        "body_zlib": {"B": compressed(body)},
+        "body_bytes": {"N": str(len(body))},
+        "first_seen": first,
+        "last_seen": first,
+        "first_request_id": request,
+        "last_request_id": request,
+        "reason": {"S": "conflicting_duplicate"},
+        "message": {"S": f"was the event of record of {event_id} until entry {promoted} was promoted over it"},
+        "state": {"S": HELD},
+        "event_id": {"S": event_id},
+        "deliveries": {"N": "1"},
+    } | {name: planted[name] for name in ("event_type", TOKEN_USED) if name in planted}
+    delete = {"TableName": events_table, "Key": {"event_id": {"S": event_id}}, **unchanged}
+    hold = {"TableName": target.table_name, "Key": {"body_sha256": {"S": _planted_key(planted)}}, **setting(held)}
+    target.dynamodb.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": hold}])
 
 
 def _planted_key(planted: dict[str, Any]) -> str:

@@ -27,7 +27,11 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
     """Publish each event in the order given (or only say what would be sent); print a line each and a summary."""
     # Every message is built before the first is sent: a bad item stops the run before it starts.
     messages = [(event, replay_message(event)) for event in events]
-    with _progress_bar(len(messages), err, "dry run" if dry_run else "replaying") as progress:
+    # A bar on a terminal, blanked when done; nothing at all on a pipe or a file, so logs stay clean.
+    label = "dry run" if dry_run else "replaying"
+    with tqdm(
+        total=len(messages), desc=label, unit="event", file=err, leave=False, disable=not err.isatty()
+    ) as progress:
         for published, (event, message) in enumerate(messages):
             attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
             if dry_run:
@@ -50,17 +54,9 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
             if not progress.update():  # it draws at most every 0.1 s; a line was just printed, so draw it now
                 progress.refresh()
     # Leaving the block blanked the bar (leave=False), so the summary starts at the left edge.
+    count = f"{len(messages)} event{'' if len(messages) == 1 else 's'}"
     if dry_run:
-        print(f"Dry run: would publish {_events(len(messages))} to {topic_arn}; nothing was sent.", file=out)
+        print(f"Dry run: would publish {count} to {topic_arn}; nothing was sent.", file=out)
     else:
-        print(f"Published {_events(len(messages))} to {topic_arn}.", file=out)
+        print(f"Published {count} to {topic_arn}.", file=out)
     return len(messages)
-
-
-def _progress_bar(total: int, err: TextIO, label: str) -> tqdm[Any]:
-    """A bar on a terminal, blanked when done; nothing at all on a pipe or a file, so logs stay clean."""
-    return tqdm(total=total, desc=label, unit="event", file=err, leave=False, disable=not err.isatty())
-
-
-def _events(count: int) -> str:
-    return f"{count} event" if count == 1 else f"{count} events"

@@ -1,9 +1,7 @@
 """After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published.
 
-It proves the stack end to end without Zenoti: the URL and the token Zenoti is given, the write, the
-stream, the publisher and the topic. The event is a Class.Booking.Created of a center that does not
-exist (CENTER), with an event_id of its own (smoke-...): a subscriber that filters on centers never sees
-it; one that takes every center gets one booking it cannot find in Zenoti, as a test delivery would be.
+A Class.Booking.Created of a center that does not exist, with an event_id of its own (smoke-...): a subscriber
+that filters on centers never sees it; one that takes every center gets a booking Zenoti does not know.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from typing import Any, TextIO
 
 from ops import held
 from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.target import TABLE_OUTPUT, TargetOptions, resolve_deployment
+from ops.target import TABLE_OUTPUT, Deployment, TargetOptions, resolve_deployment
 
 SAMPLE = Path(__file__).resolve().parent.parent / "events" / "booking_created.json"
 CENTER = "00000000-0000-4000-8000-00000000c0de"  # no center of Zenoti's: filtered out by center filters
@@ -41,9 +39,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
     deployment = resolve_deployment(options, {TABLE_OUTPUT: options.table})
     body = smoke_event()
     event_id = json.loads(body)["event_id"]
-    if target.webhook_url is None or target.token is None:
-        raise OperatorError("the stack has no webhook URL or token to deliver to")
-    status, answer = held.post_delivery(target.webhook_url, target.token, body, target.signing_secret)
+    status, answer = held.deliver(target, body)
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":
         return EXIT_NOT_ACCEPTED
@@ -53,7 +49,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
     print(f"stored: {'yes, received ' + item['received_at']['S'] if item else 'NO'}", file=out)
     if not item:
         return EXIT_NOT_ACCEPTED
-    published = _published(deployment.aws, options.stack_name, event_id, WAIT_SECONDS)
+    published = _published(deployment, event_id, WAIT_SECONDS)
     if published is None:
         print(f"published: not within {WAIT_SECONDS:.0f} s (docs/operations.md#publication)", file=out)
         return EXIT_NOT_ACCEPTED
@@ -61,18 +57,15 @@ def run(options: TargetOptions, out: TextIO) -> int:
     return EXIT_DONE
 
 
-def _published(aws: Any, stack_name: str, event_id: str, wait_seconds: float) -> dict[str, Any] | None:
+def _published(deployment: Deployment, event_id: str, wait_seconds: float) -> dict[str, Any] | None:
     """The publisher's "Event published" line for the event, once it is there (or None after the wait)."""
-    resource = aws.client("cloudformation").describe_stack_resource(
-        StackName=stack_name, LogicalResourceId=PUBLISHER_LOGS
-    )
-    group = resource["StackResourceDetail"]["PhysicalResourceId"]
-    logs = aws.client("logs")
+    cloudformation, stack_name = deployment.client("cloudformation"), deployment.options.stack_name
+    resource = cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId=PUBLISHER_LOGS)
+    group, logs = resource["StackResourceDetail"]["PhysicalResourceId"], deployment.client("logs")
     started, deadline = int(time.time() * 1000) - 60_000, time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
-        found = logs.filter_log_events(
-            logGroupName=group, startTime=started, filterPattern=f'{{ $.event_id = "{event_id}" }}'
-        )
+        pattern = f'{{ $.event_id = "{event_id}" }}'
+        found = logs.filter_log_events(logGroupName=group, startTime=started, filterPattern=pattern)
         for event in found.get("events", []):
             line = json.loads(event["message"])
             if line.get("message") == "Event published" and line.get("event_id") == event_id:

@@ -5,24 +5,15 @@ The indexes project only keys (docs/design.md#cost-write-units): what they find 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ops.errors import OperatorError
-from ops.items import plain_event
+from ops.items import every_item, plain_event
 from zenoti_receiver.clock import utc_text
 
-# None: DynamoDB's own page size (1 MB); tests make it small to prove that every page is read.
-PAGE_SIZE: int | None = None
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
-BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the family: items without event_type
-
-
-def occurred_at_text(moment: datetime) -> str:
-    """The item's occurred_at form: fixed-width UTC, so text order is time order."""
-    return utc_text(moment)
 
 
 @dataclass(frozen=True)
@@ -43,32 +34,29 @@ class TimeWindow:
     def is_open(self) -> bool:
         return self.since is None and self.until is None
 
+    def texts(self) -> tuple[str | None, str | None]:
+        """The ends as the tables write times (fixed-width UTC, so text order is time order)."""
+        return (utc_text(self.since) if self.since else None, utc_text(self.until) if self.until else None)
+
     def condition(self, values: dict[str, Any]) -> str | None:
         """A condition on occurred_at (valid as a key condition and as a filter); fills in its values."""
         # DynamoDB allows one condition on a sort key, so the exclusive end becomes an inclusive one a
         # microsecond earlier: occurred_at has microsecond resolution, so nothing falls in between.
         if self.since:
-            values[":since"] = {"S": occurred_at_text(self.since)}
+            values[":since"] = {"S": utc_text(self.since)}
         if self.until:
-            values[":until"] = {"S": occurred_at_text(self.until - timedelta(microseconds=1))}
+            values[":until"] = {"S": utc_text(self.until - timedelta(microseconds=1))}
         if self.since and self.until:
             return "occurred_at BETWEEN :since AND :until"
-        if self.since:
-            return "occurred_at >= :since"
-        if self.until:
-            return "occurred_at <= :until"
+        if self.since or self.until:
+            return "occurred_at >= :since" if self.since else "occurred_at <= :until"
         return None
 
     def describe(self) -> str:
-        since = occurred_at_text(self.since) if self.since else None
-        until = occurred_at_text(self.until) if self.until else None
+        since, until = self.texts()
         if since and until:
             return f" from {since} until (before) {until}"
-        if since:
-            return f" since {since}"
-        if until:
-            return f" before {until}"
-        return ""
+        return f" since {since}" if since else f" before {until}" if until else ""
 
 
 def _parse_moment(option: str, text: str | None) -> datetime | None:
@@ -103,22 +91,6 @@ class StoredEvent:
     def occurred_at(self) -> str:
         return str(self.attributes.get("occurred_at", ""))
 
-    @property
-    def event_type(self) -> str:
-        """The event's type; an item stored before the family was received is a Class.Booking.Deleted event."""
-        return str(self.attributes.get("event_type", BOOKING_DELETED))
-
-    @property
-    def header_names(self) -> list[str] | None:
-        """The names of the request's headers (never their values); None: not recorded (stored before they were)."""
-        names = self.attributes.get("header_names")
-        return [str(name) for name in names] if isinstance(names, list) else None
-
-    @property
-    def payload(self) -> str | None:
-        payload = self.attributes.get("payload")
-        return payload if isinstance(payload, str) else None
-
 
 def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
     return sorted(events, key=lambda event: (event.occurred_at, event.event_id))
@@ -126,14 +98,9 @@ def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
 
 def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredEvent]:
     """The events with these ids; refuses all of them if one is not stored (a typo must not replay half)."""
-    found, missing = [], []
-    for event_id in dict.fromkeys(event_ids):  # each id once, in the order given
-        item = dynamodb.get_item(TableName=table, Key={"event_id": {"S": event_id}}, ConsistentRead=True).get("Item")
-        event = StoredEvent.from_item(item) if item else None
-        if event is None or event.payload is None:
-            missing.append(event_id)
-        else:
-            found.append(event)
+    wanted = list(dict.fromkeys(event_ids))  # each id once, in the order given
+    found = [event for event in items_by_id(dynamodb, table, wanted) if "payload" in event.attributes]
+    missing = sorted(set(wanted) - {event.event_id for event in found}, key=wanted.index)
     if missing:
         raise OperatorError(f"no stored event with event_id {', '.join(missing)} in table {table}")
     return found
@@ -142,19 +109,14 @@ def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[Stored
 def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
     """The events of one center, guest or employee, in time order: a Query on one of the indexes, every page."""
     values: dict[str, Any] = {":key": {"S": value}}
-    condition = f"{key} = :key"
     on_time = window.condition(values)
-    if on_time:
-        condition += f" AND {on_time}"
     request = {
         "TableName": table,
         "IndexName": index,
-        "KeyConditionExpression": condition,
+        "KeyConditionExpression": f"{key} = :key" + (f" AND {on_time}" if on_time else ""),
         "ExpressionAttributeValues": values,
-        "ScanIndexForward": True,
     }
-    keys = [item["event_id"]["S"] for item in _pages(dynamodb.query, request)]
-    return items_by_id(dynamodb, table, keys)
+    return items_by_id(dynamodb, table, [item["event_id"]["S"] for item in every_item(dynamodb.query, request)])
 
 
 def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredEvent]:
@@ -165,40 +127,31 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
         request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             answer = dynamodb.batch_get_item(RequestItems=request)
-            for item in answer.get("Responses", {}).get(table, []):
-                event = StoredEvent.from_item(item)
-                found[event.event_id] = event
+            found |= {
+                event.event_id: event
+                for event in map(StoredEvent.from_item, answer.get("Responses", {}).get(table, []))
+            }
             request = answer.get("UnprocessedKeys") or {}  # DynamoDB may answer part of a batch
     return [found[event_id] for event_id in event_ids if event_id in found]
 
 
+def scanned(dynamodb: Any, table: str, condition: str, values: dict[str, Any]) -> list[StoredEvent]:
+    """Every event the condition selects: a Scan, which reads (and bills) the whole table."""
+    request = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
+    return [StoredEvent.from_item(item) for item in every_item(dynamodb.scan, request)]
+
+
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:
-    """Every event in the window, whatever its center: a Scan, which reads (and bills) the whole table."""
+    """Every event in the window, whatever its center, in time order."""
     values: dict[str, Any] = {}
     condition = window.condition(values)
     if condition is None:
         raise OperatorError("a Scan needs --since or --until")
-    request = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
-    return in_time_order([StoredEvent.from_item(item) for item in _pages(dynamodb.scan, request)])
-
-
-def _pages(operation: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    if PAGE_SIZE is not None:
-        request = {**request, "Limit": PAGE_SIZE}
-    while True:
-        page = operation(**request)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return in_time_order(scanned(dynamodb, table, condition, values))
 
 
 def events_received_between(dynamodb: Any, table: str, since: datetime, until: datetime) -> list[StoredEvent]:
-    """Every event received in [since, until], in the order received: a Scan, reading (and billing) the whole table."""
-    request = {
-        "TableName": table,
-        "FilterExpression": "received_at BETWEEN :since AND :until",
-        "ExpressionAttributeValues": {":since": {"S": utc_text(since)}, ":until": {"S": utc_text(until)}},
-    }
-    events = [StoredEvent.from_item(item) for item in _pages(dynamodb.scan, request)]
+    """Every event received in [since, until], in the order received."""
+    values = {":since": {"S": utc_text(since)}, ":until": {"S": utc_text(until)}}
+    events = scanned(dynamodb, table, "received_at BETWEEN :since AND :until", values)
     return sorted(events, key=lambda event: (str(event.attributes.get("received_at", "")), event.event_id))

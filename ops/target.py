@@ -1,16 +1,16 @@
 """Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone.
 
-Every command finds its table, topic, secret and webhook here, by the stack output that names each:
-one reading of the stack, one set of rules for what the command line may give instead, one check of
-where the clients send your credentials.
+One reading of the stack, one rule for what the command line may give instead, one check of where clients go.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import product
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,65 +66,68 @@ class TargetOptions:
     local: bool = False
     endpoint_url: str | None = None
     table: str | None = None
-    topic_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class Target:
-    table_name: str
-    topic_arn: str | None  # None when the command does not publish
-    dynamodb: Any
-    sns: Any
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """What a command works on: its names by output key, and clients that reach only where they should."""
+    """What a command works on: its names by output key, and clients that reach only where they should: the
+    emulator with dummy credentials (--local), or AWS over https with yours."""
 
-    aws: Aws
-    stack_name: str
-    names: Mapping[str, str]  # given on the command line, `make serve`'s, or the deployed stack's outputs
+    options: TargetOptions
+    session: Any = field(repr=False)
+    names: Mapping[str, str] = field(default_factory=dict)  # given, `make serve`'s, or the deployed stack's outputs
     outputs: Mapping[str, str] = field(default_factory=dict)  # every output of the stack, when it was read
+
+    def client(self, service: str) -> Any:
+        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
+        endpoint = self.options.endpoint_url or (LOCAL_ENDPOINT if self.options.local else None)
+        made = self.session.client(service, endpoint_url=endpoint)
+        if not self.options.local:
+            _require_aws(made, self.options.endpoint_url is not None)
+        return made
 
     def webhook_hosts(self) -> frozenset[str]:
         """The execute-api hosts of the stack's own APIs, in its region: where its WebhookUrl may point."""
-        cloudformation = self.aws.client("cloudformation")
+        cloudformation = self.client("cloudformation")
         region = cloudformation.meta.region_name
         api_ids = self._physical_ids(cloudformation, API_TYPES).values()
         return frozenset(f"{api_id.lower()}.execute-api.{region}.{dns_suffix(region)}" for api_id in api_ids)
 
     def alarm_names(self) -> dict[str, str]:
         """The stack's CloudWatch alarms: logical id -> alarm name (what SetAlarmState takes)."""
-        return self._physical_ids(self.aws.client("cloudformation"), frozenset({"AWS::CloudWatch::Alarm"}))
+        return self._physical_ids(self.client("cloudformation"), frozenset({"AWS::CloudWatch::Alarm"}))
 
     def _physical_ids(self, cloudformation: Any, types: frozenset[str]) -> dict[str, str]:
         """The stack's resources of these types that exist: logical id -> physical id."""
         return {
             resource["LogicalResourceId"]: resource["PhysicalResourceId"]
-            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.options.stack_name)
             for resource in page["StackResourceSummaries"]
             if resource.get("ResourceType") in types and resource.get("PhysicalResourceId")
         }
 
 
 def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) -> Deployment:
-    """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's.
-
-    The stack's outputs are read once, and only if a name is missing; a stack without one is refused
-    in one line that says which option gives it instead.
-    """
-    aws = connect(options)
+    """The names a command needs, by output key: each one given (not None), `make serve`'s, or the stack's outputs
+    (read once, if a name is missing; a stack without one is refused, saying which option gives it instead)."""
+    deployment = connect(options)
     names = {key: value for key, value in given.items() if value is not None}
     missing = [key for key in given if key not in names]
     if not missing:
-        return Deployment(aws, options.stack_name, names)
+        return replace(deployment, names=names)
     if options.local:
         unknown = [key for key in missing if key not in LOCAL_OUTPUTS]
         if unknown:
             raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
-        return Deployment(aws, options.stack_name, {**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
-    cloudformation = aws.client("cloudformation")
-    stack = _describe(cloudformation, options.stack_name)
+        return replace(deployment, names={**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
+    cloudformation = deployment.client("cloudformation")
+    try:
+        [stack] = cloudformation.describe_stacks(StackName=options.stack_name)["Stacks"]
+    except ClientError as error:
+        if "does not exist" not in str(error):  # said with the generic ValidationError code
+            raise
+        where = f"{options.stack_name} not found in {cloudformation.meta.region_name}"
+        raise OperatorError(f"stack {where}; pass --stack-name, --region, or --local") from None
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     for key in missing:
         if key not in outputs:
@@ -134,67 +137,23 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
                 f"output {key}; is it this project's stack, fully deployed?{instead}"
             )
         names[key] = outputs[key]
-    return Deployment(aws, options.stack_name, names, outputs)
+    return replace(deployment, names=names, outputs=outputs)
 
 
-def resolve_target(options: TargetOptions, *, needs_topic: bool) -> Target:
-    """The events table (and topic) to use, and clients for them."""
-    given = {TABLE_OUTPUT: options.table, **({TOPIC_OUTPUT: options.topic_arn} if needs_topic else {})}
-    deployment = resolve_deployment(options, given)
-    return Target(
-        table_name=deployment.names[TABLE_OUTPUT],
-        topic_arn=deployment.names.get(TOPIC_OUTPUT),
-        dynamodb=deployment.aws.client("dynamodb"),
-        sns=deployment.aws.client("sns"),
-    )
+def connect(options: TargetOptions) -> Deployment:
+    """Where the clients go, before any name is known."""
+    session = local_session(options.region) if options.local else boto3.session.Session(region_name=options.region)
+    return Deployment(options, session)
 
 
-def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any]:
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as error:
-        # CloudFormation says "does not exist" with the generic ValidationError code.
-        if "does not exist" in str(error):
-            raise OperatorError(
-                f"stack {stack_name} not found in {cloudformation.meta.region_name}; "
-                "pass --stack-name, --region, or --local"
-            ) from None
-        raise
-    return stacks[0]  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class Aws:
-    """Where the commands' clients go: the emulator with dummy credentials, or AWS over https with yours."""
-
-    session: Any
-    endpoint_url: str | None  # --endpoint-url; None: what botocore resolves (AWS, or your configured endpoints)
-    local: bool
-
-    def client(self, service: str) -> Any:
-        """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
-        made = self.session.client(service, endpoint_url=self.endpoint_url)
-        if not self.local:
-            _require_aws(self.session, made, self.endpoint_url is not None)
-        return made
-
-
-def connect(options: TargetOptions) -> Aws:
-    if options.local:
-        return Aws(local_session(options.region), options.endpoint_url or LOCAL_ENDPOINT, local=True)
-    return Aws(boto3.session.Session(region_name=options.region), options.endpoint_url, local=False)
-
-
-def _require_aws(session: Any, made: Any, given: bool) -> None:
+def _require_aws(made: Any, given: bool) -> None:
     """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
 
-    SigV4 never sends the secret key, but it does send the access key id, any session token and requests
-    signed with them; and what an endpoint answers decides where `held redrive` sends the token.
-    A host merely under amazonaws.com is not enough: anyone can own one (an API Gateway or a bucket of
-    theirs answers whatever they like), so the endpoint must be AWS's own for that service.
+    SigV4 sends the access key id, any session token and signed requests; and what an endpoint answers decides
+    where `held redrive` sends the token. A host under amazonaws.com is not enough: anyone can own one.
     """
     endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
-    if _plain(endpoint_url) in aws_endpoints(session, made.meta.service_model.service_name, made.meta.region_name):
+    if _plain(endpoint_url) in aws_endpoints(made.meta.service_model.service_name, made.meta.region_name):
         return
     variable = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
     source = "--endpoint-url" if given else f"{variable}, AWS_ENDPOINT_URL or your AWS profile's endpoint_url"
@@ -205,19 +164,15 @@ def _require_aws(session: Any, made: Any, given: bool) -> None:
     )
 
 
-def aws_endpoints(session: Any, service: str, region: str) -> frozenset[tuple[str, str, int, str]]:
-    """The endpoints botocore resolves for `service` in `region`, configured endpoint URLs ignored: the
+@cache
+def aws_endpoints(service: str, region: str) -> frozenset[tuple[str, str, int, str]]:
+    """The endpoints botocore itself resolves for `service` in `region` (no profile, no configured endpoint URL): the
     standard one and its FIPS and dual-stack variants (AWS_USE_FIPS_ENDPOINT, ...), each (https, host, port, path)."""
-    found = set()
-    for fips in (False, True):
-        for dual_stack in (False, True):
-            config = Config(
-                ignore_configured_endpoint_urls=True, use_fips_endpoint=fips, use_dualstack_endpoint=dual_stack
-            )
-            try:
-                found.add(_plain(session.client(service, region_name=region, config=config).meta.endpoint_url))
-            except Exception:  # noqa: S112 - a variant this partition does not have is simply not one
-                continue
+    session, found = local_session(region), set()
+    for fips, dual_stack in product((False, True), repeat=2):
+        config = Config(ignore_configured_endpoint_urls=True, use_fips_endpoint=fips, use_dualstack_endpoint=dual_stack)
+        with suppress(Exception):  # a variant this partition does not have is simply not one
+            found.add(_plain(session.client(service, config=config).meta.endpoint_url))
     return frozenset(found)
 
 
@@ -233,29 +188,19 @@ def _plain(url: str) -> tuple[str, str, int, str]:
     return (parts.scheme.lower(), (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/"))
 
 
+@cache
 def dns_suffix(region: str) -> str:
     """The DNS suffix of the region's partition (amazonaws.com, amazonaws.com.cn, ...), as botocore knows it."""
-    for partition in _partitions():
-        if region in partition["regions"]:
-            return str(partition["outputs"]["dnsSuffix"])
-    for partition in _partitions():  # a region newer than this botocore: by its partition's pattern
-        if re.fullmatch(partition["regionRegex"], region):
+    for partition in botocore.loaders.create_loader().load_data("partitions")["partitions"]:
+        # A region newer than this botocore: by its partition's pattern.
+        if region in partition["regions"] or re.fullmatch(partition["regionRegex"], region):
             return str(partition["outputs"]["dnsSuffix"])
     raise OperatorError(f"region {region} is in no partition botocore knows")
 
 
-@cache
-def _partitions() -> list[dict[str, Any]]:
-    return botocore.loaders.create_loader().load_data("partitions")["partitions"]  # type: ignore[no-any-return]
-
-
 def local_session(region: str | None = None) -> Any:
-    """A session for the emulator with dummy credentials, whatever credentials and profile you have.
-
-    The emulator accepts any credentials and is reached over plain HTTP (or whatever --endpoint-url
-    says), so your real ones must not travel there. AWS_PROFILE is ignored too: a profile that does
-    not exist is no reason to refuse the emulator.
-    """
+    """A session for the emulator with dummy credentials, never yours (it is plain HTTP, or any --endpoint-url),
+    and no profile: an AWS_PROFILE that does not exist is no reason to refuse the emulator."""
     core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     core.set_credentials(FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
     return boto3.session.Session(botocore_session=core, region_name=region or REGION)

@@ -1,9 +1,5 @@
-"""The webhook token: rotate it without losing events, then drop the token it replaced.
-
-The new token is generated here and written straight to the secret: it is never an argument (so never
-in shell history or a process list), never in a log or an error, and printed only when asked
-(`--print-url`). The receiver accepts `token` and `previous_token` alike, so Zenoti's URL keeps
-working until it is changed.
+"""The webhook token: rotate it without losing events (the receiver accepts `token` and `previous_token`), then
+drop the one it replaced. Generated here, never an argument, a log line or an error; printed only with --print-url.
 """
 
 from __future__ import annotations
@@ -39,12 +35,8 @@ def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
-    return TokenTarget(
-        secret_id=secret_id,
-        secretsmanager=deployment.aws.client("secretsmanager"),
-        webhook_url=outputs.get(WEBHOOK_OUTPUT),
-        print_token_command=printing,
-    )
+    secretsmanager = deployment.client("secretsmanager")
+    return TokenTarget(secret_id, secretsmanager, outputs.get(WEBHOOK_OUTPUT), printing)
 
 
 def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: bool = False) -> int:
@@ -52,6 +44,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     value = _read(target)
     current = value.get("token")
     has_token = isinstance(current, str) and bool(current)
+    url = target.webhook_url or "<WebhookUrl>"
     if value.get("previous_token") and not force:
         raise OperatorError(
             "a rotation is under way: the secret still holds previous_token, which Zenoti may be using. "
@@ -64,11 +57,8 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
             "receiver refuses every delivery; pass --force to write a new token alone"
         )
     new = secrets.token_urlsafe(TOKEN_BYTES)
-    written = {**value, "token": new}
-    written.pop("previous_token", None)
-    if has_token:
-        written["previous_token"] = current
-    version = _write(target, written)
+    value.pop("previous_token", None)
+    version = _write(target, value | {"token": new} | ({"previous_token": current} if has_token else {}))
     kept = "the token it replaces is kept as previous_token" if has_token else "there was no token to keep"
     print(f"Wrote a new token to {target.secret_id} (version {version}); {kept}.", file=out)
     print(
@@ -77,13 +67,13 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
         + (", and still the old one.\n" if has_token else ".\n")
         + "  2. Read it with the stack's PrintTokenCommand output (or --print-url here):\n"
         f"       {target.print_token_command}\n"
-        f"     and set Zenoti's webhook URL to {target.webhook_url or '<WebhookUrl>'}?token=<the new token>.\n"
+        f"     and set Zenoti's webhook URL to {url}?token=<the new token>.\n"
         "  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:\n"
         "       .venv/bin/python -m ops token drop-previous",
         file=out,
     )
     if print_url:
-        print(f"{target.webhook_url or '<WebhookUrl>'}?token={new}", file=out)
+        print(f"{url}?token={new}", file=out)
     return EXIT_DONE
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,11 +12,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 
+from devtools.local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
 from devtools.local_stack.server import free_port
 from ops.cli import main
-from tests.conftest import Stack, start_serve, with_payload
+from tests.conftest import Faults, Stack, start_serve, subscribe_notifications, with_payload
 
 CENTER_A = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's
 CENTER_B = "5a0c4b3e-6d2f-4c1e-9b8a-7f6e5d4c3b2a"
@@ -87,6 +93,97 @@ def stored(stack: Stack, invoke: Any, api_event: dict[str, Any]) -> Stored:
     attributes = {json.loads(message["Message"])["event_id"]: message["MessageAttributes"] for message in published}
     assert attributes.keys() == bodies.keys()
     return Stored(bodies=bodies, attributes=attributes)
+
+
+# The shell mocked_stack gives the function; and moto may purge a queue twice a minute.
+MOCKED_SHELL = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+}
+
+
+@dataclass(frozen=True)
+class Built:
+    """The template's resources in moto, and clients (made once) that put them back as they were built."""
+
+    resources: LocalResources
+    notifications_queue_url: str
+    clients: dict[str, Any]
+
+    def restore(self) -> None:
+        """Undo what earlier tests wrote: items, the stream's records, messages, the token, stacks and alarms."""
+        dynamodb, sqs, secretsmanager, cloudformation, cloudwatch = self.clients.values()
+        resources = self.resources
+        for table, key in ((resources.table_name, "event_id"), (resources.held_table_name, "body_sha256")):
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table, ProjectionExpression=key):
+                for item in page["Items"]:
+                    dynamodb.delete_item(TableName=table, Key=item)
+        # A new table's stream: nothing stored (or deleted) before is a record for this test's publisher.
+        dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(resources.table_name).stream_shard.items.clear()
+        queues = (resources.subscriber_queue_url, resources.subscriber_dead_letter_queue_url)
+        for queue in (*queues, resources.publication_failures_queue_url, self.notifications_queue_url):
+            sqs.purge_queue(QueueUrl=queue)
+        token = json.dumps({"token": LOCAL_TOKEN})
+        if secretsmanager.get_secret_value(SecretId=resources.secret_arn)["SecretString"] != token:
+            secretsmanager.put_secret_value(SecretId=resources.secret_arn, SecretString=token)
+        for deployed in cloudformation.describe_stacks()["Stacks"]:
+            if deployed["StackStatus"] != "DELETE_COMPLETE":
+                cloudformation.delete_stack(StackName=deployed["StackName"])
+        if alarms := [alarm["AlarmName"] for alarm in cloudwatch.describe_alarms()["MetricAlarms"]]:
+            cloudwatch.delete_alarms(AlarmNames=alarms)
+
+
+# The shell mocked_stack gives the function; and moto may purge a queue more than once a minute.
+MOCKED_SHELL = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+}
+
+
+@pytest.fixture(scope="module")
+def built() -> Iterator[Built]:
+    """The template's resources in moto, made once for a module (moto keeps them while it is off between tests)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in MOCKED_SHELL.items():
+            monkeypatch.setenv(name, value)
+        mock = mock_aws()
+        mock.start()
+        resources = create_resources()
+        services = ("dynamodb", "sqs", "secretsmanager", "cloudformation", "cloudwatch")
+        clients = {service: boto3.client(service, region_name=REGION) for service in services}
+        made = Built(resources, subscribe_notifications(resources), clients)
+        mock.stop(remove_data=False)
+    yield made
+    mock.start()  # moto forgets them
+    mock.stop()
+
+
+@pytest.fixture
+def stack(built: Built, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """mocked_stack's Stack, on the module's resources put back as they were built: what a test reads is its own."""
+    resources = built.resources
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in {**MOCKED_SHELL, **resources.publisher_environment, **resources.function_environment}.items():
+        monkeypatch.setenv(name, value)
+    mock = mock_aws()
+    mock.start(reset=False)
+    try:
+        built.restore()
+        boto3.setup_default_session()
+        faults = Faults()
+        faults.install(boto3.DEFAULT_SESSION.events)
+        yield Stack(resources=resources, faults=faults, notifications_queue_url=built.notifications_queue_url)
+    finally:
+        mock.stop(remove_data=False)
+        boto3.DEFAULT_SESSION = None
+        sys.modules.pop("zenoti_receiver.publisher_handler", None)
 
 
 @pytest.fixture
@@ -200,7 +297,8 @@ def recorder() -> Iterator[Recorder]:
             pass
 
     server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for the poll, half a second by default, at every test's end.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield recording

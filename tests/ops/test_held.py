@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 import ops.held
 from devtools.local_stack.resources import LOCAL_TOKEN, REGION, local_names
-from ops.target import Deployment
+from ops.target import Deployment, TargetOptions
 from tests.conftest import EVENTS, Stack, load_event, with_body
 from tests.ops.conftest import Recorder
 from tests.ops.test_target import deploy
@@ -564,11 +564,11 @@ def test_the_webhook_may_be_the_http_api_or_the_front_door():
     )
 
     class OneClient:
-        def client(self, service: str) -> Any:
+        def client(self, service: str, **_: Any) -> Any:
             return cloudformation
 
     with stubbed:
-        hosts = Deployment(OneClient(), "zenoti-webhooks", {}).webhook_hosts()  # type: ignore[arg-type]
+        hosts = Deployment(TargetOptions(region="eu-west-1"), OneClient()).webhook_hosts()
 
     assert hosts == {"a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "f0f0f0f0f0.execute-api.eu-west-1.amazonaws.com"}
 

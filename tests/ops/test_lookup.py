@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from devtools.local_stack.resources import REGION
-from ops import stored_events
+from ops import items
 from tests.conftest import Stack, load_event, with_payload
 from tests.ops.conftest import BY_ID, CENTER_A, CENTER_B, GUEST_X, GUEST_Y, SAMPLE_ID, Stored
 
@@ -80,7 +80,7 @@ def test_window_ends_are_since_included_until_excluded(run, stored: Stored, tabl
 
 
 def test_every_page_of_the_index_is_read(run, stored: Stored, table, monkeypatch):
-    monkeypatch.setattr(stored_events, "PAGE_SIZE", 1)  # a page per item, as a big center has pages of 1 MB
+    monkeypatch.setattr(items, "PAGE_SIZE", 1)  # a page per item, as a big center has pages of 1 MB
 
     result = run("lookup", *table, "--center", CENTER_A, "--format", "jsonl")
 
