@@ -1,15 +1,5 @@
-"""What keeps the local stack to this machine: dummy credentials, requests from its own pages only, a safe terminal.
-
-- Credentials: the emulator accepts any, and is reached over plain HTTP; a developer's real ones (an
-  exported key, a session token, a profile) must never be the ones signed with.
-- Requests: moto's server and the webhook have no authentication and bind 127.0.0.1, but a web page the
-  developer opens can still reach 127.0.0.1, by a form or fetch (its Origin tells) or by a DNS name of
-  its own that it points at 127.0.0.1 (DNS rebinding: its Host tells). Both servers answer only a Host of
-  this machine and no Origin but their own; the emulator sends no CORS headers, so no other page may read
-  an answer, and moto's own API (its whole state, the token included) answers this machine's clients only.
-- The terminal: what a request carried (a held body above all) is printed with its control
-  characters escaped, so that a body cannot move the cursor, rewrite earlier lines or retitle the window.
-"""
+"""What keeps the local stack to this machine (docs/security.md#the-local-stack): dummy credentials, requests
+of this machine's names and its own pages only, and a terminal a request's bytes cannot drive."""
 
 from __future__ import annotations
 
@@ -39,11 +29,8 @@ FORBIDDEN = {"message": "Forbidden"}
 
 
 def use_dummy_credentials(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Sign every AWS call of this process (and of what it starts with its environment) with dummy credentials.
-
-    Exported keys are replaced; a session token, a profile (AWS_PROFILE), the AWS config and credentials
-    files and service-specific endpoints are dropped, so nothing of the developer's wins over them.
-    """
+    """Sign every AWS call of this process (and of what it starts) with dummy credentials: exported keys
+    replaced; a session token, a profile, the AWS config files and service endpoints dropped."""
     for name in [name for name in environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
         del environ[name]
     environ.update(FAKE_CREDENTIALS)

@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from devtools.local_stack.server import RunningStack, local_stack, publishing_from_the_stream, serving_in_background
+from devtools.local_stack.receiver import take_messages
+from devtools.local_stack.resources import subscribe_queue
+from devtools.local_stack.server import RunningStack, local_stack
 from devtools.local_stack.template import REPO, relative
 from ops.local import LOCAL_TOKEN, REGION
 
@@ -49,15 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     with (
         FUNCTION_LOG.open("w", encoding="utf-8") as function_log,
         redirect_stdout(function_log),
-        local_stack("127.0.0.1", 0, 0, report_requests=False) as stack,
-        serving_in_background(stack),
-        publishing_from_the_stream(stack, report=False),
+        local_stack("127.0.0.1", 0, "127.0.0.1", 0, report=False) as stack,
     ):
         return run(stack, arguments.events, arguments.senders, arguments.timeout, report)
 
 
 def run(stack: RunningStack, events: int, senders: int, timeout: float, out: TextIO) -> int:
-    queue_url = _subscribe_a_queue(stack)
+    queue_url = subscribe_queue(stack.resources.topic_arn, "load-subscriber", stack.endpoint)
     # Only our subscriber: moto's publish slows down as the stack's subscriber queue, which nobody reads, grows.
     _unsubscribe_stack_queue(stack)
     target = urlsplit(stack.webhook_url)
@@ -122,19 +122,6 @@ def _client(stack: RunningStack, service: str) -> Any:
     return boto3.client(service, endpoint_url=stack.endpoint, region_name=REGION)
 
 
-def _subscribe_a_queue(stack: RunningStack) -> str:
-    sqs = _client(stack, "sqs")
-    queue_url = sqs.create_queue(QueueName="load-subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    _client(stack, "sns").subscribe(
-        TopicArn=stack.resources.topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return str(queue_url)
-
-
 def _unsubscribe_stack_queue(stack: RunningStack) -> None:
     sns = _client(stack, "sns")
     stack_queue = stack.resources.subscriber_queue_url.rsplit("/", 1)[-1]
@@ -156,19 +143,11 @@ def _drain(stack: RunningStack, queue_url: str, expected: int, deadline: float) 
     received: list[str] = []
     idle_since = time.monotonic()
     while len(received) < expected and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        )
-        if not messages:
-            if time.monotonic() - idle_since > 10:
-                break  # nothing for 10 s: the rest is not coming
-            continue
-        idle_since = time.monotonic()
-        received += [json.loads(message["Body"])["event_id"] for message in messages]
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(messages)],
-        )
+        if messages := take_messages(sqs, queue_url, wait_seconds=1):
+            idle_since = time.monotonic()
+            received += [json.loads(message["Body"])["event_id"] for message in messages]
+        elif time.monotonic() - idle_since > 10:
+            break  # nothing for 10 s: the rest is not coming
     return received
 
 
