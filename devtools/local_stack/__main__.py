@@ -162,33 +162,27 @@ def run_invoke(event_files: list[Path]) -> int:
 def run_serve(arguments: argparse.Namespace) -> int:
     # `kill` stops it as Ctrl-C does: the emulator is stopped with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    seconds = arguments.token_cache_seconds
+    seconds, names = arguments.token_cache_seconds, local_names()
+    overrides = {"TOKEN_CACHE_SECONDS": f"{seconds:g}"}
     try:
         with local_stack(
-            arguments.host,
-            arguments.port,
-            arguments.emulator_host,
-            arguments.emulator_port,
-            overrides={"TOKEN_CACHE_SECONDS": f"{seconds:g}"},
+            arguments.host, arguments.port, arguments.emulator_host, arguments.emulator_port, overrides
         ) as stack:
-            resources = stack.resources
             url = f"{stack.webhook_url}?token={LOCAL_TOKEN}"
-            queue = resources.subscriber_queue_url.rsplit("/", 1)[-1]
-            dead_letters = resources.subscriber_dead_letter_queue_url.rsplit("/", 1)[-1]
             aws = f"{DUMMY_CREDENTIALS} aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
                 f"Mode:          {MODE}\n"
                 f"Webhook:       POST, PUT or PATCH {url}\n"
                 f"Local token:   {LOCAL_TOKEN}; the function reads the secret again after"
                 f" {seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
-                f"  {aws} secretsmanager put-secret-value --secret-id {local_names().secret_name}"
+                f"  {aws} secretsmanager put-secret-value --secret-id {names.secret_name}"
                 ' --secret-string \'{"token": "<new token>"}\'\n'
                 f"AWS emulator:  {stack.endpoint} (region {REGION}; it takes any credentials, but the AWS CLI"
                 " wants some):\n"
-                f"  {aws} dynamodb scan --table-name {resources.table_name}\n"
-                f"Subscriber:    SQS queue {queue} (raw delivery; dead letters: {dead_letters}), for a consumer"
-                f" of your own; this terminal shows each message the topic sends, read from a queue of its own"
-                f" ({TERMINAL_QUEUE})\n"
+                f"  {aws} dynamodb scan --table-name {names.table_name}\n"
+                f"Subscriber:    SQS queue {names.queue_name} (raw delivery; dead letters:"
+                f" {names.dead_letter_queue_name}), for a consumer of your own; this terminal shows each message the"
+                f" topic sends, read from a queue of its own ({TERMINAL_QUEUE})\n"
                 f"Publisher:     invoked by the table's stream, as Lambda does, {1 / STREAM_POLL_SECONDS:g} times a"
                 " second: each event is published once stored\n"
                 "State:         in memory only: everything is gone when serve stops\n"

@@ -16,16 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.request import Request, urlopen
 
+from devtools.local_stack import guard
 from devtools.local_stack.api_gateway import http_api_event, route_key
-from devtools.local_stack.guard import (
-    FORBIDDEN,
-    LocalOnly,
-    allowed_hosts,
-    printable,
-    refusal,
-    url_host,
-    use_dummy_credentials,
-)
 from devtools.local_stack.receiver import (
     LocalReceiver,
     describe_messages,
@@ -67,19 +59,19 @@ def emulator(host: str, port: int, option: str = "--emulator-port") -> Iterator[
     """moto's server on host:port (0: any free port), for as long as the block runs; its endpoint URL.
 
     The one way this repository starts it (serve, invoke, the tests, the benchmark): what
-    ThreadedMotoServer does, with moto's application inside LocalOnly (devtools/local_stack/guard.py).
+    ThreadedMotoServer does, with moto's application inside guard.LocalOnly.
     """
     _check_can_listen(host, port, option)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    app = LocalOnly(DomainDispatcherApplication(create_backend_app))
+    app = guard.LocalOnly(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    app.allowed = allowed_hosts(host, server.server_port)
+    app.allowed = guard.allowed_hosts(host, server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
-    endpoint = f"http://{url_host(host)}:{server.server_port}"
+    endpoint = f"http://{guard.url_host(host)}:{server.server_port}"
     try:
         # moto keeps its state in this process, across servers: each one starts empty.
         with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - our emulator
@@ -101,13 +93,10 @@ def local_stack(
     report: bool = True,
 ) -> Iterator[RunningStack]:
     """The emulator with the template's resources, the webhook on host:port (0: any free one) and Lambda's
-    poller of the stream, all running until the block ends; `report` prints each request, publication and message.
-
-    `overrides`: environment variables set over the template's for the functions.
-    """
+    poller of the stream, running until the block ends; `report` prints each request, publication and message."""
     _check_can_listen(host, port, "--port")
     with emulator(emulator_host, emulator_port) as endpoint:
-        use_dummy_credentials()
+        guard.use_dummy_credentials()
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
         resources = create_resources(endpoint_url=endpoint)
         receiver = LocalReceiver(resources, endpoint, overrides)
@@ -134,7 +123,7 @@ def local_stack(
         for thread in threads:
             thread.start()
         try:
-            yield RunningStack(endpoint, f"http://{url_host(host)}:{http.server_port}{WEBHOOK_PATH}", resources)
+            yield RunningStack(endpoint, f"http://{guard.url_host(host)}:{http.server_port}{WEBHOOK_PATH}", resources)
         finally:
             http.shutdown()
             stopped.set()
@@ -151,8 +140,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _show(text: str) -> None:
+    """Print a whole block, what a request sent in it escaped (guard.printable)."""
     with _TERMINAL:
-        print(text, end="" if text.endswith("\n") else "\n", flush=True)
+        print(guard.printable(text), end="" if text.endswith("\n") else "\n", flush=True)
 
 
 def _check_can_listen(host: str, port: int, option: str) -> None:
@@ -188,13 +178,13 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
 
         def _handle(self) -> None:
             path, _, query = self.path.partition("?")
-            allowed = allowed_hosts(bound_host, self.connection.getsockname()[1])  # the port it came in on
-            why = refusal(self.headers.get("host"), self.headers.get("origin"), allowed)
+            allowed = guard.allowed_hosts(bound_host, self.connection.getsockname()[1])  # the port it came in on
+            why = guard.refusal(self.headers.get("host"), self.headers.get("origin"), allowed)
             if why is not None:
                 # Before anything is read or invoked: a page of another site, or a DNS name pointed here.
                 if report:
-                    _show(f"\n>>> refused {printable(self.command)} {printable(path)}: {why}")
-                self._send(HTTPStatus.FORBIDDEN, FORBIDDEN, close=True)
+                    _show(f"\n>>> refused {self.command} {path}: {why}")
+                self._send(HTTPStatus.FORBIDDEN, guard.FORBIDDEN, close=True)
                 return
             route = route_key(self.command, path)
             if route is None:
@@ -212,10 +202,7 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
                 # before answering, so that a client that got its answer can read the report.
                 with _TERMINAL:
                     result = receiver.invoke(event)
-                    _show(
-                        printable(f"\n>>> {self.command} {path} ({len(body)} bytes)")
-                        + describe_result(receiver, event, result)
-                    )
+                    _show(f"\n>>> {self.command} {path} ({len(body)} bytes){describe_result(receiver, event, result)}")
             else:
                 result = receiver.invoke(event)
             self._send(result["statusCode"], json.loads(result["body"]))
