@@ -1,8 +1,5 @@
-"""The stack's two functions, configured from template.yaml and run in this process against an emulator.
-
-Each is imported from src/ as Lambda imports it, one execution environment per function, one request
-at a time; the publisher is invoked by the emulated event source mapping of the table's stream (stream.py).
-"""
+"""The stack's two functions, configured from template.yaml and run in this process against an emulator,
+one execution environment each, one request at a time; and reports of what they left in the stack."""
 
 from __future__ import annotations
 
@@ -17,7 +14,6 @@ import threading
 import traceback
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -30,8 +26,8 @@ from devtools.local_stack.stream import PollResult, StreamMapping
 from devtools.local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
 from ops.local import REGION
+from zenoti_receiver.logic.parsing import received_bytes
 
-FUNCTION_CODE = Path(__file__).resolve().parents[2] / "src"
 # What API Gateway answers when the function fails (an unhandled error, a timeout).
 INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 
@@ -60,11 +56,8 @@ def _timeout_ms(function: str) -> int:
 
 
 class LocalReceiver:
-    """The stack's functions, each one execution environment in this process, and what they left in the emulator.
-
-    `endpoint_url`: the emulator's (None: moto's in-process mock). `overrides`: environment variables set
-    over the template's.
-    """
+    """The stack's functions, imported from src/ as Lambda imports them, against the emulator at `endpoint_url`
+    (None: moto's in-process mock); `overrides`: environment variables set over the template's."""
 
     def __init__(
         self, resources: LocalResources, endpoint_url: str | None = None, overrides: dict[str, str] | None = None
@@ -75,9 +68,9 @@ class LocalReceiver:
         self.sqs = session.client("sqs", endpoint_url=endpoint_url)
         # The names both functions read have the same values; each reads its own.
         os.environ.update({**resources.publisher_environment, **resources.function_environment, **(overrides or {})})
-        self._receiver = _function_module("zenoti_receiver.handler", fresh=True)
-        self._publisher = _function_module("zenoti_receiver.publisher_handler", fresh=True)
-        self._receiver_lock, self._publisher_lock = threading.Lock(), threading.Lock()
+        self._receiver = _new_execution_environment("zenoti_receiver.handler")
+        self._publisher = _new_execution_environment("zenoti_receiver.publisher_handler")
+        self._receiver_lock = threading.Lock()  # one request at a time; the stream mapping invokes one batch at a time
         # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
         streams = session.client(
             "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
@@ -98,33 +91,21 @@ class LocalReceiver:
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
         """The publisher's answer to a batch of the stream (what Lambda's event source mapping sends it)."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
-        with self._publisher_lock:
-            result: dict[str, Any] = self._publisher.lambda_handler(event, context)
+        result: dict[str, Any] = self._publisher.lambda_handler(event, context)
         return result
 
     def _send_failure(self, record: dict[str, Any]) -> None:
         self.sqs.send_message(QueueUrl=self.resources.publication_failures_queue_url, MessageBody=json.dumps(record))
 
-    def _item(self, table: str, key: str, value: str) -> dict[str, Any] | None:
+    def item(self, table: str, key: str, value: str) -> dict[str, Any] | None:
+        """An item of one of the stack's tables, as stored (None: there is none)."""
         answer = self._dynamodb.get_item(TableName=table, Key={key: {"S": value}}, ConsistentRead=True)
         return answer.get("Item")  # type: ignore[no-any-return]
 
-    def stored_item(self, event_id: str) -> dict[str, Any] | None:
-        item = self._item(self.resources.table_name, "event_id", event_id)
-        return plain_event(item) if item is not None else None
 
-    def held_body(self, body: bytes) -> dict[str, Any] | None:
-        """The held body's entry (keyed by its sha256, as the function keeps it)."""
-        item = self._item(self.resources.held_table_name, "body_sha256", hashlib.sha256(body).hexdigest())
-        return plain_held(item) if item is not None else None
-
-
-def _function_module(module: str, fresh: bool = False) -> ModuleType:
-    # The function's code root (CodeUri: src/) is on the path in Lambda; put it there here too.
-    if str(FUNCTION_CODE) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_CODE))
-    if fresh:
-        sys.modules.pop(module, None)  # a new execution environment
+def _new_execution_environment(module: str) -> ModuleType:
+    # src/, the functions' code root (CodeUri), is on the path as in Lambda: the ops package puts it there.
+    sys.modules.pop(module, None)
     return importlib.import_module(module)
 
 
@@ -134,17 +115,18 @@ def describe_result(receiver: LocalReceiver, event: dict[str, Any], result: dict
     answer = json.loads(result["body"])
     _section(out, f"HTTP response: {result['statusCode']}")
     print(json.dumps(answer, indent=2), file=out)
-    event_id = answer.get("event_id")
-    _section(out, f"Stored in DynamoDB table {receiver.resources.table_name}")
-    _print_kept(out, receiver.stored_item(event_id) if event_id else None, "payload", "(nothing stored)")
+    tables = receiver.resources
+    stored = receiver.item(tables.table_name, "event_id", event_id) if (event_id := answer.get("event_id")) else None
+    _section(out, f"Stored in DynamoDB table {tables.table_name}")
+    _print_kept(out, plain_event(stored) if stored else None, "payload", "(nothing stored)")
     # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
     # held (202), or duplicate when another body is stored under their event_id.
     if answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate":
-        # The bytes the function keeps of the body, decoded as the function decodes them.
-        parsing = _function_module("zenoti_receiver.logic.parsing")
-        body = parsing.received_bytes(event.get("body"), bool(event.get("isBase64Encoded")))
-        _section(out, f"Held in DynamoDB table {receiver.resources.held_table_name}")
-        _print_kept(out, receiver.held_body(body), "body", "(not held)")
+        # Found by the bytes the function keeps of the body, decoded as the function decodes them.
+        body = received_bytes(event.get("body"), bool(event.get("isBase64Encoded")))
+        held = receiver.item(tables.held_table_name, "body_sha256", hashlib.sha256(body).hexdigest())
+        _section(out, f"Held in DynamoDB table {tables.held_table_name}")
+        _print_kept(out, plain_held(held) if held else None, "body", "(not held)")
     return printable(out.getvalue())  # what a request sent, control characters escaped
 
 
