@@ -1,11 +1,6 @@
 """Run the receiver locally, without Docker or an AWS account.
 
-python -m devtools.local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
-python -m devtools.local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
-python -m devtools.local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
-
-Both functions run in this process, imported from src/ as Lambda imports them; the publisher is invoked
-by the table's stream, as Lambda's event source mapping invokes it (devtools/local_stack/stream.py).
+`invoke EVENT...` is like `sam local invoke -e`, `serve` like `sam local start-api` (docs/local.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ops.local import FAKE_CREDENTIALS
@@ -28,14 +28,12 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 FORBIDDEN = {"message": "Forbidden"}
 
 
-def use_dummy_credentials(environ: MutableMapping[str, str] = os.environ) -> None:
+def use_dummy_credentials() -> None:
     """Sign every AWS call of this process (and of what it starts) with dummy credentials: exported keys
     replaced; a session token, a profile, the AWS config files and service endpoints dropped."""
-    for name in [name for name in environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
-        del environ[name]
-    environ.update(FAKE_CREDENTIALS)
-    environ["AWS_CONFIG_FILE"] = os.devnull
-    environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    for name in [name for name in os.environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
+        del os.environ[name]
+    os.environ.update(FAKE_CREDENTIALS, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
 
 
 def url_host(host: str) -> str:
@@ -68,14 +66,11 @@ def is_loopback(host: str | None) -> bool:
 
 
 class LocalOnly:
-    """moto's WSGI application, answering this machine's requests only, without CORS headers.
-
-    `allowed` (allowed_hosts) is set once the server's port is known, before it serves.
-    """
+    """moto's WSGI application, answering this machine's requests only (`allowed`), without CORS headers."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self._app = app
-        self.allowed: frozenset[str] = frozenset()
+        self.allowed: frozenset[str] = frozenset()  # allowed_hosts, once the server's port is known
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)

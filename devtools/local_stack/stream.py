@@ -1,9 +1,5 @@
-"""Lambda's event source mapping of the events table's stream, emulated as template.yaml's PublisherStream says.
-
-Ordered batches of one shard, never two at once; retries from the first failure, bisection on a function
-error, records too old given up to the failure destination (docs/local.md). One `poll` is one round of the
-poller: at most one invocation per shard.
-"""
+"""Lambda's event source mapping of the events table's stream, emulated as template.yaml's PublisherStream says
+(docs/local.md): ordered batches, retries from the first failure, bisection, records too old given up."""
 
 from __future__ import annotations
 
@@ -82,7 +78,7 @@ class StreamMapping:
     _listed: bool = False
 
     def poll(self, result: PollResult | None = None) -> PollResult:
-        """One round: for each shard, the next batch, invoked once (or given up); counted into `result`."""
+        """One round of the poller: each shard's next batch, invoked once (or given up); counted into `result`."""
         result = result or PollResult()
         with self._lock:
             if not self._listed:  # as Lambda's poller does first (the function's role needs ListStreams)
