@@ -56,9 +56,8 @@ class RunningStack:
 
 @contextmanager
 def emulator(host: str, port: int) -> Iterator[str]:
-    """moto's server on host:port (0: any free port), for as long as the block runs; its endpoint URL.
-
-    The one way this repository starts it: what ThreadedMotoServer does, with moto's app inside guard.LocalOnly."""
+    """moto's server on host:port (0: any free port) while the block runs; its endpoint URL. The one way this
+    repository starts it: what ThreadedMotoServer does, with moto's app inside guard.LocalOnly."""
     _check_can_listen(host, port, "--emulator-port")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
