@@ -1,7 +1,6 @@
 """Write the contracts' JSON Schema files from the models, or check that the committed files still match them.
 
-python -m devtools.contracts           # write schema/*.schema.json (`make schema`)
-python -m devtools.contracts --check   # exit 1 if a committed file is not what the models give (`make check-schema`)
+`make schema` writes schema/*.schema.json; `make check-schema` (--check) exits 1 if one is not what the models give.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from zenoti_receiver.responses import AcceptedBody, DuplicateBody, FailureBody, 
 
 DIRECTORY = Path(__file__).resolve().parent.parent / "schema"  # the published contracts
 DIALECT = "https://json-schema.org/draft/2020-12/schema"  # the draft pydantic generates for
-EVENT_MODEL = "src/zenoti_receiver/models/class_booking.py"
 RESPONSES = "src/zenoti_receiver/responses.py"
 
 
@@ -63,11 +61,9 @@ def _event(family: Family) -> Callable[[], dict[str, Any]]:
 
 
 def _portable(hint: Any) -> Any:
-    """The same type, with each typing.TypedDict in it made again with typing_extensions.
-
-    pydantic reads typing.TypedDict only from Python 3.12 on; responses.py uses it. Rebuilt on every
-    version, so that every version writes the same files.
-    """
+    """The same type, with each typing.TypedDict in it made again with typing_extensions."""
+    # pydantic reads typing.TypedDict only from Python 3.12 on; responses.py uses it. Rebuilt on every
+    # version, so that every version writes the same files.
     if is_typeddict(hint):
         fields = {name: _portable(field) for name, field in get_type_hints(hint, include_extras=True).items()}
         rebuilt: Any = TypedDict(hint.__name__, fields, total=hint.__total__)  # type: ignore[misc]  # a name known at run time
@@ -102,14 +98,10 @@ def rendered(name: str) -> str:
 
 
 def write(directory: Path = DIRECTORY) -> list[str]:
-    """Write every schema file; the names of those that changed."""
-    changed = []
-    for name in CONTRACTS:
-        path = directory / name
-        text = rendered(name)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(name)
+    """Write every schema file that is missing or not what the models give; their names."""
+    changed = [name for name in differences(directory) if name in CONTRACTS]
+    for name in changed:
+        (directory / name).write_text(rendered(name), encoding="utf-8")
     return changed
 
 

@@ -1,11 +1,6 @@
 """Run the receiver locally, without Docker or an AWS account.
 
-python -m devtools.local_stack invoke events/apigw_booking_deleted.json   # like `sam local invoke -e`
-python -m devtools.local_stack invoke events/apigw_booking_*.json         # several, in order, on one emulator
-python -m devtools.local_stack serve [--port 3000] [--emulator-port 5000] # like `sam local start-api`
-
-Both functions run in this process, imported from src/ as Lambda imports them; the publisher is invoked
-by the table's stream, as Lambda's event source mapping invokes it (devtools/local_stack/stream.py).
+`invoke EVENT...` is like `sam local invoke -e`, `serve` like `sam local start-api` (docs/local.md).
 """
 
 from __future__ import annotations
@@ -15,26 +10,20 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from devtools.local_stack.guard import is_loopback, use_dummy_credentials
 from devtools.local_stack.receiver import (
     LocalReceiver,
-    delivered_body,
     describe_messages,
     describe_publication,
     describe_result,
+    take_messages,
 )
 from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
-from devtools.local_stack.server import (
-    STREAM_POLL_SECONDS,
-    CannotListen,
-    PortInUse,
-    local_stack,
-    publishing_from_the_stream,
-    showing_messages,
-)
+from devtools.local_stack.server import STREAM_POLL_SECONDS, TERMINAL_QUEUE, CannotListen, local_stack
 from devtools.local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
@@ -148,72 +137,59 @@ def run_invoke(event_files: list[Path]) -> int:
     # The embedded emulator only intercepts when no endpoint is configured.
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
-        _invoke_and_report(LocalReceiver(create_resources()), events)
+        receiver = LocalReceiver(create_resources())
+        print(MODE, flush=True)
+        for event_file, function, event in events:
+            if len(events) > 1:
+                print(f"\n##### {event_file} #####", flush=True)
+            if function == PUBLISHER_FUNCTION:
+                answer = receiver.invoke_publisher(event)
+                report = f"\n=== {PUBLISHER_FUNCTION} answered ===\n{json.dumps(answer)}\n"
+            else:
+                # What the function stored, then what Lambda's poller of the stream does with it.
+                report = describe_result(receiver, event, receiver.invoke(event))
+                report += describe_publication(receiver.stream.drain())
+            queue_url = receiver.resources.subscriber_queue_url
+            print(report + describe_messages(queue_url, take_messages(receiver.sqs, queue_url)), end="", flush=True)
     return 0
-
-
-def _invoke_and_report(receiver: LocalReceiver, events: list[tuple[Path, str, dict[str, Any]]]) -> None:
-    print(MODE, flush=True)
-    for event_file, function, event in events:
-        if len(events) > 1:
-            print(f"\n##### {event_file} #####", flush=True)
-        if function == PUBLISHER_FUNCTION:
-            answer = receiver.invoke_publisher(event)
-            report = f"\n=== {PUBLISHER_FUNCTION} answered ===\n{json.dumps(answer)}\n"
-        else:
-            # What the function stored, then what Lambda's poller of the stream does with it.
-            report = describe_result(receiver, receiver.invoke(event), delivered_body(event))
-            report += describe_publication(receiver.publish())
-        messages = describe_messages(receiver.resources.subscriber_queue_url, receiver.take_messages())
-        print(report + messages, end="", flush=True)
 
 
 def run_serve(arguments: argparse.Namespace) -> int:
     # `kill` stops it as Ctrl-C does: the emulator is stopped with it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    overrides = {"TOKEN_CACHE_SECONDS": f"{arguments.token_cache_seconds:g}"}
+    seconds, names = arguments.token_cache_seconds, local_names()
+    overrides = {"TOKEN_CACHE_SECONDS": f"{seconds:g}"}
     try:
-        with (
-            local_stack(
-                arguments.host,
-                arguments.port,
-                arguments.emulator_port,
-                emulator_host=arguments.emulator_host,
-                overrides=overrides,
-            ) as stack,
-            showing_messages(stack),
-            publishing_from_the_stream(stack),
-        ):
-            resources = stack.resources
-            queue = resources.subscriber_queue_url.rsplit("/", 1)[-1]
-            dead_letters = resources.subscriber_dead_letter_queue_url.rsplit("/", 1)[-1]
-            terminal_queue = (stack.terminal_queue_url or "").rsplit("/", 1)[-1]
+        with local_stack(
+            arguments.host, arguments.port, arguments.emulator_host, arguments.emulator_port, overrides
+        ) as stack:
+            url = f"{stack.webhook_url}?token={LOCAL_TOKEN}"
             aws = f"{DUMMY_CREDENTIALS} aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
                 f"Mode:          {MODE}\n"
-                f"Webhook:       POST, PUT or PATCH {stack.url_with_token}\n"
+                f"Webhook:       POST, PUT or PATCH {url}\n"
                 f"Local token:   {LOCAL_TOKEN}; the function reads the secret again after"
-                f" {arguments.token_cache_seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
-                f"  {aws} secretsmanager put-secret-value --secret-id {local_names().secret_name}"
+                f" {seconds:g} s (TOKEN_CACHE_SECONDS), so a new token works at once:\n"
+                f"  {aws} secretsmanager put-secret-value --secret-id {names.secret_name}"
                 ' --secret-string \'{"token": "<new token>"}\'\n'
                 f"AWS emulator:  {stack.endpoint} (region {REGION}; it takes any credentials, but the AWS CLI"
                 " wants some):\n"
-                f"  {aws} dynamodb scan --table-name {resources.table_name}\n"
-                f"Subscriber:    SQS queue {queue} (raw delivery; dead letters: {dead_letters}), for a consumer"
-                f" of your own; this terminal shows each message the topic sends, read from a queue of its own"
-                f" ({terminal_queue})\n"
+                f"  {aws} dynamodb scan --table-name {names.table_name}\n"
+                f"Subscriber:    SQS queue {names.queue_name} (raw delivery; dead letters:"
+                f" {names.dead_letter_queue_name}), for a consumer of your own; this terminal shows each message the"
+                f" topic sends, read from a queue of its own ({TERMINAL_QUEUE})\n"
                 f"Publisher:     invoked by the table's stream, as Lambda does, {1 / STREAM_POLL_SECONDS:g} times a"
                 " second: each event is published once stored\n"
                 "State:         in memory only: everything is gone when serve stops\n"
                 + _exposure_warnings(arguments.host, arguments.emulator_host)
                 + "Try:           one event of each family, on the one URL (docs/families.md lists every type):\n"
                 f"  for sample in {' '.join(FAMILY)}; do curl -X POST -H 'content-type: application/json'"
-                f" --data-binary @events/$sample.json '{stack.url_with_token}'; echo; done\n"
+                f" --data-binary @events/$sample.json '{url}'; echo; done\n"
                 "Ctrl-C stops.",
                 flush=True,
             )
-            stack.http.serve_forever()
-    except (PortInUse, CannotListen) as error:
+            threading.Event().wait()  # until Ctrl-C: the stack serves in the background
+    except CannotListen as error:
         print(error, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,28 +20,22 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ww
 
 def route_key(method: str, path: str) -> str | None:
     """The route that matches, or None where API Gateway would answer 404 itself."""
-    if path in ROUTE_PATHS and method in ROUTE_METHODS:
-        return f"{method} {path}"
-    return None
+    return f"{method} {path}" if path in ROUTE_PATHS and method in ROUTE_METHODS else None
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Payload 2.0's headers or query parameters: a repeated one's values joined with commas."""
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
 
 
 def http_api_event(
-    method: str,
-    raw_path: str,
-    raw_query: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
-    route: str,
+    method: str, raw_path: str, raw_query: str, headers: list[tuple[str, str]], body: bytes, source_ip: str, route: str
 ) -> dict[str, Any]:
-    joined: dict[str, str] = {}
-    for name, value in headers:
-        # Payload 2.0: names lower-cased, repeated headers joined with commas.
-        key = name.lower()
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value
+    joined = _joined((name.lower(), value) for name, value in headers)  # names lower-cased, as payload 2.0's
+    query = _joined(parse_qsl(raw_query, keep_blank_values=True))
     textual = any(kind in joined.get("content-type", "").lower() for kind in _TEXT_TYPES)
     try:
         text = body.decode("utf-8") if textual else None

@@ -1,22 +1,12 @@
-"""What keeps the local stack to this machine: dummy credentials, requests from its own pages only, a safe terminal.
-
-- Credentials: the emulator accepts any, and is reached over plain HTTP; a developer's real ones (an
-  exported key, a session token, a profile) must never be the ones signed with.
-- Requests: moto's server and the webhook have no authentication and bind 127.0.0.1, but a web page the
-  developer opens can still reach 127.0.0.1, by a form or fetch (its Origin tells) or by a DNS name of
-  its own that it points at 127.0.0.1 (DNS rebinding: its Host tells). Both servers answer only a Host of
-  this machine and no Origin but their own; the emulator sends no CORS headers, so no other page may read
-  an answer, and moto's own API (its whole state, the token included) answers this machine's clients only.
-- The terminal: what a request carried (a held body above all) is printed with its control
-  characters escaped, so that a body cannot move the cursor, rewrite earlier lines or retitle the window.
-"""
+"""What keeps the local stack to this machine (docs/security.md#the-local-stack): dummy credentials, requests
+of this machine's names and its own pages only, and a terminal a request's bytes cannot drive."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import os
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ops.local import FAKE_CREDENTIALS
@@ -38,17 +28,12 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 FORBIDDEN = {"message": "Forbidden"}
 
 
-def use_dummy_credentials(environ: MutableMapping[str, str] = os.environ) -> None:
-    """Sign every AWS call of this process (and of what it starts with its environment) with dummy credentials.
-
-    Exported keys are replaced; a session token, a profile (AWS_PROFILE), the AWS config and credentials
-    files and service-specific endpoints are dropped, so nothing of the developer's wins over them.
-    """
-    for name in [name for name in environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
-        del environ[name]
-    environ.update(FAKE_CREDENTIALS)
-    environ["AWS_CONFIG_FILE"] = os.devnull
-    environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+def use_dummy_credentials() -> None:
+    """Sign every AWS call of this process (and of what it starts) with dummy credentials: exported keys
+    replaced; a session token, a profile, the AWS config files and service endpoints dropped."""
+    for name in [name for name in os.environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
+        del os.environ[name]
+    os.environ.update(FAKE_CREDENTIALS, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
 
 
 def url_host(host: str) -> str:
@@ -81,14 +66,11 @@ def is_loopback(host: str | None) -> bool:
 
 
 class LocalOnly:
-    """moto's WSGI application, answering this machine's requests only, without CORS headers.
-
-    `allowed` (allowed_hosts) is set once the server's port is known, before it serves.
-    """
+    """moto's WSGI application, answering this machine's requests only (`allowed`), without CORS headers."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self._app = app
-        self.allowed: frozenset[str] = frozenset()
+        self.allowed: frozenset[str] = frozenset()  # allowed_hosts, once the server's port is known
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)
@@ -113,15 +95,8 @@ class LocalOnly:
 
 
 # C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder a line.
-_ESCAPES = {
-    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    for code in (
-        *(code for code in range(0x20) if code not in (0x09, 0x0A)),
-        *range(0x7F, 0xA0),
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    )
-}
+_CONTROLS = (*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _CONTROLS}
 
 
 def printable(text: str) -> str:

@@ -1,10 +1,6 @@
-"""A bounded load run over the local HTTP stack: distinct events from concurrent senders.
+"""A bounded load run over the local HTTP stack: distinct events from concurrent senders (`make load`).
 
-    python -m devtools.local_stack.load [--events 2000] [--senders 8]
-
-Prints one line as it starts, then what was sent, how it was answered, and what landed in the table
-and in a subscriber's queue; exits 1 unless every event was accepted, stored once and received once,
-with no 5xx. The function's own output (a log line and metrics per event) goes to a file.
+Exits 1 unless every event was accepted, stored once and received once, with no 5xx (docs/local.md).
 """
 
 from __future__ import annotations
@@ -18,12 +14,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from http.client import HTTPConnection
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import boto3
 
-from devtools.local_stack.server import RunningStack, local_stack, publishing_from_the_stream, serving_in_background
+from devtools.local_stack.receiver import take_messages
+from devtools.local_stack.server import RunningStack, local_stack
 from devtools.local_stack.template import REPO, relative
 from ops.local import LOCAL_TOKEN, REGION
 
@@ -49,17 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     with (
         FUNCTION_LOG.open("w", encoding="utf-8") as function_log,
         redirect_stdout(function_log),
-        local_stack("127.0.0.1", 0, 0, report_requests=False) as stack,
-        serving_in_background(stack),
-        publishing_from_the_stream(stack, report=False),
+        local_stack("127.0.0.1", 0, "127.0.0.1", 0, report=False) as stack,
     ):
         return run(stack, arguments.events, arguments.senders, arguments.timeout, report)
 
 
 def run(stack: RunningStack, events: int, senders: int, timeout: float, out: TextIO) -> int:
-    queue_url = _subscribe_a_queue(stack)
-    # Only our subscriber: moto's publish slows down as the stack's subscriber queue, which nobody reads, grows.
-    _unsubscribe_stack_queue(stack)
     target = urlsplit(stack.webhook_url)
     deadline = time.monotonic() + timeout
     bodies = [_event(number) for number in range(events)]
@@ -82,27 +74,28 @@ def run(stack: RunningStack, events: int, senders: int, timeout: float, out: Tex
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders + 1) as pool:
         # The subscriber reads while the senders send, as a real one would.
-        receiving = pool.submit(_drain, stack, queue_url, events, deadline)
+        receiving = pool.submit(_receive, stack, events, deadline)
         answers = [answer for share_answers in pool.map(send_share, shares) for answer in share_answers]
         elapsed = time.perf_counter() - started
         received = receiving.result()
 
     statuses = Counter(status for status, _ in answers)
     latencies = sorted(seconds for _, seconds in answers)
-    stored = _count_items(stack)
+    scan = boto3.client("dynamodb", region_name=REGION).get_paginator("scan")
+    stored = sum(page["Count"] for page in scan.paginate(TableName=stack.resources.table_name, Select="COUNT"))
     server_errors = sum(count for status, count in statuses.items() if status >= 500)
     print(f"events sent:        {len(answers)} of {events}, by {senders} concurrent senders", file=out)
     print(f"answers:            {dict(sorted(statuses.items()))}", file=out)
     print(f"5xx answers:        {server_errors}", file=out)
     print(f"items stored:       {stored}", file=out)
-    print(f"messages received:  {len(received)} ({len(set(received))} distinct events) by a subscriber queue", file=out)
+    print(
+        f"messages received:  {len(received)} ({len(set(received))} distinct events) by the subscriber queue", file=out
+    )
     print(f"elapsed:            {elapsed:.1f} s, {len(answers) / elapsed:.0f} events/s", file=out)
     if latencies:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(
-            f"latency:            median {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms",
-            file=out,
-        )
+        median = statistics.median(latencies)
+        print(f"latency:            median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms", file=out)
     complete = (
         len(answers) == events
         and statuses == Counter({200: events})
@@ -114,61 +107,20 @@ def run(stack: RunningStack, events: int, senders: int, timeout: float, out: Tex
 
 
 def _event(number: int) -> bytes:
-    payload = dict(SAMPLE, event_id=f"load{number:06d}", id=f"call{number:06d}")
-    return json.dumps(payload).encode()
+    return json.dumps(dict(SAMPLE, event_id=f"load{number:06d}", id=f"call{number:06d}")).encode()
 
 
-def _client(stack: RunningStack, service: str) -> Any:
-    return boto3.client(service, endpoint_url=stack.endpoint, region_name=REGION)
-
-
-def _subscribe_a_queue(stack: RunningStack) -> str:
-    sqs = _client(stack, "sqs")
-    queue_url = sqs.create_queue(QueueName="load-subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    _client(stack, "sns").subscribe(
-        TopicArn=stack.resources.topic_arn,
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return str(queue_url)
-
-
-def _unsubscribe_stack_queue(stack: RunningStack) -> None:
-    sns = _client(stack, "sns")
-    stack_queue = stack.resources.subscriber_queue_url.rsplit("/", 1)[-1]
-    for subscription in sns.list_subscriptions_by_topic(TopicArn=stack.resources.topic_arn)["Subscriptions"]:
-        if subscription["Endpoint"].endswith(f":{stack_queue}"):
-            sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
-
-
-def _count_items(stack: RunningStack) -> int:
-    pages = (
-        _client(stack, "dynamodb").get_paginator("scan").paginate(TableName=stack.resources.table_name, Select="COUNT")
-    )
-    return sum(page["Count"] for page in pages)
-
-
-def _drain(stack: RunningStack, queue_url: str, expected: int, deadline: float) -> list[str]:
-    """Event ids of the messages the subscriber queue received (deleting them as it goes)."""
-    sqs = _client(stack, "sqs")
+def _receive(stack: RunningStack, expected: int, deadline: float) -> list[str]:
+    """Event ids of the messages the stack's subscriber queue received (taking them off it as it goes)."""
+    sqs = boto3.client("sqs", region_name=REGION)
     received: list[str] = []
     idle_since = time.monotonic()
     while len(received) < expected and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        )
-        if not messages:
-            if time.monotonic() - idle_since > 10:
-                break  # nothing for 10 s: the rest is not coming
-            continue
-        idle_since = time.monotonic()
-        received += [json.loads(message["Body"])["event_id"] for message in messages]
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(messages)],
-        )
+        if messages := take_messages(sqs, stack.resources.subscriber_queue_url, wait_seconds=1):
+            idle_since = time.monotonic()
+            received += [json.loads(message["Body"])["event_id"] for message in messages]
+        elif time.monotonic() - idle_since > 10:
+            break  # nothing for 10 s: the rest is not coming
     return received
 
 

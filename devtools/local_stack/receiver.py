@@ -1,9 +1,5 @@
-"""The stack's two functions, configured from template.yaml and run in this process against an emulator.
-
-Each function is imported from src/ as Lambda would import it, one execution environment per function,
-one request at a time; the publisher is invoked by the emulated event source mapping of the table's
-stream (devtools/local_stack/stream.py), as Lambda invokes it. And what the functions left in the stack.
-"""
+"""The stack's two functions, configured from template.yaml and run in this process against an emulator,
+one execution environment each, one request at a time; and reports of what they left in the stack."""
 
 from __future__ import annotations
 
@@ -17,8 +13,7 @@ import sys
 import threading
 import traceback
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -31,16 +26,10 @@ from devtools.local_stack.stream import PollResult, StreamMapping
 from devtools.local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
 from ops.local import REGION
+from zenoti_receiver.logic.parsing import received_bytes
 
-FUNCTION_CODE = Path(__file__).resolve().parents[2] / "src"
 # What API Gateway answers when the function fails (an unhandled error, a timeout).
 INTEGRATION_FAILURE = {"message": "Internal Server Error"}
-
-
-@functools.cache
-def _timeout_ms(function: str) -> int:
-    """A function's Timeout in template.yaml."""
-    return int(resource(load_template(), function)["Properties"]["Timeout"]) * 1000
 
 
 @dataclass
@@ -51,26 +40,24 @@ class LambdaContext:
     function_name: str = FUNCTION
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 512
-    # The function's Timeout in template.yaml; the remaining time never runs down here.
-    timeout_ms: int = field(default=0)
-
-    def __post_init__(self) -> None:
-        self.timeout_ms = self.timeout_ms or _timeout_ms(self.function_name)
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_ms
+        """The function's Timeout in template.yaml: the remaining time never runs down here."""
+        return _timeout_ms(self.function_name)
+
+
+@functools.cache
+def _timeout_ms(function: str) -> int:
+    return int(resource(load_template(), function)["Properties"]["Timeout"]) * 1000
 
 
 class LocalReceiver:
-    """The stack's functions, each one execution environment in this process, and what they left in the emulator.
-
-    `endpoint_url`: the emulator's (None: moto's in-process mock). `overrides`: environment variables set
-    over the template's.
-    """
+    """The stack's functions, imported from src/ as Lambda imports them, against the emulator at `endpoint_url`
+    (None: moto's in-process mock); `overrides`: environment variables set over the template's."""
 
     def __init__(
         self, resources: LocalResources, endpoint_url: str | None = None, overrides: dict[str, str] | None = None
@@ -78,15 +65,12 @@ class LocalReceiver:
         self.resources = resources
         session = boto3.session.Session(region_name=REGION)
         self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-        self._sqs = session.client("sqs", endpoint_url=endpoint_url)
+        self.sqs = session.client("sqs", endpoint_url=endpoint_url)
         # The names both functions read have the same values; each reads its own.
-        os.environ.update(resources.publisher_environment)
-        os.environ.update(resources.function_environment)
-        os.environ.update(overrides or {})
-        self._receiver = _import_function("zenoti_receiver.handler")
-        self._receiver_lock = threading.Lock()
-        self._publisher = _import_function("zenoti_receiver.publisher_handler")
-        self._publisher_lock = threading.Lock()
+        os.environ.update({**resources.publisher_environment, **resources.function_environment, **(overrides or {})})
+        self._receiver = _new_execution_environment("zenoti_receiver.handler")
+        self._publisher = _new_execution_environment("zenoti_receiver.publisher_handler")
+        self._receiver_lock = threading.Lock()  # one request at a time; the stream mapping invokes one batch at a time
         # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
         streams = session.client(
             "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
@@ -107,70 +91,42 @@ class LocalReceiver:
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
         """The publisher's answer to a batch of the stream (what Lambda's event source mapping sends it)."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
-        with self._publisher_lock:
-            result: dict[str, Any] = self._publisher.lambda_handler(event, context)
+        result: dict[str, Any] = self._publisher.lambda_handler(event, context)
         return result
 
-    def publish(self) -> PollResult:
-        """What Lambda's poller does with the stream right now: every new record, in batches, to the publisher."""
-        return self.stream.drain()
-
     def _send_failure(self, record: dict[str, Any]) -> None:
-        self._sqs.send_message(QueueUrl=self.resources.publication_failures_queue_url, MessageBody=json.dumps(record))
+        self.sqs.send_message(QueueUrl=self.resources.publication_failures_queue_url, MessageBody=json.dumps(record))
 
-    def stored_item(self, event_id: str) -> dict[str, Any] | None:
-        item = self._dynamodb.get_item(
-            TableName=self.resources.table_name, Key={"event_id": {"S": event_id}}, ConsistentRead=True
-        ).get("Item")
-        if item is None:
-            return None
-        return plain_event(item)
-
-    def held_body(self, body: bytes) -> dict[str, Any] | None:
-        """The held body's entry (keyed by its sha256, as the function keeps it)."""
-        item = self._dynamodb.get_item(
-            TableName=self.resources.held_table_name,
-            Key={"body_sha256": {"S": hashlib.sha256(body).hexdigest()}},
-            ConsistentRead=True,
-        ).get("Item")
-        return plain_held(item) if item is not None else None
-
-    def take_messages(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
-        """Messages the subscriber queue has received since last asked (raw delivery: the body is the event)."""
-        return take_messages(self._sqs, self.resources.subscriber_queue_url, wait_seconds)
+    def item(self, table: str, key: str, value: str) -> dict[str, Any] | None:
+        """An item of one of the stack's tables, as stored (None: there is none)."""
+        answer = self._dynamodb.get_item(TableName=table, Key={key: {"S": value}}, ConsistentRead=True)
+        return answer.get("Item")  # type: ignore[no-any-return]
 
 
-def _import_function(module: str) -> ModuleType:
-    # The function's code root (CodeUri: src/) is on the path in Lambda; put it there here too.
-    if str(FUNCTION_CODE) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_CODE))
-    sys.modules.pop(module, None)  # a new execution environment
+def _new_execution_environment(module: str) -> ModuleType:
+    # src/, the functions' code root (CodeUri), is on the path as in Lambda: the ops package puts it there.
+    sys.modules.pop(module, None)
     return importlib.import_module(module)
 
 
-def delivered_body(event: dict[str, Any]) -> bytes:
-    """The bytes the function keeps of an API Gateway event's body, decoded as the function decodes them."""
-    if str(FUNCTION_CODE) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_CODE))
-    parsing = importlib.import_module("zenoti_receiver.logic.parsing")
-    body: bytes = parsing.received_bytes(event.get("body"), bool(event.get("isBase64Encoded")))
-    return body
-
-
-def describe_result(receiver: LocalReceiver, result: dict[str, Any], body: bytes | None) -> str:
+def describe_result(receiver: LocalReceiver, event: dict[str, Any], result: dict[str, Any]) -> str:
     """The HTTP response, and what the function stored: the event's item, or the body's held body's entry."""
     out = io.StringIO()
     answer = json.loads(result["body"])
     _section(out, f"HTTP response: {result['statusCode']}")
     print(json.dumps(answer, indent=2), file=out)
-    event_id = answer.get("event_id")
-    _section(out, f"Stored in DynamoDB table {receiver.resources.table_name}")
-    _print_kept(out, receiver.stored_item(event_id) if event_id else None, "payload", "(nothing stored)")
+    tables = receiver.resources
+    stored = receiver.item(tables.table_name, "event_id", event_id) if (event_id := answer.get("event_id")) else None
+    _section(out, f"Stored in DynamoDB table {tables.table_name}")
+    _print_kept(out, plain_event(stored) if stored else None, "payload", "(nothing stored)")
     # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
     # held (202), or duplicate when another body is stored under their event_id.
-    if (answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate") and body is not None:
-        _section(out, f"Held in DynamoDB table {receiver.resources.held_table_name}")
-        _print_kept(out, receiver.held_body(body), "body", "(not held)")
+    if answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate":
+        # Found by the bytes the function keeps of the body, decoded as the function decodes them.
+        body = received_bytes(event.get("body"), bool(event.get("isBase64Encoded")))
+        held = receiver.item(tables.held_table_name, "body_sha256", hashlib.sha256(body).hexdigest())
+        _section(out, f"Held in DynamoDB table {tables.held_table_name}")
+        _print_kept(out, plain_held(held) if held else None, "body", "(not held)")
     return printable(out.getvalue())  # what a request sent, control characters escaped
 
 
@@ -188,14 +144,14 @@ def _print_kept(out: io.StringIO, record: dict[str, Any] | None, verbatim: str, 
 def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str = "the subscriber queue") -> str:
     """The messages taken off the queue at `queue_url`, under a title naming that queue."""
     out = io.StringIO()
-    queue = queue_url.rsplit("/", 1)[-1]
-    _section(out, f"Received by {whose} {queue} (SQS, raw delivery)")
+    _section(out, f"Received by {whose} {queue_url.rsplit('/', 1)[-1]} (SQS, raw delivery)")
     if not messages:
         print("(no message)", file=out)
     for message in messages:
+        attributes = {name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()}
         print(f"MessageId: {message['MessageId']}", file=out)
-        print(f"MessageAttributes: {json.dumps(message['MessageAttributes'], sort_keys=True)}", file=out)
-        print(f"Message:\n{message['Message']}", file=out)
+        print(f"MessageAttributes: {json.dumps(attributes, sort_keys=True)}", file=out)
+        print(f"Message:\n{message['Body']}", file=out)
     return printable(out.getvalue())
 
 
@@ -217,19 +173,11 @@ def _section(out: io.StringIO, title: str) -> None:
 
 
 def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
-    """What a queue subscribed with raw delivery holds, taken off it, in the shape describe_messages prints."""
-    messages = sqs.receive_message(
+    """What a queue holds (up to 10 messages, as SQS returns them), taken off it."""
+    messages: list[dict[str, Any]] = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
     ).get("Messages", [])
-    for message in messages:
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return [
-        {
-            "MessageId": message["MessageId"],
-            "MessageAttributes": {
-                name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()
-            },
-            "Message": message["Body"],
-        }
-        for message in messages
-    ]
+    if messages:
+        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    return messages

@@ -32,69 +32,68 @@ class LocalResources:
 
 
 def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None) -> LocalResources:
-    """Create everything the function needs; return its names and the function's environment."""
+    """Create everything the functions need; return its names and the functions' environments."""
     template = load_template()
     session = boto3.session.Session(region_name=REGION)
-
-    def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint_url)
-
+    dynamodb, sns, sqs = (session.client(name, endpoint_url=endpoint_url) for name in ("dynamodb", "sns", "sqs"))
     names = local_names(prefix)
-    table_name, held_table_name = names.table_name, names.held_table_name
-    dynamodb = client("dynamodb")
-    events_table = dynamodb.create_table(TableName=table_name, **_table_properties(resource(template, "EventsTable")))
-    stream_arn = events_table["TableDescription"]["LatestStreamArn"]
-    dynamodb.create_table(TableName=held_table_name, **_table_properties(resource(template, "HeldBodiesTable")))
-
-    topic_arn = client("sns").create_topic(Name=names.topic_name)["TopicArn"]
-    secret_name = names.secret_name
-    secret_arn = client("secretsmanager").create_secret(
-        Name=secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
+    table = dynamodb.create_table(TableName=names.table_name, **_table_properties(resource(template, "EventsTable")))
+    dynamodb.create_table(TableName=names.held_table_name, **_table_properties(resource(template, "HeldBodiesTable")))
+    topic_arn = sns.create_topic(Name=names.topic_name)["TopicArn"]
+    secret_arn = session.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=names.secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
     )["ARN"]
 
-    sqs = client("sqs")
-    dead_letters_url = sqs.create_queue(
-        QueueName=names.dead_letter_queue_name,
-        Attributes=_queue_attributes(resource(template, "SubscriberDeadLetterQueue"), template, {}),
-    )["QueueUrl"]
+    def queue(name: str, logical_id: str, arns: dict[str, str] | None = None) -> str:
+        attributes = _queue_attributes(resource(template, logical_id), template, arns or {})
+        return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+
+    dead_letters_url = queue(names.dead_letter_queue_name, "SubscriberDeadLetterQueue")
     arns = {"SubscriberDeadLetterQueue": _queue_arn(sqs, dead_letters_url)}
-    queue_url = sqs.create_queue(
-        QueueName=names.queue_name,
-        Attributes=_queue_attributes(resource(template, "SubscriberEventsQueue"), template, arns),
-    )["QueueUrl"]
-    failures_url = sqs.create_queue(
-        QueueName=names.publication_failures_queue_name,
-        Attributes=_queue_attributes(resource(template, "PublicationFailuresQueue"), template, {}),
-    )["QueueUrl"]
+    queue_url = queue(names.queue_name, "SubscriberEventsQueue", arns)
+    failures_url = queue(names.publication_failures_queue_name, "PublicationFailuresQueue")
     subscription = resource(template, "SubscriberSubscription")["Properties"]
-    client("sns").subscribe(
+    sns.subscribe(
         TopicArn=topic_arn,
         Protocol=subscription["Protocol"],
         Endpoint=_queue_arn(sqs, queue_url),
         # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
         Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
     )
-
     references = {
         "AWS::StackName": local_stack_name(prefix),
-        "EventsTable": table_name,
-        "HeldBodiesTable": held_table_name,
+        "EventsTable": names.table_name,
+        "HeldBodiesTable": names.held_table_name,
         "EventsTopic": topic_arn,
         # The secret by name (a valid SecretId): unlike its ARN it is the same on every run.
-        "WebhookTokenSecret": secret_name,
+        "WebhookTokenSecret": names.secret_name,
     }
     return LocalResources(
-        table_name=table_name,
-        held_table_name=held_table_name,
+        table_name=names.table_name,
+        held_table_name=names.held_table_name,
         topic_arn=topic_arn,
         secret_arn=secret_arn,
         subscriber_queue_url=queue_url,
         subscriber_dead_letter_queue_url=dead_letters_url,
-        stream_arn=stream_arn,
+        stream_arn=table["TableDescription"]["LatestStreamArn"],
         publication_failures_queue_url=failures_url,
         function_environment=_function_environment(template, FUNCTION, references),
         publisher_environment=_function_environment(template, PUBLISHER_FUNCTION, references),
     )
+
+
+def subscribe_queue(topic_arn: str, queue_name: str, endpoint_url: str | None = None) -> str:
+    """A new queue on the topic, with raw delivery as the stack's subscriber queue has it; its URL."""
+    session = boto3.session.Session(region_name=REGION)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    queue_url = str(sqs.create_queue(QueueName=queue_name)["QueueUrl"])
+    session.client("sns", endpoint_url=endpoint_url).subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=_queue_arn(sqs, queue_url),
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue_url
 
 
 def local_stack_name(prefix: str = LOCAL_PREFIX) -> str:
@@ -115,10 +114,7 @@ def _table_properties(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue_attributes(queue: dict[str, Any], template: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
-    """A queue's attributes from its template properties (SQS wants strings), its references resolved here.
-
-    Its queue policy is left out: moto does not enforce one.
-    """
+    """A queue's attributes from its template properties, as strings (its policy left out: moto enforces none)."""
     properties = queue["Properties"]
     attributes = {
         name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])

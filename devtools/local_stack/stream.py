@@ -1,13 +1,5 @@
-"""Lambda's event source mapping of the events table's stream, emulated: the publisher invoked as Lambda would.
-
-template.yaml's PublisherStream says how: batches of at most BatchSize records of one shard, in order,
-only those its filter lets through (INSERT: new items); a batch whose answer lists failures is retried
-from the first of them, a batch whose invocation fails is split in two (BisectBatchOnFunctionError); a
-record older than MaximumRecordAgeInSeconds (or the stream's 24 hours) is given up and its place in the
-stream sent to the failure destination, as Lambda's on-failure record. moto keeps the stream (its
-dynamodbstreams API); this reads it, as Lambda's poller does, and never lets two batches of one shard
-overlap. One call of `poll` is one round of the poller: at most one invocation per shard.
-"""
+"""Lambda's event source mapping of the events table's stream, emulated as template.yaml's PublisherStream says
+(docs/local.md): ordered batches, retries from the first failure, bisection, records too old given up."""
 
 from __future__ import annotations
 
@@ -85,9 +77,9 @@ class StreamMapping:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listed: bool = False
 
-    def poll(self) -> PollResult:
-        """One round: for each shard, the next batch, invoked once (or given up)."""
-        result = PollResult()
+    def poll(self, result: PollResult | None = None) -> PollResult:
+        """One round of the poller: each shard's next batch, invoked once (or given up); counted into `result`."""
+        result = result or PollResult()
         with self._lock:
             if not self._listed:  # as Lambda's poller does first (the function's role needs ListStreams)
                 table = self.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
@@ -103,15 +95,8 @@ class StreamMapping:
         """Poll until a round finds nothing to do, or one fails (it is retried by the next call)."""
         total = PollResult()
         for _ in range(max_rounds):
-            result = self.poll()
-            total.invocations += result.invocations
-            total.records_done += result.records_done
-            total.published += result.published
-            total.given_up += result.given_up
-            if result.failed:
-                total.failed = True
-                break
-            if not result.records_done:
+            done = total.records_done
+            if self.poll(total).failed or total.records_done == done:
                 break
         return total
 
@@ -137,29 +122,26 @@ class StreamMapping:
             answer = self.invoke({"Records": [self._lambda_record(record) for record in batch]})
         except Exception:
             result.failed = True
-            self._failed(shard, batch, len(batch))
+            self._failed(shard, batch)
             if self.settings.bisect and len(batch) > 1:
                 shard.limit = len(batch) // 2
             return
         failures = {failure["itemIdentifier"] for failure in (answer or {}).get("batchItemFailures", [])}
-        done = 0
-        for record in batch:
-            if record["dynamodb"]["SequenceNumber"] in failures:
-                break
-            done += 1
-        shard.after = batch[done - 1]["dynamodb"]["SequenceNumber"] if done else shard.after
+        sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
+        done = next((number for number, sequence in enumerate(sequence_numbers) if sequence in failures), len(batch))
+        shard.after = sequence_numbers[done - 1] if done else shard.after
         result.records_done += done
         result.published += [_event_id(record) for record in batch[:done]]
         if done < len(batch):
             result.failed = True
-            self._failed(shard, batch[done:], len(batch) - done)
+            self._failed(shard, batch[done:])
         else:
             shard.retries, shard.limit = 0, None
 
-    def _failed(self, shard: _Shard, rest: list[dict[str, Any]], count: int) -> None:
+    def _failed(self, shard: _Shard, rest: list[dict[str, Any]]) -> None:
         shard.retries += 1
         if self.settings.max_retries is not None and shard.retries > self.settings.max_retries:
-            self._give_up(shard, rest[:count], "RetryAttemptsExhausted")
+            self._give_up(shard, rest, "RetryAttemptsExhausted")
 
     def _give_up(self, shard: _Shard, records: list[dict[str, Any]], condition: str) -> None:
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
@@ -200,44 +182,20 @@ class StreamMapping:
 
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """A record as Lambda hands it to the function: JSON, binary values in base64, times in epoch seconds."""
-        stream = record["dynamodb"]
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": record.get("awsRegion", ""),
-            "eventSourceARN": self.stream_arn,
-            "dynamodb": {
-                "ApproximateCreationDateTime": stream["ApproximateCreationDateTime"].timestamp(),
-                "Keys": _json_values(stream["Keys"]),
-                "NewImage": _json_values(stream.get("NewImage", {})),
-                "SequenceNumber": stream["SequenceNumber"],
-                "SizeBytes": stream.get("SizeBytes", 0),
-                "StreamViewType": stream.get("StreamViewType", "NEW_IMAGE"),
-            },
-        }
+        stream = json.loads(json.dumps(record["dynamodb"], default=_as_json))
+        return {**record, "eventSourceARN": self.stream_arn, "dynamodb": stream}
 
 
 def _event_id(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["Keys"]["event_id"]["S"])
 
 
-def _json_values(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _json_value(value) for name, value in item.items()}
-
-
-def _json_value(value: dict[str, Any]) -> dict[str, Any]:
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(inner).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(each).decode() for each in inner]}
-    if kind == "M":
-        return {"M": _json_values(inner)}
-    if kind == "L":
-        return {"L": [_json_value(each) for each in inner]}
-    return {kind: inner}
+def _as_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON: {value!r}")
 
 
 def _iso(epoch_seconds: float) -> str:

@@ -66,7 +66,9 @@ def test_a_model_change_that_changes_what_subscribers_receive_fails_the_check(mo
     monkeypatch.setitem(
         generate.CONTRACTS,
         "class-booking.v1.schema.json",
-        lambda: generate._published(generate.EVENT_MODEL, WithANewRequiredField.model_json_schema()),
+        lambda: generate._published(
+            "src/zenoti_receiver/models/class_booking.py", WithANewRequiredField.model_json_schema()
+        ),
     )
 
     found = generate.differences()

@@ -10,7 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from urllib.request import Request, urlopen
 import boto3
 import pytest
 
-from devtools.local_stack.__main__ import FAMILY
+from devtools.local_stack.__main__ import FAMILY, main
 from devtools.local_stack.api_gateway import EARLIER_WEBHOOK_PATH, WEBHOOK_PATH
 from devtools.local_stack.resources import LOCAL_TOKEN, REGION
 from devtools.local_stack.server import MAX_BODY_BYTES, free_port
@@ -80,31 +81,50 @@ def test_invoke_runs_several_events_in_order_against_one_emulator():
     assert "Class.Booking.Created" in reports[1]
 
 
-def test_invoke_of_several_events_reads_them_all_before_running_any():
-    run = run_invoke(str(EVENTS / "apigw_booking_deleted.json"), "events/booking_deleted.json")
+def test_invoke_of_several_events_reads_them_all_before_running_any(invoke_here):
+    run = invoke_here(str(EVENTS / "apigw_booking_deleted.json"), "events/booking_deleted.json")
 
     assert run.returncode == 2
     assert "events/booking_deleted.json is not an event of this stack's functions" in run.stderr
     assert run.stdout == ""
 
 
-def run_invoke(*event_files: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_invoke(*event_files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "devtools.local_stack", "invoke", *event_files],
         cwd=ROOT,
-        env=environment or clean_environment(),
+        env=clean_environment(),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
+@pytest.fixture
+def invoke_here(capsys, monkeypatch) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """`python -m devtools.local_stack invoke` run in this process, as run_invoke runs it without the start-up."""
+    monkeypatch.chdir(ROOT)
+    environment = os.environ.copy()
+
+    def run(*event_files: str) -> subprocess.CompletedProcess[str]:
+        capsys.readouterr()
+        status = main(["invoke", *event_files])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["invoke", *event_files], status, out, err)
+
+    yield run
+    os.environ.clear()  # what invoke set for the functions, as a process of its own would have left it
+    os.environ.update(environment)
+    for module in ("zenoti_receiver.handler", "zenoti_receiver.publisher_handler"):
+        sys.modules.pop(module, None)
+
+
 @pytest.mark.parametrize(
     ("event_file", "status", "held"),
     [("apigw_wrong_token.json", 401, False), ("apigw_invalid_body.json", 202, True)],
 )
-def test_invoke_prints_the_refusal_or_hold_and_where_the_body_went(event_file, status, held):
-    run = run_invoke(str(EVENTS / event_file))
+def test_invoke_prints_the_refusal_or_hold_and_where_the_body_went(invoke_here, event_file, status, held):
+    run = invoke_here(str(EVENTS / event_file))
 
     assert run.returncode == 0, run.stderr
     assert f"=== HTTP response: {status} ===" in run.stdout
@@ -117,8 +137,8 @@ def test_invoke_prints_the_refusal_or_hold_and_where_the_body_went(event_file, s
         assert '"guest_id": "not-a-uuid"' in run.stdout  # the body, verbatim
 
 
-def test_invoke_says_where_the_functions_run_in_one_line():
-    run = run_invoke(str(EVENTS / "apigw_wrong_token.json"))
+def test_invoke_says_where_the_functions_run_in_one_line(invoke_here):
+    run = invoke_here(str(EVENTS / "apigw_wrong_token.json"))
 
     first = run.stdout.splitlines()[0]
     assert first == (
@@ -126,8 +146,8 @@ def test_invoke_says_where_the_functions_run_in_one_line():
     )
 
 
-def test_invoke_of_a_file_that_is_no_function_event_says_which_files_are_in_one_line():
-    run = run_invoke("events/booking_deleted.json")  # Zenoti's body itself, not an API Gateway event
+def test_invoke_of_a_file_that_is_no_function_event_says_which_files_are_in_one_line(invoke_here):
+    run = invoke_here("events/booking_deleted.json")  # Zenoti's body itself, not an API Gateway event
 
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -137,9 +157,9 @@ def test_invoke_of_a_file_that_is_no_function_event_says_which_files_are_in_one_
     assert "PublisherFunction takes a batch of the events table's stream (events/stream_booking_deleted.json)" in line
 
 
-def test_invoke_of_the_stream_event_runs_the_publisher_which_publishes_it():
+def test_invoke_of_the_stream_event_runs_the_publisher_which_publishes_it(invoke_here):
     # What `sam local invoke PublisherFunction -e events/stream_booking_deleted.json` hands the function.
-    run = run_invoke("events/stream_booking_deleted.json")
+    run = invoke_here("events/stream_booking_deleted.json")
 
     assert run.returncode == 0, run.stderr
     assert '=== PublisherFunction answered ===\n{"batchItemFailures": []}' in run.stdout
@@ -155,6 +175,7 @@ class Served:
     banner: list[str]
     output: list[str] = field(default_factory=list)
     printed: threading.Condition = field(default_factory=threading.Condition)
+    since: int = 0  # the lines of `output` printed before the test began
 
     def collect_output(self) -> None:
         """Keep what serve prints from now on (a thread of its own: reading blocks)."""
@@ -169,10 +190,25 @@ class Served:
         threading.Thread(target=read, daemon=True).start()
 
     def wait_printed(self, text: str) -> str:
-        """Everything serve printed, once it has printed `text` (or given up after a bound)."""
+        """Everything serve printed during the test, once it has printed `text` (or given up after a bound)."""
         with self.printed:
-            self.printed.wait_for(lambda: text in "".join(self.output), timeout=20)
-            return "".join(self.output)
+            self.printed.wait_for(lambda: text in "".join(self.output[self.since :]), timeout=20)
+            return "".join(self.output[self.since :])
+
+    def reset(self) -> None:
+        """As new for the next test: what the last one stored published, the tables emptied, the output read."""
+        dynamodb = self.client("dynamodb")
+        for table, key in (("zenoti-local-events", "event_id"), ("zenoti-local-held-bodies", "body_sha256")):
+            for item in dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]:
+                if key == "event_id":  # published first, or the message could reach the next test's queue
+                    self.wait_printed(f"published {item[key]['S']}")
+                dynamodb.delete_item(TableName=table, Key={key: item[key]})
+        # A request refused for its Host prints one line: once it is read, so is everything printed before.
+        marker = f"reset-{uuid.uuid4().hex}"
+        raw_request(self.url, f"GET / HTTP/1.1\r\nHost: {marker}\r\nConnection: close\r\n\r\n".encode())
+        self.wait_printed(marker)
+        with self.printed:
+            self.since = len(self.output)
 
     def stop(self) -> str:
         """Stop it as CI does (SIGTERM, which serve takes as Ctrl-C: a SIGINT would be lost on a test run that
@@ -222,21 +258,28 @@ def serving(serve_arguments: list[str]) -> Iterator[Served]:
 
 
 @pytest.fixture
-def served(serve_arguments: list[str]) -> Iterator[Served]:
-    """`serve` for one test."""
+def own_serve(serve_arguments: list[str]) -> Iterator[Served]:
+    """`serve` for one test: one that stops it, or starts it with its own arguments."""
     yield from serving(serve_arguments)
 
 
 @pytest.fixture(scope="module")
 def served_once() -> Iterator[Served]:
-    """`serve` shared by the tests of how the server answers, which leave nothing behind that matters."""
+    """`serve` shared by the module's tests, as the user runs it: one process (starting one takes a second or two)."""
     yield from serving([])
 
 
+@pytest.fixture
+def served(served_once: Served) -> Served:
+    """The module's `serve`, as new for this test (Served.reset)."""
+    served_once.reset()
+    return served_once
+
+
 def subscribe_queue(served: Served) -> str:
-    """A subscriber of our own on the local topic, independent of the tool's demo queue."""
+    """A subscriber of our own on the local topic, independent of the tool's demo queue (one per test)."""
     sqs, sns = served.client("sqs"), served.client("sns")
-    queue_url = sqs.create_queue(QueueName="test-subscriber")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=f"test-subscriber-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     [topic] = sns.list_topics()["Topics"]
     sns.subscribe(TopicArn=topic["TopicArn"], Protocol="sqs", Endpoint=queue_arn)
@@ -344,19 +387,20 @@ def test_serve_shows_every_publication_of_a_burst(served):
     for sample in samples:
         assert served.send("POST", json.dumps(sample).encode())[0] == 200
 
-    output = served.stop()
+    for sample in samples:
+        output = served.wait_printed(f"published {sample['event_id']}")
 
     for sample in samples:
         assert f"published {sample['event_id']}" in output
         assert output.count(f'"event_id": "{sample["event_id"]}"') >= 2  # the stored item, and the message
 
 
-def test_serve_reports_each_request_then_its_message_and_stops_cleanly(served):
-    served.send("POST", SAMPLE)
+def test_serve_reports_each_request_then_its_message_and_stops_cleanly(own_serve):
+    own_serve.send("POST", SAMPLE)
 
-    output = served.stop()
+    output = own_serve.stop()
 
-    assert served.process.returncode == 0
+    assert own_serve.process.returncode == 0
     # Named after the queue this terminal reads (its own), not the subscriber queue, whose messages it leaves.
     assert (
         output.index("=== HTTP response: 200 ===")
@@ -428,15 +472,15 @@ def test_the_aws_cli_commands_of_the_banner_run_as_printed(served_once, tmp_path
 
 
 @pytest.mark.parametrize("serve_arguments", [["--token-cache-seconds", "0"]])
-def test_a_token_changed_with_put_secret_value_works_at_once(served):
-    assert served.send("POST", SAMPLE)[0] == 200  # the function has read the secret once
+def test_a_token_changed_with_put_secret_value_works_at_once(own_serve):
+    assert own_serve.send("POST", SAMPLE)[0] == 200  # the function has read the secret once
 
-    served.client("secretsmanager").put_secret_value(
+    own_serve.client("secretsmanager").put_secret_value(
         SecretId="zenoti-local-webhook-token", SecretString=json.dumps({"token": "a-new-local-token"})
     )
 
-    assert served.send("POST", SAMPLE, token="a-new-local-token")[0] == 200
-    assert served.send("POST", SAMPLE)[0] == 401
+    assert own_serve.send("POST", SAMPLE, token="a-new-local-token")[0] == 200
+    assert own_serve.send("POST", SAMPLE)[0] == 401
 
 
 def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -505,12 +549,12 @@ def test_a_body_length_that_cannot_be_read_safely_is_answered_at_once(served_onc
     assert served_once.send("POST", SAMPLE)[0] == 200  # and the server goes on serving
 
 
-def test_serve_restarts_at_once_on_the_port_it_just_left(served):
+def test_serve_restarts_at_once_on_the_port_it_just_left(own_serve):
     # The server closes each connection first, which leaves the port's side of it in TIME-WAIT for a
     # minute after Ctrl-C: nothing listens, yet a plain bind is refused.
-    assert served.send("POST", SAMPLE)[0] == 200
-    served.stop()
-    port = urlsplit(served.url).port
+    assert own_serve.send("POST", SAMPLE)[0] == 200
+    own_serve.stop()
+    port = urlsplit(own_serve.url).port
     assert port is not None
     assert f":{port:04X} " in _time_wait_sockets()
 
@@ -570,11 +614,11 @@ def test_load_script_counts_every_event_through_the_http_stack():
     assert "Event published" in (ROOT / ".aws-sam/local/logs/load.log").read_text(encoding="utf-8")
 
 
-def test_invoke_takes_the_api_gateway_event_of_every_type_each_stored_and_published():
+def test_invoke_takes_the_api_gateway_event_of_every_type_each_stored_and_published(invoke_here):
     from tests.unit.test_samples import sample_name
     from zenoti_receiver.models.catalog import EVENT_TYPES
 
-    run = run_invoke(*(f"events/apigw_{sample_name(event_type)}.json" for event_type in EVENT_TYPES))
+    run = invoke_here(*(f"events/apigw_{sample_name(event_type)}.json" for event_type in EVENT_TYPES))
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.count('"status": "accepted"') == len(EVENT_TYPES)
