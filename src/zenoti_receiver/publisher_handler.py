@@ -23,7 +23,7 @@ from zenoti_receiver.adapters.event_topic import EventTopic
 from zenoti_receiver.logic.publishing import InOrderPublication
 from zenoti_receiver.metric_dimensions import count_by
 from zenoti_receiver.publisher_settings import PublisherSettings
-from zenoti_receiver.timing import AWS_CALL
+from zenoti_receiver.timing import AWS_CALL_WORST_SECONDS
 
 logger = Logger()
 metrics = Metrics()
@@ -49,7 +49,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         read=lambda record: stored_event(record.raw_event["dynamodb"]["NewImage"]),
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
         # One publish at its worst, and a second to answer Lambda.
-        seconds_needed=AWS_CALL.worst_seconds + 1,
+        seconds_needed=AWS_CALL_WORST_SECONDS + 1,
     )
     response = process_partial_response(
         event=event, record_handler=publication.publish, processor=processor, context=context

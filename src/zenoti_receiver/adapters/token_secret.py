@@ -1,22 +1,11 @@
 """The Secrets Manager secret holding the webhook token, cached between requests.
 
-A failed read of the secret is one of two things, treated oppositely:
-- **transient**: Secrets Manager throttled us, answered a 5xx, timed out or could not be reached. The
-  tokens read last stay trusted for a bounded grace, so an outage of a service that does not hold the
-  event cannot cost us Zenoti's webhook.
-- **anything else**: access denied, the secret deleted or scheduled for deletion, KMS refusing to
-  decrypt it, a malformed value. That is what an operator does to revoke the token (or a mistake that
-  must be seen at once): no token is accepted until the secret reads well again. Revoking fails
-  closed; the tokens read before are forgotten.
-
-Either way, a delivery that cannot be authenticated is answered 503 with nothing stored: Zenoti sends
-it again, and it is accepted once the secret can be read (or once an operator has restored it).
-
-Powertools' parameters utility (`parameters.get_secret(..., max_age=...)`) is not used for this cache:
-when a read fails it raises `GetParameterError` made from the error's text, and it no longer returns
-the value it held. The last tokens read, the grace, the pacing of retries and the split between
-transient and revoking failures would all stay here; it would only replace the two lines of age check.
+A transient failure to read it (throttled, 5xx, unreachable) trusts the tokens read last for a bounded grace;
+any other (denied, deleted, KMS, malformed: how an operator revokes the token) accepts no token until it reads well.
 """
+
+# Not Powertools' parameters utility: once a read fails it no longer returns the value it held, and the
+# grace, the pacing of retries and the transient/revoking split would all stay here anyway.
 
 from __future__ import annotations
 
@@ -28,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from zenoti_receiver.adapters.aws import client, is_transient
+from zenoti_receiver.adapters.aws import client, failure_name, is_transient
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 
@@ -52,10 +41,8 @@ class SecretRefused(TemporaryFailure):
 class TokenSecret:
     """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds.
 
-    If a read fails transiently, the tokens read last are still accepted until `grace` seconds after
-    that read succeeded; `on_stale_tokens` is told of each failed read this absorbs (the handler
-    counts it as a failure of the secret). Any other failure raises SecretRefused, and keeps raising
-    it without reading again for RETRY_SECONDS: the handler answers 503 and counts it.
+    `on_stale_tokens` is told of each transient failure the grace absorbs; a refusal is raised again, unread,
+    for RETRY_SECONDS.
     """
 
     def __init__(
@@ -123,10 +110,7 @@ class TokenSecret:
         try:
             secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
         except (ClientError, BotoCoreError) as error:
-            if isinstance(error, ClientError):
-                what = str(error.response.get("Error", {}).get("Code", "error"))
-            else:
-                what = type(error).__name__
+            what = failure_name(error)
             if is_transient(error):
                 raise SecretUnavailable(f"reading the token secret failed: {what}", DEPENDENCY) from error
             raise SecretRefused(
