@@ -1,12 +1,8 @@
-"""Lambda entry point of the publisher: a batch of the events table's stream in, the records to retry out.
+"""Lambda entry point of the publisher: a batch of the events table's stream in, the records to retry out."""
 
-Lambda's event source mapping (template.yaml, PublisherFunction) reads the stream in order and hands
-over only new items (its filter: INSERT). Each is published to the topic, in order, one at a time
-(logic/publishing.py); Powertools' batch processor reports the records not published, and Lambda
-retries from the first of them for as long as the stream keeps the record (24 hours). What it gives
-up on goes to the failure queue (PublicationFailuresQueue), and `python -m ops republish` publishes
-it from the table.
-"""
+# The event source mapping (template.yaml, PublisherFunction) hands over new items only (INSERT), in order;
+# Lambda retries from the first record not published while the stream keeps it (24 hours), then sends it
+# to PublicationFailuresQueue, from which `python -m ops republish` publishes it.
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Configuration of the publisher: its environment variables, read and checked at cold start.
-
-Two names, checked by hand: pydantic (settings.py, the receiver's) would be a sixth of the
-publisher's cold start, for no model it needs.
-"""
+"""The publisher's environment variables, checked at cold start by hand: pydantic would be a sixth of its cold start."""
 
 from __future__ import annotations
 

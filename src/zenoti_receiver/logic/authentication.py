@@ -15,8 +15,7 @@ TokenSlot = Literal["current", "previous"]
 
 @dataclass(frozen=True)
 class AcceptedTokens:
-    """The token in force and, during a rotation, the one it replaces; the secret's version that holds them;
-    and the key signatures are checked with."""
+    """The token in force and, during a rotation, the one it replaces, as one version of the secret holds them."""
 
     token: str
     previous_token: str | None = None
@@ -30,19 +29,15 @@ class AcceptedTokens:
 
 @dataclass(frozen=True)
 class TokenUsed:
-    """Which token authenticated a delivery: recorded with what it stored or held, so that after a leak
-    an operator can tell (and purge) what the leaked token brought in."""
+    """Which token authenticated a delivery: recorded with what it brought in, for an operator after a leak."""
 
     slot: TokenSlot
     version_id: str
 
 
 def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> TokenUsed:
-    """Which accepted token every presented token is; Unauthorized unless they are all the same and one matches.
-
-    A request may carry the token in the query string and in a header; if both are present they
-    must agree, so a stale URL cannot be rescued by a header or the other way round.
-    """
+    """Which accepted token every presented token is; Unauthorized unless they are all the same and one matches."""
+    # In the query string and a header both, they must agree: a stale URL is not rescued by a header.
     offered = [value for value in presented if value]
     if not offered:
         raise Unauthorized("missing token: pass it as the 'token' query parameter or the X-Webhook-Token header")

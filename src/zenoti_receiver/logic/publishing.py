@@ -1,12 +1,8 @@
-"""Publishing what the table's stream carries: each new event, once, in the order it was stored.
+"""Publishing what the table's stream carries: each new event, once, in the order it was stored."""
 
-Lambda reads the stream in order and, when a batch reports failures, retries it from the first
-record reported ("the lowest sequence number as the checkpoint"): every record after that one is
-sent again. So a batch is published one record at a time, and once one is not published, nothing
-after it is attempted: the retry starts at the first record not published, and nothing published
-in this batch is published a second time. Only a crash between a publish and the answer (the
-function killed) repeats a message; subscribers deduplicate by event_id.
-"""
+# Lambda retries a batch that reports failures from the first record reported, sending every record after
+# it again: so records are published one at a time, and nothing after one not published is attempted.
+# Only a crash between a publish and the answer repeats a message; subscribers deduplicate by event_id.
 
 from __future__ import annotations
 
