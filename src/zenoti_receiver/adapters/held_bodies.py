@@ -45,7 +45,15 @@ class HeldBodiesTable:
             "first_request_id": {"S": held.request_id},
             "expires_at": {"N": str(int(time.time()) + self._retention_seconds)},
         }
-        optional = {
+        set_each_time = {
+            "body_bytes": {"N": str(len(held.body))},
+            "last_seen": {"S": held.received_at},
+            "last_request_id": {"S": held.request_id},
+            "reason": {"S": held.reason},
+            "message": {"S": held.message},
+            "header_names": {"L": [{"S": name} for name in held.header_names]},
+            "state": {"S": HELD},
+            # The rest only where they have a value.
             "event_id": {"S": held.event_id} if held.event_id is not None else None,
             "event_type": {"S": held.event_type} if held.event_type is not None else None,
             "body_truncated": {"BOOL": True} if truncated else None,
@@ -55,16 +63,7 @@ class HeldBodiesTable:
             "signature": {"S": held.signature} if held.signature != "unchecked" else None,
             **token_attributes(held.token),
         }
-        set_each_time = {
-            "body_bytes": {"N": str(len(held.body))},
-            "last_seen": {"S": held.received_at},
-            "last_request_id": {"S": held.request_id},
-            "reason": {"S": held.reason},
-            "message": {"S": held.message},
-            "header_names": {"L": [{"S": name} for name in held.header_names]},
-            "state": {"S": HELD},
-            **{name: value for name, value in optional.items() if value is not None},
-        }
+        set_each_time = {name: value for name, value in set_each_time.items() if value is not None}
         assignments = [f"#{name} = if_not_exists(#{name}, :{name})" for name in set_once]
         assignments += [f"#{name} = :{name}" for name in set_each_time]
         values = {**set_once, **set_each_time, "deliveries": {"N": "1"}}

@@ -68,7 +68,7 @@ class Held:
 Receipt = Accepted | Duplicate | Held | TriggerTested
 
 
-@dataclass(frozen=True)
+@dataclass
 class WebhookReceiver:
     """With `enforce_signatures`, a delivery whose signature does not match is refused (401), nothing stored."""
 
