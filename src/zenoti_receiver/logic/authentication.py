@@ -45,11 +45,10 @@ def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> Token
     if not all(isinstance(value, str) for value in offered) or len(set(offered)) > 1:
         raise Unauthorized("invalid token")
     candidate = _token_bytes(str(offered[0]))
-    # Compare against every accepted token, without stopping early, in constant time.
+    # Compare against every accepted token, without stopping early, in constant time (without a previous
+    # token, against b"", which nothing offered is).
     current = hmac.compare_digest(candidate, _token_bytes(accepted.token))
-    previous = bool(accepted.previous_token) and hmac.compare_digest(
-        candidate, _token_bytes(accepted.previous_token or "")
-    )
+    previous = hmac.compare_digest(candidate, _token_bytes(accepted.previous_token or ""))
     if current:
         return TokenUsed("current", accepted.version_id)
     if previous:
