@@ -3,8 +3,6 @@
 # Fixed width, so that text order is time order (the indexes sort on it). isoformat, not strftime:
 # glibc's %Y writes the year 999 as "999", which would sort after 2022.
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 

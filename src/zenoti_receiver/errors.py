@@ -4,8 +4,6 @@
 # what it produced meanwhile, so: 2xx once the body is durably kept (stored as an event, or held); 4xx only
 # for what is not Zenoti's or cannot be held at all; 5xx only when nothing could be held (Zenoti retries).
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 # Stored (or already stored) as an event: accepted, or duplicate (a conflicting duplicate too: its

@@ -1,7 +1,5 @@
 """Lambda entry point of the receiving function: API Gateway event in, HTTP response out."""
 
-from __future__ import annotations
-
 import json
 from typing import Any, assert_never
 

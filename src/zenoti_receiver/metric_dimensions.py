@@ -1,7 +1,5 @@
 """Counting a metric by one more dimension (which dependency failed, why a delivery was refused)."""
 
-from __future__ import annotations
-
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 

@@ -4,8 +4,6 @@
 # Lambda retries from the first record not published while the stream keeps it (24 hours), then sends it
 # to PublicationFailuresQueue, from which `python -m ops republish` publishes it.
 
-from __future__ import annotations
-
 import warnings
 from typing import Any
 

@@ -1,7 +1,5 @@
 """The publisher's environment variables, checked at cold start by hand: pydantic would be a sixth of its cold start."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """The JSON bodies Zenoti gets back, one type per kind of answer: the contract docs/ and schema/ publish."""
 
-from __future__ import annotations
-
 from typing import Literal, NotRequired, TypedDict
 
 from zenoti_receiver.errors import FieldError, HeldReason, RefusalReason

@@ -3,8 +3,6 @@
 A misconfigured function fails at init, naming every bad variable at once, not deep inside a request.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Annotated, Self

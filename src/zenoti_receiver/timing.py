@@ -1,7 +1,5 @@
 """How long the functions may take, in one place: each function's timeout and each AWS call's bounds."""
 
-from __future__ import annotations
-
 # Zenoti waits 10 s for an answer and retries a failed delivery 30 s later at the earliest.
 ZENOTI_WAITS_SECONDS = 10
 

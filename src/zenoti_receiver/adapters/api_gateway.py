@@ -1,7 +1,5 @@
 """API Gateway's event as a Delivery: the HTTP API's (payload format 2.0) or the WAF front door's REST API's (1.0)."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any

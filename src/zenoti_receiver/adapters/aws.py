@@ -1,7 +1,5 @@
 """boto3 clients bounded (timing.py) so that a failing AWS call ends well within Zenoti's 10 s."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any

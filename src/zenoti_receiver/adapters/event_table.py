@@ -5,8 +5,6 @@
 # carries each event_id once. Write units are what an event costs most (docs/design.md#cost-write-units):
 # the body is stored compressed, so the sample's item stays under 1 KB, and each index projects only keys.
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import time

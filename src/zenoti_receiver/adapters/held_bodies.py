@@ -8,8 +8,6 @@ promotes (`promoted`) or dismisses (`dismissed`) it.
 # its first 64 KiB (body_truncated), its expiry is set by its first delivery, and the table's write ceiling
 # (template.yaml, HeldBodiesTable) bounds the rate.
 
-from __future__ import annotations
-
 import hashlib
 import json
 import time

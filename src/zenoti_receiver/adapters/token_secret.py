@@ -7,8 +7,6 @@ any other (denied, deleted, KMS, malformed: how an operator revokes the token) a
 # Not Powertools' parameters utility: once a read fails it no longer returns the value it held, and the
 # grace, the pacing of retries and the transient/revoking split would all stay here anyway.
 
-from __future__ import annotations
-
 import json
 import time
 from collections.abc import Callable

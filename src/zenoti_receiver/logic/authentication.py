@@ -1,7 +1,5 @@
 """Checking the shared token that Zenoti sends in the webhook URL (or a header)."""
 
-from __future__ import annotations
-
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field

@@ -1,7 +1,5 @@
 """Turning the bytes of a delivery into the event of its type (models/catalog.py), or saying why it is held instead."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 import json

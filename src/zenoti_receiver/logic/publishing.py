@@ -4,8 +4,6 @@
 # it again: so records are published one at a time, and nothing after one not published is attempted.
 # Only a crash between a publish and the answer repeats a message; subscribers deduplicate by event_id.
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any

@@ -4,8 +4,6 @@ Zenoti turns a webhook off after 20 non-2xx answers in a row and never re-sends 
 so every authenticated body is durably kept before a 2xx; only a wrong token or a body too large to hold is refused.
 """
 
-from __future__ import annotations
-
 import time
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -6,8 +6,6 @@ By default only recorded (nobody here has seen one); a stack may enforce it (doc
 # Zenoti's documentation names no header; one public integration says `zenoti-webhook-signature`, the
 # HMAC-SHA256 of the raw body, as .NET's BitConverter.ToString writes it ("3F-A0-...").
 
-from __future__ import annotations
-
 import hashlib
 import hmac
 from typing import Literal
