@@ -1,7 +1,5 @@
-"""The receiving function's environment variables (template.yaml sets them) as one model, checked at cold start.
-
-A misconfigured function fails at init, naming every bad variable at once, not deep inside a request.
-"""
+"""The receiving function's environment variables (template.yaml sets them) as one model, checked at cold start:
+a misconfigured function fails at init, naming every bad variable, not deep inside a request."""
 
 import os
 from collections.abc import Mapping

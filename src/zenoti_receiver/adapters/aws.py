@@ -55,11 +55,9 @@ def client(service: str) -> Any:
 
 @contextmanager
 def unavailable_on_failure(action: str, dependency: str) -> Iterator[None]:
-    """Turn an AWS outage (throttling, a 5xx, a timeout or lost connection) into TemporaryFailure.
-
-    An answer that judged the request (access denied, a validation error) is left as it is: our bug or our
-    stack's (500, UnexpectedErrors). So keep the block to the AWS call itself, the request built before it.
-    """
+    """Turn an AWS outage (throttling, a 5xx, a timeout or lost connection) into TemporaryFailure."""
+    # An answer that judged the request (access denied, a validation error) is left as it is: our bug or our
+    # stack's (500, UnexpectedErrors). So keep the block to the AWS call itself, the request built before it.
     try:
         yield
     except (ClientError, BotoCoreError) as error:  # BotoCoreError: timeouts, lost connections, unparsable answers

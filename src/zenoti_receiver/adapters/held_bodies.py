@@ -1,8 +1,5 @@
-"""The DynamoDB table holding authenticated bodies that are not events we store and publish, one item per body.
-
-Keyed by the hash of the body's bytes as received; `state` is `held` until an operator re-drives (`redriven`),
-promotes (`promoted`) or dismisses (`dismissed`) it.
-"""
+"""The DynamoDB table holding authenticated bodies that are not events we store and publish, one item per body:
+keyed by the body's hash, `held` until an operator re-drives, promotes or dismisses it (its `state`)."""
 
 # Anyone holding the token can write here, so an entry is bounded: a body that is not even JSON keeps only
 # its first 64 KiB (body_truncated), its expiry is set by its first delivery, and the table's write ceiling

@@ -1,8 +1,5 @@
-"""The Secrets Manager secret holding the webhook token, cached between requests.
-
-A transient failure to read it (throttled, 5xx, unreachable) trusts the tokens read last for a bounded grace;
-any other (denied, deleted, KMS, malformed: how an operator revokes the token) accepts no token until it reads well.
-"""
+"""The Secrets Manager secret holding the webhook token, cached between requests: an outage trusts the tokens
+read last for a bounded grace; a refusal (how an operator revokes the token) accepts none until it reads well."""
 
 # Not Powertools' parameters utility: once a read fails it no longer returns the value it held, and the
 # grace, the pacing of retries and the transient/revoking split would all stay here anyway.
@@ -37,12 +34,10 @@ class SecretRefused(TemporaryFailure):
 
 
 class TokenSecret:
-    """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds.
+    """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds."""
 
-    `on_stale_tokens` is told of each transient failure the grace absorbs; a refusal is raised again, unread,
-    for RETRY_SECONDS.
-    """
-
+    # `on_stale_tokens` is told of each transient failure the grace absorbs; a refusal is raised again, unread,
+    # for RETRY_SECONDS.
     def __init__(
         self,
         secret_id: str,

@@ -1,7 +1,5 @@
 """The signature header Zenoti is said to send, observed: does it match the body, keyed with the signing secret?
-
-By default only recorded (nobody here has seen one); a stack may enforce it (docs/security.md#the-signature-header).
-"""
+Only recorded by default (nobody here has seen one); a stack may enforce it (docs/security.md)."""
 
 # Zenoti's documentation names no header; one public integration says `zenoti-webhook-signature`, the
 # HMAC-SHA256 of the raw body, as .NET's BitConverter.ToString writes it ("3F-A0-...").
