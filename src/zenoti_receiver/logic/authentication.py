@@ -21,9 +21,6 @@ class AcceptedTokens:
     # Read from the same secret (its optional "signing_secret" key): logic/signature.py checks, never authenticates.
     signing_secret: str | None = field(default=None, repr=False)
 
-    def values(self) -> tuple[str, ...]:
-        return tuple(value for value in (self.token, self.previous_token) if value)
-
 
 @dataclass(frozen=True)
 class TokenUsed:
