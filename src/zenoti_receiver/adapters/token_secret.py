@@ -7,6 +7,7 @@ read last for a bounded grace; a refusal (how an operator revokes the token) acc
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -33,34 +34,28 @@ class SecretRefused(TemporaryFailure):
     """The secret cannot be used (revoked, deleted, denied, malformed): no token is accepted."""
 
 
+@dataclass(repr=False, eq=False)  # never shows the tokens it holds
 class TokenSecret:
     """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds."""
 
-    # `on_stale_tokens` is told of each transient failure the grace absorbs; a refusal is raised again, unread,
-    # for RETRY_SECONDS.
-    def __init__(
-        self,
-        secret_id: str,
-        max_age: float,
-        grace: float = 0.0,
-        secretsmanager: Any = None,
-        clock: Callable[[], float] = time.monotonic,
-        on_stale_tokens: Callable[[TemporaryFailure], None] = lambda failure: None,
-    ) -> None:
-        self._secret_id = secret_id
-        self._max_age = max_age
-        self._grace = grace
-        self._secretsmanager = secretsmanager or client("secretsmanager")
-        self._clock = clock
-        self._on_stale_tokens = on_stale_tokens
-        self._cached: AcceptedTokens | None = None
-        self._fetched_at = 0.0
-        self._retry_at = 0.0
-        self._refused_because: str | None = None  # set while the last read refused every token
+    secret_id: str
+    max_age: float
+    grace: float = 0.0
+    secretsmanager: Any = None
+    clock: Callable[[], float] = time.monotonic
+    # Told of each transient failure the grace absorbs; a refusal is raised again, unread, for RETRY_SECONDS.
+    on_stale_tokens: Callable[[TemporaryFailure], None] = lambda failure: None
+    _cached: AcceptedTokens | None = field(default=None, init=False)
+    _fetched_at: float = field(default=0.0, init=False)
+    _retry_at: float = field(default=0.0, init=False)
+    _refused_because: str | None = field(default=None, init=False)  # set while the last read refused every token
+
+    def __post_init__(self) -> None:
+        self.secretsmanager = self.secretsmanager or client("secretsmanager")
 
     def accepted_tokens(self) -> AcceptedTokens:
-        now = self._clock()
-        if self._cached is not None and now - self._fetched_at < self._max_age:
+        now = self.clock()
+        if self._cached is not None and now - self._fetched_at < self.max_age:
             return self._cached
         if now < self._retry_at:
             if self._refused_because is not None:
@@ -85,23 +80,23 @@ class TokenSecret:
                 "Could not read the token secret; accepting the tokens read before",
                 extra={"detail": str(failure), "read_seconds_ago": round(now - self._fetched_at)},
             )
-            self._on_stale_tokens(failure)
+            self.on_stale_tokens(failure)
             return tokens
         self._cached, self._fetched_at, self._refused_because = fresh, now, None
         return fresh
 
     def _stale(self, tokens: AcceptedTokens, now: float) -> AcceptedTokens:
-        if now - self._fetched_at >= self._grace:
+        if now - self._fetched_at >= self.grace:
             raise SecretUnavailable(
                 f"the token secret has not been read for {now - self._fetched_at:.0f} s, beyond the"
-                f" {self._grace:.0f} s the last tokens read are trusted",
+                f" {self.grace:.0f} s the last tokens read are trusted",
                 DEPENDENCY,
             )
         return tokens
 
     def _fetch(self) -> AcceptedTokens:
         try:
-            secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
+            secret = self.secretsmanager.get_secret_value(SecretId=self.secret_id)
         except (ClientError, BotoCoreError) as error:
             what = failure_name(error)
             if is_transient(error):

@@ -7,9 +7,6 @@ from typing import Literal
 
 from zenoti_receiver.errors import Unauthorized
 
-# Which token of the secret a request carried: the one in force, or the one a rotation replaces.
-TokenSlot = Literal["current", "previous"]
-
 
 @dataclass(frozen=True)
 class AcceptedTokens:
@@ -26,7 +23,7 @@ class AcceptedTokens:
 class TokenUsed:
     """Which token authenticated a delivery: recorded with what it brought in, for an operator after a leak."""
 
-    slot: TokenSlot
+    slot: Literal["current", "previous"]  # the token in force, or the one a rotation replaces
     version_id: str
 
 
