@@ -1,10 +1,7 @@
-"""UTC moments as the stack writes them: fixed-width ISO 8601 to the microsecond, ending in Z.
+"""UTC moments as the stack writes them: fixed-width ISO 8601 to the microsecond, ending in Z."""
 
-Fixed width, so that text order is time order (the indexes sort on it). isoformat, not strftime:
-glibc's %Y writes the year 999 as "999", which would sort after 2022.
-"""
-
-from __future__ import annotations
+# Fixed width, so that text order is time order (the indexes sort on it). isoformat, not strftime:
+# glibc's %Y writes the year 999 as "999", which would sort after 2022.
 
 from datetime import UTC, datetime
 

@@ -1,17 +1,8 @@
-"""What becomes of a delivery that is not simply stored, and the HTTP status of every answer.
+"""What becomes of a delivery that is not simply stored, and the HTTP status of every answer: chosen here only."""
 
-This is the one place where status codes are chosen. Zenoti deactivates a webhook after 20
-consecutive non-2xx answers (a 4xx counts like a 5xx) and never re-sends what it produced while
-the webhook was off, so:
-- 2xx once the body is durably held: stored as an event (accepted, duplicate), or kept in the
-  held (kept in its own table) when it is authenticated but not an event we can store and publish. Zenoti is
-  the only sender holding the token: a body of its that we did not expect is ours to look at;
-- 4xx only for requests that are not Zenoti's or cannot be held at all: no or a wrong token (or, where
-  signatures are enforced, a wrong signature), a verb Zenoti never uses, a body too large to hold;
-- 5xx only when nothing could be held (an AWS failure, or a bug of ours): Zenoti sends it again.
-"""
-
-from __future__ import annotations
+# Zenoti turns a webhook off after 20 non-2xx answers in a row (a 4xx counts like a 5xx) and never re-sends
+# what it produced meanwhile, so: 2xx once the body is durably kept (stored as an event, or held); 4xx only
+# for what is not Zenoti's or cannot be held at all; 5xx only when nothing could be held (Zenoti retries).
 
 from typing import Literal, TypedDict
 

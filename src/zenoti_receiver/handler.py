@@ -1,10 +1,4 @@
-"""Lambda entry point of the receiving function: API Gateway event in, HTTP response out.
-
-Parse the request (adapters/api_gateway.py), receive the delivery (logic/receiving.py), and answer
-what became of it; errors.py chooses every status.
-"""
-
-from __future__ import annotations
+"""Lambda entry point of the receiving function: API Gateway event in, HTTP response out."""
 
 import json
 from typing import Any, assert_never
@@ -29,15 +23,7 @@ from zenoti_receiver.errors import (
 )
 from zenoti_receiver.logic.receiving import Accepted, Duplicate, Held, Receipt, TriggerTested, WebhookReceiver
 from zenoti_receiver.metric_dimensions import count_also_by, count_by
-from zenoti_receiver.responses import (
-    FAILURE,
-    TESTED,
-    AcceptedBody,
-    DuplicateBody,
-    HeldBody,
-    RefusedBody,
-    ResponseBody,
-)
+from zenoti_receiver.responses import FAILURE, TESTED, AcceptedBody, DuplicateBody, HeldBody, RefusedBody, ResponseBody
 from zenoti_receiver.settings import Settings
 
 logger = Logger()
@@ -139,8 +125,4 @@ def _answer(receipt: Receipt) -> dict[str, Any]:
 
 
 def _response(status: int, body: ResponseBody) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": json.dumps(body),
-    }
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

@@ -1,14 +1,8 @@
-"""Lambda entry point of the publisher: a batch of the events table's stream in, the records to retry out.
+"""Lambda entry point of the publisher: a batch of the events table's stream in, the records to retry out."""
 
-Lambda's event source mapping (template.yaml, PublisherFunction) reads the stream in order and hands
-over only new items (its filter: INSERT). Each is published to the topic, in order, one at a time
-(logic/publishing.py); Powertools' batch processor reports the records not published, and Lambda
-retries from the first of them for as long as the stream keeps the record (24 hours). What it gives
-up on goes to the failure queue (PublicationFailuresQueue), and `python -m ops republish` publishes
-it from the table.
-"""
-
-from __future__ import annotations
+# The event source mapping (template.yaml, PublisherFunction) hands over new items only (INSERT), in order;
+# Lambda retries from the first record not published while the stream keeps it (24 hours), then sends it
+# to PublicationFailuresQueue, from which `python -m ops republish` publishes it.
 
 import warnings
 from typing import Any
@@ -23,7 +17,7 @@ from zenoti_receiver.adapters.event_topic import EventTopic
 from zenoti_receiver.logic.publishing import InOrderPublication
 from zenoti_receiver.metric_dimensions import count_by
 from zenoti_receiver.publisher_settings import PublisherSettings
-from zenoti_receiver.timing import AWS_CALL
+from zenoti_receiver.timing import AWS_CALL_WORST_SECONDS
 
 logger = Logger()
 metrics = Metrics()
@@ -49,7 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         read=lambda record: stored_event(record.raw_event["dynamodb"]["NewImage"]),
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
         # One publish at its worst, and a second to answer Lambda.
-        seconds_needed=AWS_CALL.worst_seconds + 1,
+        seconds_needed=AWS_CALL_WORST_SECONDS + 1,
     )
     response = process_partial_response(
         event=event, record_handler=publication.publish, processor=processor, context=context

@@ -1,10 +1,4 @@
-"""Configuration of the publisher: its environment variables, read and checked at cold start.
-
-Two names, checked by hand: pydantic (settings.py, the receiver's) would be a sixth of the
-publisher's cold start, for no model it needs.
-"""
-
-from __future__ import annotations
+"""The publisher's environment variables, checked at cold start by hand: pydantic would be a sixth of its cold start."""
 
 import os
 from collections.abc import Mapping
@@ -26,9 +20,7 @@ class PublisherSettings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
         names = {"metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE", "topic_arn": "EVENTS_TOPIC_ARN"}
-        missing = [variable for variable in names.values() if not environ.get(variable)]
-        if missing:
-            raise ConfigurationError(
-                "bad environment variable(s): " + "; ".join(f"{name}: missing or empty" for name in missing)
-            )
+        if missing := [variable for variable in names.values() if not environ.get(variable)]:
+            problems = "; ".join(f"{name}: missing or empty" for name in missing)
+            raise ConfigurationError(f"bad environment variable(s): {problems}")
         return cls(**{field: environ[variable] for field, variable in names.items()})

@@ -1,10 +1,4 @@
-"""The JSON bodies Zenoti gets back, one type per kind of answer (errors.py chooses the status).
-
-These are the receiver's contract with whoever reads its answers (Zenoti's delivery log, an
-operator with curl, `ops held redrive`); docs/ shows their JSON Schema, generated from here.
-"""
-
-from __future__ import annotations
+"""The JSON bodies Zenoti gets back, one type per kind of answer: the contract docs/ and schema/ publish."""
 
 from typing import Literal, NotRequired, TypedDict
 

@@ -1,12 +1,5 @@
-"""Configuration of the receiving function: its environment variables as one model, read and checked at cold start.
-
-A function that is misconfigured fails at init, naming every bad variable at once, not deep
-inside a request. template.yaml sets these; the local stack reads them from there. The publisher's
-two names are checked in publisher_settings.py, without pydantic, whose import would be a sixth of
-its cold start.
-"""
-
-from __future__ import annotations
+"""The receiving function's environment variables (template.yaml sets them) as one model, checked at cold start:
+a misconfigured function fails at init, naming every bad variable, not deep inside a request."""
 
 import os
 from collections.abc import Mapping
@@ -23,27 +16,13 @@ Name = Annotated[str, Field(min_length=1)]
 Seconds = Annotated[float, Field(ge=0)]
 
 
-class FunctionSettings(BaseModel):
-    """What every function of the stack reads."""
+class Settings(BaseModel):
+    """The receiving function (handler.py)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     # Powertools reads this itself; checked here so a missing one fails at init, by name.
     metrics_namespace: Name = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
-        try:
-            return cls.model_validate(dict(environ))
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
-            )
-            raise ConfigurationError(f"bad environment variable(s): {problems}") from None
-
-
-class Settings(FunctionSettings):
-    """The receiving function (handler.py)."""
 
     table_name: Name = Field(alias="EVENTS_TABLE_NAME")
     # Events expire this many days after they were received; 0 keeps them.
@@ -58,3 +37,13 @@ class Settings(FunctionSettings):
     token_grace_seconds: Seconds = Field(3600, alias="TOKEN_GRACE_SECONDS")
     # Refuse (401) a delivery whose signature header does not match (logic/signature.py); off: only recorded.
     enforce_signatures: bool = Field(False, alias="ENFORCE_SIGNATURES")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Self:
+        try:
+            return cls.model_validate(dict(environ))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
+            )
+            raise ConfigurationError(f"bad environment variable(s): {problems}") from None

@@ -10,6 +10,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from zenoti_receiver.adapters.token_secret import TokenSecret
 from zenoti_receiver.errors import TemporaryFailure
+from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.publisher_settings import PublisherSettings
 from zenoti_receiver.settings import ConfigurationError, Settings
 
@@ -64,14 +65,14 @@ def test_the_secret_is_read_once_per_cache_period():
     clock = Clock()
     tokens = TokenSecret("id", max_age=300, secretsmanager=secrets, clock=clock)
 
-    assert tokens.accepted_tokens().values() == ("a", "b")
+    assert tokens.accepted_tokens() == AcceptedTokens("a", "b")
     clock.now = 299
     tokens.accepted_tokens()
     assert secrets.calls == 1
 
     secrets.value = json.dumps({"token": "a"})  # previous_token removed by hand
     clock.now = 300
-    assert tokens.accepted_tokens().values() == ("a",)
+    assert tokens.accepted_tokens() == AcceptedTokens("a")
     assert secrets.calls == 2
 
 
@@ -136,12 +137,12 @@ def test_during_an_outage_the_tokens_read_last_are_still_accepted_for_the_grace_
     secrets.down = True
 
     clock.now = 301  # the cache has expired; the read fails
-    assert tokens.accepted_tokens().values() == ("a",)
+    assert tokens.accepted_tokens() == AcceptedTokens("a")
     assert len(absorbed) == 1
     assert absorbed[0].dependency == "secret"
 
     clock.now = 86_399  # almost a day later: still the last tokens read
-    assert tokens.accepted_tokens().values() == ("a",)
+    assert tokens.accepted_tokens() == AcceptedTokens("a")
 
     clock.now = 86_400  # the grace is over: nothing can be trusted any more
     with pytest.raises(TemporaryFailure, match="86400 s"):
@@ -171,7 +172,7 @@ def test_once_the_secret_is_back_it_is_read_again():
     secrets.down = False
     secrets.value = json.dumps({"token": "rotated"})
     clock.now = 301 + 60
-    assert tokens.accepted_tokens().values() == ("rotated",)
+    assert tokens.accepted_tokens() == AcceptedTokens("rotated")
 
 
 def test_a_cold_start_that_cannot_read_the_secret_fails():

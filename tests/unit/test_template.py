@@ -10,7 +10,15 @@ import pytest
 from devtools.local_stack import api_gateway
 from devtools.local_stack.stream import MappingSettings
 from devtools.local_stack.template import load_template, resource
-from zenoti_receiver.timing import AWS_CALL, PUBLISHER_TIMEOUT_SECONDS, RECEIVER_TIMEOUT_SECONDS, ZENOTI_WAITS_SECONDS
+from zenoti_receiver.timing import (
+    AWS_ATTEMPTS,
+    AWS_CALL_WORST_SECONDS,
+    AWS_CONNECT_SECONDS,
+    AWS_READ_SECONDS,
+    PUBLISHER_TIMEOUT_SECONDS,
+    RECEIVER_TIMEOUT_SECONDS,
+    ZENOTI_WAITS_SECONDS,
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +37,19 @@ def test_the_template_timeouts_are_timing_py_s(template):
     assert timeout < ZENOTI_WAITS_SECONDS
     # A new event's calls (the secret, when its cache has expired, and the one write), each at its worst, fit.
     # (A conflicting duplicate's third call may not: then Zenoti retries it and it is held on the retry.)
-    assert 2 * AWS_CALL.worst_seconds < timeout
+    assert timeout > 2 * AWS_CALL_WORST_SECONDS
     publisher = resource(template, "PublisherFunction")["Properties"]
     assert publisher["Timeout"] == PUBLISHER_TIMEOUT_SECONDS
     # The publisher starts a publish only with one call at its worst left (publisher_handler.py).
-    assert publisher["Timeout"] > AWS_CALL.worst_seconds + 1
+    assert publisher["Timeout"] > AWS_CALL_WORST_SECONDS + 1
 
 
 def test_the_clients_are_bounded_as_timing_py_says():
     from zenoti_receiver.adapters import aws
 
     config = aws.BOUNDED
-    assert (config.connect_timeout, config.read_timeout) == (AWS_CALL.connect_seconds, AWS_CALL.read_seconds)
-    assert config.retries == {"mode": "standard", "total_max_attempts": AWS_CALL.attempts}
+    assert (config.connect_timeout, config.read_timeout) == (AWS_CONNECT_SECONDS, AWS_READ_SECONDS)
+    assert config.retries == {"mode": "standard", "total_max_attempts": AWS_ATTEMPTS}
 
 
 def test_runtime_and_architecture(template):

@@ -29,6 +29,7 @@ from zenoti_receiver.adapters.token_secret import (
     TokenSecret,
 )
 from zenoti_receiver.errors import TemporaryFailure
+from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.settings import Settings
 
 ENDPOINT = "https://secretsmanager.us-east-1.amazonaws.com"
@@ -106,7 +107,7 @@ def read_once() -> tuple[SecretsManager, Clock, TokenSecret, list[TemporaryFailu
     tokens = TokenSecret(
         "id", max_age=CACHE, grace=GRACE, secretsmanager=secrets, clock=clock, on_stale_tokens=absorbed.append
     )
-    assert tokens.accepted_tokens().values() == ("a", "b")
+    assert tokens.accepted_tokens() == AcceptedTokens("a", "b")
     clock.now = CACHE
     return secrets, clock, tokens, absorbed
 
@@ -116,10 +117,10 @@ def test_an_outage_keeps_the_tokens_read_last_for_the_grace_then_no_longer(failu
     secrets, clock, tokens, absorbed = read_once()
     secrets.failure = failure
 
-    assert tokens.accepted_tokens().values() == ("a", "b")
+    assert tokens.accepted_tokens() == AcceptedTokens("a", "b")
     assert [type(failed) for failed in absorbed] == [SecretUnavailable]  # counted: TokenSecretAlarm
     clock.now = GRACE - 1
-    assert tokens.accepted_tokens().values() == ("a", "b")
+    assert tokens.accepted_tokens() == AcceptedTokens("a", "b")
 
     clock.now = GRACE
     with pytest.raises(SecretUnavailable, match=f"{GRACE} s"):
@@ -163,7 +164,7 @@ def test_after_a_revocation_the_secret_is_read_again_once_a_minute_and_trusted_o
 
     secrets.failure, secrets.value = None, json.dumps({"token": "restored"})
     clock.now = CACHE + RETRY_SECONDS
-    assert tokens.accepted_tokens().values() == ("restored",)
+    assert tokens.accepted_tokens() == AcceptedTokens("restored")
 
 
 def test_tokens_read_before_a_revocation_are_not_trusted_through_a_later_outage():
@@ -216,6 +217,6 @@ def test_the_signing_secret_is_read_with_the_tokens_and_never_shown():
 
     accepted = tokens.accepted_tokens()
 
-    assert accepted.values() == ("a",)  # it authenticates nothing
+    assert (accepted.token, accepted.previous_token) == ("a", None)  # it authenticates nothing
     assert accepted.signing_secret == "s3cret-signing"
     assert "s3cret" not in repr(accepted)

@@ -1,7 +1,5 @@
 """API Gateway's event as a Delivery: the HTTP API's (payload format 2.0) or the WAF front door's REST API's (1.0)."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,7 +26,8 @@ MAX_HEADER_NAMES = 64
 
 def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
     """The delivery an API Gateway event carries; MethodNotAllowed for a verb Zenoti never uses."""
-    request = _proxy_event(event)
+    # The HTTP API's event (payload format 2.0), or the WAF front door's REST API's (1.0).
+    request = APIGatewayProxyEventV2(event) if event.get("version") == "2.0" else APIGatewayProxyEvent(event)
     method = request.http_method
     if method not in ACCEPTED_METHODS:
         verbs = f"{', '.join(ACCEPTED_METHODS[:-1])} or {ACCEPTED_METHODS[-1]}"
@@ -46,17 +45,9 @@ def delivery_from_api_gateway(event: dict[str, Any]) -> Delivery:
     )
 
 
-def _proxy_event(event: dict[str, Any]) -> APIGatewayProxyEvent | APIGatewayProxyEventV2:
-    """The HTTP API's event (payload format 2.0), or the WAF front door's REST API event (1.0)."""
-    return APIGatewayProxyEventV2(event) if event.get("version") == "2.0" else APIGatewayProxyEvent(event)
-
-
 def _headers(request: APIGatewayProxyEvent | APIGatewayProxyEventV2) -> Mapping[str, str]:
-    """The request's headers by lower-case name, each repeated one comma-joined, in either format.
-
-    The HTTP API gives them so; the REST API keeps the names' case and gives a repeated header's last
-    value in `headers`, every value in `multiValueHeaders`.
-    """
+    """The request's headers by lower-case name, each repeated one comma-joined, in either format."""
+    # The REST API keeps the names' case, and gives a repeated header's every value in multiValueHeaders.
     if isinstance(request, APIGatewayProxyEvent) and request.get("multiValueHeaders"):
         values: dict[str, list[str]] = {}
         for name, repeated in request["multiValueHeaders"].items():
@@ -73,10 +64,7 @@ def _query_parameters(request: APIGatewayProxyEvent | APIGatewayProxyEventV2) ->
 
 
 def header_names(headers: Mapping[str, Any]) -> tuple[str, ...]:
-    """The names of the sender's headers, lower case and sorted: never their values (one may be a token).
-
-    Zenoti's documentation says a header carries a signature but never names it: the stored events show
-    which headers it really sends.
-    """
+    """The names of the sender's headers, lower case and sorted: never their values (one may be a token)."""
+    # Zenoti's documentation never names the header said to carry a signature: stored events show what it sends.
     names = {str(name).lower() for name in headers} - GATEWAY_HEADERS
     return tuple(sorted(name for name in names if HEADER_NAME.fullmatch(name)))[:MAX_HEADER_NAMES]

@@ -1,16 +1,9 @@
-"""The DynamoDB table that keeps exactly one item per event_id; its stream is the outbox the publisher reads.
+"""The DynamoDB table that keeps exactly one item per event_id; its stream is the outbox the publisher reads."""
 
-A delivery of a stored event_id is refused by the conditional put, which returns the stored item:
-its `body_sha256` tells a redelivery (the same body) from a conflicting duplicate, at the cost of
-that one failed write. A refused put writes nothing, so the stream carries each event_id once, as
-the INSERT of its item.
-
-Write units are what an event costs most (docs/design.md#cost-write-units): the body is stored
-zlib-compressed (`payload_zlib`), so the sample's item stays under 1 KB and its write costs one
-unit instead of two, and each index projects only keys.
-"""
-
-from __future__ import annotations
+# A delivery of a stored event_id is refused by the conditional put, which returns the stored item: its
+# body_sha256 tells a redelivery from a conflicting duplicate. A refused put writes nothing, so the stream
+# carries each event_id once. Write units are what an event costs most (docs/design.md#cost-write-units):
+# the body is stored compressed, so the sample's item stays under 1 KB, and each index projects only keys.
 
 import base64
 import hashlib
@@ -57,13 +50,9 @@ class EventTable:
 
 
 def compressed(payload: str | bytes) -> bytes:
-    """The body (text, stored as UTF-8, or bytes as they are) as zlib data: the sample's 754 bytes take 386.
-
-    A 4 KiB window and little memory (wbits 12, memLevel 2): zlib's defaults set up 256 KiB for a body of
-    a few hundred bytes, which costs more time than the body itself and saves only a few bytes. Bodies
-    are at most 255 KiB (logic/parsing.py, MAX_BODY_BYTES); one that does not compress at all grows by a
-    few bytes per 16 KB.
-    """
+    """The body (text, stored as UTF-8, or bytes as they are) as zlib data."""
+    # A 4 KiB window and little memory (wbits 12, memLevel 2): zlib's defaults set up 256 KiB for a body of a
+    # few hundred bytes, which costs more time than the body and saves only a few bytes.
     compressor = zlib.compressobj(6, zlib.DEFLATED, 12, 2)
     data = payload.encode("utf-8") if isinstance(payload, str) else payload
     return compressor.compress(data) + compressor.flush()
@@ -114,11 +103,8 @@ def _item(received: ReceivedEvent) -> dict[str, Any]:
 
 
 def token_attributes(token: TokenUsed | None) -> dict[str, Any]:
-    """Which token authenticated a body, `token_used`: "<slot>:<secret version id>" ("current:3f2a...").
-
-    One attribute, not two: it keeps a conflicting duplicate's held entry within one write unit. What
-    `ops forensics` filters on (equality: a version id is a UUID).
-    """
+    """Which token authenticated a body, `token_used`: "<slot>:<secret version id>" ("current:3f2a...")."""
+    # One attribute, not two: it keeps a conflicting duplicate's held entry within one write unit.
     return {} if token is None else {TOKEN_USED: {"S": token_used_text(token.slot, token.version_id)}}
 
 

@@ -1,7 +1,5 @@
 """The SNS topic that subscribers read the events from: one message per event, its body verbatim."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from zenoti_receiver.adapters.aws import client, unavailable_on_failure

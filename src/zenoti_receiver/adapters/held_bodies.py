@@ -1,19 +1,9 @@
-"""The DynamoDB table holding authenticated bodies that are not events we store and publish, one item per body.
+"""The DynamoDB table holding authenticated bodies that are not events we store and publish, one item per body:
+keyed by the body's hash, `held` until an operator re-drives, promotes or dismisses it (its `state`)."""
 
-An entry (key `body_sha256`, the hash of the body's bytes as received) keeps the body zlib-compressed
-in `body_zlib`, why it is held (`reason`, `message`, `errors`), the type the body says it is
-(`event_type`), which token authenticated it (`token_used`: slot and the secret's version id), the request's header
-names (never their values), when and by which requests it came first and last, how many times, and its
-`state`: `held` until an operator re-drives it (`redriven`), promotes it (`promoted`) or dismisses it
-(`dismissed`).
-
-The table is a sink anyone holding the token can write to, so an entry is bounded: a body that is not
-even JSON keeps only its first 64 KiB (`body_truncated`; `body_bytes` and the key are the whole body's),
-and its expiry is set by its first delivery, never renewed by a repeat. The table's write ceiling
-(template.yaml, HeldBodiesTable) bounds the rate.
-"""
-
-from __future__ import annotations
+# Anyone holding the token can write here, so an entry is bounded: a body that is not even JSON keeps only
+# its first 64 KiB (body_truncated), its expiry is set by its first delivery, and the table's write ceiling
+# (template.yaml, HeldBodiesTable) bounds the rate.
 
 import hashlib
 import json
@@ -41,45 +31,24 @@ class HeldBodiesTable:
         self._retention_seconds = retention_days * 86_400
 
     def keep(self, held: HeldDelivery) -> None:
-        # Keyed by the body's hash: Zenoti's retries of one body make one entry, counted. Each delivery
-        # held makes it held again, even one re-driven or dismissed before (the cause came back).
+        # Zenoti's retries of one body make one entry, counted. Each delivery held makes it held again, even
+        # one re-driven or dismissed before (the cause came back). The body, first_* and the expiry: set once.
         kept, truncated = _kept_bytes(held)
-        names = {
-            "#body": "body_zlib",
-            "#size": "body_bytes",
-            "#first_seen": "first_seen",
-            "#first_request": "first_request_id",
-            "#last_seen": "last_seen",
-            "#last_request": "last_request_id",
-            "#reason": "reason",
-            "#message": "message",
-            "#headers": "header_names",
-            "#state": "state",
-            "#deliveries": "deliveries",
-            "#expires": "expires_at",
+        set_once = {
+            "body_zlib": {"B": compressed(kept)},  # binary: the body may not even be UTF-8
+            "first_seen": {"S": held.received_at},
+            "first_request_id": {"S": held.request_id},
+            "expires_at": {"N": str(int(time.time()) + self._retention_seconds)},
         }
-        values = {
-            # Binary: the body may not even be UTF-8.
-            ":body": {"B": compressed(kept)},
-            ":size": {"N": str(len(held.body))},
-            ":now": {"S": held.received_at},
-            ":request": {"S": held.request_id},
-            ":reason": {"S": held.reason},
-            ":message": {"S": held.message},
-            ":headers": {"L": [{"S": name} for name in held.header_names]},
-            ":held": {"S": HELD},
-            ":one": {"N": "1"},
-            ":expires": {"N": str(int(time.time()) + self._retention_seconds)},
-        }
-        update = (
-            "SET #body = if_not_exists(#body, :body), #size = :size,"
-            " #first_seen = if_not_exists(#first_seen, :now),"
-            " #first_request = if_not_exists(#first_request, :request),"
-            " #last_seen = :now, #last_request = :request,"
-            " #reason = :reason, #message = :message, #headers = :headers,"
-            " #state = :held, #expires = if_not_exists(#expires, :expires)"
-        )
-        optional = {
+        set_each_time = {
+            "body_bytes": {"N": str(len(held.body))},
+            "last_seen": {"S": held.received_at},
+            "last_request_id": {"S": held.request_id},
+            "reason": {"S": held.reason},
+            "message": {"S": held.message},
+            "header_names": {"L": [{"S": name} for name in held.header_names]},
+            "state": {"S": HELD},
+            # The rest only where they have a value.
             "event_id": {"S": held.event_id} if held.event_id is not None else None,
             "event_type": {"S": held.event_type} if held.event_type is not None else None,
             "body_truncated": {"BOOL": True} if truncated else None,
@@ -89,17 +58,16 @@ class HeldBodiesTable:
             "signature": {"S": held.signature} if held.signature != "unchecked" else None,
             **token_attributes(held.token),
         }
-        for name, value in optional.items():
-            if value is not None:
-                names[f"#{name}"] = name
-                values[f":{name}"] = value
-                update += f", #{name} = :{name}"
+        set_each_time = {name: value for name, value in set_each_time.items() if value is not None}
+        assignments = [f"#{name} = if_not_exists(#{name}, :{name})" for name in set_once]
+        assignments += [f"#{name} = :{name}" for name in set_each_time]
+        values = {**set_once, **set_each_time, "deliveries": {"N": "1"}}
         request = {
             "TableName": self._table_name,
             "Key": {"body_sha256": {"S": hashlib.sha256(held.body).hexdigest()}},
-            "UpdateExpression": update + " ADD #deliveries :one",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            "UpdateExpression": f"SET {', '.join(assignments)} ADD #deliveries :deliveries",
+            "ExpressionAttributeNames": {f"#{name}": name for name in values},
+            "ExpressionAttributeValues": {f":{name}": value for name, value in values.items()},
         }
         with unavailable_on_failure("holding the body", DEPENDENCY):
             self._dynamodb.update_item(**request)

@@ -1,34 +1,19 @@
-"""The Secrets Manager secret holding the webhook token, cached between requests.
+"""The Secrets Manager secret holding the webhook token, cached between requests: an outage trusts the tokens
+read last for a bounded grace; a refusal (how an operator revokes the token) accepts none until it reads well."""
 
-A failed read of the secret is one of two things, treated oppositely:
-- **transient**: Secrets Manager throttled us, answered a 5xx, timed out or could not be reached. The
-  tokens read last stay trusted for a bounded grace, so an outage of a service that does not hold the
-  event cannot cost us Zenoti's webhook.
-- **anything else**: access denied, the secret deleted or scheduled for deletion, KMS refusing to
-  decrypt it, a malformed value. That is what an operator does to revoke the token (or a mistake that
-  must be seen at once): no token is accepted until the secret reads well again. Revoking fails
-  closed; the tokens read before are forgotten.
-
-Either way, a delivery that cannot be authenticated is answered 503 with nothing stored: Zenoti sends
-it again, and it is accepted once the secret can be read (or once an operator has restored it).
-
-Powertools' parameters utility (`parameters.get_secret(..., max_age=...)`) is not used for this cache:
-when a read fails it raises `GetParameterError` made from the error's text, and it no longer returns
-the value it held. The last tokens read, the grace, the pacing of retries and the split between
-transient and revoking failures would all stay here; it would only replace the two lines of age check.
-"""
-
-from __future__ import annotations
+# Not Powertools' parameters utility: once a read fails it no longer returns the value it held, and the
+# grace, the pacing of retries and the transient/revoking split would all stay here anyway.
 
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from zenoti_receiver.adapters.aws import client, is_transient
+from zenoti_receiver.adapters.aws import client, failure_name, is_transient
 from zenoti_receiver.errors import TemporaryFailure
 from zenoti_receiver.logic.authentication import AcceptedTokens
 
@@ -49,38 +34,28 @@ class SecretRefused(TemporaryFailure):
     """The secret cannot be used (revoked, deleted, denied, malformed): no token is accepted."""
 
 
+@dataclass(repr=False, eq=False)  # never shows the tokens it holds
 class TokenSecret:
-    """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds.
+    """Reads `{"token": ..., "previous_token": ..., "signing_secret": ...}` at most once per `max_age` seconds."""
 
-    If a read fails transiently, the tokens read last are still accepted until `grace` seconds after
-    that read succeeded; `on_stale_tokens` is told of each failed read this absorbs (the handler
-    counts it as a failure of the secret). Any other failure raises SecretRefused, and keeps raising
-    it without reading again for RETRY_SECONDS: the handler answers 503 and counts it.
-    """
+    secret_id: str
+    max_age: float
+    grace: float = 0.0
+    secretsmanager: Any = None
+    clock: Callable[[], float] = time.monotonic
+    # Told of each transient failure the grace absorbs; a refusal is raised again, unread, for RETRY_SECONDS.
+    on_stale_tokens: Callable[[TemporaryFailure], None] = lambda failure: None
+    _cached: AcceptedTokens | None = field(default=None, init=False)
+    _fetched_at: float = field(default=0.0, init=False)
+    _retry_at: float = field(default=0.0, init=False)
+    _refused_because: str | None = field(default=None, init=False)  # set while the last read refused every token
 
-    def __init__(
-        self,
-        secret_id: str,
-        max_age: float,
-        grace: float = 0.0,
-        secretsmanager: Any = None,
-        clock: Callable[[], float] = time.monotonic,
-        on_stale_tokens: Callable[[TemporaryFailure], None] = lambda failure: None,
-    ) -> None:
-        self._secret_id = secret_id
-        self._max_age = max_age
-        self._grace = grace
-        self._secretsmanager = secretsmanager or client("secretsmanager")
-        self._clock = clock
-        self._on_stale_tokens = on_stale_tokens
-        self._cached: AcceptedTokens | None = None
-        self._fetched_at = 0.0
-        self._retry_at = 0.0
-        self._refused_because: str | None = None  # set while the last read refused every token
+    def __post_init__(self) -> None:
+        self.secretsmanager = self.secretsmanager or client("secretsmanager")
 
     def accepted_tokens(self) -> AcceptedTokens:
-        now = self._clock()
-        if self._cached is not None and now - self._fetched_at < self._max_age:
+        now = self.clock()
+        if self._cached is not None and now - self._fetched_at < self.max_age:
             return self._cached
         if now < self._retry_at:
             if self._refused_because is not None:
@@ -105,28 +80,25 @@ class TokenSecret:
                 "Could not read the token secret; accepting the tokens read before",
                 extra={"detail": str(failure), "read_seconds_ago": round(now - self._fetched_at)},
             )
-            self._on_stale_tokens(failure)
+            self.on_stale_tokens(failure)
             return tokens
         self._cached, self._fetched_at, self._refused_because = fresh, now, None
         return fresh
 
     def _stale(self, tokens: AcceptedTokens, now: float) -> AcceptedTokens:
-        if now - self._fetched_at >= self._grace:
+        if now - self._fetched_at >= self.grace:
             raise SecretUnavailable(
                 f"the token secret has not been read for {now - self._fetched_at:.0f} s, beyond the"
-                f" {self._grace:.0f} s the last tokens read are trusted",
+                f" {self.grace:.0f} s the last tokens read are trusted",
                 DEPENDENCY,
             )
         return tokens
 
     def _fetch(self) -> AcceptedTokens:
         try:
-            secret = self._secretsmanager.get_secret_value(SecretId=self._secret_id)
+            secret = self.secretsmanager.get_secret_value(SecretId=self.secret_id)
         except (ClientError, BotoCoreError) as error:
-            if isinstance(error, ClientError):
-                what = str(error.response.get("Error", {}).get("Code", "error"))
-            else:
-                what = type(error).__name__
+            what = failure_name(error)
             if is_transient(error):
                 raise SecretUnavailable(f"reading the token secret failed: {what}", DEPENDENCY) from error
             raise SecretRefused(

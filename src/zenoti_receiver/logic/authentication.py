@@ -1,7 +1,5 @@
 """Checking the shared token that Zenoti sends in the webhook URL (or a header)."""
 
-from __future__ import annotations
-
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -9,14 +7,10 @@ from typing import Literal
 
 from zenoti_receiver.errors import Unauthorized
 
-# Which token of the secret a request carried: the one in force, or the one a rotation replaces.
-TokenSlot = Literal["current", "previous"]
-
 
 @dataclass(frozen=True)
 class AcceptedTokens:
-    """The token in force and, during a rotation, the one it replaces; the secret's version that holds them;
-    and the key signatures are checked with."""
+    """The token in force and, during a rotation, the one it replaces, as one version of the secret holds them."""
 
     token: str
     previous_token: str | None = None
@@ -24,25 +18,18 @@ class AcceptedTokens:
     # Read from the same secret (its optional "signing_secret" key): logic/signature.py checks, never authenticates.
     signing_secret: str | None = field(default=None, repr=False)
 
-    def values(self) -> tuple[str, ...]:
-        return tuple(value for value in (self.token, self.previous_token) if value)
-
 
 @dataclass(frozen=True)
 class TokenUsed:
-    """Which token authenticated a delivery: recorded with what it stored or held, so that after a leak
-    an operator can tell (and purge) what the leaked token brought in."""
+    """Which token authenticated a delivery: recorded with what it brought in, for an operator after a leak."""
 
-    slot: TokenSlot
+    slot: Literal["current", "previous"]  # the token in force, or the one a rotation replaces
     version_id: str
 
 
 def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> TokenUsed:
-    """Which accepted token every presented token is; Unauthorized unless they are all the same and one matches.
-
-    A request may carry the token in the query string and in a header; if both are present they
-    must agree, so a stale URL cannot be rescued by a header or the other way round.
-    """
+    """Which accepted token every presented token is; Unauthorized unless they are all the same and one matches."""
+    # In the query string and a header both, they must agree: a stale URL is not rescued by a header.
     offered = [value for value in presented if value]
     if not offered:
         raise Unauthorized("missing token: pass it as the 'token' query parameter or the X-Webhook-Token header")
@@ -50,11 +37,10 @@ def authenticate(presented: Iterable[object], accepted: AcceptedTokens) -> Token
     if not all(isinstance(value, str) for value in offered) or len(set(offered)) > 1:
         raise Unauthorized("invalid token")
     candidate = _token_bytes(str(offered[0]))
-    # Compare against every accepted token, without stopping early, in constant time.
+    # Compare against every accepted token, without stopping early, in constant time (without a previous
+    # token, against b"", which nothing offered is).
     current = hmac.compare_digest(candidate, _token_bytes(accepted.token))
-    previous = bool(accepted.previous_token) and hmac.compare_digest(
-        candidate, _token_bytes(accepted.previous_token or "")
-    )
+    previous = hmac.compare_digest(candidate, _token_bytes(accepted.previous_token or ""))
     if current:
         return TokenUsed("current", accepted.version_id)
     if previous:

@@ -1,7 +1,5 @@
 """Turning the bytes of a delivery into the event of its type (models/catalog.py), or saying why it is held instead."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 import json
@@ -57,24 +55,9 @@ _SAFE_INTEGER_TEXT = str(MAX_SAFE_INTEGER)
 # would read the event in its Message, which was never validated, stored or filtered. Any one of
 # them is enough (a subscriber may look for Type alone, or for Message alone), and they are matched
 # ignoring case as Go's and .NET's deserialisers match them.
-_SNS_ENVELOPE_KEYS = frozenset(
-    key.casefold()
-    for key in (
-        "Type",
-        "MessageId",
-        "Token",
-        "TopicArn",
-        "Subject",
-        "Message",
-        "Timestamp",
-        "SignatureVersion",
-        "Signature",
-        "SigningCertURL",
-        "SubscribeURL",
-        "UnsubscribeURL",
-        "MessageAttributes",
-    )
-)
+_SNS_MESSAGE_KEYS = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "MessageAttributes")
+_SNS_SIGNING_KEYS = ("SignatureVersion", "Signature", "SigningCertURL", "Token", "SubscribeURL", "UnsubscribeURL")
+_SNS_ENVELOPE_KEYS = frozenset(key.casefold() for key in _SNS_MESSAGE_KEYS + _SNS_SIGNING_KEYS)
 
 
 def read_body(body: object, is_base64: bool) -> str:
@@ -168,19 +151,13 @@ def _type_error(document: object) -> FieldError:
 
 
 def _read_as_every_subscriber_would(payload: str) -> object:
-    """Hold the body unless every subscriber's parser reads it as ours does, and can take it at all.
-
-    Subscribers get the body verbatim, so what they read must be the event we validated and stored.
-    pydantic's parser takes the last of two equal keys, others the first; Go's and .NET's usual
-    deserialisers match keys ignoring case; it accepts NaN and Infinity, which JSON does not have
-    (malformed_body). A body that SQS refuses, or that typed parsers refuse (a number beyond a
-    double, nesting deeper than MAX_DEPTH), would be published into subscriptions that drop it; one
-    with an integer JavaScript cannot read exactly, or with SNS's envelope fields at its top level,
-    would be read as another event than ours (undeliverable). The standard library's parser finds
-    all of these in one pass (a few microseconds for Zenoti's bodies), with hooks that see each
-    object's keys in order and the text of each number; it is itself a strict second reader: what
-    it cannot read, a Python subscriber could not.
-    """
+    """The JSON document, held unless every subscriber's parser reads it as ours does and can take it at all."""
+    # Subscribers get the body verbatim, so what they read must be the event we validated and stored.
+    # Held malformed: repeated keys (pydantic takes the last, others the first), keys equal but for case
+    # (Go's and .NET's deserialisers ignore it), NaN and Infinity. Held undeliverable: what SQS or typed
+    # parsers refuse (a number beyond a double, nesting deeper than MAX_DEPTH), an integer JavaScript
+    # cannot read exactly, SNS's envelope fields at the top level. The standard library's parser, with
+    # hooks, finds all of these in one pass, and is itself a strict second reader.
     try:
         document = _DECODER.decode(payload)
     except RecursionError:
@@ -243,9 +220,7 @@ def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _whole_number(text: str) -> str:
     # Never converted: Python's own int() stops at 4,300 digits, and the value is not needed here.
     digits = text.removeprefix("-")
-    if len(digits) > len(_SAFE_INTEGER_TEXT) or (
-        len(digits) == len(_SAFE_INTEGER_TEXT) and digits > _SAFE_INTEGER_TEXT
-    ):
+    if (len(digits), digits) > (len(_SAFE_INTEGER_TEXT), _SAFE_INTEGER_TEXT):
         raise Undeliverable(
             f"body holds an integer beyond {MAX_SAFE_INTEGER} (2^53 - 1) in magnitude: JavaScript, and every "
             "parser that reads numbers as doubles, would read another integer"
@@ -255,19 +230,15 @@ def _whole_number(text: str) -> str:
 
 def _real_number(text: str) -> str:
     if math.isinf(float(text)):  # 1e400 is read as infinity, not refused
-        raise _beyond_a_double()
+        raise Undeliverable(
+            "body holds a number beyond the range of a double (about 1.8e308): "
+            "JavaScript reads it as Infinity, Go's and .NET's typed parsers refuse it"
+        )
     return text
 
 
 def _too_deep() -> Undeliverable:
     return Undeliverable(f"body is nested deeper than {MAX_DEPTH} levels, which common parsers refuse")
-
-
-def _beyond_a_double() -> Undeliverable:
-    return Undeliverable(
-        "body holds a number beyond the range of a double (about 1.8e308): "
-        "JavaScript reads it as Infinity, Go's and .NET's typed parsers refuse it"
-    )
 
 
 def _not_a_json_number(constant: str) -> None:
@@ -283,12 +254,12 @@ _DECODER = json.JSONDecoder(
     parse_constant=_not_a_json_number,
 )
 
-# A key is named in the answer and the log line only if it cannot carry anything but a name.
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# A key or type is named in the answer, the log line or `ops held list` only if it cannot carry anything but a name.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def _named(key: str) -> str:
-    return f'the key "{key}"' if _PLAIN_KEY.fullmatch(key) else "a key"
+    return f'the key "{key}"' if _PLAIN_NAME.fullmatch(key) else "a key"
 
 
 def _field_error(problem: Any) -> FieldError:
@@ -300,10 +271,6 @@ def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
 
 
-# A type name shown to an operator (`ops held list`): Zenoti's are dotted words; anything else is not shown.
-_PLAIN_EVENT_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-
-
 def claimed_event_type(body: bytes, held: Exception) -> str | None:
     """The event_type a held body says it has, when it is JSON that says one: what an operator triages by."""
     if isinstance(held, MalformedBody):
@@ -313,4 +280,4 @@ def claimed_event_type(body: bytes, held: Exception) -> str | None:
     except (ValueError, RecursionError):
         return None
     event_type = document.get("event_type") if isinstance(document, dict) else None
-    return event_type if isinstance(event_type, str) and _PLAIN_EVENT_TYPE.fullmatch(event_type) else None
+    return event_type if isinstance(event_type, str) and _PLAIN_NAME.fullmatch(event_type) else None

@@ -1,25 +1,7 @@
-"""The one use case: receive a delivery of any of Zenoti's webhooks and store it once.
+"""The one use case: receive a delivery of any of Zenoti's webhooks and keep it, stored once as an event or held."""
 
-Custody before judgment: every authenticated body is durably kept before Zenoti gets its answer,
-either stored as an event or *held* (with why), and the answer is a 2xx either way. Zenoti
-deactivates a webhook after 20 non-2xx answers in a row and never re-sends what it produced
-meanwhile, so a body we did not expect must not cost us the webhook; it is ours to look at, and an
-operator re-drives it once the cause is fixed. Only a request without the right token, or a body
-too large to hold at all, is refused; and only when nothing could be held is the answer a 5xx.
-
-Storing is the one write before the answer. Publishing is not this function's job: the table's
-stream carries each new item to the publisher (publisher_handler.py), which Lambda retries for as
-long as the stream keeps the record, so no outage of SNS can cost us the webhook or an event.
-
-An empty body with the right token is Zenoti's "test your trigger" button: answered as a test,
-nothing stored or held.
-
-A delivery under a stored event_id is a duplicate: with the same body, a redelivery, answered and
-forgotten; with another body, a *conflicting duplicate*: answered duplicate (Zenoti is done with
-it), the first body stays the event of record, and the second body is held.
-"""
-
-from __future__ import annotations
+# Zenoti turns a webhook off after 20 non-2xx answers in a row and never re-sends what it produced meanwhile,
+# so every authenticated body is durably kept before a 2xx; only a wrong token or a body too large to hold is refused.
 
 import time
 from collections.abc import Callable
@@ -83,25 +65,18 @@ class Held:
 Receipt = Accepted | Duplicate | Held | TriggerTested
 
 
+@dataclass
 class WebhookReceiver:
     """With `enforce_signatures`, a delivery whose signature does not match is refused (401), nothing stored."""
 
-    def __init__(
-        self,
-        tokens: TokenSource,
-        store: EventStore,
-        held_bodies: HeldBodies,
-        clock: Callable[[], float] = time.time,
-        enforce_signatures: bool = False,
-    ) -> None:
-        self._tokens = tokens
-        self._store = store
-        self._held_bodies = held_bodies
-        self._clock = clock
-        self._enforce_signatures = enforce_signatures
+    tokens: TokenSource
+    store: EventStore
+    held_bodies: HeldBodies
+    clock: Callable[[], float] = time.time
+    enforce_signatures: bool = False
 
     def receive(self, delivery: Delivery) -> Receipt:
-        accepted = self._tokens.accepted_tokens()
+        accepted = self.tokens.accepted_tokens()
         token = authenticate(delivery.presented_tokens, accepted)
         signature = self._check_signature(delivery, accepted.signing_secret)
         if not delivery.body:
@@ -118,12 +93,12 @@ class WebhookReceiver:
             event=event,
             payload=payload,
             request_id=delivery.request_id,
-            received_at=iso_utc(self._clock()),
+            received_at=iso_utc(self.clock()),
             header_names=delivery.header_names,
             token=token,
             signature=signature,
         )
-        stored = self._store.store_once(received)
+        stored = self.store.store_once(received)
         if stored is None:
             return Accepted(event.event_id, event.event_type, signature)
         if stored.body_sha256 is None or stored.body_sha256 == received.body_sha256:
@@ -142,7 +117,7 @@ class WebhookReceiver:
         # The body's bytes only where there is a secret to check them with: most stacks have none.
         body = received_bytes(delivery.body, delivery.body_is_base64) if secret else b""
         signature = check_signature(body, delivery.signature, secret)
-        if not self._enforce_signatures or signature == "matched":
+        if not self.enforce_signatures or signature == "matched":
             return signature
         if signature == "unchecked":
             # Our misconfiguration, not the sender's: a 5xx, so Zenoti sends it again once the secret is set.
@@ -162,11 +137,11 @@ class WebhookReceiver:
     ) -> None:
         """Keep the body; a TemporaryFailure if it cannot be (then nothing holds it: a 5xx)."""
         body = received_bytes(delivery.body, delivery.body_is_base64)
-        self._held_bodies.keep(
+        self.held_bodies.keep(
             HeldDelivery(
                 body=body,
                 request_id=delivery.request_id,
-                received_at=iso_utc(self._clock()),
+                received_at=iso_utc(self.clock()),
                 reason=held.reason,
                 message=held.message,
                 errors=held.errors,

@@ -1,13 +1,8 @@
 """The signature header Zenoti is said to send, observed: does it match the body, keyed with the signing secret?
+Only recorded by default (nobody here has seen one); a stack may enforce it (docs/security.md)."""
 
-Zenoti's documentation says a header carries a signature without naming it; one public integration says
-it is `zenoti-webhook-signature`, the HMAC-SHA256 of the raw body keyed with the webhook's secret, written
-as dash-separated hex byte pairs (.NET's BitConverter.ToString: "3F-A0-..."). Nobody here has seen one,
-so by default the outcome is only recorded (a metric, an attribute of the stored item or held entry);
-a deployment that has seen them match may enforce it (docs/security.md#the-signature-header).
-"""
-
-from __future__ import annotations
+# Zenoti's documentation names no header; one public integration says `zenoti-webhook-signature`, the
+# HMAC-SHA256 of the raw body, as .NET's BitConverter.ToString writes it ("3F-A0-...").
 
 import hashlib
 import hmac
