@@ -25,7 +25,7 @@ from devtools.bench.in_process import EventFactory, Function, WriteUnits, count_
 from devtools.bench.package_size import package_rows, run_make_build
 from devtools.bench.refusals import measure_refusals
 from devtools.bench.table import Row, microseconds, milliseconds, percentile, render, row, spent
-from devtools.bench.write_units import TableShape, WriteMeter
+from devtools.bench.write_units import WriteMeter
 from devtools.local_stack.template import REPO, load_template, resource
 from ops.local import REGION
 
@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     with running_emulator() as (endpoint, resources), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         _progress(f"emulator on {endpoint}; stream batches: new events stored, read from the stream")
         template = load_template()
-        tables = {resources.table_name: "EventsTable", resources.held_table_name: "HeldBodiesTable"}
-        shapes = {name: TableShape.from_template(resource(template, logical_id)) for name, logical_id in tables.items()}
-        meter = WriteMeter(boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=endpoint), shapes)
+        logical_ids = {resources.table_name: "EventsTable", resources.held_table_name: "HeldBodiesTable"}
+        tables = {name: resource(template, logical_id) for name, logical_id in logical_ids.items()}
+        meter = WriteMeter(boto3.session.Session(region_name=REGION).client("dynamodb", endpoint_url=endpoint), tables)
         receiving = resources.function_environment
         metered = Function(src, receiving, resources.topic_arn, write_meter=meter)
         batches = in_process.stream_batches(metered, events, endpoint, resources.stream_arn)
