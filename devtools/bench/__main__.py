@@ -1,7 +1,5 @@
 """python -m devtools.bench [--quick] [--build] [--src DIR]: what a webhook costs, in one table.
-
-Medians over repeated runs, each comparison's two sides interleaved in the same run; goals printed, never asserted.
-"""
+Medians over repeated runs, each comparison's two sides interleaved in the same run; goals printed, never asserted."""
 
 from __future__ import annotations
 

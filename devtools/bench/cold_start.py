@@ -1,7 +1,6 @@
 """Cold start: fresh processes serving a first request (which Zenoti or the stream waits for too), timed from spawn
 to exit, each function's against its floor's (boto3 and the same calls). This file is also the child process:
-`python -I cold_start.py receiver|publisher [SRC]` (the function of SRC, or without it the floor), event on stdin.
-"""
+`python -I cold_start.py receiver|publisher [SRC]` (the function of SRC, or without it the floor), event on stdin."""
 
 from __future__ import annotations
 

@@ -76,11 +76,6 @@ class FunctionShape:
         return cls(memory_mb / 1024, str(own.get("Tracing", shared.get("Tracing", "PassThrough"))) == "Active")
 
 
-def stage_rate_limit(template: dict[str, Any]) -> float:
-    """The webhook stage's steady requests per second (ThrottlingRateLimit): the most traffic there can be."""
-    return float(parameter_default(template, "ThrottlingRateLimit"))
-
-
 def receiver_cost(
     shape: FunctionShape, per_second: float, duration_s: float, write_units: int, log_bytes: int, publishes: int = 0
 ) -> dict[str, float]:
@@ -152,7 +147,8 @@ def new_event_costs(
 
     publisher_log = {name: printed[name] + platform_lines_bytes(published[f"ours {name}"]) for name in printed}
     bare_log = platform_lines_bytes(bare_latency) + access_log  # it prints nothing itself
-    low, high = LOW_TRAFFIC_EVENTS_PER_SECOND, stage_rate_limit(template)
+    # The webhook stage's steady requests per second: the most traffic there can be.
+    low, high = LOW_TRAFFIC_EVENTS_PER_SECOND, float(parameter_default(template, "ThrottlingRateLimit"))
     baseline = receiver_cost(shape, low, bare_latency, writes.baseline.total(), bare_log, publishes=1)
     theirs = {
         name: publisher_cost(publisher_shape, per_second, batch, published[f"ours {name}"], publisher_log[name])

@@ -19,7 +19,7 @@ from devtools.bench.in_process import EventFactory, Function, printing
 from devtools.bench.table import Row, dollars, row
 from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import FUNCTION
-from devtools.local_stack.template import REPO, load_template
+from devtools.local_stack.template import REPO, load_template, parameter_default
 
 KINDS = ("unauthorized", "method_not_allowed", "payload_too_large")
 ROUNDS = 200
@@ -56,7 +56,8 @@ def measure_refusals(function: Function, events: EventFactory, rounds: int = ROU
     printed, busy_s = int(median(len(text.encode()) for text in outputs)), median(busy)
     document = int(median(documents))
     template = load_template()
-    shape, flood = cost.FunctionShape.from_template(template, FUNCTION), cost.stage_rate_limit(template)
+    shape = cost.FunctionShape.from_template(template, FUNCTION)
+    flood = float(parameter_default(template, "ThrottlingRateLimit"))  # the most the stage lets through
     lambdas, access_log = cost.platform_lines_bytes(busy_s), cost.access_log_bytes(template, int(median(lengths)))
     costs = cost.receiver_cost(shape, flood, busy_s, 0, printed + lambdas + access_log)
     costs.setdefault("X-Ray", 0.0)  # shown untraced too: what a flood's traces would add

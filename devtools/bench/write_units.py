@@ -53,14 +53,14 @@ def units(size: int) -> int:
 
 
 def write_cost(table: dict[str, Any], stored: Item | None, request_item: Item | None, written: bool) -> Counter[str]:
-    """Write units of one write to `table` (its template resource) by where they are spent: "table", the larger of
-    the item stored after it and the one requested (a refused conditional write too); and, when it was written,
-    each index whose keys the item has (a sparse index holds no entry for the others), by its projected entry.
-    The function's writes create their item or are refused: an index entry is never moved or removed."""
+    """Write units of one write to `table` (its template resource) by where they are spent: "table" and, when it
+    was written, each index whose keys the item has (sparse indexes), by the size of its projected entry."""
+    # The larger of the item stored and the one requested, a refused conditional write too.
     sizes = [item_size(item) for item in (stored, request_item) if item]
     spent: Counter[str] = Counter(table=units(max(sizes, default=0)))
     if not written or stored is None:
         return spent
+    # The function's writes create their item or are refused: an index entry is never moved or removed.
     properties = table["Properties"]
     for index in properties.get("GlobalSecondaryIndexes", []):
         keys, projection = _names(index["KeySchema"]), index["Projection"]
