@@ -74,15 +74,12 @@ class LambdaContext:
 
     function_version = "$LATEST"
     memory_limit_in_mb = 512
+    aws_request_id = "00000000-cold-start"
 
     def __init__(self, function: str) -> None:
         self.function_name = FUNCTION_NAMES[function]
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        self.aws_request_id = "00000000-cold-start"
-        self._timeout_ms = TIMEOUT_MS[function]
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        self.get_remaining_time_in_millis = lambda: TIMEOUT_MS[function]
 
 
 def bounded_config() -> Any:

@@ -47,8 +47,7 @@ SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
 # Canned answers by "<service>.<Operation>"; anything else gets an empty success.
 _CANNED: dict[str, dict[str, Any]] = {
-    "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})},
-    "sns.Publish": {"MessageId": "00000000-0000-4000-8000-000000000000"},
+    "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
 }
 
 
@@ -128,14 +127,12 @@ class Function:
         self.baseline = _baseline_handler(environment["EVENTS_TABLE_NAME"], topic_arn)
 
 
-def import_handler(src: Path, module: str, stand_in_clients: bool = False) -> ModuleType:
+def import_handler(src: Path, module: str) -> ModuleType:
     """A function's handler module imported anew from `src`: a new execution environment in this process."""
     if str(src) not in sys.path:
         sys.path.insert(0, str(src))
     sys.modules.pop(module, None)
-    # The function creates all its clients while it is imported.
-    with mock.patch.object(boto3, "client", StandInClient) if stand_in_clients else contextlib.nullcontext():
-        return importlib.import_module(module)
+    return importlib.import_module(module)
 
 
 def invoke(handler: Handler, event: Event, outcome: str = "accepted", status: int = 200) -> tuple[Event, float]:
@@ -227,7 +224,8 @@ def measure_latency(function: Function, events: EventFactory, rounds: int, batch
 def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
     """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
     client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
-    own = import_handler(src, "zenoti_receiver.handler", stand_in_clients=True).lambda_handler
+    with mock.patch.object(boto3, "client", StandInClient):  # the function creates its clients while it is imported
+        own = import_handler(src, "zenoti_receiver.handler").lambda_handler
 
     def parsing(event: Event, context: Any) -> Any:  # only the body's JSON: what any receiver does
         return json.loads(event["body"])
