@@ -51,10 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (src / "zenoti_receiver" / "publisher_handler.py").is_file():
         parser.error(f"{src} holds no zenoti_receiver/publisher_handler.py")
     repeat = QUICK if arguments.quick else DEFAULT
-    build_status = 0
-    if arguments.build:
-        _progress("make build")
-        build_status = run_make_build()
+    build_status = run_make_build() if arguments.build else 0
 
     started = time.perf_counter()
     events = EventFactory()

@@ -212,13 +212,11 @@ def measure_latency(function: Function, events: EventFactory, rounds: int, batch
     """Seconds until each answer, by side: an environment takes its next request once it has answered."""
     sides = {"handler": function.handler, "baseline": function.baseline}
     latencies: dict[str, list[float]] = {side: [] for side in sides}
-    for handler in sides.values():  # unrecorded warm-up: connections opened, caches filled, on both sides
-        for event in events.new_events(5):
-            invoke(handler, event)
-    for run in range(rounds):
+    for run in range(rounds + 1):
         for side in list(sides)[run % 2 :] + list(sides)[: run % 2]:
             latencies[side] += [invoke(sides[side], event)[1] for event in events.new_events(batch)]
-    return latencies
+    # The first round unrecorded: connections opened, caches filled, on both sides.
+    return {side: figures[batch:] for side, figures in latencies.items()}
 
 
 def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
@@ -234,10 +232,7 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
     figures: dict[str, list[float]] = {side: [] for side in sides}
     function.aws.stubbed = True
     try:
-        for handler in sides.values():  # unrecorded warm-up
-            for event in events.new_events(batch):
-                handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
-        for run in range(rounds):
+        for run in range(rounds + 1):
             for side in list(sides)[run % len(sides) :] + list(sides)[: run % len(sides)]:
                 batch_events = events.new_events(batch)
                 contexts = [LambdaContext(aws_request_id=e["requestContext"]["requestId"]) for e in batch_events]
@@ -251,7 +246,7 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
             invoke(handler, events.new_event())
     finally:
         function.aws.stubbed = False
-    return figures
+    return {side: each[1:] for side, each in figures.items()}  # the first round unrecorded
 
 
 def _baseline_handler(table: str, topic: str) -> Handler:
@@ -325,9 +320,7 @@ def measure_publisher(
     handlers = {"ours": module.lambda_handler, "bare": bare}
     sides = [(f"{side} {size}", handler, batches[size]) for side, handler in handlers.items() for size in batches]
     durations: dict[str, list[float]] = {name: [] for name, _, _ in sides}
-    for _, handler, batch in sides:  # unrecorded warm-up
-        timed(handler, batch)
-    for run in range(rounds):
+    for run in range(rounds + 1):
         for name, handler, batch in sides[run % len(sides) :] + sides[: run % len(sides)]:
             durations[name].append(timed(handler, batch))
     # Both functions' Loggers share one logger in this process, where the receiver's last correlation id stays;
@@ -338,4 +331,4 @@ def measure_publisher(
         with printing() as output:
             timed(module.lambda_handler, batch)
         printed[size] = len(output.getvalue().encode())
-    return {name: median(figures) for name, figures in durations.items()}, printed
+    return {name: median(figures[1:]) for name, figures in durations.items()}, printed  # the first round unrecorded

@@ -44,4 +44,5 @@ def package_rows(build_status: int) -> list[Row]:
 
 def run_make_build() -> int:
     """`make build` (which finds python3.13 for sam build as CI does), its output on stderr: stdout is the table's."""
-    return subprocess.run(["make", "build"], cwd=REPO, stdout=sys.stderr, check=False).returncode  # noqa: S607 - our make
+    print("[bench] make build", file=sys.stderr, flush=True)
+    return subprocess.run(["make", "build"], cwd=REPO, stdout=sys.stderr, check=False).returncode  # noqa: S607
