@@ -24,7 +24,6 @@ from typing import Any
 from unittest import mock
 
 import boto3
-from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
@@ -45,10 +44,8 @@ BASELINE_CONFIG = Config(
 )
 SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
-# Canned answers by "<service>.<Operation>"; anything else gets an empty success.
-_CANNED: dict[str, dict[str, Any]] = {
-    "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
-}
+# What a stub answers GetSecretValue; any other call gets an empty success.
+_SECRET = {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
 
 
 class EventFactory:
@@ -92,23 +89,23 @@ class AwsCalls:
     def _before_call(self, event_name: str, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         operation = event_name.split(".", 1)[1]  # before-call.<service>.<Operation>
         self.calls[operation] += 1
-        return (_OK, dict(_CANNED.get(operation, {}))) if self.stubbed else None
+        if not self.stubbed:
+            return None
+        return _OK, dict(_SECRET) if operation.endswith(".GetSecretValue") else {}
 
     def _before_send(self, **_: Any) -> None:
         self.attempts += 1
 
 
 class StandInClient:
-    """An AWS client whose every call answers at once with `_CANNED`: no botocore work at all."""
+    """An AWS client whose every call answers at once, as the stubs do: no botocore work at all."""
 
     def __init__(self, service: str, **_: Any) -> None:
-        self._canned = {xform_name(key.split(".")[1]): answer for key, answer in _CANNED.items()}
         conflict = type("ConditionalCheckFailedException", (Exception,), {})
         self.exceptions = SimpleNamespace(ConditionalCheckFailedException=conflict)
 
     def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
-        answer = self._canned.get(method, {})
-        return lambda **_: dict(answer)
+        return lambda **_: dict(_SECRET) if method == "get_secret_value" else {}
 
 
 class Function:
