@@ -15,36 +15,24 @@ KB = 1024
 WRITES = ("PutItem", "UpdateItem")  # the function deletes nothing
 
 
-def attribute_size(name: str, value: dict[str, Any]) -> int:
-    return len(name.encode()) + value_size(value)
-
-
 def value_size(value: dict[str, Any]) -> int:
     [(kind, content)] = value.items()
-    if kind in ("S", "N", "B"):
-        return _scalar_size(kind, content)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("SS", "NS", "BS"):
-        return sum(_scalar_size(kind[0], element) for element in content)
-    if kind == "L":
-        return 3 + sum(1 + value_size(element) for element in content)
-    if kind == "M":
-        return 3 + sum(1 + attribute_size(key, element) for key, element in content.items())
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def _scalar_size(kind: str, content: Any) -> int:
     if kind == "S":
         return len(content.encode())
     if kind == "B":
         return len(content)
-    digits = Decimal(content).normalize().as_tuple().digits  # a number: leading and trailing zeroes trimmed
-    return math.ceil(len(digits) / 2) + 1
+    if kind == "N":
+        digits = Decimal(content).normalize().as_tuple().digits  # leading and trailing zeroes trimmed
+        return math.ceil(len(digits) / 2) + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + value_size(element) for element in content)
+    raise ValueError(f"a DynamoDB type the functions do not write: {kind}")  # maps and sets
 
 
 def item_size(item: Item) -> int:
-    return sum(attribute_size(name, value) for name, value in item.items())
+    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
 def units(size: int) -> int:

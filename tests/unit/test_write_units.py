@@ -21,8 +21,6 @@ from devtools.local_stack.template import load_template, resource
         ({"BOOL": True}, 1),
         ({"NULL": True}, 1),
         ({"L": [{"S": "ab"}, {"N": "1"}]}, 3 + (1 + 2) + (1 + 2)),  # 3 overhead, 1 per element
-        ({"M": {"k": {"S": "v"}}}, 3 + (1 + 1 + 1)),
-        ({"SS": ["a", "bc"]}, 3),
     ],
 )
 def test_attribute_sizes_follow_the_developer_guide(value, size):
