@@ -57,9 +57,7 @@ def logs_cost(bytes_each: float) -> float:
 
 def traced_share(invocations_per_second: float) -> float:
     """What X-Ray's fixed rule for Lambda's Active tracing records: the first invocation each second, 5% of the rest."""
-    if invocations_per_second <= 1:
-        return 1.0
-    return (1 + 0.05 * (invocations_per_second - 1)) / invocations_per_second
+    return min(1.0, (1 + 0.05 * (invocations_per_second - 1)) / invocations_per_second)
 
 
 @dataclass(frozen=True)
