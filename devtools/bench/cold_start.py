@@ -127,8 +127,7 @@ def floor(kind: str, event: dict[str, Any]) -> Callable[[], tuple[bool, str]]:
         records = event["Records"]
         return lambda: (publish_records(sns, os.environ["EVENTS_TOPIC_ARN"], records) == len(records), "published")
     config = bounded_config()
-    secretsmanager = boto3.client("secretsmanager", config=config)
-    dynamodb = boto3.client("dynamodb", config=config)
+    secretsmanager, dynamodb = (boto3.client(service, config=config) for service in ("secretsmanager", "dynamodb"))
 
     def first_request() -> tuple[bool, str]:
         secret = json.loads(secretsmanager.get_secret_value(SecretId=os.environ["TOKEN_SECRET_ARN"])["SecretString"])

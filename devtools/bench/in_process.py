@@ -245,8 +245,7 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
 
 def _baseline_handler(table: str, topic: str) -> Handler:
     """The least a receiver does: parse the body, one put_item, one publish. No framework."""
-    dynamodb = boto3.client("dynamodb", config=BASELINE_CONFIG)
-    sns = boto3.client("sns", config=BASELINE_CONFIG)
+    dynamodb, sns = (boto3.client(service, config=BASELINE_CONFIG) for service in ("dynamodb", "sns"))
 
     def baseline(event: dict[str, Any], context: Any) -> dict[str, Any]:
         payload = event["body"]

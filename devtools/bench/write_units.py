@@ -11,9 +11,6 @@ from typing import Any
 
 Item = dict[str, Any]  # DynamoDB's wire form: {"name": {"S": "..."}, ...}
 
-KB = 1024
-WRITES = ("PutItem", "UpdateItem")  # the function deletes nothing
-
 
 def value_size(value: dict[str, Any]) -> int:
     [(kind, content)] = value.items()
@@ -37,7 +34,7 @@ def item_size(item: Item) -> int:
 
 def units(size: int) -> int:
     """One unit per started KB."""
-    return max(1, math.ceil(size / KB))
+    return max(1, math.ceil(size / 1024))
 
 
 def write_cost(table: dict[str, Any], stored: Item | None, request_item: Item | None, written: bool) -> Counter[str]:
@@ -74,7 +71,7 @@ class WriteMeter:
     spent: Counter[str] = field(default_factory=Counter)
 
     def install(self, session: Any) -> None:
-        for operation in WRITES:
+        for operation in ("PutItem", "UpdateItem"):  # the functions delete nothing
             # The API parameters, as the caller gave them, kept in the context that after-call gets.
             session.events.register(f"before-parameter-build.dynamodb.{operation}", self._before)
             session.events.register(f"after-call.dynamodb.{operation}", self._after)
