@@ -1,5 +1,5 @@
 """The local stack's AWS emulator in a process of its own, as AWS is elsewhere: it shares no GIL and no CPU time
-with the code measured. `python -m devtools.bench.emulator` is that process: it prints its port, serves until EOF."""
+with the code measured. `python -m devtools.bench.emulator` is that process: it prints its URL, serves until EOF."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from devtools.local_stack.server import emulator
 from devtools.local_stack.template import REPO
 from ops.local import FAKE_CREDENTIALS, REGION
 
-HOST = "127.0.0.1"
-
 
 @contextmanager
 def running_emulator() -> Iterator[tuple[str, LocalResources]]:
@@ -27,10 +25,9 @@ def running_emulator() -> Iterator[tuple[str, LocalResources]]:
     pipe = subprocess.PIPE  # its stderr is ours: why it did not start, if it did not
     with subprocess.Popen(command, cwd=REPO, stdin=pipe, stdout=pipe, text=True) as process:  # noqa: S603
         assert process.stdout is not None
-        port = process.stdout.readline().strip()
-        if not port.isdigit():
+        endpoint = process.stdout.readline().strip()
+        if not endpoint.startswith("http://"):
             raise RuntimeError("the emulator did not start (its error is above)")
-        endpoint = f"http://{HOST}:{port}"
         use_dummy_credentials()
         # A prefix of its own: another run may share nothing with this one.
         resources = create_resources(prefix=f"bench-{uuid.uuid4().hex[:8]}", endpoint_url=endpoint)
@@ -45,6 +42,6 @@ def running_emulator() -> Iterator[tuple[str, LocalResources]]:
 
 
 if __name__ == "__main__":
-    with emulator(HOST, 0) as serving:
-        print(serving.rsplit(":", 1)[1], flush=True)
+    with emulator("127.0.0.1", 0) as serving:
+        print(serving, flush=True)
         sys.stdin.read()  # until the benchmark closes our stdin (or dies)

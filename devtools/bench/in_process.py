@@ -42,7 +42,6 @@ Handler = Callable[[Event, Any], Event]
 BASELINE_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
 )
-SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
 # What a stub answers GetSecretValue; any other call gets an empty success.
 _SECRET = {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
@@ -51,7 +50,7 @@ _SECRET = {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
 class EventFactory:
     """Copies of the sample event, each with a fresh Zenoti event_id and API Gateway request id."""
 
-    def __init__(self, sample: Path = SAMPLE_EVENT) -> None:
+    def __init__(self, sample: Path = REPO / "events" / "apigw_booking_deleted.json") -> None:
         self._event: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
         self._body: dict[str, Any] = json.loads(self._event["body"])
 
@@ -301,7 +300,6 @@ def measure_publisher(
         return {"batchItemFailures": []}
 
     def timed(handler: Handler, batch: dict[str, Any]) -> float:
-        """Seconds the invocation took, once every record of the batch is published."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
         started = time.perf_counter()
         answer = handler(batch, context)
