@@ -19,7 +19,6 @@ from devtools.local_stack.resources import FUNCTION
 from devtools.local_stack.template import REPO, load_template, parameter_default
 
 KINDS = {"unauthorized": 401, "method_not_allowed": 405, "payload_too_large": 413}  # reason: status
-ROUNDS = 200
 
 
 def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
@@ -34,7 +33,7 @@ def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
     return event
 
 
-def measure_refusals(function: Function, events: EventFactory, rounds: int = ROUNDS) -> tuple[list[Row], str]:
+def measure_refusals(function: Function, events: EventFactory, rounds: int = 200) -> tuple[list[Row], str]:
     """The two rows of the table, the medians over `rounds` of each kind of refusal, and the prices they assume."""
     outputs, busy, lengths = [], [], []
     invoke(function.handler, refused_event(events, "unauthorized"), "refused", 401)  # its metric documents
