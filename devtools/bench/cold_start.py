@@ -1,7 +1,6 @@
 """Cold start: fresh processes serving a first request (which Zenoti or the stream waits for too), timed from spawn
 to exit, each function's against its floor's (boto3 and the same calls). This file is also the child process:
-`python -I cold_start.py receiver|publisher [SRC]` (the function of SRC, or without it the floor), event on stdin.
-"""
+`python -I cold_start.py receiver|publisher [SRC]` (the function of SRC, or without it the floor), event on stdin."""
 
 from __future__ import annotations
 
@@ -75,15 +74,12 @@ class LambdaContext:
 
     function_version = "$LATEST"
     memory_limit_in_mb = 512
+    aws_request_id = "00000000-cold-start"
 
     def __init__(self, function: str) -> None:
         self.function_name = FUNCTION_NAMES[function]
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        self.aws_request_id = "00000000-cold-start"
-        self._timeout_ms = TIMEOUT_MS[function]
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        self.get_remaining_time_in_millis = lambda: TIMEOUT_MS[function]
 
 
 def bounded_config() -> Any:
@@ -128,11 +124,9 @@ def floor(kind: str, event: dict[str, Any]) -> Callable[[], tuple[bool, str]]:
 
     if kind == "publisher":
         sns = boto3.client("sns", config=bounded_config())
-        records = event["Records"]
-        return lambda: (publish_records(sns, os.environ["EVENTS_TOPIC_ARN"], records) == len(records), "published")
+        return lambda: (publish_records(sns, os.environ["EVENTS_TOPIC_ARN"], event["Records"]) > 0, "published")
     config = bounded_config()
-    secretsmanager = boto3.client("secretsmanager", config=config)
-    dynamodb = boto3.client("dynamodb", config=config)
+    secretsmanager, dynamodb = (boto3.client(service, config=config) for service in ("secretsmanager", "dynamodb"))
 
     def first_request() -> tuple[bool, str]:
         secret = json.loads(secretsmanager.get_secret_value(SecretId=os.environ["TOKEN_SECRET_ARN"])["SecretString"])

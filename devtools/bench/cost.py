@@ -57,9 +57,7 @@ def logs_cost(bytes_each: float) -> float:
 
 def traced_share(invocations_per_second: float) -> float:
     """What X-Ray's fixed rule for Lambda's Active tracing records: the first invocation each second, 5% of the rest."""
-    if invocations_per_second <= 1:
-        return 1.0
-    return (1 + 0.05 * (invocations_per_second - 1)) / invocations_per_second
+    return min(1.0, (1 + 0.05 * (invocations_per_second - 1)) / invocations_per_second)
 
 
 @dataclass(frozen=True)
@@ -74,11 +72,6 @@ class FunctionShape:
         own, shared = resource(template, name)["Properties"], template["Globals"]["Function"]
         memory_mb = int(own.get("MemorySize", shared.get("MemorySize", 128)))
         return cls(memory_mb / 1024, str(own.get("Tracing", shared.get("Tracing", "PassThrough"))) == "Active")
-
-
-def stage_rate_limit(template: dict[str, Any]) -> float:
-    """The webhook stage's steady requests per second (ThrottlingRateLimit): the most traffic there can be."""
-    return float(parameter_default(template, "ThrottlingRateLimit"))
 
 
 def receiver_cost(
@@ -114,15 +107,13 @@ def publisher_cost(
 
 def platform_lines_bytes(busy_s: float) -> int:
     """Lambda's START, END and REPORT lines for one warm invocation, in its text format (without a trace)."""
-    request_id = str(uuid.uuid4())
-    ms = busy_s * 1000
-    lines = (
-        f"START RequestId: {request_id} Version: $LATEST\n",
-        f"END RequestId: {request_id}\n",
+    request_id, ms = str(uuid.uuid4()), busy_s * 1000
+    text = (
+        f"START RequestId: {request_id} Version: $LATEST\nEND RequestId: {request_id}\n"
         f"REPORT RequestId: {request_id}\tDuration: {ms:.2f} ms\tBilled Duration: {math.ceil(ms)} ms\t"
-        "Memory Size: 512 MB\tMax Memory Used: 90 MB\t\n",
+        "Memory Size: 512 MB\tMax Memory Used: 90 MB\t\n"
     )
-    return sum(len(line.encode()) for line in lines)
+    return len(text.encode())
 
 
 def access_log_bytes(template: dict[str, Any], response_length: int) -> int:
@@ -152,7 +143,8 @@ def new_event_costs(
 
     publisher_log = {name: printed[name] + platform_lines_bytes(published[f"ours {name}"]) for name in printed}
     bare_log = platform_lines_bytes(bare_latency) + access_log  # it prints nothing itself
-    low, high = LOW_TRAFFIC_EVENTS_PER_SECOND, stage_rate_limit(template)
+    # The webhook stage's steady requests per second: the most traffic there can be.
+    low, high = LOW_TRAFFIC_EVENTS_PER_SECOND, float(parameter_default(template, "ThrottlingRateLimit"))
     baseline = receiver_cost(shape, low, bare_latency, writes.baseline.total(), bare_log, publishes=1)
     theirs = {
         name: publisher_cost(publisher_shape, per_second, batch, published[f"ours {name}"], publisher_log[name])

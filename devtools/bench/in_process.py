@@ -24,7 +24,6 @@ from typing import Any
 from unittest import mock
 
 import boto3
-from botocore import xform_name
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
@@ -43,19 +42,15 @@ Handler = Callable[[Event, Any], Event]
 BASELINE_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
 )
-SAMPLE_EVENT = REPO / "events" / "apigw_booking_deleted.json"
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
-# Canned answers by "<service>.<Operation>"; anything else gets an empty success.
-_CANNED: dict[str, dict[str, Any]] = {
-    "secrets-manager.GetSecretValue": {"SecretString": json.dumps({"token": LOCAL_TOKEN})},
-    "sns.Publish": {"MessageId": "00000000-0000-4000-8000-000000000000"},
-}
+# What a stub answers GetSecretValue; any other call gets an empty success.
+_SECRET = {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
 
 
 class EventFactory:
     """Copies of the sample event, each with a fresh Zenoti event_id and API Gateway request id."""
 
-    def __init__(self, sample: Path = SAMPLE_EVENT) -> None:
+    def __init__(self, sample: Path = REPO / "events" / "apigw_booking_deleted.json") -> None:
         self._event: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
         self._body: dict[str, Any] = json.loads(self._event["body"])
 
@@ -66,9 +61,6 @@ class EventFactory:
         event["body"] = json.dumps(body, indent=2) + "\n"
         event["requestContext"]["requestId"] = uuid.uuid4().hex[:16]
         return event
-
-    def new_events(self, count: int) -> list[dict[str, Any]]:
-        return [self.new_event() for _ in range(count)]
 
 
 @dataclass
@@ -93,23 +85,23 @@ class AwsCalls:
     def _before_call(self, event_name: str, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         operation = event_name.split(".", 1)[1]  # before-call.<service>.<Operation>
         self.calls[operation] += 1
-        return (_OK, dict(_CANNED.get(operation, {}))) if self.stubbed else None
+        if not self.stubbed:
+            return None
+        return _OK, dict(_SECRET) if operation.endswith(".GetSecretValue") else {}
 
     def _before_send(self, **_: Any) -> None:
         self.attempts += 1
 
 
 class StandInClient:
-    """An AWS client whose every call answers at once with `_CANNED`: no botocore work at all."""
+    """An AWS client whose every call answers at once, as the stubs do: no botocore work at all."""
 
     def __init__(self, service: str, **_: Any) -> None:
-        self._canned = {xform_name(key.split(".")[1]): answer for key, answer in _CANNED.items()}
         conflict = type("ConditionalCheckFailedException", (Exception,), {})
         self.exceptions = SimpleNamespace(ConditionalCheckFailedException=conflict)
 
     def __getattr__(self, method: str) -> Callable[..., dict[str, Any]]:
-        answer = self._canned.get(method, {})
-        return lambda **_: dict(answer)
+        return lambda **_: dict(_SECRET) if method == "get_secret_value" else {}
 
 
 class Function:
@@ -128,14 +120,12 @@ class Function:
         self.baseline = _baseline_handler(environment["EVENTS_TABLE_NAME"], topic_arn)
 
 
-def import_handler(src: Path, module: str, stand_in_clients: bool = False) -> ModuleType:
+def import_handler(src: Path, module: str) -> ModuleType:
     """A function's handler module imported anew from `src`: a new execution environment in this process."""
     if str(src) not in sys.path:
         sys.path.insert(0, str(src))
     sys.modules.pop(module, None)
-    # The function creates all its clients while it is imported.
-    with mock.patch.object(boto3, "client", StandInClient) if stand_in_clients else contextlib.nullcontext():
-        return importlib.import_module(module)
+    return importlib.import_module(module)
 
 
 def invoke(handler: Handler, event: Event, outcome: str = "accepted", status: int = 200) -> tuple[Event, float]:
@@ -215,19 +205,18 @@ def measure_latency(function: Function, events: EventFactory, rounds: int, batch
     """Seconds until each answer, by side: an environment takes its next request once it has answered."""
     sides = {"handler": function.handler, "baseline": function.baseline}
     latencies: dict[str, list[float]] = {side: [] for side in sides}
-    for handler in sides.values():  # unrecorded warm-up: connections opened, caches filled, on both sides
-        for event in events.new_events(5):
-            invoke(handler, event)
-    for run in range(rounds):
+    for run in range(rounds + 1):
         for side in list(sides)[run % 2 :] + list(sides)[: run % 2]:
-            latencies[side] += [invoke(sides[side], event)[1] for event in events.new_events(batch)]
-    return latencies
+            latencies[side] += [invoke(sides[side], events.new_event())[1] for _ in range(batch)]
+    # The first round unrecorded: connections opened, caches filled, on both sides.
+    return {side: figures[batch:] for side, figures in latencies.items()}
 
 
 def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int, batch: int) -> dict[str, list[float]]:
     """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
     client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
-    own = import_handler(src, "zenoti_receiver.handler", stand_in_clients=True).lambda_handler
+    with mock.patch.object(boto3, "client", StandInClient):  # the function creates its clients while it is imported
+        own = import_handler(src, "zenoti_receiver.handler").lambda_handler
 
     def parsing(event: Event, context: Any) -> Any:  # only the body's JSON: what any receiver does
         return json.loads(event["body"])
@@ -236,12 +225,9 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
     figures: dict[str, list[float]] = {side: [] for side in sides}
     function.aws.stubbed = True
     try:
-        for handler in sides.values():  # unrecorded warm-up
-            for event in events.new_events(batch):
-                handler(event, LambdaContext(aws_request_id=event["requestContext"]["requestId"]))
-        for run in range(rounds):
+        for run in range(rounds + 1):
             for side in list(sides)[run % len(sides) :] + list(sides)[: run % len(sides)]:
-                batch_events = events.new_events(batch)
+                batch_events = [events.new_event() for _ in range(batch)]
                 contexts = [LambdaContext(aws_request_id=e["requestContext"]["requestId"]) for e in batch_events]
                 gc.collect()  # each batch starts from a clean heap
                 started = time.process_time()
@@ -253,13 +239,12 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
             invoke(handler, events.new_event())
     finally:
         function.aws.stubbed = False
-    return figures
+    return {side: each[1:] for side, each in figures.items()}  # the first round unrecorded
 
 
 def _baseline_handler(table: str, topic: str) -> Handler:
     """The least a receiver does: parse the body, one put_item, one publish. No framework."""
-    dynamodb = boto3.client("dynamodb", config=BASELINE_CONFIG)
-    sns = boto3.client("sns", config=BASELINE_CONFIG)
+    dynamodb, sns = (boto3.client(service, config=BASELINE_CONFIG) for service in ("dynamodb", "sns"))
 
     def baseline(event: dict[str, Any], context: Any) -> dict[str, Any]:
         payload = event["body"]
@@ -278,8 +263,8 @@ def _baseline_handler(table: str, topic: str) -> Handler:
 def stream_batches(function: Function, events: EventFactory, endpoint: str, stream_arn: str) -> dict[str, Any]:
     """A batch of one new event ("one") and a full batch ("full"), stored by the receiving function, read back.
     Run first, while the stream holds nothing else (the floor and the bare baseline store items of their own)."""
-    for event in events.new_events(MappingSettings.from_template().batch_size + 1):
-        invoke(function.handler, event)
+    for _ in range(MappingSettings.from_template().batch_size + 1):
+        invoke(function.handler, events.new_event())
     captured: list[dict[str, Any]] = []
 
     def capture(batch: dict[str, Any]) -> dict[str, Any]:
@@ -315,7 +300,6 @@ def measure_publisher(
         return {"batchItemFailures": []}
 
     def timed(handler: Handler, batch: dict[str, Any]) -> float:
-        """Seconds the invocation took, once every record of the batch is published."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
         started = time.perf_counter()
         answer = handler(batch, context)
@@ -327,9 +311,7 @@ def measure_publisher(
     handlers = {"ours": module.lambda_handler, "bare": bare}
     sides = [(f"{side} {size}", handler, batches[size]) for side, handler in handlers.items() for size in batches]
     durations: dict[str, list[float]] = {name: [] for name, _, _ in sides}
-    for _, handler, batch in sides:  # unrecorded warm-up
-        timed(handler, batch)
-    for run in range(rounds):
+    for run in range(rounds + 1):
         for name, handler, batch in sides[run % len(sides) :] + sides[: run % len(sides)]:
             durations[name].append(timed(handler, batch))
     # Both functions' Loggers share one logger in this process, where the receiver's last correlation id stays;
@@ -340,4 +322,4 @@ def measure_publisher(
         with printing() as output:
             timed(module.lambda_handler, batch)
         printed[size] = len(output.getvalue().encode())
-    return {name: median(figures) for name, figures in durations.items()}, printed
+    return {name: median(figures[1:]) for name, figures in durations.items()}, printed  # the first round unrecorded

@@ -7,22 +7,18 @@ import argparse
 import contextlib
 import json
 import os
-import time
-import uuid
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 from devtools.bench import cost
 from devtools.bench.emulator import running_emulator
-from devtools.bench.in_process import EventFactory, Function, printing
+from devtools.bench.in_process import EventFactory, Function, invoke, printing
 from devtools.bench.table import Row, dollars, row
-from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import FUNCTION
-from devtools.local_stack.template import REPO, load_template
+from devtools.local_stack.template import REPO, load_template, parameter_default
 
-KINDS = ("unauthorized", "method_not_allowed", "payload_too_large")
-ROUNDS = 200
+KINDS = {"unauthorized": 401, "method_not_allowed": 405, "payload_too_large": 413}  # reason: status
 
 
 def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
@@ -37,26 +33,23 @@ def refused_event(events: EventFactory, kind: str) -> dict[str, Any]:
     return event
 
 
-def measure_refusals(function: Function, events: EventFactory, rounds: int = ROUNDS) -> tuple[list[Row], str]:
+def measure_refusals(function: Function, events: EventFactory, rounds: int = 200) -> tuple[list[Row], str]:
     """The two rows of the table, the medians over `rounds` of each kind of refusal, and the prices they assume."""
     outputs, busy, lengths = [], [], []
-    function.handler(refused_event(events, "unauthorized"), LambdaContext("cold-start"))  # its metric documents
-    for kind in KINDS * rounds:
-        event, context = refused_event(events, kind), LambdaContext(aws_request_id=str(uuid.uuid4()))
+    invoke(function.handler, refused_event(events, "unauthorized"), "refused", 401)  # its metric documents
+    for kind in list(KINDS) * rounds:
         with printing() as output:
-            started = time.perf_counter()
-            response = function.handler(event, context)
-            busy.append(time.perf_counter() - started)
-        if json.loads(response["body"]).get("reason") != kind:
-            raise RuntimeError(f"expected a refusal for {kind}, got {response['statusCode']}: {response['body']}")
+            response, took = invoke(function.handler, refused_event(events, kind), "refused", KINDS[kind])
         outputs.append(output.getvalue())
+        busy.append(took)
         lengths.append(len(response["body"]))
     documents = [sum(line.startswith('{"_aws"') for line in text.splitlines()) for text in outputs]
     lines = int(median(len(text.splitlines()) - count for text, count in zip(outputs, documents, strict=True)))
     printed, busy_s = int(median(len(text.encode()) for text in outputs)), median(busy)
     document = int(median(documents))
     template = load_template()
-    shape, flood = cost.FunctionShape.from_template(template, FUNCTION), cost.stage_rate_limit(template)
+    shape = cost.FunctionShape.from_template(template, FUNCTION)
+    flood = float(parameter_default(template, "ThrottlingRateLimit"))  # the most the stage lets through
     lambdas, access_log = cost.platform_lines_bytes(busy_s), cost.access_log_bytes(template, int(median(lengths)))
     costs = cost.receiver_cost(shape, flood, busy_s, 0, printed + lambdas + access_log)
     costs.setdefault("X-Ray", 0.0)  # shown untraced too: what a flood's traces would add

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Sequence
 
 Row = tuple[str, str, str, str, str, str]
 HEADER: Row = ("measure", "ours", "reference", "ratio", "goal", "verdict")
@@ -21,11 +19,6 @@ def render(rows: list[Row]) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in padded]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """The nearest-rank percentile: the smallest value with at least `fraction` of the values at or below it."""
-    return sorted(values)[max(1, math.ceil(fraction * len(values))) - 1]
 
 
 def milliseconds(seconds: float) -> str:

@@ -13,7 +13,7 @@ from collections import Counter
 import boto3
 import pytest
 
-from devtools.bench.write_units import TableShape, WriteMeter, item_size
+from devtools.bench.write_units import WriteMeter, item_size
 from devtools.local_stack.resources import REGION
 from devtools.local_stack.template import load_template, resource
 from tests.conftest import Stack, load_event, with_body
@@ -27,11 +27,11 @@ from zenoti_receiver.models import catalog
 def meter(stack: Stack) -> WriteMeter:
     """Installed before the function creates its clients (they copy the session's hooks)."""
     template = load_template()
-    shapes = {
-        stack.resources.table_name: TableShape.from_template(resource(template, "EventsTable")),
-        stack.resources.held_table_name: TableShape.from_template(resource(template, "HeldBodiesTable")),
+    tables = {
+        stack.resources.table_name: resource(template, "EventsTable"),
+        stack.resources.held_table_name: resource(template, "HeldBodiesTable"),
     }
-    found = WriteMeter(reader=boto3.session.Session(region_name=REGION).client("dynamodb"), shapes=shapes)
+    found = WriteMeter(reader=boto3.session.Session(region_name=REGION).client("dynamodb"), tables=tables)
     found.install(boto3.DEFAULT_SESSION)
     return found
 
