@@ -1,7 +1,5 @@
-"""python -m ops: look stored events up, replay or republish them, and deal with held bodies and the token.
-
-Against the deployed stack (--stack-name, default zenoti-webhooks) or `make serve` (--local): docs/operations.md.
-"""
+"""python -m ops: look stored events up, replay or republish them, and deal with held bodies and the token, in the
+deployed stack (--stack-name, default zenoti-webhooks) or the one `make serve` runs (--local): docs/operations.md."""
 
 from __future__ import annotations
 
@@ -210,7 +208,7 @@ TOKENS = _options(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     finding = "list the stored events of one center, guest or employee, with their type and header names"
     found = _command(commands, "lookup", run_lookup, [EVENTS, OCCURRED, FORMAT], finding, run_lookup.__doc__)

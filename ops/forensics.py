@@ -1,7 +1,5 @@
-"""What one token brought in (`token_used`: slot and secret version), listed or purged after a leak: with a Scan,
-billed for every item. After a rotation the leaked token is `--token current:OLD --token previous:NEW` (OLD: the
-version labelled AWSPREVIOUS; NEW: the one `ops token rotate` printed); `--token-version V` is both slots of V.
-"""
+"""What one token brought in (`token_used`: slot and secret version), listed or purged after a leak with a Scan billed
+for every item; which tokens to name: docs/security.md#the-first-hour-after-a-leak."""
 
 from __future__ import annotations
 
@@ -29,12 +27,7 @@ def token_values(exact: list[str] | None, versions: list[str] | None) -> tuple[s
 
 def events_of(dynamodb: Any, table: str, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
     """The stored events the tokens authenticated, received in the window, oldest first."""
-    projection = {f"#p{number}": name for number, name in enumerate(LISTED_EVENT)}
-    request = {
-        "TableName": table,
-        "ProjectionExpression": ", ".join(projection),
-        "ExpressionAttributeNames": projection,
-    }
+    request = {"TableName": table, "ProjectionExpression": ", ".join(LISTED_EVENT)}
     items = every_item(dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
     found = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
     return sorted(found, key=lambda event: (event.get("received_at", ""), event["event_id"]))
@@ -44,10 +37,7 @@ def list_token(
     target: held.HeldTarget, events_table: str, tokens: tuple[str, ...], window: held.Window, out: TextIO
 ) -> int:
     events = events_of(target.dynamodb, events_table, tokens, window)
-    bodies, after = held.entries(target, 500, None, held.brought(window, tokens))
-    while after is not None:
-        page, after = held.entries(target, 500, after, held.brought(window, tokens))
-        bodies += page
+    bodies = held.entries(target, None, None, held.brought(window, tokens))[0]
     for kind, found in (("Events stored", events), ("Bodies held", bodies)):
         print(f"{kind} with token {' or '.join(tokens)}: {len(found)}", file=out)
         for entry in found:

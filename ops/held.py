@@ -1,7 +1,4 @@
-"""Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
-
-Listing reads a page at a time and never the bodies (a projection): a flooded table costs a page, not the table.
-"""
+"""Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one."""
 
 from __future__ import annotations
 
@@ -156,25 +153,21 @@ def brought(window: Window, tokens: tuple[str, ...], at: str = "first_seen") -> 
 
 
 def entries(
-    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
+    target: HeldTarget, limit: int | None = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of entries without their bodies, and the id to read on after: a Scan with a projection and a Limit,
-    billed for the `limit` whole entries it reads (1 read unit per 8 KB), not the table's."""
-    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED), "Limit": limit}
+    """A page of `limit` entries (None: every one) without their bodies, and the id to read on after: a Scan with a
+    projection and a Limit, billed for the whole entries it reads (1 read unit per 8 KB), not the table's."""
+    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED)}
     request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
+    if limit is not None:
+        request["Limit"] = limit
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
-    found: list[dict[str, Any]] = []
-    # A filter may leave a page short: read on until it is full or the table ends.
-    while True:
-        page = target.dynamodb.scan(**request)
-        found += map(_plain, page.get("Items", []))
-        last = page.get("LastEvaluatedKey")
-        if last is None or len(found) >= limit:
-            break
-        request |= {"ExclusiveStartKey": last, "Limit": limit - len(found)}
+    # A filter may leave a Scan's page short: read on until the page is full or the table ends.
+    found = [_plain(item) for item in islice(every_item(target.dynamodb.scan, request), limit)]
+    last = found[-1]["body_sha256"] if limit is not None and len(found) == limit else None
     found.sort(key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
-    return found, last["body_sha256"]["S"] if last is not None else None
+    return found, last
 
 
 def main_reason(entry: dict[str, Any]) -> str:

@@ -1,8 +1,5 @@
-"""The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials.
-
-Here and not in devtools/local_stack: the operators' tool stands on src/ and AWS alone, and the development
-tool builds its stack from these same names (devtools imports ops, never the other way round).
-"""
+"""The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials; here, for
+ops stands on src/ and AWS alone, and devtools builds its stack from these names (it imports ops, never the reverse)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Promote a held conflicting duplicate to the event of record, keeping the body it replaces held.
-
-For an event_id someone stored first with a leaked token: one transaction deletes the planted item (only if
-unchanged) and holds its body; then the held body is stored as the receiver stores an event, and the table's
-stream publishes it once, as an INSERT (docs/security.md#the-first-hour-after-a-leak). A delivery of the
-event_id between the two writes is stored as new: this body is the promotion done; another one is reported.
-"""
+"""Promote a held conflicting duplicate to the event of record, keeping the body it replaces held: one transaction holds
+the planted body, then the stream publishes the promoted one once (docs/security.md#the-first-hour-after-a-leak)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Publishing what the publisher's stream mapping gave up on after the stream's 24 hours: the failure queue says
-when its records arrived (never the events), and the events received then are published from the table. One
-published before, in the same second, goes twice: subscribers deduplicate by event_id.
-"""
+"""Publishing what the publisher's stream mapping gave up on: the failure queue says when its records arrived (never
+the events), and the events received then are published from the table (some twice: subscribers deduplicate)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published.
-
-A Class.Booking.Created of a center that does not exist, with an event_id of its own (smoke-...): a subscriber
-that filters on centers never sees it; one that takes every center gets a booking Zenoti does not know.
-"""
+"""After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published (a booking of a
+center that does not exist, with an event_id of its own: docs/operations.md#prove-a-deployed-stack)."""
 
 from __future__ import annotations
 

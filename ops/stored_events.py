@@ -1,7 +1,5 @@
-"""Reading stored events back from the table: by id, through the indexes (center, guest, employee), or by Scan.
-
-The indexes project only keys (docs/design.md#cost-write-units): what they find is then read from the table by key.
-"""
+"""Reading stored events back from the table: by id, through the indexes (center, guest, employee), or by Scan; the
+indexes project only keys (docs/design.md#cost-write-units), so what they find is then read by key."""
 
 from __future__ import annotations
 
@@ -10,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ops.errors import OperatorError
-from ops.items import every_item, plain_event
+from ops.items import Condition, every_item, filtered, plain_event
 from zenoti_receiver.clock import utc_text
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
@@ -135,23 +133,20 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
     return [found[event_id] for event_id in event_ids if event_id in found]
 
 
-def scanned(dynamodb: Any, table: str, condition: str, values: dict[str, Any]) -> list[StoredEvent]:
-    """Every event the condition selects: a Scan, which reads (and bills) the whole table."""
-    request = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
-    return [StoredEvent.from_item(item) for item in every_item(dynamodb.scan, request)]
+def scanned(dynamodb: Any, table: str, conditions: list[Condition]) -> list[StoredEvent]:
+    """Every event the conditions select: a Scan, which reads (and bills) the whole table."""
+    return [
+        StoredEvent.from_item(item) for item in every_item(dynamodb.scan, filtered({"TableName": table}, conditions))
+    ]
 
 
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:
-    """Every event in the window, whatever its center, in time order."""
-    values: dict[str, Any] = {}
-    condition = window.condition(values)
-    if condition is None:
-        raise OperatorError("a Scan needs --since or --until")
-    return in_time_order(scanned(dynamodb, table, condition, values))
+    """Every event in the window, whatever its center."""
+    since, until = window.texts()
+    return scanned(dynamodb, table, [("occurred_at", ">=", since), ("occurred_at", "<", until)])
 
 
 def events_received_between(dynamodb: Any, table: str, since: datetime, until: datetime) -> list[StoredEvent]:
     """Every event received in [since, until], in the order received."""
-    values = {":since": {"S": utc_text(since)}, ":until": {"S": utc_text(until)}}
-    events = scanned(dynamodb, table, "received_at BETWEEN :since AND :until", values)
+    events = scanned(dynamodb, table, [("received_at", ">=", utc_text(since)), ("received_at", "<=", utc_text(until))])
     return sorted(events, key=lambda event: (str(event.attributes.get("received_at", "")), event.event_id))

@@ -1,7 +1,5 @@
-"""Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone.
-
-One reading of the stack, one rule for what the command line may give instead, one check of where clients go.
-"""
+"""Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone: one
+reading of the stack, one rule for what the command line may give instead, one check of where clients go."""
 
 from __future__ import annotations
 

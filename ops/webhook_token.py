@@ -1,6 +1,5 @@
 """The webhook token: rotate it without losing events (the receiver accepts `token` and `previous_token`), then
-drop the one it replaced. Generated here, never an argument, a log line or an error; printed only with --print-url.
-"""
+drop the one it replaced. Generated here, never an argument, a log line or an error; printed only with --print-url."""
 
 from __future__ import annotations
 
