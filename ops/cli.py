@@ -100,7 +100,7 @@ def run_republish(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> in
 def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options, action = _target_options(arguments), arguments.action
     if action == "promote":
-        return promote.promote(*held.resolve_with_events(options, arguments.events_table), arguments.body_sha256, out)
+        return promote.promote(held.resolve_with_events(options, arguments.events_table), arguments.body_sha256, out)
     webhook_url = getattr(arguments, "webhook_url", None)
     target = held.resolve(options, webhook_url, needs_webhook=action == "redrive", needs_alarms=action == "dismiss")
     if action == "redrive":
@@ -124,12 +124,11 @@ def run_forensics(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> in
     tokens = forensics.token_values(arguments.token, arguments.token_version)
     if not tokens:
         raise OperatorError("name the token: --token SLOT:VERSION_ID or --token-version VERSION_ID")
-    target, events_table = held.resolve_with_events(_target_options(arguments), arguments.events_table)
+    target = held.resolve_with_events(_target_options(arguments), arguments.events_table)
     window = TimeWindow.parse(arguments.since, arguments.until).texts()
     if arguments.action == "list":
-        return forensics.list_token(target, events_table, tokens, window, out)
-    purging = {"events": arguments.events, "dry_run": arguments.dry_run, "out": out}
-    return forensics.purge_token(target, events_table, tokens, window, **purging)
+        return forensics.list_token(target, tokens, window, out)
+    return forensics.purge_token(target, tokens, window, events=arguments.events, dry_run=arguments.dry_run, out=out)
 
 
 def run_token(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:

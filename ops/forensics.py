@@ -25,18 +25,16 @@ def token_values(exact: list[str] | None, versions: list[str] | None) -> tuple[s
     return tuple(dict.fromkeys([*(exact or ()), *both]))
 
 
-def events_of(dynamodb: Any, table: str, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
+def events_of(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
     """The stored events the tokens authenticated, received in the window, oldest first."""
-    request = {"TableName": table, "ProjectionExpression": ", ".join(LISTED_EVENT)}
-    items = every_item(dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
+    request = {"TableName": target.events_table, "ProjectionExpression": ", ".join(LISTED_EVENT)}
+    items = every_item(target.dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
     found = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
     return sorted(found, key=lambda event: (event.get("received_at", ""), event["event_id"]))
 
 
-def list_token(
-    target: held.HeldTarget, events_table: str, tokens: tuple[str, ...], window: held.Window, out: TextIO
-) -> int:
-    events = events_of(target.dynamodb, events_table, tokens, window)
+def list_token(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window, out: TextIO) -> int:
+    events = events_of(target, tokens, window)
     bodies = held.entries(target, None, None, held.brought(window, tokens))[0]
     for kind, found in (("Events stored", events), ("Bodies held", bodies)):
         print(f"{kind} with token {' or '.join(tokens)}: {len(found)}", file=out)
@@ -46,21 +44,14 @@ def list_token(
 
 
 def purge_token(
-    target: held.HeldTarget,
-    events_table: str,
-    tokens: tuple[str, ...],
-    window: held.Window,
-    *,
-    events: bool,
-    dry_run: bool,
-    out: TextIO,
+    target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window, *, events: bool, dry_run: bool, out: TextIO
 ) -> int:
     """Purge the held bodies the tokens brought in; with `events`, the events they stored too (a REMOVE in the
     table's stream, which the publisher is never given: nothing is published)."""
     held.purge(target, held.brought(window, tokens), dry_run, out)
     if not events:
         return EXIT_DONE
-    found = events_of(target.dynamodb, events_table, tokens, window)
+    found = events_of(target, tokens, window)
     if dry_run:
         print(f"Would purge {len(found)} stored event(s) (dry run): {' '.join(e['event_id'] for e in found)}", file=out)
         return EXIT_DONE
@@ -68,7 +59,7 @@ def purge_token(
         # Only if it is still the item the token stored: a promoted event (another token) stays.
         try:
             target.dynamodb.delete_item(
-                TableName=events_table,
+                TableName=target.events_table,
                 Key={"event_id": {"S": event["event_id"]}},
                 ConditionExpression="#token_used = :token",
                 ExpressionAttributeNames={"#token_used": TOKEN_USED},

@@ -56,6 +56,7 @@ class HeldTarget:
     alarms: dict[str, str] | None = None  # logical id -> alarm name, of a deployed stack
     cloudwatch: Any = None
     signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
+    events_table: str = ""  # promote's and forensics'
 
 
 def resolve(
@@ -91,11 +92,11 @@ def resolve(
     return HeldTarget(table, dynamodb, url, value["token"], previous, token_of, signing_secret=signing)
 
 
-def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
+def resolve_with_events(options: TargetOptions, events_table: str | None) -> HeldTarget:
     """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
     deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
-    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.client("dynamodb"))
-    return target, deployment.names[TABLE_OUTPUT]
+    names = deployment.names
+    return HeldTarget(names[HELD_OUTPUT], deployment.client("dynamodb"), events_table=names[TABLE_OUTPUT])
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:

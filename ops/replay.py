@@ -27,10 +27,10 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
     """Publish each event in the order given (or only say what would be sent); print a line each and a summary."""
     # Every message is built before the first is sent: a bad item stops the run before it starts.
     messages = [(event, replay_message(event)) for event in events]
-    # A bar on a terminal, blanked when done; nothing at all on a pipe or a file, so logs stay clean.
+    # A bar on a terminal (drawn at each event), blanked when done; nothing on a pipe or a file, so logs stay clean.
     label = "dry run" if dry_run else "replaying"
     with tqdm(
-        total=len(messages), desc=label, unit="event", file=err, leave=False, disable=not err.isatty()
+        total=len(messages), desc=label, unit="event", file=err, leave=False, disable=not err.isatty(), mininterval=0
     ) as progress:
         for published, (event, message) in enumerate(messages):
             attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
@@ -48,11 +48,8 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
                         f"{error}"
                     ) from None
                 line = f"published {event.event_id}  occurred_at {event.occurred_at}  message_id {message_id}"
-            # The bar and the lines share the terminal: blank the bar, print, draw it again below.
-            progress.clear()
-            print(line, file=out, flush=True)
-            if not progress.update():  # it draws at most every 0.1 s; a line was just printed, so draw it now
-                progress.refresh()
+            tqdm.write(line, file=out)  # the bar blanked, the line printed, the bar drawn again below
+            progress.update()
     # Leaving the block blanked the bar (leave=False), so the summary starts at the left edge.
     count = f"{len(messages)} event{'' if len(messages) == 1 else 's'}"
     if dry_run:
