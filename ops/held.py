@@ -100,8 +100,7 @@ def resolve_with_events(options: TargetOptions, events_table: str | None) -> Hel
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, on one of the APIs the stack itself
-    created, in its region (`api_hosts`): an output naming any other host, even another API on AWS, gets no token."""
+    """The stack's own WebhookUrl, if on an API the stack created (`api_hosts`): the one URL the token is sent to."""
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
@@ -156,8 +155,8 @@ def brought(window: Window, tokens: tuple[str, ...], at: str = "first_seen") -> 
 def entries(
     target: HeldTarget, limit: int | None = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of `limit` entries (None: every one) without their bodies, and the id to read on after: a Scan with a
-    projection and a Limit, billed for the whole entries it reads (1 read unit per 8 KB), not the table's."""
+    """A page of `limit` entries (None: all) without their bodies, and the id to read on after: a Scan billed for the
+    whole entries it reads (1 read unit per 8 KB), not the table's."""
     listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED)}
     request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
     if limit is not None:
@@ -172,8 +171,7 @@ def entries(
 
 
 def main_reason(entry: dict[str, Any]) -> str:
-    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error (a body of
-    another family fails every field of this one: what matters is its type)."""
+    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error."""
     errors = entry.get("errors") or []
     if entry.get("reason") == "invalid_event":
         if any(error["field"] in ("event_type", "event_resource") for error in errors):
@@ -245,8 +243,8 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
 
 
 def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str | None:
-    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal: a
-    body that came with a token rotated away (leaked?) is not re-driven with the new one unless the operator says so."""
+    """The token the operator chose, or the one the body came with if the secret still accepts it (a token rotated
+    away may have leaked: its bodies are not re-driven with the new one unless the operator says so)."""
     accepted = {"current": target.token, "previous": target.previous_token}
     if chosen is not None:
         if accepted[chosen] is None:
@@ -291,8 +289,6 @@ def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
 def deliver(target: HeldTarget, body: bytes, token: str | None = None) -> tuple[int, dict[str, Any]]:
     """POST a body to the webhook as Zenoti does, with the token (the secret's, unless given) in the query string,
     signed where the stack has a signing secret (docs/security.md); the status and the answer."""
-    if target.webhook_url is None or target.token is None:
-        raise OperatorError("no webhook URL and token to deliver to")
     signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
     return _post(f"{target.webhook_url}?{urlencode({'token': token or target.token})}", body, signature)
 

@@ -36,19 +36,14 @@ class TimeWindow:
         """The ends as the tables write times (fixed-width UTC, so text order is time order)."""
         return (utc_text(self.since) if self.since else None, utc_text(self.until) if self.until else None)
 
-    def condition(self, values: dict[str, Any]) -> str | None:
-        """A condition on occurred_at (valid as a key condition and as a filter); fills in its values."""
-        # DynamoDB allows one condition on a sort key, so the exclusive end becomes an inclusive one a
-        # microsecond earlier: occurred_at has microsecond resolution, so nothing falls in between.
-        if self.since:
-            values[":since"] = {"S": utc_text(self.since)}
-        if self.until:
-            values[":until"] = {"S": utc_text(self.until - timedelta(microseconds=1))}
-        if self.since and self.until:
-            return "occurred_at BETWEEN :since AND :until"
-        if self.since or self.until:
-            return "occurred_at >= :since" if self.since else "occurred_at <= :until"
-        return None
+    def condition(self, values: dict[str, Any]) -> str:
+        """A key condition on occurred_at; fills in its values."""
+        # DynamoDB allows one condition on a sort key: the exclusive end becomes an inclusive one a microsecond
+        # earlier (occurred_at has microsecond resolution, so nothing falls in between); an open end is a text
+        # before or after every time ("0", "9").
+        values[":since"] = {"S": utc_text(self.since) if self.since else "0"}
+        values[":until"] = {"S": utc_text(self.until - timedelta(microseconds=1)) if self.until else "9"}
+        return "occurred_at BETWEEN :since AND :until"
 
     def describe(self) -> str:
         since, until = self.texts()
@@ -107,13 +102,8 @@ def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[Stored
 def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
     """The events of one center, guest or employee, in time order: a Query on one of the indexes, every page."""
     values: dict[str, Any] = {":key": {"S": value}}
-    on_time = window.condition(values)
-    request = {
-        "TableName": table,
-        "IndexName": index,
-        "KeyConditionExpression": f"{key} = :key" + (f" AND {on_time}" if on_time else ""),
-        "ExpressionAttributeValues": values,
-    }
+    request = {"TableName": table, "IndexName": index, "ExpressionAttributeValues": values}
+    request["KeyConditionExpression"] = f"{key} = :key AND {window.condition(values)}"
     return items_by_id(dynamodb, table, [item["event_id"]["S"] for item in every_item(dynamodb.query, request)])
 
 
@@ -125,19 +115,16 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
         request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             answer = dynamodb.batch_get_item(RequestItems=request)
-            found |= {
-                event.event_id: event
-                for event in map(StoredEvent.from_item, answer.get("Responses", {}).get(table, []))
-            }
+            events = map(StoredEvent.from_item, answer.get("Responses", {}).get(table, []))
+            found |= {event.event_id: event for event in events}
             request = answer.get("UnprocessedKeys") or {}  # DynamoDB may answer part of a batch
     return [found[event_id] for event_id in event_ids if event_id in found]
 
 
 def scanned(dynamodb: Any, table: str, conditions: list[Condition]) -> list[StoredEvent]:
     """Every event the conditions select: a Scan, which reads (and bills) the whole table."""
-    return [
-        StoredEvent.from_item(item) for item in every_item(dynamodb.scan, filtered({"TableName": table}, conditions))
-    ]
+    request = filtered({"TableName": table}, conditions)
+    return [StoredEvent.from_item(item) for item in every_item(dynamodb.scan, request)]
 
 
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:

@@ -68,8 +68,7 @@ class TargetOptions:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What a command works on: its names by output key, and clients that reach only where they should: the
-    emulator with dummy credentials (--local), or AWS over https with yours."""
+    """What a command works on: its names by output key, and clients of the emulator (--local) or of AWS alone."""
 
     options: TargetOptions
     session: Any = field(repr=False)
@@ -145,11 +144,9 @@ def connect(options: TargetOptions) -> Deployment:
 
 
 def _require_aws(made: Any, given: bool) -> None:
-    """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
-
-    SigV4 sends the access key id, any session token and signed requests; and what an endpoint answers decides
-    where `held redrive` sends the token. A host under amazonaws.com is not enough: anyone can own one.
-    """
+    """Refuse an endpoint botocore itself does not resolve for the service in the client's region: SigV4 sends it your
+    key id and signed requests, and its answers decide where `held redrive` sends the token (a host under
+    amazonaws.com is not enough: anyone can own one)."""
     endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
     if _plain(endpoint_url) in aws_endpoints(made.meta.service_model.service_name, made.meta.region_name):
         return
