@@ -3,8 +3,9 @@ indexes project only keys (docs/design.md#cost-write-units), so what they find i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from ops.errors import OperatorError
@@ -67,14 +68,13 @@ def _parse_moment(option: str, text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """One item of the table, its attributes as plain Python values, the body as text in `payload`."""
+    """One item of the table as DynamoDB gave it; its attributes as plain values, the body as text in `payload`."""
 
-    attributes: dict[str, Any]
-    item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as DynamoDB gave it
+    item: dict[str, Any]
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> StoredEvent:
-        return cls(plain_event(item), item)
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        return plain_event(self.item)
 
     @property
     def event_id(self) -> str:
@@ -115,7 +115,7 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
         request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             answer = dynamodb.batch_get_item(RequestItems=request)
-            events = map(StoredEvent.from_item, answer.get("Responses", {}).get(table, []))
+            events = map(StoredEvent, answer.get("Responses", {}).get(table, []))
             found |= {event.event_id: event for event in events}
             request = answer.get("UnprocessedKeys") or {}  # DynamoDB may answer part of a batch
     return [found[event_id] for event_id in event_ids if event_id in found]
@@ -124,7 +124,7 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
 def scanned(dynamodb: Any, table: str, conditions: list[Condition]) -> list[StoredEvent]:
     """Every event the conditions select: a Scan, which reads (and bills) the whole table."""
     request = filtered({"TableName": table}, conditions)
-    return [StoredEvent.from_item(item) for item in every_item(dynamodb.scan, request)]
+    return [StoredEvent(item) for item in every_item(dynamodb.scan, request)]
 
 
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:
