@@ -93,12 +93,14 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_DONE
     sns, topic_arn = deployment.client("sns"), deployment.names[TOPIC_OUTPUT]
     replay.replay(stored_events.in_time_order(events), sns, topic_arn, dry_run=arguments.dry_run, out=out, err=err)
+    done = f"{len(events)} event{'' if len(events) == 1 else 's'} to {topic_arn}"
+    print(f"Dry run: would publish {done}; nothing was sent." if arguments.dry_run else f"Published {done}.", file=out)
     return EXIT_DONE
 
 
 def run_republish(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     given = {TOPIC_OUTPUT: arguments.topic_arn, FAILURES_QUEUE_OUTPUT: arguments.failures_queue_url}
-    republish.republish(_events_table(arguments, **given)[0], dry_run=arguments.dry_run, out=out)
+    republish.republish(_events_table(arguments, **given)[0], dry_run=arguments.dry_run, out=out, err=err)
     return EXIT_DONE
 
 

@@ -10,11 +10,7 @@ LOCAL_ACCOUNT = "123456789012"  # moto's default account
 LOCAL_PREFIX = "zenoti-local"
 LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
 # The emulator accepts any credentials: these, never a developer's own.
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
-}
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION}
 WEBHOOK_PATH = "/zenoti/webhook"  # the one URL of every family (template.yaml's WebhookUrl)
 # The path stacks gave Zenoti before the family, still routed to the function for every verb.
 EARLIER_WEBHOOK_PATH = "/zenoti/class-booking-deleted"

@@ -33,10 +33,8 @@ def promote(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     if received.event.event_id != event_id:
         raise OperatorError(f"entry {key}'s body is not event {event_id}")
 
-    found = target.dynamodb.get_item(
-        TableName=target.events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True
-    )
-    planted = found.get("Item")
+    stored_item = {"TableName": target.events_table, "Key": {"event_id": {"S": event_id}}}
+    planted = target.dynamodb.get_item(**stored_item, ConsistentRead=True).get("Item")
     if planted is not None:
         _replace(target, event_id, planted, key)
     stored = EventTable(target.events_table, target.dynamodb).store_once(received)

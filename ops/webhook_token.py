@@ -34,8 +34,7 @@ def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
-    secretsmanager = deployment.client("secretsmanager")
-    return TokenTarget(secret_id, secretsmanager, outputs.get(WEBHOOK_OUTPUT), printing)
+    return TokenTarget(secret_id, deployment.client("secretsmanager"), outputs.get(WEBHOOK_OUTPUT), printing)
 
 
 def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: bool = False) -> int:
