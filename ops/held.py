@@ -34,7 +34,6 @@ LISTED = (
 SHOWN_ID = 12  # hex characters of body_sha256 a listing shows: what `show`, `redrive`, `dismiss` take
 DEFAULT_PAGE = 50
 Window = tuple[str | None, str | None]  # [since, until), as the tables write times; None: open
-DISMISSED = "dismissed"
 # The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
 ALARM_OF_REASON = {
     "invalid_event": "HeldBodiesAlarm",
@@ -298,7 +297,7 @@ def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int
     entry of its reason is still held, that reason's alarm is set to OK, so that the next body held notifies again."""
     item = entry_of(target, body_sha256)
     key, reason = item["body_sha256"]["S"], item.get("reason", {}).get("S", "")
-    set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
+    set_state(target, key, "dismissed", {"dismissed_note": {"S": note}} if note else {})
     print(f"Dismissed: entry {key} ({reason}).", file=out)
     logical_id = ALARM_OF_REASON.get(reason)
     alarms = target.alarms or {}
