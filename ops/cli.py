@@ -76,9 +76,9 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Publish stored events again in time order, as the publisher sent them, with replay=true: by --event-id; by
     --center, optionally in a window (a Query on by_center); or by a window alone: a Scan of the whole table."""
     window = TimeWindow.parse(arguments.since, arguments.until)
-    if arguments.event_id and (arguments.center or not window.is_open):
+    if arguments.event_id and (arguments.center or window != TimeWindow()):
         raise OperatorError("choose events either by --event-id or by --center/--since/--until, not both")
-    if not arguments.event_id and not arguments.center and window.is_open:
+    if not arguments.event_id and not arguments.center and window == TimeWindow():
         raise OperatorError("choose the events to replay: --event-id, --center, or a window (--since/--until)")
     deployment, dynamodb, table = _events_table(arguments, **{TOPIC_OUTPUT: arguments.topic_arn})
     if arguments.event_id:

@@ -34,9 +34,8 @@ def events_of(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Win
 
 
 def list_token(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window, out: TextIO) -> int:
-    events = events_of(target, tokens, window)
     bodies = held.entries(target, None, None, held.brought(window, tokens))[0]
-    for kind, found in (("Events stored", events), ("Bodies held", bodies)):
+    for kind, found in (("Events stored", events_of(target, tokens, window)), ("Bodies held", bodies)):
         print(f"{kind} with token {' or '.join(tokens)}: {len(found)}", file=out)
         for entry in found:
             print(json.dumps(entry), file=out)

@@ -32,10 +32,6 @@ class LocalNames:
     dead_letter_queue_name: str
     publication_failures_queue_name: str  # what the publisher's stream mapping gives up on
 
-    @property
-    def topic_arn(self) -> str:
-        return f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{self.topic_name}"
-
 
 def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:
     return LocalNames(

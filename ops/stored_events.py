@@ -29,10 +29,6 @@ class TimeWindow:
             raise OperatorError(f"--since {since} is not before --until {until}: the window is empty")
         return window
 
-    @property
-    def is_open(self) -> bool:
-        return self.since is None and self.until is None
-
     def texts(self) -> tuple[str | None, str | None]:
         """The ends as the tables write times (fixed-width UTC, so text order is time order)."""
         return (utc_text(self.since) if self.since else None, utc_text(self.until) if self.until else None)

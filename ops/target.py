@@ -44,7 +44,7 @@ API_TYPES = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"})
 
 # What `make serve` creates.
 LOCAL_TABLE = local_names().table_name
-LOCAL_TOPIC_ARN = local_names().topic_arn
+LOCAL_TOPIC_ARN = f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{local_names().topic_name}"
 LOCAL_OUTPUTS = {
     TABLE_OUTPUT: LOCAL_TABLE,
     TOPIC_OUTPUT: LOCAL_TOPIC_ARN,
