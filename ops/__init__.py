@@ -1,5 +1,4 @@
-"""Tools for people operating the receiver. They stand on the function's own code (src/, found here, as the
-tests' pythonpath finds it) and on AWS."""
+"""Tools for people operating the receiver, on the function's own code (src/, found here) and on AWS."""
 
 import sys
 from pathlib import Path

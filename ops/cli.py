@@ -1,7 +1,5 @@
-"""python -m ops: look stored events up, replay or republish them, and deal with held bodies and the token.
-
-Against the deployed stack (--stack-name, default zenoti-webhooks) or `make serve` (--local): docs/operations.md.
-"""
+"""python -m ops: look stored events up, replay or republish them, and deal with held bodies and the token, in the
+deployed stack (--stack-name, default zenoti-webhooks) or the one `make serve` runs (--local): docs/operations.md."""
 
 from __future__ import annotations
 
@@ -35,6 +33,11 @@ NO_AWS = {
     NoCredentialsError: "no AWS credentials: configure them (aws configure, AWS_PROFILE), or use --local",
 }
 UNREACHABLE = "AWS cannot be reached: the network (connection, DNS, proxy or firewall), not your credentials"
+# The deployed stack whose outputs name what a command works on.
+STACK = (
+    ("--stack-name", {"metavar": "NAME", "default": DEFAULT_STACK_NAME, "help": f"default {DEFAULT_STACK_NAME}"}),
+    ("--region", {"help": "AWS region of the stack (default: your AWS configuration's)"}),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,9 +76,9 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Publish stored events again in time order, as the publisher sent them, with replay=true: by --event-id; by
     --center, optionally in a window (a Query on by_center); or by a window alone: a Scan of the whole table."""
     window = TimeWindow.parse(arguments.since, arguments.until)
-    if arguments.event_id and (arguments.center or not window.is_open):
+    if arguments.event_id and (arguments.center or window != TimeWindow()):
         raise OperatorError("choose events either by --event-id or by --center/--since/--until, not both")
-    if not arguments.event_id and not arguments.center and window.is_open:
+    if not arguments.event_id and not arguments.center and window == TimeWindow():
         raise OperatorError("choose the events to replay: --event-id, --center, or a window (--since/--until)")
     deployment, dynamodb, table = _events_table(arguments, **{TOPIC_OUTPUT: arguments.topic_arn})
     if arguments.event_id:
@@ -90,19 +93,21 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_DONE
     sns, topic_arn = deployment.client("sns"), deployment.names[TOPIC_OUTPUT]
     replay.replay(stored_events.in_time_order(events), sns, topic_arn, dry_run=arguments.dry_run, out=out, err=err)
+    done = f"{len(events)} event{'' if len(events) == 1 else 's'} to {topic_arn}"
+    print(f"Dry run: would publish {done}; nothing was sent." if arguments.dry_run else f"Published {done}.", file=out)
     return EXIT_DONE
 
 
 def run_republish(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     given = {TOPIC_OUTPUT: arguments.topic_arn, FAILURES_QUEUE_OUTPUT: arguments.failures_queue_url}
-    republish.republish(_events_table(arguments, **given)[0], dry_run=arguments.dry_run, out=out)
+    republish.republish(_events_table(arguments, **given)[0], dry_run=arguments.dry_run, out=out, err=err)
     return EXIT_DONE
 
 
 def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options, action = _target_options(arguments), arguments.action
     if action == "promote":
-        return promote.promote(*held.resolve_with_events(options, arguments.events_table), arguments.body_sha256, out)
+        return promote.promote(held.resolve_with_events(options, arguments.events_table), arguments.body_sha256, out)
     webhook_url = getattr(arguments, "webhook_url", None)
     target = held.resolve(options, webhook_url, needs_webhook=action == "redrive", needs_alarms=action == "dismiss")
     if action == "redrive":
@@ -126,12 +131,11 @@ def run_forensics(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> in
     tokens = forensics.token_values(arguments.token, arguments.token_version)
     if not tokens:
         raise OperatorError("name the token: --token SLOT:VERSION_ID or --token-version VERSION_ID")
-    target, events_table = held.resolve_with_events(_target_options(arguments), arguments.events_table)
+    target = held.resolve_with_events(_target_options(arguments), arguments.events_table)
     window = TimeWindow.parse(arguments.since, arguments.until).texts()
     if arguments.action == "list":
-        return forensics.list_token(target, events_table, tokens, window, out)
-    purging = {"events": arguments.events, "dry_run": arguments.dry_run, "out": out}
-    return forensics.purge_token(target, events_table, tokens, window, **purging)
+        return forensics.list_token(target, tokens, window, out)
+    return forensics.purge_token(target, tokens, window, events=arguments.events, dry_run=arguments.dry_run, out=out)
 
 
 def run_token(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -166,18 +170,10 @@ def _options(*adding: tuple[str, dict[str, Any]], group: str | None = None) -> a
     return parent
 
 
-def _stack(whose: str) -> list[tuple[str, dict[str, Any]]]:
-    """--stack-name and --region: the deployed stack a command reads its outputs from."""
-    return [
-        ("--stack-name", {"metavar": "NAME", "default": DEFAULT_STACK_NAME, "help": f"deployed stack {whose}"}),
-        ("--region", {"help": "AWS region of the stack (default: your AWS configuration's)"}),
-    ]
-
-
 def _where(table: str) -> argparse.ArgumentParser:
     local = f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {LOCAL_TABLE} (dummy credentials)"
     return _options(
-        *_stack(f"whose outputs name the table and topic (default {DEFAULT_STACK_NAME})"),
+        *STACK,
         ("--local", {"action": "store_true", "help": local}),
         ("--endpoint-url", {"metavar": "URL", "help": f"AWS's own, https (--local: any, default {LOCAL_ENDPOINT})"}),
         ("--table", {"metavar": "NAME", "help": f"{table}, instead of the stack's output"}),
@@ -198,7 +194,7 @@ FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table
 BODY = _options(("body_sha256", {"metavar": "ID", "help": "its body_sha256, or the first 6 or more characters"}))
 EVENTS_TABLE = _options(("--events-table", {"metavar": "NAME", "help": "instead of the stack's EventsTableName"}))
 SECRET = _options(
-    *_stack(f"whose output WebhookTokenSecretArn names the secret (default {DEFAULT_STACK_NAME})"),
+    *STACK,
     ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"}),
     ("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}),
     group="which secret",
@@ -210,7 +206,7 @@ TOKENS = _options(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     finding = "list the stored events of one center, guest or employee, with their type and header names"
     found = _command(commands, "lookup", run_lookup, [EVENTS, OCCURRED, FORMAT], finding, run_lookup.__doc__)
@@ -222,10 +218,8 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--event-id", action="append", metavar="ID", help="an event to replay (repeat); all must exist")
     again.add_argument("--center", metavar="UUID", help="replay this center's events (index by_center)")
     republishing = "publish what the publisher gave up on (PublicationFailuresAlarm), from the table"
-    republished = _command(
-        commands, "republish", run_republish, [EVENTS, DRY_RUN, TOPIC], republishing, republish.__doc__
-    )
-    republished.add_argument("--failures-queue-url", metavar="URL", help="instead of PublicationFailuresQueueUrl")
+    queue = _command(commands, "republish", run_republish, [EVENTS, DRY_RUN, TOPIC], republishing, republish.__doc__)
+    queue.add_argument("--failures-queue-url", metavar="URL", help="instead of PublicationFailuresQueueUrl")
     smoked = "after a deploy: deliver one made-up event to the stack's URL, find it stored, see it published"
     _command(commands, "smoke", run_smoke, [EVENTS], smoked, smoke.__doc__)
 
@@ -237,11 +231,8 @@ def _parser() -> argparse.ArgumentParser:
     _command(actions, "show", run_held, [BODIES, BODY], "one held body: why, when, its header names, and the body")
     redriving = "send one held body to the webhook again, as Zenoti would"
     redrive = _command(actions, "redrive", run_held, [BODIES, BODY], redriving, held.redrive.__doc__)
-    redrive.add_argument(
-        "--webhook-url",
-        metavar="URL",
-        help=f"the stack's WebhookUrl output (the default) only; with --local one here (default {LOCAL_WEBHOOK})",
-    )
+    webhook = f"the stack's WebhookUrl output (the default) only; with --local one here (default {LOCAL_WEBHOOK})"
+    redrive.add_argument("--webhook-url", metavar="URL", help=webhook)
     redrive.add_argument("--with-token", choices=("current", "previous"), help="not the token the body came with")
     dismissing = "mark an entry that needs no action (a test delivery, an unwanted type); clears its alarm"
     dismiss = _command(actions, "dismiss", run_held, [BODIES, BODY], dismissing, held.dismiss.__doc__)
@@ -257,12 +248,8 @@ def _parser() -> argparse.ArgumentParser:
     _command(actions, "list", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE], listing)
     purging = "delete the bodies the token held; with --events, the events it stored too"
     purge = _command(actions, "purge", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE, DRY_RUN], purging)
-    purge.add_argument(
-        "--events",
-        action="store_true",
-        help="delete the stored events too (nothing is published); Zenoti's own events of the same token go as well: "
-        "narrow it with --since/--until",
-    )
+    stored = "the events it stored too (nothing is published), Zenoti's own as well: narrow with --since/--until"
+    purge.add_argument("--events", action="store_true", help=stored)
 
     actions = _group(commands, "token", "rotate the webhook token without losing events", webhook_token.__doc__)
     rotating = "write a new token; the one in force stays accepted as previous_token"
@@ -280,11 +267,9 @@ def _group(commands: Any, name: str, summary: str, description: str | None) -> A
 
 
 def _command(
-    commands: Any, name: str, run: Any, parents: list[argparse.ArgumentParser], summary: str, about: str | None = None
+    commands: Any, name: str, run: Any, parents: list[argparse.ArgumentParser], summary: str, doc: str | None = None
 ) -> argparse.ArgumentParser:
     """A command (or an action of one): its options, its help, a description (the help, if none), and what runs it."""
-    made: argparse.ArgumentParser = commands.add_parser(
-        name, parents=parents, help=summary, description=about or summary
-    )
+    made: argparse.ArgumentParser = commands.add_parser(name, parents=parents, help=summary, description=doc or summary)
     made.set_defaults(run=run)
     return made

@@ -1,7 +1,5 @@
-"""What one token brought in (`token_used`: slot and secret version), listed or purged after a leak: with a Scan,
-billed for every item. After a rotation the leaked token is `--token current:OLD --token previous:NEW` (OLD: the
-version labelled AWSPREVIOUS; NEW: the one `ops token rotate` printed); `--token-version V` is both slots of V.
-"""
+"""What one token brought in (`token_used`: slot and secret version), listed or purged after a leak with a Scan billed
+for every item; which tokens to name: docs/security.md#the-first-hour-after-a-leak."""
 
 from __future__ import annotations
 
@@ -27,28 +25,17 @@ def token_values(exact: list[str] | None, versions: list[str] | None) -> tuple[s
     return tuple(dict.fromkeys([*(exact or ()), *both]))
 
 
-def events_of(dynamodb: Any, table: str, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
+def events_of(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window) -> list[Any]:
     """The stored events the tokens authenticated, received in the window, oldest first."""
-    projection = {f"#p{number}": name for number, name in enumerate(LISTED_EVENT)}
-    request = {
-        "TableName": table,
-        "ProjectionExpression": ", ".join(projection),
-        "ExpressionAttributeNames": projection,
-    }
-    items = every_item(dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
+    request = {"TableName": target.events_table, "ProjectionExpression": ", ".join(LISTED_EVENT)}
+    items = every_item(target.dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
     found = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
     return sorted(found, key=lambda event: (event.get("received_at", ""), event["event_id"]))
 
 
-def list_token(
-    target: held.HeldTarget, events_table: str, tokens: tuple[str, ...], window: held.Window, out: TextIO
-) -> int:
-    events = events_of(target.dynamodb, events_table, tokens, window)
-    bodies, after = held.entries(target, 500, None, held.brought(window, tokens))
-    while after is not None:
-        page, after = held.entries(target, 500, after, held.brought(window, tokens))
-        bodies += page
-    for kind, found in (("Events stored", events), ("Bodies held", bodies)):
+def list_token(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window, out: TextIO) -> int:
+    bodies = held.entries(target, None, None, held.brought(window, tokens))[0]
+    for kind, found in (("Events stored", events_of(target, tokens, window)), ("Bodies held", bodies)):
         print(f"{kind} with token {' or '.join(tokens)}: {len(found)}", file=out)
         for entry in found:
             print(json.dumps(entry), file=out)
@@ -56,21 +43,14 @@ def list_token(
 
 
 def purge_token(
-    target: held.HeldTarget,
-    events_table: str,
-    tokens: tuple[str, ...],
-    window: held.Window,
-    *,
-    events: bool,
-    dry_run: bool,
-    out: TextIO,
+    target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window, *, events: bool, dry_run: bool, out: TextIO
 ) -> int:
     """Purge the held bodies the tokens brought in; with `events`, the events they stored too (a REMOVE in the
     table's stream, which the publisher is never given: nothing is published)."""
     held.purge(target, held.brought(window, tokens), dry_run, out)
     if not events:
         return EXIT_DONE
-    found = events_of(target.dynamodb, events_table, tokens, window)
+    found = events_of(target, tokens, window)
     if dry_run:
         print(f"Would purge {len(found)} stored event(s) (dry run): {' '.join(e['event_id'] for e in found)}", file=out)
         return EXIT_DONE
@@ -78,7 +58,7 @@ def purge_token(
         # Only if it is still the item the token stored: a promoted event (another token) stays.
         try:
             target.dynamodb.delete_item(
-                TableName=events_table,
+                TableName=target.events_table,
                 Key={"event_id": {"S": event["event_id"]}},
                 ConditionExpression="#token_used = :token",
                 ExpressionAttributeNames={"#token_used": TOKEN_USED},

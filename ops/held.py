@@ -1,7 +1,4 @@
-"""Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one.
-
-Listing reads a page at a time and never the bodies (a projection): a flooded table costs a page, not the table.
-"""
+"""Held bodies (authenticated, not events we store): list, show, re-drive, dismiss, purge, and promote one."""
 
 from __future__ import annotations
 
@@ -37,7 +34,6 @@ LISTED = (
 SHOWN_ID = 12  # hex characters of body_sha256 a listing shows: what `show`, `redrive`, `dismiss` take
 DEFAULT_PAGE = 50
 Window = tuple[str | None, str | None]  # [since, until), as the tables write times; None: open
-DISMISSED = "dismissed"
 # The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
 ALARM_OF_REASON = {
     "invalid_event": "HeldBodiesAlarm",
@@ -59,6 +55,7 @@ class HeldTarget:
     alarms: dict[str, str] | None = None  # logical id -> alarm name, of a deployed stack
     cloudwatch: Any = None
     signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
+    events_table: str = ""  # promote's and forensics'
 
 
 def resolve(
@@ -94,16 +91,15 @@ def resolve(
     return HeldTarget(table, dynamodb, url, value["token"], previous, token_of, signing_secret=signing)
 
 
-def resolve_with_events(options: TargetOptions, events_table: str | None) -> tuple[HeldTarget, str]:
+def resolve_with_events(options: TargetOptions, events_table: str | None) -> HeldTarget:
     """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
     deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
-    target = HeldTarget(deployment.names[HELD_OUTPUT], deployment.client("dynamodb"))
-    return target, deployment.names[TABLE_OUTPUT]
+    names = deployment.names
+    return HeldTarget(names[HELD_OUTPUT], deployment.client("dynamodb"), events_table=names[TABLE_OUTPUT])
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:
-    """The URL to send the production token to: the stack's own WebhookUrl, on one of the APIs the stack itself
-    created, in its region (`api_hosts`): an output naming any other host, even another API on AWS, gets no token."""
+    """The stack's own WebhookUrl, if on an API the stack created (`api_hosts`): the one URL the token is sent to."""
     wanted, own = _plain_url(url), _plain_url(stack_url)
     if own.scheme != "https":
         raise OperatorError(f"the stack's {WEBHOOK_OUTPUT} {stack_url} is not https: the token would travel in clear")
@@ -156,30 +152,25 @@ def brought(window: Window, tokens: tuple[str, ...], at: str = "first_seen") -> 
 
 
 def entries(
-    target: HeldTarget, limit: int = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
+    target: HeldTarget, limit: int | None = DEFAULT_PAGE, after: str | None = None, conditions: Iterable[Condition] = ()
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of entries without their bodies, and the id to read on after: a Scan with a projection and a Limit,
-    billed for the `limit` whole entries it reads (1 read unit per 8 KB), not the table's."""
-    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED), "Limit": limit}
+    """A page of `limit` entries (None: all) without their bodies, and the id to read on after: a Scan billed for the
+    whole entries it reads (1 read unit per 8 KB), not the table's."""
+    listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED)}
     request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
+    if limit is not None:
+        request["Limit"] = limit
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
-    found: list[dict[str, Any]] = []
-    # A filter may leave a page short: read on until it is full or the table ends.
-    while True:
-        page = target.dynamodb.scan(**request)
-        found += map(_plain, page.get("Items", []))
-        last = page.get("LastEvaluatedKey")
-        if last is None or len(found) >= limit:
-            break
-        request |= {"ExclusiveStartKey": last, "Limit": limit - len(found)}
+    # A filter may leave a Scan's page short: read on until the page is full or the table ends.
+    found = [_plain(item) for item in islice(every_item(target.dynamodb.scan, request), limit)]
+    last = found[-1]["body_sha256"] if limit is not None and len(found) == limit else None
     found.sort(key=lambda entry: (entry.get("first_seen", ""), entry["body_sha256"]))
-    return found, last["body_sha256"]["S"] if last is not None else None
+    return found, last
 
 
 def main_reason(entry: dict[str, Any]) -> str:
-    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error (a body of
-    another family fails every field of this one: what matters is its type)."""
+    """Why an entry is held, in a few words: the one cause an operator acts on, not every field error."""
     errors = entry.get("errors") or []
     if entry.get("reason") == "invalid_event":
         if any(error["field"] in ("event_type", "event_resource") for error in errors):
@@ -251,8 +242,8 @@ def redrive(target: HeldTarget, body_sha256: str, out: TextIO, slot: str | None 
 
 
 def _redrive_token(target: HeldTarget, key: str, token_used: str, chosen: str | None) -> str | None:
-    """The token the body came with, if the secret still accepts it; the one the operator chose; or a refusal: a
-    body that came with a token rotated away (leaked?) is not re-driven with the new one unless the operator says so."""
+    """The token the operator chose, or the one the body came with if the secret still accepts it (a token rotated
+    away may have leaked: its bodies are not re-driven with the new one unless the operator says so)."""
     accepted = {"current": target.token, "previous": target.previous_token}
     if chosen is not None:
         if accepted[chosen] is None:
@@ -297,8 +288,6 @@ def entry_of(target: HeldTarget, body_sha256: str) -> dict[str, Any]:
 def deliver(target: HeldTarget, body: bytes, token: str | None = None) -> tuple[int, dict[str, Any]]:
     """POST a body to the webhook as Zenoti does, with the token (the secret's, unless given) in the query string,
     signed where the stack has a signing secret (docs/security.md); the status and the answer."""
-    if target.webhook_url is None or target.token is None:
-        raise OperatorError("no webhook URL and token to deliver to")
     signature = expected_signature(body, target.signing_secret) if target.signing_secret else None
     return _post(f"{target.webhook_url}?{urlencode({'token': token or target.token})}", body, signature)
 
@@ -308,7 +297,7 @@ def dismiss(target: HeldTarget, body_sha256: str, note: str, out: TextIO) -> int
     entry of its reason is still held, that reason's alarm is set to OK, so that the next body held notifies again."""
     item = entry_of(target, body_sha256)
     key, reason = item["body_sha256"]["S"], item.get("reason", {}).get("S", "")
-    set_state(target, key, DISMISSED, {"dismissed_note": {"S": note}} if note else {})
+    set_state(target, key, "dismissed", {"dismissed_note": {"S": note}} if note else {})
     print(f"Dismissed: entry {key} ({reason}).", file=out)
     logical_id = ALARM_OF_REASON.get(reason)
     alarms = target.alarms or {}

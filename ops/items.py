@@ -32,9 +32,7 @@ def plain_event(item: dict[str, Any]) -> dict[str, Any]:
 
 def plain_held(item: dict[str, Any]) -> dict[str, Any]:
     """An entry of the held bodies' table, its body as received in `body` (bytes: it may not be UTF-8)."""
-    entry = {name: value for name, value in plain_item(item).items() if name != "body_zlib"}
-    entry["body"] = held_body(item)
-    return entry
+    return {name: value for name, value in plain_item(item).items() if name != "body_zlib"} | {"body": held_body(item)}
 
 
 def _plain(value: Any) -> Any:

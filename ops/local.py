@@ -1,8 +1,5 @@
-"""The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials.
-
-Here and not in devtools/local_stack: the operators' tool stands on src/ and AWS alone, and the development
-tool builds its stack from these same names (devtools imports ops, never the other way round).
-"""
+"""The stack `make serve` runs, as `python -m ops --local` finds it: its names, ports, token and credentials; here, for
+ops stands on src/ and AWS alone, and devtools builds its stack from these names (it imports ops, never the reverse)."""
 
 from __future__ import annotations
 
@@ -13,11 +10,7 @@ LOCAL_ACCOUNT = "123456789012"  # moto's default account
 LOCAL_PREFIX = "zenoti-local"
 LOCAL_TOKEN = "local-demo-token"  # noqa: S105 - the emulator's token, printed to the user on purpose
 # The emulator accepts any credentials: these, never a developer's own.
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
-}
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION}
 WEBHOOK_PATH = "/zenoti/webhook"  # the one URL of every family (template.yaml's WebhookUrl)
 # The path stacks gave Zenoti before the family, still routed to the function for every verb.
 EARLIER_WEBHOOK_PATH = "/zenoti/class-booking-deleted"
@@ -38,10 +31,6 @@ class LocalNames:
     queue_name: str  # the template's subscriber queue (SubscriberQueue=true)
     dead_letter_queue_name: str
     publication_failures_queue_name: str  # what the publisher's stream mapping gives up on
-
-    @property
-    def topic_arn(self) -> str:
-        return f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{self.topic_name}"
 
 
 def local_names(prefix: str = LOCAL_PREFIX) -> LocalNames:

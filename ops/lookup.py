@@ -41,8 +41,7 @@ def print_jsonl(events: list[StoredEvent], out: TextIO) -> None:
 
 
 def _shown(event: StoredEvent) -> dict[str, Any]:
-    """The item's attributes; one stored before the Class booking family is a Class.Booking.Deleted event whose
-    request's header names were not recorded (None)."""
+    """The item's attributes; one stored before the family is a Class.Booking.Deleted without header names."""
     return {"event_type": BOOKING_DELETED, "header_names": None} | event.attributes
 
 

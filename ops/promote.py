@@ -1,10 +1,5 @@
-"""Promote a held conflicting duplicate to the event of record, keeping the body it replaces held.
-
-For an event_id someone stored first with a leaked token: one transaction deletes the planted item (only if
-unchanged) and holds its body; then the held body is stored as the receiver stores an event, and the table's
-stream publishes it once, as an INSERT (docs/security.md#the-first-hour-after-a-leak). A delivery of the
-event_id between the two writes is stored as new: this body is the promotion done; another one is reported.
-"""
+"""Promote a held conflicting duplicate to the event of record, keeping the body it replaces held: one transaction holds
+the planted body, then the stream publishes the promoted one once (docs/security.md#the-first-hour-after-a-leak)."""
 
 from __future__ import annotations
 
@@ -26,7 +21,7 @@ from zenoti_receiver.logic.ports import ReceivedEvent
 PROMOTED = "promoted"
 
 
-def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO) -> int:
+def promote(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
     entry = entry_of(target, body_sha256)
     key = entry["body_sha256"]["S"]
     event_id = entry.get("event_id", {}).get("S")
@@ -38,11 +33,11 @@ def promote(target: HeldTarget, events_table: str, body_sha256: str, out: TextIO
     if received.event.event_id != event_id:
         raise OperatorError(f"entry {key}'s body is not event {event_id}")
 
-    found = target.dynamodb.get_item(TableName=events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True)
-    planted = found.get("Item")
+    stored_item = {"TableName": target.events_table, "Key": {"event_id": {"S": event_id}}}
+    planted = target.dynamodb.get_item(**stored_item, ConsistentRead=True).get("Item")
     if planted is not None:
-        _replace(target, events_table, event_id, planted, key)
-    stored = EventTable(events_table, target.dynamodb).store_once(received)
+        _replace(target, event_id, planted, key)
+    stored = EventTable(target.events_table, target.dynamodb).store_once(received)
     # Stored in between by Zenoti's own redelivery of this very body: it is the event of record, published once.
     if stored is not None and stored.body_sha256 != received.body_sha256:
         raise OperatorError(
@@ -75,7 +70,7 @@ def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
     )
 
 
-def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict[str, Any], promoted: str) -> None:
+def _replace(target: HeldTarget, event_id: str, planted: dict[str, Any], promoted: str) -> None:
     """Delete the planted item, if unchanged, and hold its body: one transaction, so it is never lost."""
     body = stored_payload(planted).encode("utf-8")
     # Unless the item changed since it was read: then nothing is deleted, and the operator looks again.
@@ -98,7 +93,7 @@ def _replace(target: HeldTarget, events_table: str, event_id: str, planted: dict
         "event_id": {"S": event_id},
         "deliveries": {"N": "1"},
     } | {name: planted[name] for name in ("event_type", TOKEN_USED) if name in planted}
-    delete = {"TableName": events_table, "Key": {"event_id": {"S": event_id}}, **unchanged}
+    delete = {"TableName": target.events_table, "Key": {"event_id": {"S": event_id}}, **unchanged}
     hold = {"TableName": target.table_name, "Key": {"body_sha256": {"S": _planted_key(planted)}}, **setting(held)}
     target.dynamodb.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": hold}])
 

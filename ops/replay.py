@@ -23,14 +23,16 @@ def replay_message(event: StoredEvent, replay: bool = True) -> dict[str, Any]:
     return message(stored, replay=replay)
 
 
-def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool, out: TextIO, err: TextIO) -> int:
-    """Publish each event in the order given (or only say what would be sent); print a line each and a summary."""
+def replay(
+    events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool, out: TextIO, err: TextIO, marked: bool = True
+) -> int:
+    """Publish each event in the order given (or only say what would be sent), a line each; how many there were."""
     # Every message is built before the first is sent: a bad item stops the run before it starts.
-    messages = [(event, replay_message(event)) for event in events]
-    # A bar on a terminal, blanked when done; nothing at all on a pipe or a file, so logs stay clean.
+    messages = [(event, replay_message(event, replay=marked)) for event in events]
+    # A bar on a terminal (drawn at each event), blanked when done; nothing on a pipe or a file, so logs stay clean.
     label = "dry run" if dry_run else "replaying"
     with tqdm(
-        total=len(messages), desc=label, unit="event", file=err, leave=False, disable=not err.isatty()
+        total=len(messages), desc=label, unit="event", file=err, leave=False, disable=not err.isatty(), mininterval=0
     ) as progress:
         for published, (event, message) in enumerate(messages):
             attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
@@ -48,15 +50,6 @@ def replay(events: list[StoredEvent], sns: Any, topic_arn: str, *, dry_run: bool
                         f"{error}"
                     ) from None
                 line = f"published {event.event_id}  occurred_at {event.occurred_at}  message_id {message_id}"
-            # The bar and the lines share the terminal: blank the bar, print, draw it again below.
-            progress.clear()
-            print(line, file=out, flush=True)
-            if not progress.update():  # it draws at most every 0.1 s; a line was just printed, so draw it now
-                progress.refresh()
-    # Leaving the block blanked the bar (leave=False), so the summary starts at the left edge.
-    count = f"{len(messages)} event{'' if len(messages) == 1 else 's'}"
-    if dry_run:
-        print(f"Dry run: would publish {count} to {topic_arn}; nothing was sent.", file=out)
-    else:
-        print(f"Published {count} to {topic_arn}.", file=out)
-    return len(messages)
+            tqdm.write(line, file=out)  # the bar blanked, the line printed, the bar drawn again below
+            progress.update()
+    return len(messages)  # the bar blanked (leave=False): what is printed next starts at the left edge

@@ -1,7 +1,5 @@
-"""Publishing what the publisher's stream mapping gave up on after the stream's 24 hours: the failure queue says
-when its records arrived (never the events), and the events received then are published from the table. One
-published before, in the same second, goes twice: subscribers deduplicate by event_id.
-"""
+"""Publishing what the publisher's stream mapping gave up on: the failure queue says when its records arrived (never
+the events), and the events received then are published from the table (some twice: subscribers deduplicate)."""
 
 from __future__ import annotations
 
@@ -10,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from ops.errors import OperatorError
-from ops.replay import replay_message
+from ops.replay import replay
 from ops.stored_events import events_received_between
 from ops.target import FAILURES_QUEUE_OUTPUT, TABLE_OUTPUT, TOPIC_OUTPUT, Deployment
 
 RECEIVE_BATCH = 10  # SQS's ReceiveMessage limit
 
 
-def republish(deployment: Deployment, *, dry_run: bool, out: TextIO) -> int:
+def republish(deployment: Deployment, *, dry_run: bool, out: TextIO, err: TextIO) -> int:
     """Publish the events of every batch in the failure queue; the number of events published (or that would be)."""
     dynamodb, sns, sqs = (deployment.client(service) for service in ("dynamodb", "sns", "sqs"))
     table, topic_arn, queue_url = (deployment.names[key] for key in (TABLE_OUTPUT, TOPIC_OUTPUT, FAILURES_QUEUE_OUTPUT))
@@ -27,16 +25,8 @@ def republish(deployment: Deployment, *, dry_run: bool, out: TextIO) -> int:
             first, last = _arrivals(message)
             # Lambda writes the arrival times to the second; an item's received_at is written just before.
             events = events_received_between(dynamodb, table, first - timedelta(seconds=1), last + timedelta(seconds=2))
-            for event in events:
-                if dry_run:
-                    print(
-                        f"would publish {event.event_id}  received_at {event.attributes.get('received_at')}", file=out
-                    )
-                    continue
-                # Their first publication, for most of them: not marked as a replay.
-                message_id = sns.publish(TopicArn=topic_arn, **replay_message(event, replay=False))["MessageId"]
-                print(f"published {event.event_id}  message_id {message_id}", file=out)
-            published += len(events)
+            # Their first publication, for most of them: not marked as a replay.
+            published += replay(events, sns, topic_arn, dry_run=dry_run, out=out, err=err, marked=False)
             if not dry_run:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if dry_run:

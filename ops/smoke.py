@@ -1,8 +1,5 @@
-"""After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published.
-
-A Class.Booking.Created of a center that does not exist, with an event_id of its own (smoke-...): a subscriber
-that filters on centers never sees it; one that takes every center gets a booking Zenoti does not know.
-"""
+"""After a deploy: one made-up event delivered to the stack's own URL, found stored, and seen published (a booking of a
+center that does not exist, with an event_id of its own: docs/operations.md#prove-a-deployed-stack)."""
 
 from __future__ import annotations
 
@@ -23,12 +20,12 @@ WAIT_SECONDS = 60.0  # the publisher's line is there within seconds; CloudWatch 
 POLL_SECONDS = 3.0
 
 
-def smoke_event() -> bytes:
+def smoke_event() -> tuple[str, bytes]:
     event = json.loads(SAMPLE.read_text(encoding="utf-8"))
     unique = uuid.uuid4().hex[:20]
     event["event_id"], event["id"] = f"smoke-{unique}", f"smoke-call-{unique}"
     event["data"]["center_id"] = CENTER
-    return json.dumps(event).encode()
+    return event["event_id"], json.dumps(event).encode()
 
 
 def run(options: TargetOptions, out: TextIO) -> int:
@@ -37,8 +34,7 @@ def run(options: TargetOptions, out: TextIO) -> int:
         raise OperatorError("smoke proves a deployed stack (make demo and make serve show the local one)")
     target = held.resolve(options, None, needs_webhook=True)  # the stack's own URL and token, checked
     deployment = resolve_deployment(options, {TABLE_OUTPUT: options.table})
-    body = smoke_event()
-    event_id = json.loads(body)["event_id"]
+    event_id, body = smoke_event()
     status, answer = held.deliver(target, body)
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":

@@ -1,16 +1,15 @@
-"""Reading stored events back from the table: by id, through the indexes (center, guest, employee), or by Scan.
-
-The indexes project only keys (docs/design.md#cost-write-units): what they find is then read from the table by key.
-"""
+"""Reading stored events back from the table: by id, through the indexes (center, guest, employee), or by Scan; the
+indexes project only keys (docs/design.md#cost-write-units), so what they find is then read by key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from ops.errors import OperatorError
-from ops.items import every_item, plain_event
+from ops.items import Condition, every_item, filtered, plain_event
 from zenoti_receiver.clock import utc_text
 
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
@@ -30,27 +29,18 @@ class TimeWindow:
             raise OperatorError(f"--since {since} is not before --until {until}: the window is empty")
         return window
 
-    @property
-    def is_open(self) -> bool:
-        return self.since is None and self.until is None
-
     def texts(self) -> tuple[str | None, str | None]:
         """The ends as the tables write times (fixed-width UTC, so text order is time order)."""
         return (utc_text(self.since) if self.since else None, utc_text(self.until) if self.until else None)
 
-    def condition(self, values: dict[str, Any]) -> str | None:
-        """A condition on occurred_at (valid as a key condition and as a filter); fills in its values."""
-        # DynamoDB allows one condition on a sort key, so the exclusive end becomes an inclusive one a
-        # microsecond earlier: occurred_at has microsecond resolution, so nothing falls in between.
-        if self.since:
-            values[":since"] = {"S": utc_text(self.since)}
-        if self.until:
-            values[":until"] = {"S": utc_text(self.until - timedelta(microseconds=1))}
-        if self.since and self.until:
-            return "occurred_at BETWEEN :since AND :until"
-        if self.since or self.until:
-            return "occurred_at >= :since" if self.since else "occurred_at <= :until"
-        return None
+    def condition(self, values: dict[str, Any]) -> str:
+        """A key condition on occurred_at; fills in its values."""
+        # DynamoDB allows one condition on a sort key: the exclusive end becomes an inclusive one a microsecond
+        # earlier (occurred_at has microsecond resolution, so nothing falls in between); an open end is a text
+        # before or after every time ("0", "9").
+        values[":since"] = {"S": utc_text(self.since) if self.since else "0"}
+        values[":until"] = {"S": utc_text(self.until - timedelta(microseconds=1)) if self.until else "9"}
+        return "occurred_at BETWEEN :since AND :until"
 
     def describe(self) -> str:
         since, until = self.texts()
@@ -74,14 +64,13 @@ def _parse_moment(option: str, text: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """One item of the table, its attributes as plain Python values, the body as text in `payload`."""
+    """One item of the table as DynamoDB gave it; its attributes as plain values, the body as text in `payload`."""
 
-    attributes: dict[str, Any]
-    item: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as DynamoDB gave it
+    item: dict[str, Any]
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> StoredEvent:
-        return cls(plain_event(item), item)
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        return plain_event(self.item)
 
     @property
     def event_id(self) -> str:
@@ -109,13 +98,8 @@ def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[Stored
 def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
     """The events of one center, guest or employee, in time order: a Query on one of the indexes, every page."""
     values: dict[str, Any] = {":key": {"S": value}}
-    on_time = window.condition(values)
-    request = {
-        "TableName": table,
-        "IndexName": index,
-        "KeyConditionExpression": f"{key} = :key" + (f" AND {on_time}" if on_time else ""),
-        "ExpressionAttributeValues": values,
-    }
+    request = {"TableName": table, "IndexName": index, "ExpressionAttributeValues": values}
+    request["KeyConditionExpression"] = f"{key} = :key AND {window.condition(values)}"
     return items_by_id(dynamodb, table, [item["event_id"]["S"] for item in every_item(dynamodb.query, request)])
 
 
@@ -127,31 +111,25 @@ def items_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredE
         request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             answer = dynamodb.batch_get_item(RequestItems=request)
-            found |= {
-                event.event_id: event
-                for event in map(StoredEvent.from_item, answer.get("Responses", {}).get(table, []))
-            }
+            events = map(StoredEvent, answer.get("Responses", {}).get(table, []))
+            found |= {event.event_id: event for event in events}
             request = answer.get("UnprocessedKeys") or {}  # DynamoDB may answer part of a batch
     return [found[event_id] for event_id in event_ids if event_id in found]
 
 
-def scanned(dynamodb: Any, table: str, condition: str, values: dict[str, Any]) -> list[StoredEvent]:
-    """Every event the condition selects: a Scan, which reads (and bills) the whole table."""
-    request = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
-    return [StoredEvent.from_item(item) for item in every_item(dynamodb.scan, request)]
+def scanned(dynamodb: Any, table: str, conditions: list[Condition]) -> list[StoredEvent]:
+    """Every event the conditions select: a Scan, which reads (and bills) the whole table."""
+    request = filtered({"TableName": table}, conditions)
+    return [StoredEvent(item) for item in every_item(dynamodb.scan, request)]
 
 
 def events_in_window(dynamodb: Any, table: str, window: TimeWindow) -> list[StoredEvent]:
-    """Every event in the window, whatever its center, in time order."""
-    values: dict[str, Any] = {}
-    condition = window.condition(values)
-    if condition is None:
-        raise OperatorError("a Scan needs --since or --until")
-    return in_time_order(scanned(dynamodb, table, condition, values))
+    """Every event in the window, whatever its center."""
+    since, until = window.texts()
+    return scanned(dynamodb, table, [("occurred_at", ">=", since), ("occurred_at", "<", until)])
 
 
 def events_received_between(dynamodb: Any, table: str, since: datetime, until: datetime) -> list[StoredEvent]:
     """Every event received in [since, until], in the order received."""
-    values = {":since": {"S": utc_text(since)}, ":until": {"S": utc_text(until)}}
-    events = scanned(dynamodb, table, "received_at BETWEEN :since AND :until", values)
+    events = scanned(dynamodb, table, [("received_at", ">=", utc_text(since)), ("received_at", "<=", utc_text(until))])
     return sorted(events, key=lambda event: (str(event.attributes.get("received_at", "")), event.event_id))

@@ -1,7 +1,5 @@
-"""Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone.
-
-One reading of the stack, one rule for what the command line may give instead, one check of where clients go.
-"""
+"""Where the commands work: a deployed stack's outputs, the `make serve` stack, or names given; and AWS alone: one
+reading of the stack, one rule for what the command line may give instead, one check of where clients go."""
 
 from __future__ import annotations
 
@@ -46,7 +44,7 @@ API_TYPES = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"})
 
 # What `make serve` creates.
 LOCAL_TABLE = local_names().table_name
-LOCAL_TOPIC_ARN = local_names().topic_arn
+LOCAL_TOPIC_ARN = f"arn:aws:sns:{REGION}:{LOCAL_ACCOUNT}:{local_names().topic_name}"
 LOCAL_OUTPUTS = {
     TABLE_OUTPUT: LOCAL_TABLE,
     TOPIC_OUTPUT: LOCAL_TOPIC_ARN,
@@ -70,8 +68,7 @@ class TargetOptions:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What a command works on: its names by output key, and clients that reach only where they should: the
-    emulator with dummy credentials (--local), or AWS over https with yours."""
+    """What a command works on: its names by output key, and clients of the emulator (--local) or of AWS alone."""
 
     options: TargetOptions
     session: Any = field(repr=False)
@@ -147,11 +144,9 @@ def connect(options: TargetOptions) -> Deployment:
 
 
 def _require_aws(made: Any, given: bool) -> None:
-    """Refuse an endpoint that is not one botocore itself resolves for the service in the client's region.
-
-    SigV4 sends the access key id, any session token and signed requests; and what an endpoint answers decides
-    where `held redrive` sends the token. A host under amazonaws.com is not enough: anyone can own one.
-    """
+    """Refuse an endpoint botocore itself does not resolve for the service in the client's region: SigV4 sends it your
+    key id and signed requests, and its answers decide where `held redrive` sends the token (a host under
+    amazonaws.com is not enough: anyone can own one)."""
     endpoint_url, service_id = made.meta.endpoint_url, made.meta.service_model.service_id
     if _plain(endpoint_url) in aws_endpoints(made.meta.service_model.service_name, made.meta.region_name):
         return

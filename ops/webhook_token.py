@@ -1,6 +1,5 @@
 """The webhook token: rotate it without losing events (the receiver accepts `token` and `previous_token`), then
-drop the one it replaced. Generated here, never an argument, a log line or an error; printed only with --print-url.
-"""
+drop the one it replaced. Generated here, never an argument, a log line or an error; printed only with --print-url."""
 
 from __future__ import annotations
 
@@ -17,6 +16,13 @@ from ops.target import PRINT_TOKEN_OUTPUT, SECRET_OUTPUT, WEBHOOK_OUTPUT, Target
 # 48 URL-safe characters (288 bits), as long as the token the stack generates; `-` and `_` need no
 # escaping in Zenoti's URL field.
 TOKEN_BYTES = 36
+NEXT_STEPS = """Next:
+  1. Wait TokenCacheSeconds (5 minutes by default): running functions then accept the new token{still}.
+  2. Read it with the stack's PrintTokenCommand output (or --print-url here):
+       {command}
+     and set Zenoti's webhook URL to {url}?token=<the new token>.
+  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:
+       .venv/bin/python -m ops token drop-previous"""
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,7 @@ def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
-    secretsmanager = deployment.client("secretsmanager")
-    return TokenTarget(secret_id, secretsmanager, outputs.get(WEBHOOK_OUTPUT), printing)
+    return TokenTarget(secret_id, deployment.client("secretsmanager"), outputs.get(WEBHOOK_OUTPUT), printing)
 
 
 def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: bool = False) -> int:
@@ -61,17 +66,8 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     version = _write(target, value | {"token": new} | ({"previous_token": current} if has_token else {}))
     kept = "the token it replaces is kept as previous_token" if has_token else "there was no token to keep"
     print(f"Wrote a new token to {target.secret_id} (version {version}); {kept}.", file=out)
-    print(
-        "Next:\n"
-        "  1. Wait TokenCacheSeconds (5 minutes by default): running functions then accept the new token"
-        + (", and still the old one.\n" if has_token else ".\n")
-        + "  2. Read it with the stack's PrintTokenCommand output (or --print-url here):\n"
-        f"       {target.print_token_command}\n"
-        f"     and set Zenoti's webhook URL to {url}?token=<the new token>.\n"
-        "  3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:\n"
-        "       .venv/bin/python -m ops token drop-previous",
-        file=out,
-    )
+    still = ", and still the old one" if has_token else ""
+    print(NEXT_STEPS.format(still=still, command=target.print_token_command, url=url), file=out)
     if print_url:
         print(f"{url}?token={new}", file=out)
     return EXIT_DONE
@@ -87,11 +83,8 @@ def drop_previous(target: TokenTarget, out: TextIO) -> int:
         return EXIT_DONE
     del value["previous_token"]
     version = _write(target, value)
-    print(
-        f"Removed previous_token from {target.secret_id} (version {version}): the old token stops being "
-        "accepted within TokenCacheSeconds (5 minutes by default).",
-        file=out,
-    )
+    stops = "the old token stops being accepted within TokenCacheSeconds (5 minutes by default)"
+    print(f"Removed previous_token from {target.secret_id} (version {version}): {stops}.", file=out)
     return EXIT_DONE
 
 
