@@ -1,7 +1,5 @@
 """Write the contracts' JSON Schema files from the models, or check that the committed files still match them.
-
-`make schema` writes schema/*.schema.json; `make check-schema` (--check) exits 1 if one is not what the models give.
-"""
+`make schema` writes schema/*.schema.json; `make check-schema` (--check) exits 1 if one is not what the models give."""
 
 from __future__ import annotations
 

@@ -56,9 +56,7 @@ def refusal(host: str | None, origin: str | None, allowed: Iterable[str]) -> str
     return None
 
 
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
+def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -77,7 +75,7 @@ class LocalOnly:
         if (
             why is None
             and environ.get("PATH_INFO", "").startswith("/moto-api")
-            and not is_loopback(environ.get("REMOTE_ADDR"))
+            and not is_loopback(environ.get("REMOTE_ADDR", ""))
         ):
             why = "moto's own API answers this machine only"
         if why is not None:

@@ -1,7 +1,5 @@
 """A bounded load run over the local HTTP stack: distinct events from concurrent senders (`make load`).
-
-Exits 1 unless every event was accepted, stored once and received once, with no 5xx (docs/local.md).
-"""
+Exits 1 unless every event was accepted, stored once and received once, with no 5xx (docs/local.md)."""
 
 from __future__ import annotations
 
@@ -46,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         FUNCTION_LOG.open("w", encoding="utf-8") as function_log,
         redirect_stdout(function_log),
-        local_stack("127.0.0.1", 0, "127.0.0.1", 0, report=False) as stack,
+        local_stack(0, "127.0.0.1", 0, report=False) as stack,
     ):
         return run(stack, arguments.events, arguments.senders, arguments.timeout, report)
 

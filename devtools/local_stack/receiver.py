@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from devtools.local_stack.guard import printable
 from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import PollResult, StreamMapping
 from devtools.local_stack.template import load_template, resource
@@ -127,7 +126,7 @@ def describe_result(receiver: LocalReceiver, event: dict[str, Any], result: dict
         held = receiver.item(tables.held_table_name, "body_sha256", hashlib.sha256(body).hexdigest())
         _section(out, f"Held in DynamoDB table {tables.held_table_name}")
         _print_kept(out, plain_held(held) if held else None, "body", "(not held)")
-    return printable(out.getvalue())  # what a request sent, control characters escaped
+    return out.getvalue()
 
 
 def _print_kept(out: io.StringIO, record: dict[str, Any] | None, verbatim: str, missing: str) -> None:
@@ -152,7 +151,7 @@ def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str
         print(f"MessageId: {message['MessageId']}", file=out)
         print(f"MessageAttributes: {json.dumps(attributes, sort_keys=True)}", file=out)
         print(f"Message:\n{message['Body']}", file=out)
-    return printable(out.getvalue())
+    return out.getvalue()
 
 
 def describe_publication(result: PollResult) -> str:

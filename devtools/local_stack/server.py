@@ -31,6 +31,7 @@ from ops.local import WEBHOOK_PATH
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
 # (255 KiB) is lower, so between the two the function answers, as it would deployed.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+LOOPBACK = "127.0.0.1"  # the only address the webhook listens on (docs/security.md#the-local-stack)
 # A client that stops sending in the middle of its request frees the thread serving it after this long.
 READ_TIMEOUT_SECONDS = 30
 NOT_FOUND = {"message": "Not Found"}  # what API Gateway answers for a route or method it does not have
@@ -82,16 +83,11 @@ def emulator(host: str, port: int) -> Iterator[str]:
 
 @contextmanager
 def local_stack(
-    host: str,
-    port: int,
-    emulator_host: str,
-    emulator_port: int,
-    overrides: dict[str, str] | None = None,
-    report: bool = True,
+    port: int, emulator_host: str, emulator_port: int, overrides: dict[str, str] | None = None, report: bool = True
 ) -> Iterator[RunningStack]:
-    """The emulator with the template's resources, the webhook on host:port (0: any free one) and Lambda's
+    """The emulator with the template's resources, the webhook on 127.0.0.1:port (0: any free one) and Lambda's
     poller of the stream, running until the block ends; `report` prints each request, publication and message."""
-    _check_can_listen(host, port, "--port")
+    _check_can_listen(LOOPBACK, port, "--port")
     with emulator(emulator_host, emulator_port) as endpoint:
         guard.use_dummy_credentials()
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
@@ -99,7 +95,7 @@ def local_stack(
         receiver = LocalReceiver(resources, endpoint, overrides)
         # This terminal reads the topic through a queue of its own.
         terminal_queue = subscribe_queue(resources.topic_arn, TERMINAL_QUEUE, endpoint) if report else None
-        http = ThreadingHTTPServer((host, port), _request_handler(receiver, report, host))
+        http = ThreadingHTTPServer((LOOPBACK, port), _request_handler(receiver, report))
         http.daemon_threads = True
         stopped = threading.Event()
 
@@ -120,7 +116,7 @@ def local_stack(
         for thread in threads:
             thread.start()
         try:
-            yield RunningStack(endpoint, f"http://{guard.url_host(host)}:{http.server_port}{WEBHOOK_PATH}", resources)
+            yield RunningStack(endpoint, f"http://{LOOPBACK}:{http.server_port}{WEBHOOK_PATH}", resources)
         finally:
             http.shutdown()
             stopped.set()
@@ -129,10 +125,10 @@ def local_stack(
             http.server_close()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port() -> int:
     """A port nobody listens on now (the OS picks it)."""
     with socket.socket() as probe:
-        probe.bind((host, 0))
+        probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
 
 
@@ -153,13 +149,13 @@ def _check_can_listen(host: str, port: int, option: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise CannotListen(f"port {port} on {host} is already in use; choose another with {option}") from None
-            message = f"cannot listen on {host}:{port} ({error.strerror}); choose another address with {option}"
-            raise CannotListen(message) from None
+            why = (
+                "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be listened on ({error.strerror})"
+            )
+            raise CannotListen(f"port {port} on {host} {why}; choose another with {option}") from None
 
 
-def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> type[BaseHTTPRequestHandler]:
+def _request_handler(receiver: LocalReceiver, report: bool) -> type[BaseHTTPRequestHandler]:
     class WebhookRequest(BaseHTTPRequestHandler):
         """API Gateway's side of the webhook route: every answer JSON, every body bounded."""
 
@@ -175,7 +171,7 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
 
         def _handle(self) -> None:
             path, _, query = self.path.partition("?")
-            allowed = guard.allowed_hosts(bound_host, self.connection.getsockname()[1])  # the port it came in on
+            allowed = guard.allowed_hosts(LOOPBACK, self.connection.getsockname()[1])  # the port it came in on
             why = guard.refusal(self.headers.get("host"), self.headers.get("origin"), allowed)
             if why is not None:
                 # Before anything is read or invoked: a page of another site, or a DNS name pointed here.
@@ -194,14 +190,12 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
             event = http_api_event(
                 self.command, path, query, list(self.headers.items()), body, self.client_address[0], route
             )
-            if report:
-                # The request's report first, then (from the poller) the message it published; and
-                # before answering, so that a client that got its answer can read the report.
-                with _TERMINAL:
-                    result = receiver.invoke(event)
-                    _show(f"\n>>> {self.command} {path} ({len(body)} bytes){describe_result(receiver, event, result)}")
-            else:
+            # The request's report first, then (from the poller) the message it published; and before
+            # answering, so that a client that got its answer can read the report.
+            with _TERMINAL:  # the function takes one request at a time anyway
                 result = receiver.invoke(event)
+                if report:
+                    _show(f"\n>>> {self.command} {path} ({len(body)} bytes){describe_result(receiver, event, result)}")
             self._send(result["statusCode"], json.loads(result["body"]))
 
         def _read_body(self) -> bytes | None:

@@ -131,7 +131,7 @@ class StreamMapping:
         done = next((number for number, sequence in enumerate(sequence_numbers) if sequence in failures), len(batch))
         shard.after = sequence_numbers[done - 1] if done else shard.after
         result.records_done += done
-        result.published += [_event_id(record) for record in batch[:done]]
+        result.published += [record["dynamodb"]["Keys"]["event_id"]["S"] for record in batch[:done]]
         if done < len(batch):
             result.failed = True
             self._failed(shard, batch[done:])
@@ -184,10 +184,6 @@ class StreamMapping:
         """A record as Lambda hands it to the function: JSON, binary values in base64, times in epoch seconds."""
         stream = json.loads(json.dumps(record["dynamodb"], default=_as_json))
         return {**record, "eventSourceARN": self.stream_arn, "dynamodb": stream}
-
-
-def _event_id(record: dict[str, Any]) -> str:
-    return str(record["dynamodb"]["Keys"]["event_id"]["S"])
 
 
 def _as_json(value: Any) -> Any:
