@@ -41,21 +41,17 @@ def _body(body_type: Any, source: str = RESPONSES) -> Callable[[], dict[str, Any
     return lambda: _published(source, TypeAdapter(_portable(body_type)).json_schema())
 
 
-def _event(family: Family) -> Callable[[], dict[str, Any]]:
+def _event(family: Family) -> dict[str, Any]:
     """The schema of a family's events: its model's, or, where its types differ in shape, one of its models by type."""
-
-    def schema() -> dict[str, Any]:
-        models = family.models()
-        source = f"src/zenoti_receiver/models/{family.module}.py"
-        if len(models) == 1:
-            return _published(source, models[0].model_json_schema())
-        # pydantic picks the model by event_type, and so does the schema (a discriminator over oneOf).
-        either: Any = functools.reduce(operator.or_, models)
-        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[either, Field(discriminator="event_type")])
-        described = {"title": f"{family.title} event", "description": f"One webhook body of the {family.title} family."}
-        return _published(source, {**described, **adapter.json_schema()})
-
-    return schema
+    models = family.models()
+    source = f"src/zenoti_receiver/models/{family.module}.py"
+    if len(models) == 1:
+        return _published(source, models[0].model_json_schema())
+    # pydantic picks the model by event_type, and so does the schema (a discriminator over oneOf).
+    either: Any = functools.reduce(operator.or_, models)
+    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[either, Field(discriminator="event_type")])
+    described = {"title": f"{family.title} event", "description": f"One webhook body of the {family.title} family."}
+    return _published(source, {**described, **adapter.json_schema()})
 
 
 def _portable(hint: Any) -> Any:
@@ -79,7 +75,7 @@ def _portable(hint: Any) -> Any:
 # File name -> its schema. An event's is what its family's model accepts: every message a subscriber
 # receives is an event the receiver accepted, body verbatim, so it validates against its family's schema.
 CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
-    **{f"{family.name}.v1.schema.json": _event(family) for family in FAMILIES},
+    **{f"{family.name}.v1.schema.json": functools.partial(_event, family) for family in FAMILIES},
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-held.schema.json": _body(HeldBody),

@@ -13,14 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from devtools.local_stack.guard import is_loopback, printable, use_dummy_credentials
-from devtools.local_stack.receiver import (
-    LocalReceiver,
-    describe_messages,
-    describe_publication,
-    describe_result,
-    take_messages,
-)
-from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
+from devtools.local_stack.receiver import LocalReceiver, describe_messages, describe_publication, describe_result
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources, take_messages
 from devtools.local_stack.server import STREAM_POLL_SECONDS, TERMINAL_QUEUE, CannotListen, local_stack
 from devtools.local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
@@ -42,8 +36,8 @@ FAMILY = (
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
-# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
 MODE = "The functions run in this process (imported from src/, as Lambda imports them), against an AWS emulator"
+# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
 DUMMY_CREDENTIALS = " ".join(
     f"{name}={FAKE_CREDENTIALS[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 )

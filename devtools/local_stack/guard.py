@@ -72,11 +72,8 @@ class LocalOnly:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)
-        if (
-            why is None
-            and environ.get("PATH_INFO", "").startswith("/moto-api")
-            and not is_loopback(environ.get("REMOTE_ADDR", ""))
-        ):
+        moto_api = environ.get("PATH_INFO", "").startswith("/moto-api")
+        if why is None and moto_api and not is_loopback(environ.get("REMOTE_ADDR", "")):
             why = "moto's own API answers this machine only"
         if why is not None:
             body = json.dumps({**FORBIDDEN, "reason": why}).encode()

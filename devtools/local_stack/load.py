@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from devtools.local_stack.receiver import take_messages
+from devtools.local_stack.resources import take_messages
 from devtools.local_stack.server import RunningStack, local_stack
 from devtools.local_stack.template import REPO, relative
 from ops.local import LOCAL_TOKEN, REGION

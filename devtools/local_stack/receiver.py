@@ -169,14 +169,3 @@ def describe_publication(result: PollResult) -> str:
 
 def _section(out: io.StringIO, title: str) -> None:
     print(f"\n=== {title} ===", file=out)
-
-
-def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
-    """What a queue holds (up to 10 messages, as SQS returns them), taken off it."""
-    messages: list[dict[str, Any]] = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
-    ).get("Messages", [])
-    if messages:
-        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-    return messages

@@ -1,4 +1,4 @@
-"""Create the receiver's table, topic and secret in an emulator, the way template.yaml declares them."""
+"""Create the stack's tables, topic, queues and secret in an emulator as template.yaml declares them; read a queue."""
 
 from __future__ import annotations
 
@@ -96,6 +96,17 @@ def subscribe_queue(topic_arn: str, queue_name: str, endpoint_url: str | None = 
     return queue_url
 
 
+def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
+    """What a queue holds (up to 10 messages, as SQS returns them), taken off it."""
+    messages: list[dict[str, Any]] = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    if messages:
+        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    return messages
+
+
 def local_stack_name(prefix: str = LOCAL_PREFIX) -> str:
     """What the local stack stands for where the template names its stack (the metrics' service dimension)."""
     return prefix
@@ -123,12 +134,9 @@ def _queue_attributes(queue: dict[str, Any], template: dict[str, Any], arns: dic
     }
     if "RedrivePolicy" in properties:
         redrive = properties["RedrivePolicy"]
-        attributes["RedrivePolicy"] = json.dumps(
-            {
-                "deadLetterTargetArn": arns[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]],
-                "maxReceiveCount": int(parameter_default(template, redrive["maxReceiveCount"]["Ref"])),
-            }
-        )
+        target = arns[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+        receives = int(parameter_default(template, redrive["maxReceiveCount"]["Ref"]))
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": receives})
     return attributes
 
 

@@ -18,14 +18,8 @@ from urllib.request import Request, urlopen
 
 from devtools.local_stack import guard
 from devtools.local_stack.api_gateway import http_api_event, route_key
-from devtools.local_stack.receiver import (
-    LocalReceiver,
-    describe_messages,
-    describe_publication,
-    describe_result,
-    take_messages,
-)
-from devtools.local_stack.resources import LocalResources, create_resources, subscribe_queue
+from devtools.local_stack.receiver import LocalReceiver, describe_messages, describe_publication, describe_result
+from devtools.local_stack.resources import LocalResources, create_resources, subscribe_queue, take_messages
 from ops.local import WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
@@ -149,9 +143,7 @@ def _check_can_listen(host: str, port: int, option: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            why = (
-                "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be listened on ({error.strerror})"
-            )
+            why = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
             raise CannotListen(f"port {port} on {host} {why}; choose another with {option}") from None
 
 

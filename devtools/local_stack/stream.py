@@ -145,13 +145,10 @@ class StreamMapping:
 
     def _give_up(self, shard: _Shard, records: list[dict[str, Any]], condition: str) -> None:
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        context = {"requestId": str(uuid.uuid4()), "condition": condition, "approximateInvokeCount": shard.retries}
         self.send_failure(
             {
-                "requestContext": {
-                    "requestId": str(uuid.uuid4()),
-                    "condition": condition,
-                    "approximateInvokeCount": shard.retries,
-                },
+                "requestContext": context,
                 "version": "1.0",
                 "timestamp": _iso(self.clock()),
                 "DDBStreamBatchInfo": {
@@ -168,11 +165,9 @@ class StreamMapping:
         shard.after, shard.retries, shard.limit = last["SequenceNumber"], 0, None
 
     def _records(self, shard: _Shard) -> list[dict[str, Any]]:
-        where: dict[str, Any] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.after}
-            if shard.after
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        )
+        where: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if shard.after:
+            where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.after}
         iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **where)
         answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
         return list(answer.get("Records", []))
