@@ -66,10 +66,8 @@ def function_for(event: Any) -> str | None:
     if not isinstance(event, dict):
         return None
     context = event.get("requestContext")
-    if event.get("version") == "2.0" and isinstance(context, dict) and isinstance(context.get("http"), dict):
-        return FUNCTION  # API Gateway, HTTP API, payload 2.0
-    if isinstance(event.get("httpMethod"), str) and isinstance(context, dict) and "resourcePath" in context:
-        return FUNCTION  # API Gateway, the WAF front door's REST API, payload 1.0
+    if isinstance(context, dict) and ("http" in context or "resourcePath" in context):
+        return FUNCTION  # API Gateway: the HTTP API (payload 2.0), or the WAF front door's REST API (1.0)
     records = event.get("Records")
     if isinstance(records, list) and records and all(_is_stream_record(record) for record in records):
         return PUBLISHER_FUNCTION  # the events table's stream, as Lambda's event source mapping sends it

@@ -150,10 +150,9 @@ def _function_environment(template: dict[str, Any], function: str, names: dict[s
         **template["Globals"]["Function"]["Environment"]["Variables"],
         **resource(template, function)["Properties"]["Environment"]["Variables"],
     }
+    variables.pop("AWS_ENDPOINT_URL", None)  # empty when deployed, for `sam local` to set; the local stack sets its own
     environment = {}
     for name, value in variables.items():
-        if name == "AWS_ENDPOINT_URL":
-            continue  # empty when deployed (so that `sam local` may set it); the local stack sets its own
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             value = names[target] if target in names else parameter_default(template, target)
