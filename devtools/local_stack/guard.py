@@ -63,15 +63,12 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-class LocalOnly:
-    """moto's WSGI application, answering this machine's requests only (`allowed`), without CORS headers."""
+def local_only(app: Callable[..., Any], bound_host: str) -> Callable[..., Any]:
+    """moto's WSGI application, answering this machine's requests only (allowed_hosts), without CORS headers."""
 
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self._app = app
-        self.allowed: frozenset[str] = frozenset()  # allowed_hosts, once the server's port is known
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        allowed = allowed_hosts(bound_host, int(environ["SERVER_PORT"]))  # the port the server listens on
+        why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), allowed)
         moto_api = environ.get("PATH_INFO", "").startswith("/moto-api")
         if why is None and moto_api and not is_loopback(environ.get("REMOTE_ADDR", "")):
             why = "moto's own API answers this machine only"
@@ -86,7 +83,9 @@ class LocalOnly:
             kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
             return start_response(status, kept, exc_info)
 
-        return self._app(environ, without_cors)
+        return app(environ, without_cors)
+
+    return answer
 
 
 # C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder a line.

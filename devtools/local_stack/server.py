@@ -52,15 +52,14 @@ class RunningStack:
 @contextmanager
 def emulator(host: str, port: int) -> Iterator[str]:
     """moto's server on host:port (0: any free port) while the block runs; its endpoint URL. The one way this
-    repository starts it: what ThreadedMotoServer does, with moto's app inside guard.LocalOnly."""
+    repository starts it: what ThreadedMotoServer does, with moto's app inside guard.local_only."""
     _check_can_listen(host, port, "--emulator-port")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    app = guard.LocalOnly(DomainDispatcherApplication(create_backend_app))
+    app = guard.local_only(DomainDispatcherApplication(create_backend_app), host)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    app.allowed = guard.allowed_hosts(host, server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
     endpoint = f"http://{guard.url_host(host)}:{server.server_port}"
