@@ -98,8 +98,7 @@ def run_invoke(event_files: list[Path]) -> int:
         except (OSError, ValueError) as error:
             print(f"cannot read {event_file}: {error}", file=sys.stderr)
             return 2
-        function = function_for(event)
-        if function is None:
+        if (function := function_for(event)) is None:
             print(wrong_event(event_file), file=sys.stderr)
             return 2
         events.append((event_file, function, event))

@@ -55,25 +55,21 @@ def _timeout_ms(function: str) -> int:
 
 
 class LocalReceiver:
-    """The stack's functions, imported from src/ as Lambda imports them, against the emulator at `endpoint_url`
-    (None: moto's in-process mock); `overrides`: environment variables set over the template's."""
+    """The stack's functions, imported from src/ as Lambda imports them, against the emulator AWS_ENDPOINT_URL names
+    (unset: moto's in-process mock); `overrides`: environment variables set over the template's."""
 
-    def __init__(
-        self, resources: LocalResources, endpoint_url: str | None = None, overrides: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, resources: LocalResources, overrides: dict[str, str] | None = None) -> None:
         self.resources = resources
         session = boto3.session.Session(region_name=REGION)
-        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-        self.sqs = session.client("sqs", endpoint_url=endpoint_url)
+        self._dynamodb = session.client("dynamodb")
+        self.sqs = session.client("sqs")
         # The names both functions read have the same values; each reads its own.
         os.environ.update({**resources.publisher_environment, **resources.function_environment, **(overrides or {})})
         self._receiver = _new_execution_environment("zenoti_receiver.handler")
         self._publisher = _new_execution_environment("zenoti_receiver.publisher_handler")
         self._receiver_lock = threading.Lock()  # one request at a time; the stream mapping invokes one batch at a time
         # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
-        streams = session.client(
-            "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
-        )
+        streams = session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
         self.stream = StreamMapping(streams, resources.stream_arn, self.invoke_publisher, self._send_failure)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:

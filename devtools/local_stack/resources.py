@@ -52,14 +52,7 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     arns = {"SubscriberDeadLetterQueue": _queue_arn(sqs, dead_letters_url)}
     queue_url = queue(names.queue_name, "SubscriberEventsQueue", arns)
     failures_url = queue(names.publication_failures_queue_name, "PublicationFailuresQueue")
-    subscription = resource(template, "SubscriberSubscription")["Properties"]
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol=subscription["Protocol"],
-        Endpoint=_queue_arn(sqs, queue_url),
-        # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
-        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
-    )
+    _subscribe(sns, topic_arn, sqs, queue_url)
     references = {
         "AWS::StackName": local_stack_name(prefix),
         "EventsTable": names.table_name,
@@ -82,18 +75,23 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     )
 
 
-def subscribe_queue(topic_arn: str, queue_name: str, endpoint_url: str | None = None) -> str:
-    """A new queue on the topic, with raw delivery as the stack's subscriber queue has it; its URL."""
+def subscribe_queue(topic_arn: str, queue_name: str) -> str:
+    """A new queue on the topic, subscribed as the stack's subscriber queue is (raw delivery); its URL."""
     session = boto3.session.Session(region_name=REGION)
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    sqs = session.client("sqs")
     queue_url = str(sqs.create_queue(QueueName=queue_name)["QueueUrl"])
-    session.client("sns", endpoint_url=endpoint_url).subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=_queue_arn(sqs, queue_url),
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    _subscribe(session.client("sns"), topic_arn, sqs, queue_url)
     return queue_url
+
+
+def _subscribe(sns: Any, topic_arn: str, sqs: Any, queue_url: str) -> None:
+    """Subscribe the queue to the topic as template.yaml's SubscriberSubscription does, raw delivery included."""
+    subscription = resource(load_template(), "SubscriberSubscription")["Properties"]
+    raw = {"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()}
+    # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
+    sns.subscribe(
+        TopicArn=topic_arn, Protocol=subscription["Protocol"], Endpoint=_queue_arn(sqs, queue_url), Attributes=raw
+    )
 
 
 def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:

@@ -84,10 +84,10 @@ def local_stack(
     with emulator(emulator_host, emulator_port) as endpoint:
         guard.use_dummy_credentials()
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
-        resources = create_resources(endpoint_url=endpoint)
-        receiver = LocalReceiver(resources, endpoint, overrides)
+        resources = create_resources()
+        receiver = LocalReceiver(resources, overrides)
         # This terminal reads the topic through a queue of its own.
-        terminal_queue = subscribe_queue(resources.topic_arn, TERMINAL_QUEUE, endpoint) if report else None
+        terminal_queue = subscribe_queue(resources.topic_arn, TERMINAL_QUEUE) if report else None
         http = ThreadingHTTPServer((LOOPBACK, port), _request_handler(receiver, report))
         http.daemon_threads = True
         stopped = threading.Event()
