@@ -19,7 +19,6 @@ from devtools.local_stack.server import STREAM_POLL_SECONDS, TERMINAL_QUEUE, Can
 from devtools.local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
-EVENTS = REPO / "events"
 # One sample body of each family, events/<name>.json (events/README.md), in the catalog's order; the Makefile's FAMILY.
 FAMILY = (
     "booking_deleted",
@@ -79,7 +78,7 @@ def _is_stream_record(record: Any) -> bool:
 
 
 def wrong_event(event_file: Path) -> str:
-    gateway_events = ", ".join(f"events/{path.name}" for path in sorted(EVENTS.glob("apigw_*.json")))
+    gateway_events = ", ".join(f"events/{path.name}" for path in sorted((REPO / "events").glob("apigw_*.json")))
     return (
         f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway event (HTTP"
         f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events});"

@@ -32,14 +32,13 @@ class MappingSettings:
     @classmethod
     def from_template(cls) -> MappingSettings:
         properties = resource(load_template(), MAPPING)["Properties"]
-        names: set[str] = set()
-        for rule in properties.get("FilterCriteria", {}).get("Filters", []):
-            names.update(json.loads(rule["Pattern"])["eventName"])
+        rules = properties.get("FilterCriteria", {}).get("Filters", [])
+        names = frozenset(name for rule in rules for name in json.loads(rule["Pattern"])["eventName"])
         age = int(properties["MaximumRecordAgeInSeconds"])
         retries = int(properties["MaximumRetryAttempts"])
         return cls(
             batch_size=int(properties["BatchSize"]),
-            event_names=frozenset(names),
+            event_names=names,
             max_record_age_seconds=STREAM_RETENTION_SECONDS if age == -1 else age,
             max_retries=None if retries == -1 else retries,
             bisect=bool(properties.get("BisectBatchOnFunctionError", False)),
