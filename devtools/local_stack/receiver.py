@@ -146,10 +146,9 @@ def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str
 
 def describe_publication(result: PollResult) -> str:
     """What the publisher did with the stream: each event it published, and what is left to retry or given up."""
-    report = _section(
-        f"{PUBLISHER_FUNCTION}, invoked by the table's stream: published {len(result.published)} event(s)"
-    )
-    report += "".join(f"published {event_id}\n" for event_id in result.published)
+    published = result.published
+    report = _section(f"{PUBLISHER_FUNCTION}, invoked by the table's stream: published {len(published)} event(s)")
+    report += "".join(f"published {event_id}\n" for event_id in published)
     if result.failed:
         report += "some records were not published: Lambda retries them from the first one\n"
     if result.given_up:

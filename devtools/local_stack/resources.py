@@ -40,9 +40,8 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     table = dynamodb.create_table(TableName=names.table_name, **_table_properties(resource(template, "EventsTable")))
     dynamodb.create_table(TableName=names.held_table_name, **_table_properties(resource(template, "HeldBodiesTable")))
     topic_arn = sns.create_topic(Name=names.topic_name)["TopicArn"]
-    secret_arn = session.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
-        Name=names.secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
-    )["ARN"]
+    secrets = session.client("secretsmanager", endpoint_url=endpoint_url)
+    secret_arn = secrets.create_secret(Name=names.secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN}))["ARN"]
 
     def queue(name: str, logical_id: str, arns: dict[str, str] | None = None) -> str:
         attributes = _queue_attributes(resource(template, logical_id), template, arns or {})

@@ -51,8 +51,8 @@ class RunningStack:
 
 @contextmanager
 def emulator(host: str, port: int) -> Iterator[str]:
-    """moto's server on host:port (0: any free port) while the block runs; its endpoint URL. The one way this
-    repository starts it: what ThreadedMotoServer does, with moto's app inside guard.local_only."""
+    """moto's server on host:port (0: any free one), inside guard.local_only, while the block runs; its endpoint URL."""
+    # The one way this repository starts it: what moto's ThreadedMotoServer does, with the guard around the app.
     _check_can_listen(host, port, "--emulator-port")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
@@ -65,8 +65,7 @@ def emulator(host: str, port: int) -> Iterator[str]:
     endpoint = f"http://{guard.url_host(host)}:{server.server_port}"
     try:
         # moto keeps its state in this process, across servers: each one starts empty.
-        with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - our emulator
-            pass
+        urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 - our emulator
         yield endpoint
     finally:
         server.shutdown()

@@ -145,21 +145,17 @@ class StreamMapping:
     def _give_up(self, shard: _Shard, records: list[dict[str, Any]], condition: str) -> None:
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         context = {"requestId": str(uuid.uuid4()), "condition": condition, "approximateInvokeCount": shard.retries}
+        batch = {
+            "shardId": shard.shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"].timestamp()),
+            "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"].timestamp()),
+            "batchSize": len(records),
+            "streamArn": self.stream_arn,
+        }
         self.send_failure(
-            {
-                "requestContext": context,
-                "version": "1.0",
-                "timestamp": _iso(self.clock()),
-                "DDBStreamBatchInfo": {
-                    "shardId": shard.shard_id,
-                    "startSequenceNumber": first["SequenceNumber"],
-                    "endSequenceNumber": last["SequenceNumber"],
-                    "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"].timestamp()),
-                    "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"].timestamp()),
-                    "batchSize": len(records),
-                    "streamArn": self.stream_arn,
-                },
-            }
+            {"requestContext": context, "version": "1.0", "timestamp": _iso(self.clock()), "DDBStreamBatchInfo": batch}
         )
         shard.after, shard.retries, shard.limit = last["SequenceNumber"], 0, None
 
