@@ -104,11 +104,10 @@ def differences(directory: Path = DIRECTORY) -> dict[str, str]:
     found = {}
     for name in CONTRACTS:
         path = directory / name
-        if not path.exists():
+        committed = path.read_text(encoding="utf-8") if path.exists() else None
+        if committed is None:
             found[name] = "is missing"
-            continue
-        committed, expected = path.read_text(encoding="utf-8"), rendered(name)
-        if committed != expected:
+        elif committed != (expected := rendered(name)):
             diff = difflib.unified_diff(
                 committed.splitlines(keepends=True), expected.splitlines(keepends=True), f"{name} (committed)", name
             )

@@ -67,14 +67,10 @@ def function_for(event: Any) -> str | None:
     context = event.get("requestContext")
     if isinstance(context, dict) and ("http" in context or "resourcePath" in context):
         return FUNCTION  # API Gateway: the HTTP API (payload 2.0), or the WAF front door's REST API (1.0)
-    records = event.get("Records")
-    if isinstance(records, list) and records and all(_is_stream_record(record) for record in records):
+    records = event["Records"] if isinstance(event.get("Records"), list) else []
+    if records and all(isinstance(record, dict) and record.get("eventSource") == "aws:dynamodb" for record in records):
         return PUBLISHER_FUNCTION  # the events table's stream, as Lambda's event source mapping sends it
     return None
-
-
-def _is_stream_record(record: Any) -> bool:
-    return isinstance(record, dict) and record.get("eventSource") == "aws:dynamodb"
 
 
 def wrong_event(event_file: Path) -> str:

@@ -11,15 +11,10 @@ from typing import Any
 
 from ops.local import FAKE_CREDENTIALS
 
-# A developer's own credentials and configuration, which would otherwise win over the dummy ones or
-# send the local stack's calls elsewhere: a session token is signed with whatever key goes with it.
-_THE_DEVELOPERS = (
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-)
+# A developer's own session, which would otherwise win over the dummy keys: a session token is signed with
+# whatever key goes with it.
+_SESSION = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
+_PROFILES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")  # a developer's configuration, which may send the calls elsewhere
 _SERVICE_ENDPOINTS = "AWS_ENDPOINT_URL_"  # AWS_ENDPOINT_URL_DYNAMODB, ...: each wins over AWS_ENDPOINT_URL
 # How a container reaches this machine (Docker Desktop; on Linux with --add-host): `sam local` calls the
 # emulator by this name. A page cannot make a browser send it: it is not a name of the page's origin.
@@ -31,7 +26,7 @@ FORBIDDEN = {"message": "Forbidden"}
 def use_dummy_credentials() -> None:
     """Sign every AWS call of this process (and of what it starts) with dummy credentials: exported keys
     replaced; a session token, a profile, the AWS config files and service endpoints dropped."""
-    for name in [name for name in os.environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
+    for name in [name for name in os.environ if name in _SESSION + _PROFILES or name.startswith(_SERVICE_ENDPOINTS)]:
         del os.environ[name]
     os.environ.update(FAKE_CREDENTIALS, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
 

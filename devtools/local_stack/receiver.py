@@ -26,9 +26,6 @@ from ops.items import plain_event, plain_held
 from ops.local import REGION
 from zenoti_receiver.logic.parsing import received_bytes
 
-# What API Gateway answers when the function fails (an unhandled error, a timeout).
-INTEGRATION_FAILURE = {"message": "Internal Server Error"}
-
 
 @dataclass
 class LambdaContext:
@@ -79,7 +76,7 @@ class LocalReceiver:
                 result: dict[str, Any] = self._receiver.lambda_handler(event, context)
             except Exception:  # what Lambda reports as the invocation's error, API Gateway as a 500
                 traceback.print_exc()
-                return {"statusCode": 500, "body": json.dumps(INTEGRATION_FAILURE)}
+                return {"statusCode": 500, "body": json.dumps({"message": "Internal Server Error"})}
         return result
 
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
