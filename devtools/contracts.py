@@ -131,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"schema/{name} {problem}", file=sys.stderr)
     if found:
         print(
-            "The published contracts no longer match the models. If the change is intended, run `make schema`, "
-            "commit the files and say in docs/contracts.md what changed for subscribers; otherwise undo the "
-            "model change.",
+            "The published contracts no longer match the models. If the change is intended, run `make schema`, commit"
+            " the files and say in docs/contracts.md what changed for subscribers; otherwise undo the model change.",
             file=sys.stderr,
         )
         return 1

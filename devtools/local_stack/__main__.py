@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--token-cache-seconds", type=float, default=LOCAL_TOKEN_CACHE_SECONDS, help=seconds)
     arguments = parser.parse_args(argv)
     use_dummy_credentials()
-    if arguments.command == "invoke":
-        return run_invoke(arguments.events)
-    return run_serve(arguments)
+    return run_invoke(arguments.events) if arguments.command == "invoke" else run_serve(arguments)
 
 
 def function_for(event: Any) -> str | None:
@@ -77,10 +75,9 @@ def wrong_event(event_file: Path) -> str:
     gateway_events = ", ".join(f"events/{path.name}" for path in sorted((REPO / "events").glob("apigw_*.json")))
     return (
         f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway event (HTTP"
-        f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events});"
-        f" {PUBLISHER_FUNCTION} takes a batch of the events table's stream"
-        " (events/stream_booking_deleted.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
-        " POST it to `make serve` with curl."
+        f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events}); {PUBLISHER_FUNCTION} takes a"
+        " batch of the events table's stream (events/stream_booking_deleted.json). A bare body such as"
+        " events/booking_deleted.json is what Zenoti sends: POST it to `make serve` with curl."
     )
 
 

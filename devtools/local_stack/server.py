@@ -169,8 +169,7 @@ def _request_handler(receiver: LocalReceiver, report: bool) -> type[BaseHTTPRequ
                     _show(f"\n>>> refused {self.command} {path}: {why}")
                 self._send(HTTPStatus.FORBIDDEN, guard.FORBIDDEN, close=True)
                 return
-            route = route_key(self.command, path)
-            if route is None:
+            if (route := route_key(self.command, path)) is None:
                 unread = self.headers.get("content-length") or self.headers.get("transfer-encoding")
                 self._send(HTTPStatus.NOT_FOUND, NOT_FOUND, close=bool(unread))
                 return

@@ -108,7 +108,8 @@ class StreamMapping:
         batch = [record for record in records if record["eventName"] in self.settings.event_names]
         if not batch:
             return
-        expired = [record for record in batch if self._age(record) > self.settings.max_record_age_seconds]
+        oldest = self.clock() - self.settings.max_record_age_seconds  # the creation time of the oldest record kept
+        expired = [record for record in batch if record["dynamodb"]["ApproximateCreationDateTime"].timestamp() < oldest]
         if expired:
             # Older than the stream keeps them: Lambda gives them up, in one on-failure record.
             self._give_up(shard, expired, "RecordAgeExceeded")
@@ -166,9 +167,6 @@ class StreamMapping:
         iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **where)
         answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
         return list(answer.get("Records", []))
-
-    def _age(self, record: dict[str, Any]) -> float:
-        return self.clock() - float(record["dynamodb"]["ApproximateCreationDateTime"].timestamp())
 
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """A record as Lambda hands it to the function: JSON, binary values in base64, times in epoch seconds."""
