@@ -1,7 +1,5 @@
 """Write the contracts' JSON Schema files from the models, or check that the committed files still match them.
-
-`make schema` writes schema/*.schema.json; `make check-schema` (--check) exits 1 if one is not what the models give.
-"""
+`make schema` writes schema/*.schema.json; `make check-schema` (--check) exits 1 if one is not what the models give."""
 
 from __future__ import annotations
 
@@ -43,21 +41,17 @@ def _body(body_type: Any, source: str = RESPONSES) -> Callable[[], dict[str, Any
     return lambda: _published(source, TypeAdapter(_portable(body_type)).json_schema())
 
 
-def _event(family: Family) -> Callable[[], dict[str, Any]]:
+def _event(family: Family) -> dict[str, Any]:
     """The schema of a family's events: its model's, or, where its types differ in shape, one of its models by type."""
-
-    def schema() -> dict[str, Any]:
-        models = family.models()
-        source = f"src/zenoti_receiver/models/{family.module}.py"
-        if len(models) == 1:
-            return _published(source, models[0].model_json_schema())
-        # pydantic picks the model by event_type, and so does the schema (a discriminator over oneOf).
-        either: Any = functools.reduce(operator.or_, models)
-        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[either, Field(discriminator="event_type")])
-        described = {"title": f"{family.title} event", "description": f"One webhook body of the {family.title} family."}
-        return _published(source, {**described, **adapter.json_schema()})
-
-    return schema
+    models = family.models()
+    source = f"src/zenoti_receiver/models/{family.module}.py"
+    if len(models) == 1:
+        return _published(source, models[0].model_json_schema())
+    # pydantic picks the model by event_type, and so does the schema (a discriminator over oneOf).
+    either: Any = functools.reduce(operator.or_, models)
+    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[either, Field(discriminator="event_type")])
+    described = {"title": f"{family.title} event", "description": f"One webhook body of the {family.title} family."}
+    return _published(source, {**described, **adapter.json_schema()})
 
 
 def _portable(hint: Any) -> Any:
@@ -81,7 +75,7 @@ def _portable(hint: Any) -> Any:
 # File name -> its schema. An event's is what its family's model accepts: every message a subscriber
 # receives is an event the receiver accepted, body verbatim, so it validates against its family's schema.
 CONTRACTS: dict[str, Callable[[], dict[str, Any]]] = {
-    **{f"{family.name}.v1.schema.json": _event(family) for family in FAMILIES},
+    **{f"{family.name}.v1.schema.json": functools.partial(_event, family) for family in FAMILIES},
     "response-accepted.schema.json": _body(AcceptedBody),
     "response-duplicate.schema.json": _body(DuplicateBody),
     "response-held.schema.json": _body(HeldBody),
@@ -110,11 +104,10 @@ def differences(directory: Path = DIRECTORY) -> dict[str, str]:
     found = {}
     for name in CONTRACTS:
         path = directory / name
-        if not path.exists():
+        committed = path.read_text(encoding="utf-8") if path.exists() else None
+        if committed is None:
             found[name] = "is missing"
-            continue
-        committed, expected = path.read_text(encoding="utf-8"), rendered(name)
-        if committed != expected:
+        elif committed != (expected := rendered(name)):
             diff = difflib.unified_diff(
                 committed.splitlines(keepends=True), expected.splitlines(keepends=True), f"{name} (committed)", name
             )
@@ -138,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"schema/{name} {problem}", file=sys.stderr)
     if found:
         print(
-            "The published contracts no longer match the models. If the change is intended, run `make schema`, "
-            "commit the files and say in docs/contracts.md what changed for subscribers; otherwise undo the "
-            "model change.",
+            "The published contracts no longer match the models. If the change is intended, run `make schema`, commit"
+            " the files and say in docs/contracts.md what changed for subscribers; otherwise undo the model change.",
             file=sys.stderr,
         )
         return 1

@@ -1,7 +1,5 @@
 """Run the receiver locally, without Docker or an AWS account.
-
-`invoke EVENT...` is like `sam local invoke -e`, `serve` like `sam local start-api` (docs/local.md).
-"""
+`invoke EVENT...` is like `sam local invoke -e`, `serve` like `sam local start-api` (docs/local.md)."""
 
 from __future__ import annotations
 
@@ -14,20 +12,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from devtools.local_stack.guard import is_loopback, use_dummy_credentials
-from devtools.local_stack.receiver import (
-    LocalReceiver,
-    describe_messages,
-    describe_publication,
-    describe_result,
-    take_messages,
-)
-from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources
+from devtools.local_stack.guard import is_loopback, printable, use_dummy_credentials
+from devtools.local_stack.receiver import LocalReceiver, describe_messages, describe_publication, describe_result
+from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, create_resources, take_messages
 from devtools.local_stack.server import STREAM_POLL_SECONDS, TERMINAL_QUEUE, CannotListen, local_stack
 from devtools.local_stack.template import REPO
 from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBHOOK_PORT, local_names
 
-EVENTS = REPO / "events"
 # One sample body of each family, events/<name>.json (events/README.md), in the catalog's order; the Makefile's FAMILY.
 FAMILY = (
     "booking_deleted",
@@ -44,8 +35,8 @@ FAMILY = (
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
-# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
 MODE = "The functions run in this process (imported from src/, as Lambda imports them), against an AWS emulator"
+# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
 DUMMY_CREDENTIALS = " ".join(
     f"{name}={FAKE_CREDENTIALS[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 )
@@ -55,37 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.local_stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="run a function once on each event file (the event says which)")
-    invoke.add_argument(
-        "events",
-        type=Path,
-        nargs="+",
-        metavar="event",
-        help="for example events/apigw_booking_deleted.json; several run in order against one emulator",
-    )
-    serve = commands.add_parser("serve", help="serve the webhook route over HTTP, backed by an AWS emulator")
-    serve.add_argument("--host", default="127.0.0.1", help="address the webhook listens on (default 127.0.0.1)")
+    invoke.add_argument("events", type=Path, nargs="+", metavar="event", help="e.g. events/apigw_booking_deleted.json")
+    serve = commands.add_parser("serve", help="serve the webhook route on 127.0.0.1, backed by an AWS emulator")
     serve.add_argument("--port", type=int, default=WEBHOOK_PORT, help=f"webhook port (default {WEBHOOK_PORT})")
-    serve.add_argument(
-        "--emulator-host",
-        default="127.0.0.1",
-        help="address the AWS emulator (moto) listens on (default 127.0.0.1; for `sam local` on Linux,"
-        " Docker's bridge address: see README)",
-    )
-    serve.add_argument(
-        "--emulator-port", type=int, default=EMULATOR_PORT, help=f"AWS emulator (moto) port (default {EMULATOR_PORT})"
-    )
-    serve.add_argument(
-        "--token-cache-seconds",
-        type=float,
-        default=LOCAL_TOKEN_CACHE_SECONDS,
-        metavar="SECONDS",
-        help=f"how long the function keeps the token it read (default {LOCAL_TOKEN_CACHE_SECONDS:g}; deployed 300)",
-    )
+    serve.add_argument("--emulator-host", default="127.0.0.1", help="the AWS emulator's address (default 127.0.0.1)")
+    serve.add_argument("--emulator-port", type=int, default=EMULATOR_PORT, help=f"its port (default {EMULATOR_PORT})")
+    seconds = f"how long the function keeps the token it read (default {LOCAL_TOKEN_CACHE_SECONDS:g}; deployed 300)"
+    serve.add_argument("--token-cache-seconds", type=float, default=LOCAL_TOKEN_CACHE_SECONDS, help=seconds)
     arguments = parser.parse_args(argv)
     use_dummy_credentials()
-    if arguments.command == "invoke":
-        return run_invoke(arguments.events)
-    return run_serve(arguments)
+    return run_invoke(arguments.events) if arguments.command == "invoke" else run_serve(arguments)
 
 
 def function_for(event: Any) -> str | None:
@@ -93,28 +63,21 @@ def function_for(event: Any) -> str | None:
     if not isinstance(event, dict):
         return None
     context = event.get("requestContext")
-    if event.get("version") == "2.0" and isinstance(context, dict) and isinstance(context.get("http"), dict):
-        return FUNCTION  # API Gateway, HTTP API, payload 2.0
-    if isinstance(event.get("httpMethod"), str) and isinstance(context, dict) and "resourcePath" in context:
-        return FUNCTION  # API Gateway, the WAF front door's REST API, payload 1.0
-    records = event.get("Records")
-    if isinstance(records, list) and records and all(_is_stream_record(record) for record in records):
+    if isinstance(context, dict) and ("http" in context or "resourcePath" in context):
+        return FUNCTION  # API Gateway: the HTTP API (payload 2.0), or the WAF front door's REST API (1.0)
+    records = event["Records"] if isinstance(event.get("Records"), list) else []
+    if records and all(isinstance(record, dict) and record.get("eventSource") == "aws:dynamodb" for record in records):
         return PUBLISHER_FUNCTION  # the events table's stream, as Lambda's event source mapping sends it
     return None
 
 
-def _is_stream_record(record: Any) -> bool:
-    return isinstance(record, dict) and record.get("eventSource") == "aws:dynamodb"
-
-
 def wrong_event(event_file: Path) -> str:
-    gateway_events = ", ".join(f"events/{path.name}" for path in sorted(EVENTS.glob("apigw_*.json")))
+    gateway_events = ", ".join(f"events/{path.name}" for path in sorted((REPO / "events").glob("apigw_*.json")))
     return (
         f"{event_file} is not an event of this stack's functions: {FUNCTION} takes an API Gateway event (HTTP"
-        f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events});"
-        f" {PUBLISHER_FUNCTION} takes a batch of the events table's stream"
-        " (events/stream_booking_deleted.json). A bare body such as events/booking_deleted.json is what Zenoti sends:"
-        " POST it to `make serve` with curl."
+        f" API, payload 2.0; the WAF front door's REST API, 1.0) ({gateway_events}); {PUBLISHER_FUNCTION} takes a"
+        " batch of the events table's stream (events/stream_booking_deleted.json). A bare body such as"
+        " events/booking_deleted.json is what Zenoti sends: POST it to `make serve` with curl."
     )
 
 
@@ -127,8 +90,7 @@ def run_invoke(event_files: list[Path]) -> int:
         except (OSError, ValueError) as error:
             print(f"cannot read {event_file}: {error}", file=sys.stderr)
             return 2
-        function = function_for(event)
-        if function is None:
+        if (function := function_for(event)) is None:
             print(wrong_event(event_file), file=sys.stderr)
             return 2
         events.append((event_file, function, event))
@@ -150,7 +112,8 @@ def run_invoke(event_files: list[Path]) -> int:
                 report = describe_result(receiver, event, receiver.invoke(event))
                 report += describe_publication(receiver.stream.drain())
             queue_url = receiver.resources.subscriber_queue_url
-            print(report + describe_messages(queue_url, take_messages(receiver.sqs, queue_url)), end="", flush=True)
+            report += describe_messages(queue_url, take_messages(receiver.sqs, queue_url))
+            print(printable(report), end="", flush=True)  # what a request sent, control characters escaped
     return 0
 
 
@@ -160,9 +123,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
     seconds, names = arguments.token_cache_seconds, local_names()
     overrides = {"TOKEN_CACHE_SECONDS": f"{seconds:g}"}
     try:
-        with local_stack(
-            arguments.host, arguments.port, arguments.emulator_host, arguments.emulator_port, overrides
-        ) as stack:
+        with local_stack(arguments.port, arguments.emulator_host, arguments.emulator_port, overrides) as stack:
             url = f"{stack.webhook_url}?token={LOCAL_TOKEN}"
             aws = f"{DUMMY_CREDENTIALS} aws --endpoint-url {stack.endpoint} --region {REGION}"
             print(
@@ -181,7 +142,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
                 f"Publisher:     invoked by the table's stream, as Lambda does, {1 / STREAM_POLL_SECONDS:g} times a"
                 " second: each event is published once stored\n"
                 "State:         in memory only: everything is gone when serve stops\n"
-                + _exposure_warnings(arguments.host, arguments.emulator_host)
+                + _exposure_warning(arguments.emulator_host)
                 + "Try:           one event of each family, on the one URL (docs/families.md lists every type):\n"
                 f"  for sample in {' '.join(FAMILY)}; do curl -X POST -H 'content-type: application/json'"
                 f" --data-binary @events/$sample.json '{url}'; echo; done\n"
@@ -197,20 +158,14 @@ def run_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _exposure_warnings(host: str, emulator_host: str) -> str:
-    warnings = ""
-    if not is_loopback(emulator_host):
-        warnings += (
-            f"WARNING:       the AWS emulator listens on {emulator_host}, not only this machine's loopback: moto's"
-            " server has no authentication, and its Lambda runs the code it is sent (in Docker, where there is"
-            " one). Whoever reaches that address controls it.\n"
-        )
-    if not is_loopback(host):
-        warnings += (
-            f"WARNING:       the webhook listens on {host}, not only this machine's loopback; its token"
-            f" ({LOCAL_TOKEN}) is public.\n"
-        )
-    return warnings
+def _exposure_warning(emulator_host: str) -> str:
+    if is_loopback(emulator_host):
+        return ""
+    return (
+        f"WARNING:       the AWS emulator listens on {emulator_host}, not only this machine's loopback: moto's"
+        " server has no authentication, and its Lambda runs the code it is sent (in Docker, where there is"
+        " one). Whoever reaches that address controls it.\n"
+    )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,10 @@ from typing import Any
 
 from ops.local import FAKE_CREDENTIALS
 
-# A developer's own credentials and configuration, which would otherwise win over the dummy ones or
-# send the local stack's calls elsewhere: a session token is signed with whatever key goes with it.
-_THE_DEVELOPERS = (
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-)
+# A developer's own session, which would otherwise win over the dummy keys: a session token is signed with
+# whatever key goes with it.
+_SESSION = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
+_PROFILES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")  # a developer's configuration, which may send the calls elsewhere
 _SERVICE_ENDPOINTS = "AWS_ENDPOINT_URL_"  # AWS_ENDPOINT_URL_DYNAMODB, ...: each wins over AWS_ENDPOINT_URL
 # How a container reaches this machine (Docker Desktop; on Linux with --add-host): `sam local` calls the
 # emulator by this name. A page cannot make a browser send it: it is not a name of the page's origin.
@@ -31,7 +26,7 @@ FORBIDDEN = {"message": "Forbidden"}
 def use_dummy_credentials() -> None:
     """Sign every AWS call of this process (and of what it starts) with dummy credentials: exported keys
     replaced; a session token, a profile, the AWS config files and service endpoints dropped."""
-    for name in [name for name in os.environ if name in _THE_DEVELOPERS or name.startswith(_SERVICE_ENDPOINTS)]:
+    for name in [name for name in os.environ if name in _SESSION + _PROFILES or name.startswith(_SERVICE_ENDPOINTS)]:
         del os.environ[name]
     os.environ.update(FAKE_CREDENTIALS, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
 
@@ -56,29 +51,21 @@ def refusal(host: str | None, origin: str | None, allowed: Iterable[str]) -> str
     return None
 
 
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
+def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
 
 
-class LocalOnly:
-    """moto's WSGI application, answering this machine's requests only (`allowed`), without CORS headers."""
+def local_only(app: Callable[..., Any], bound_host: str) -> Callable[..., Any]:
+    """moto's WSGI application, answering this machine's requests only (allowed_hosts), without CORS headers."""
 
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self._app = app
-        self.allowed: frozenset[str] = frozenset()  # allowed_hosts, once the server's port is known
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), self.allowed)
-        if (
-            why is None
-            and environ.get("PATH_INFO", "").startswith("/moto-api")
-            and not is_loopback(environ.get("REMOTE_ADDR"))
-        ):
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        allowed = allowed_hosts(bound_host, int(environ["SERVER_PORT"]))  # the port the server listens on
+        why = refusal(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN"), allowed)
+        moto_api = environ.get("PATH_INFO", "").startswith("/moto-api")
+        if why is None and moto_api and not is_loopback(environ.get("REMOTE_ADDR", "")):
             why = "moto's own API answers this machine only"
         if why is not None:
             body = json.dumps({**FORBIDDEN, "reason": why}).encode()
@@ -91,7 +78,9 @@ class LocalOnly:
             kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
             return start_response(status, kept, exc_info)
 
-        return self._app(environ, without_cors)
+        return app(environ, without_cors)
+
+    return answer
 
 
 # C0 and C1 controls but newline and tab, DEL, and the bidirectional overrides that reorder a line.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import io
 import json
 import os
 import sys
@@ -20,16 +19,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from devtools.local_stack.guard import printable
 from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import PollResult, StreamMapping
 from devtools.local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
 from ops.local import REGION
 from zenoti_receiver.logic.parsing import received_bytes
-
-# What API Gateway answers when the function fails (an unhandled error, a timeout).
-INTEGRATION_FAILURE = {"message": "Internal Server Error"}
 
 
 @dataclass
@@ -56,25 +51,21 @@ def _timeout_ms(function: str) -> int:
 
 
 class LocalReceiver:
-    """The stack's functions, imported from src/ as Lambda imports them, against the emulator at `endpoint_url`
-    (None: moto's in-process mock); `overrides`: environment variables set over the template's."""
+    """The stack's functions, imported from src/ as Lambda imports them, against the emulator AWS_ENDPOINT_URL names
+    (unset: moto's in-process mock); `overrides`: environment variables set over the template's."""
 
-    def __init__(
-        self, resources: LocalResources, endpoint_url: str | None = None, overrides: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, resources: LocalResources, overrides: dict[str, str] | None = None) -> None:
         self.resources = resources
         session = boto3.session.Session(region_name=REGION)
-        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-        self.sqs = session.client("sqs", endpoint_url=endpoint_url)
+        self._dynamodb = session.client("dynamodb")
+        self.sqs = session.client("sqs")
         # The names both functions read have the same values; each reads its own.
         os.environ.update({**resources.publisher_environment, **resources.function_environment, **(overrides or {})})
         self._receiver = _new_execution_environment("zenoti_receiver.handler")
         self._publisher = _new_execution_environment("zenoti_receiver.publisher_handler")
         self._receiver_lock = threading.Lock()  # one request at a time; the stream mapping invokes one batch at a time
         # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
-        streams = session.client(
-            "dynamodbstreams", endpoint_url=endpoint_url, config=Config(account_id_endpoint_mode="disabled")
-        )
+        streams = session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
         self.stream = StreamMapping(streams, resources.stream_arn, self.invoke_publisher, self._send_failure)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +76,7 @@ class LocalReceiver:
                 result: dict[str, Any] = self._receiver.lambda_handler(event, context)
             except Exception:  # what Lambda reports as the invocation's error, API Gateway as a 500
                 traceback.print_exc()
-                return {"statusCode": 500, "body": json.dumps(INTEGRATION_FAILURE)}
+                return {"statusCode": 500, "body": json.dumps({"message": "Internal Server Error"})}
         return result
 
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -111,73 +102,56 @@ def _new_execution_environment(module: str) -> ModuleType:
 
 def describe_result(receiver: LocalReceiver, event: dict[str, Any], result: dict[str, Any]) -> str:
     """The HTTP response, and what the function stored: the event's item, or the body's held body's entry."""
-    out = io.StringIO()
     answer = json.loads(result["body"])
-    _section(out, f"HTTP response: {result['statusCode']}")
-    print(json.dumps(answer, indent=2), file=out)
+    report = _section(f"HTTP response: {result['statusCode']}") + json.dumps(answer, indent=2) + "\n"
     tables = receiver.resources
     stored = receiver.item(tables.table_name, "event_id", event_id) if (event_id := answer.get("event_id")) else None
-    _section(out, f"Stored in DynamoDB table {tables.table_name}")
-    _print_kept(out, plain_event(stored) if stored else None, "payload", "(nothing stored)")
+    report += _section(f"Stored in DynamoDB table {tables.table_name}")
+    report += _kept(plain_event(stored) if stored else None, "payload", "(nothing stored)")
     # Authenticated bodies that are not events we store and publish are held, to be re-driven: answered
     # held (202), or duplicate when another body is stored under their event_id.
     if answer.get("status") == "held" or answer.get("reason") == "conflicting_duplicate":
         # Found by the bytes the function keeps of the body, decoded as the function decodes them.
         body = received_bytes(event.get("body"), bool(event.get("isBase64Encoded")))
         held = receiver.item(tables.held_table_name, "body_sha256", hashlib.sha256(body).hexdigest())
-        _section(out, f"Held in DynamoDB table {tables.held_table_name}")
-        _print_kept(out, plain_held(held) if held else None, "body", "(not held)")
-    return printable(out.getvalue())  # what a request sent, control characters escaped
+        report += _section(f"Held in DynamoDB table {tables.held_table_name}")
+        report += _kept(plain_held(held) if held else None, "body", "(not held)")
+    return report
 
 
-def _print_kept(out: io.StringIO, record: dict[str, Any] | None, verbatim: str, missing: str) -> None:
+def _kept(record: dict[str, Any] | None, verbatim: str, missing: str) -> str:
     """A stored item or held entry as JSON, then its `verbatim` attribute (what was sent) as it is."""
     if record is None:
-        print(missing, file=out)
-        return
+        return f"{missing}\n"
     kept = record.pop(verbatim)
     sent = kept.encode() if isinstance(kept, str) else kept  # an event's payload is text, a held body bytes
-    print(json.dumps(record, indent=2), file=out)
-    print(f"{verbatim} (verbatim, {len(sent)} bytes):\n{sent.decode('utf-8', errors='replace')}", file=out)
+    text = sent.decode("utf-8", errors="replace")
+    return f"{json.dumps(record, indent=2)}\n{verbatim} (verbatim, {len(sent)} bytes):\n{text}\n"
 
 
 def describe_messages(queue_url: str, messages: list[dict[str, Any]], whose: str = "the subscriber queue") -> str:
     """The messages taken off the queue at `queue_url`, under a title naming that queue."""
-    out = io.StringIO()
-    _section(out, f"Received by {whose} {queue_url.rsplit('/', 1)[-1]} (SQS, raw delivery)")
+    report = _section(f"Received by {whose} {queue_url.rsplit('/', 1)[-1]} (SQS, raw delivery)")
     if not messages:
-        print("(no message)", file=out)
+        report += "(no message)\n"
     for message in messages:
         attributes = {name: value.get("StringValue") for name, value in message.get("MessageAttributes", {}).items()}
-        print(f"MessageId: {message['MessageId']}", file=out)
-        print(f"MessageAttributes: {json.dumps(attributes, sort_keys=True)}", file=out)
-        print(f"Message:\n{message['Body']}", file=out)
-    return printable(out.getvalue())
+        report += f"MessageId: {message['MessageId']}\nMessageAttributes: {json.dumps(attributes, sort_keys=True)}\n"
+        report += f"Message:\n{message['Body']}\n"
+    return report
 
 
 def describe_publication(result: PollResult) -> str:
     """What the publisher did with the stream: each event it published, and what is left to retry or given up."""
-    out = io.StringIO()
-    _section(out, f"{PUBLISHER_FUNCTION}, invoked by the table's stream: published {len(result.published)} event(s)")
-    for event_id in result.published:
-        print(f"published {event_id}", file=out)
+    published = result.published
+    report = _section(f"{PUBLISHER_FUNCTION}, invoked by the table's stream: published {len(published)} event(s)")
+    report += "".join(f"published {event_id}\n" for event_id in published)
     if result.failed:
-        print("some records were not published: Lambda retries them from the first one", file=out)
+        report += "some records were not published: Lambda retries them from the first one\n"
     if result.given_up:
-        print(f"{result.given_up} record(s) given up: see the publication failures queue", file=out)
-    return out.getvalue()
+        report += f"{result.given_up} record(s) given up: see the publication failures queue\n"
+    return report
 
 
-def _section(out: io.StringIO, title: str) -> None:
-    print(f"\n=== {title} ===", file=out)
-
-
-def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
-    """What a queue holds (up to 10 messages, as SQS returns them), taken off it."""
-    messages: list[dict[str, Any]] = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
-    ).get("Messages", [])
-    if messages:
-        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-    return messages
+def _section(title: str) -> str:
+    return f"\n=== {title} ===\n"

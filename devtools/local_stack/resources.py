@@ -1,4 +1,4 @@
-"""Create the receiver's table, topic and secret in an emulator, the way template.yaml declares them."""
+"""Create the stack's tables, topic, queues and secret in an emulator as template.yaml declares them; read a queue."""
 
 from __future__ import annotations
 
@@ -40,9 +40,8 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     table = dynamodb.create_table(TableName=names.table_name, **_table_properties(resource(template, "EventsTable")))
     dynamodb.create_table(TableName=names.held_table_name, **_table_properties(resource(template, "HeldBodiesTable")))
     topic_arn = sns.create_topic(Name=names.topic_name)["TopicArn"]
-    secret_arn = session.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
-        Name=names.secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN})
-    )["ARN"]
+    secrets = session.client("secretsmanager", endpoint_url=endpoint_url)
+    secret_arn = secrets.create_secret(Name=names.secret_name, SecretString=json.dumps({"token": LOCAL_TOKEN}))["ARN"]
 
     def queue(name: str, logical_id: str, arns: dict[str, str] | None = None) -> str:
         attributes = _queue_attributes(resource(template, logical_id), template, arns or {})
@@ -52,14 +51,7 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     arns = {"SubscriberDeadLetterQueue": _queue_arn(sqs, dead_letters_url)}
     queue_url = queue(names.queue_name, "SubscriberEventsQueue", arns)
     failures_url = queue(names.publication_failures_queue_name, "PublicationFailuresQueue")
-    subscription = resource(template, "SubscriberSubscription")["Properties"]
-    sns.subscribe(
-        TopicArn=topic_arn,
-        Protocol=subscription["Protocol"],
-        Endpoint=_queue_arn(sqs, queue_url),
-        # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
-        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
-    )
+    _subscribe(sns, topic_arn, sqs, queue_url)
     references = {
         "AWS::StackName": local_stack_name(prefix),
         "EventsTable": names.table_name,
@@ -82,18 +74,34 @@ def create_resources(prefix: str = LOCAL_PREFIX, endpoint_url: str | None = None
     )
 
 
-def subscribe_queue(topic_arn: str, queue_name: str, endpoint_url: str | None = None) -> str:
-    """A new queue on the topic, with raw delivery as the stack's subscriber queue has it; its URL."""
+def subscribe_queue(topic_arn: str, queue_name: str) -> str:
+    """A new queue on the topic, subscribed as the stack's subscriber queue is (raw delivery); its URL."""
     session = boto3.session.Session(region_name=REGION)
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    sqs = session.client("sqs")
     queue_url = str(sqs.create_queue(QueueName=queue_name)["QueueUrl"])
-    session.client("sns", endpoint_url=endpoint_url).subscribe(
-        TopicArn=topic_arn,
-        Protocol="sqs",
-        Endpoint=_queue_arn(sqs, queue_url),
-        Attributes={"RawMessageDelivery": "true"},
-    )
+    _subscribe(session.client("sns"), topic_arn, sqs, queue_url)
     return queue_url
+
+
+def _subscribe(sns: Any, topic_arn: str, sqs: Any, queue_url: str) -> None:
+    """Subscribe the queue to the topic as template.yaml's SubscriberSubscription does, raw delivery included."""
+    subscription = resource(load_template(), "SubscriberSubscription")["Properties"]
+    raw = {"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()}
+    # No filter policy, as SubscriberEventTypes="" deploys it: locally every type you send is seen (docs/local.md).
+    sns.subscribe(
+        TopicArn=topic_arn, Protocol=subscription["Protocol"], Endpoint=_queue_arn(sqs, queue_url), Attributes=raw
+    )
+
+
+def take_messages(sqs: Any, queue_url: str, wait_seconds: int = 0) -> list[dict[str, Any]]:
+    """What a queue holds (up to 10 messages, as SQS returns them), taken off it."""
+    messages: list[dict[str, Any]] = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    if messages:
+        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    return messages
 
 
 def local_stack_name(prefix: str = LOCAL_PREFIX) -> str:
@@ -123,12 +131,9 @@ def _queue_attributes(queue: dict[str, Any], template: dict[str, Any], arns: dic
     }
     if "RedrivePolicy" in properties:
         redrive = properties["RedrivePolicy"]
-        attributes["RedrivePolicy"] = json.dumps(
-            {
-                "deadLetterTargetArn": arns[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]],
-                "maxReceiveCount": int(parameter_default(template, redrive["maxReceiveCount"]["Ref"])),
-            }
-        )
+        target = arns[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+        receives = int(parameter_default(template, redrive["maxReceiveCount"]["Ref"]))
+        attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": receives})
     return attributes
 
 
@@ -142,10 +147,9 @@ def _function_environment(template: dict[str, Any], function: str, names: dict[s
         **template["Globals"]["Function"]["Environment"]["Variables"],
         **resource(template, function)["Properties"]["Environment"]["Variables"],
     }
+    variables.pop("AWS_ENDPOINT_URL", None)  # empty when deployed, for `sam local` to set; the local stack sets its own
     environment = {}
     for name, value in variables.items():
-        if name == "AWS_ENDPOINT_URL":
-            continue  # empty when deployed (so that `sam local` may set it); the local stack sets its own
         if isinstance(value, dict) and "Ref" in value:
             target = value["Ref"]
             value = names[target] if target in names else parameter_default(template, target)

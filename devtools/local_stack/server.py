@@ -18,19 +18,14 @@ from urllib.request import Request, urlopen
 
 from devtools.local_stack import guard
 from devtools.local_stack.api_gateway import http_api_event, route_key
-from devtools.local_stack.receiver import (
-    LocalReceiver,
-    describe_messages,
-    describe_publication,
-    describe_result,
-    take_messages,
-)
-from devtools.local_stack.resources import LocalResources, create_resources, subscribe_queue
+from devtools.local_stack.receiver import LocalReceiver, describe_messages, describe_publication, describe_result
+from devtools.local_stack.resources import LocalResources, create_resources, subscribe_queue, take_messages
 from ops.local import WEBHOOK_PATH
 
 # API Gateway's HTTP API takes payloads up to 10 MB and answers 413 above; the function's own limit
 # (255 KiB) is lower, so between the two the function answers, as it would deployed.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+LOOPBACK = "127.0.0.1"  # the only address the webhook listens on (docs/security.md#the-local-stack)
 # A client that stops sending in the middle of its request frees the thread serving it after this long.
 READ_TIMEOUT_SECONDS = 30
 NOT_FOUND = {"message": "Not Found"}  # what API Gateway answers for a route or method it does not have
@@ -56,23 +51,21 @@ class RunningStack:
 
 @contextmanager
 def emulator(host: str, port: int) -> Iterator[str]:
-    """moto's server on host:port (0: any free port) while the block runs; its endpoint URL. The one way this
-    repository starts it: what ThreadedMotoServer does, with moto's app inside guard.LocalOnly."""
+    """moto's server on host:port (0: any free one), inside guard.local_only, while the block runs; its endpoint URL."""
+    # The one way this repository starts it: what moto's ThreadedMotoServer does, with the guard around the app.
     _check_can_listen(host, port, "--emulator-port")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log drowns the reports
-    app = guard.LocalOnly(DomainDispatcherApplication(create_backend_app))
+    app = guard.local_only(DomainDispatcherApplication(create_backend_app), host)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    app.allowed = guard.allowed_hosts(host, server.server_port)
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
     endpoint = f"http://{guard.url_host(host)}:{server.server_port}"
     try:
         # moto keeps its state in this process, across servers: each one starts empty.
-        with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310 - our emulator
-            pass
+        urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 - our emulator
         yield endpoint
     finally:
         server.shutdown()
@@ -82,24 +75,19 @@ def emulator(host: str, port: int) -> Iterator[str]:
 
 @contextmanager
 def local_stack(
-    host: str,
-    port: int,
-    emulator_host: str,
-    emulator_port: int,
-    overrides: dict[str, str] | None = None,
-    report: bool = True,
+    port: int, emulator_host: str, emulator_port: int, overrides: dict[str, str] | None = None, report: bool = True
 ) -> Iterator[RunningStack]:
-    """The emulator with the template's resources, the webhook on host:port (0: any free one) and Lambda's
+    """The emulator with the template's resources, the webhook on 127.0.0.1:port (0: any free one) and Lambda's
     poller of the stream, running until the block ends; `report` prints each request, publication and message."""
-    _check_can_listen(host, port, "--port")
+    _check_can_listen(LOOPBACK, port, "--port")
     with emulator(emulator_host, emulator_port) as endpoint:
         guard.use_dummy_credentials()
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the standard setting: boto3 sends every call there
-        resources = create_resources(endpoint_url=endpoint)
-        receiver = LocalReceiver(resources, endpoint, overrides)
+        resources = create_resources()
+        receiver = LocalReceiver(resources, overrides)
         # This terminal reads the topic through a queue of its own.
-        terminal_queue = subscribe_queue(resources.topic_arn, TERMINAL_QUEUE, endpoint) if report else None
-        http = ThreadingHTTPServer((host, port), _request_handler(receiver, report, host))
+        terminal_queue = subscribe_queue(resources.topic_arn, TERMINAL_QUEUE) if report else None
+        http = ThreadingHTTPServer((LOOPBACK, port), _request_handler(receiver, report))
         http.daemon_threads = True
         stopped = threading.Event()
 
@@ -120,7 +108,7 @@ def local_stack(
         for thread in threads:
             thread.start()
         try:
-            yield RunningStack(endpoint, f"http://{guard.url_host(host)}:{http.server_port}{WEBHOOK_PATH}", resources)
+            yield RunningStack(endpoint, f"http://{LOOPBACK}:{http.server_port}{WEBHOOK_PATH}", resources)
         finally:
             http.shutdown()
             stopped.set()
@@ -129,10 +117,10 @@ def local_stack(
             http.server_close()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port() -> int:
     """A port nobody listens on now (the OS picks it)."""
     with socket.socket() as probe:
-        probe.bind((host, 0))
+        probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
 
 
@@ -153,13 +141,11 @@ def _check_can_listen(host: str, port: int, option: str) -> None:
         try:
             probe.bind((host, port))
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise CannotListen(f"port {port} on {host} is already in use; choose another with {option}") from None
-            message = f"cannot listen on {host}:{port} ({error.strerror}); choose another address with {option}"
-            raise CannotListen(message) from None
+            why = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+            raise CannotListen(f"port {port} on {host} {why}; choose another with {option}") from None
 
 
-def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> type[BaseHTTPRequestHandler]:
+def _request_handler(receiver: LocalReceiver, report: bool) -> type[BaseHTTPRequestHandler]:
     class WebhookRequest(BaseHTTPRequestHandler):
         """API Gateway's side of the webhook route: every answer JSON, every body bounded."""
 
@@ -175,7 +161,7 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
 
         def _handle(self) -> None:
             path, _, query = self.path.partition("?")
-            allowed = guard.allowed_hosts(bound_host, self.connection.getsockname()[1])  # the port it came in on
+            allowed = guard.allowed_hosts(LOOPBACK, self.connection.getsockname()[1])  # the port it came in on
             why = guard.refusal(self.headers.get("host"), self.headers.get("origin"), allowed)
             if why is not None:
                 # Before anything is read or invoked: a page of another site, or a DNS name pointed here.
@@ -183,8 +169,7 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
                     _show(f"\n>>> refused {self.command} {path}: {why}")
                 self._send(HTTPStatus.FORBIDDEN, guard.FORBIDDEN, close=True)
                 return
-            route = route_key(self.command, path)
-            if route is None:
+            if (route := route_key(self.command, path)) is None:
                 unread = self.headers.get("content-length") or self.headers.get("transfer-encoding")
                 self._send(HTTPStatus.NOT_FOUND, NOT_FOUND, close=bool(unread))
                 return
@@ -194,14 +179,12 @@ def _request_handler(receiver: LocalReceiver, report: bool, bound_host: str) -> 
             event = http_api_event(
                 self.command, path, query, list(self.headers.items()), body, self.client_address[0], route
             )
-            if report:
-                # The request's report first, then (from the poller) the message it published; and
-                # before answering, so that a client that got its answer can read the report.
-                with _TERMINAL:
-                    result = receiver.invoke(event)
-                    _show(f"\n>>> {self.command} {path} ({len(body)} bytes){describe_result(receiver, event, result)}")
-            else:
+            # The request's report first, then (from the poller) the message it published; and before
+            # answering, so that a client that got its answer can read the report.
+            with _TERMINAL:  # the function takes one request at a time anyway
                 result = receiver.invoke(event)
+                if report:
+                    _show(f"\n>>> {self.command} {path} ({len(body)} bytes){describe_result(receiver, event, result)}")
             self._send(result["statusCode"], json.loads(result["body"]))
 
         def _read_body(self) -> bytes | None:

@@ -32,14 +32,13 @@ class MappingSettings:
     @classmethod
     def from_template(cls) -> MappingSettings:
         properties = resource(load_template(), MAPPING)["Properties"]
-        names: set[str] = set()
-        for rule in properties.get("FilterCriteria", {}).get("Filters", []):
-            names.update(json.loads(rule["Pattern"])["eventName"])
+        rules = properties.get("FilterCriteria", {}).get("Filters", [])
+        names = frozenset(name for rule in rules for name in json.loads(rule["Pattern"])["eventName"])
         age = int(properties["MaximumRecordAgeInSeconds"])
         retries = int(properties["MaximumRetryAttempts"])
         return cls(
             batch_size=int(properties["BatchSize"]),
-            event_names=frozenset(names),
+            event_names=names,
             max_record_age_seconds=STREAM_RETENTION_SECONDS if age == -1 else age,
             max_retries=None if retries == -1 else retries,
             bisect=bool(properties.get("BisectBatchOnFunctionError", False)),
@@ -109,7 +108,8 @@ class StreamMapping:
         batch = [record for record in records if record["eventName"] in self.settings.event_names]
         if not batch:
             return
-        expired = [record for record in batch if self._age(record) > self.settings.max_record_age_seconds]
+        oldest = self.clock() - self.settings.max_record_age_seconds  # the creation time of the oldest record kept
+        expired = [record for record in batch if record["dynamodb"]["ApproximateCreationDateTime"].timestamp() < oldest]
         if expired:
             # Older than the stream keeps them: Lambda gives them up, in one on-failure record.
             self._give_up(shard, expired, "RecordAgeExceeded")
@@ -131,7 +131,7 @@ class StreamMapping:
         done = next((number for number, sequence in enumerate(sequence_numbers) if sequence in failures), len(batch))
         shard.after = sequence_numbers[done - 1] if done else shard.after
         result.records_done += done
-        result.published += [_event_id(record) for record in batch[:done]]
+        result.published += [record["dynamodb"]["Keys"]["event_id"]["S"] for record in batch[:done]]
         if done < len(batch):
             result.failed = True
             self._failed(shard, batch[done:])
@@ -145,49 +145,33 @@ class StreamMapping:
 
     def _give_up(self, shard: _Shard, records: list[dict[str, Any]], condition: str) -> None:
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        context = {"requestId": str(uuid.uuid4()), "condition": condition, "approximateInvokeCount": shard.retries}
+        batch = {
+            "shardId": shard.shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"].timestamp()),
+            "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"].timestamp()),
+            "batchSize": len(records),
+            "streamArn": self.stream_arn,
+        }
         self.send_failure(
-            {
-                "requestContext": {
-                    "requestId": str(uuid.uuid4()),
-                    "condition": condition,
-                    "approximateInvokeCount": shard.retries,
-                },
-                "version": "1.0",
-                "timestamp": _iso(self.clock()),
-                "DDBStreamBatchInfo": {
-                    "shardId": shard.shard_id,
-                    "startSequenceNumber": first["SequenceNumber"],
-                    "endSequenceNumber": last["SequenceNumber"],
-                    "approximateArrivalOfFirstRecord": _iso(first["ApproximateCreationDateTime"].timestamp()),
-                    "approximateArrivalOfLastRecord": _iso(last["ApproximateCreationDateTime"].timestamp()),
-                    "batchSize": len(records),
-                    "streamArn": self.stream_arn,
-                },
-            }
+            {"requestContext": context, "version": "1.0", "timestamp": _iso(self.clock()), "DDBStreamBatchInfo": batch}
         )
         shard.after, shard.retries, shard.limit = last["SequenceNumber"], 0, None
 
     def _records(self, shard: _Shard) -> list[dict[str, Any]]:
-        where: dict[str, Any] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.after}
-            if shard.after
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        )
+        where: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if shard.after:
+            where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.after}
         iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard.shard_id, **where)
         answer = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
         return list(answer.get("Records", []))
-
-    def _age(self, record: dict[str, Any]) -> float:
-        return self.clock() - float(record["dynamodb"]["ApproximateCreationDateTime"].timestamp())
 
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
         """A record as Lambda hands it to the function: JSON, binary values in base64, times in epoch seconds."""
         stream = json.loads(json.dumps(record["dynamodb"], default=_as_json))
         return {**record, "eventSourceARN": self.stream_arn, "dynamodb": stream}
-
-
-def _event_id(record: dict[str, Any]) -> str:
-    return str(record["dynamodb"]["Keys"]["event_id"]["S"])
 
 
 def _as_json(value: Any) -> Any:

@@ -23,10 +23,7 @@ def relative(path: Path) -> str:
 
 # libyaml's parser where PyYAML was built with it (its wheels are): ten times faster than the
 # pure-Python one, which the local stack and every test that builds it would otherwise pay.
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _CloudFormationLoader(_SafeLoader):  # type: ignore[misc]
+class _CloudFormationLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Reads the short forms of intrinsic functions (!Ref, !Sub, !GetAtt, ...) as their long forms."""
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devtools.local_stack.guard import LocalOnly, allowed_hosts, printable
+from devtools.local_stack.guard import local_only, printable
 from ops.local import LOCAL_TOKEN
 from tests.conftest import start_serve
 from tests.local.test_local_stack import SAMPLE, Served, clean_environment, raw_request, serving
@@ -151,10 +151,10 @@ def test_the_emulator_still_serves_the_aws_cli_and_boto3(served_here):
 
 def test_moto_s_own_api_answers_this_machine_only():
     """moto's API (its state, reset) is refused to a client elsewhere, even one that may call the emulator."""
-    app = LocalOnly(lambda environ, start_response: start_response("200 OK", []) or [b"state"])
-    app.allowed = allowed_hosts("172.17.0.1", 5000)  # bound to Docker's bridge, for `sam local`
+    # Bound to Docker's bridge, for `sam local`.
+    app = local_only(lambda environ, start_response: start_response("200 OK", []) or [b"state"], "172.17.0.1")
     answers: list[str] = []
-    container = {"HTTP_HOST": "host.docker.internal:5000", "REMOTE_ADDR": "172.17.0.2"}
+    container = {"HTTP_HOST": "host.docker.internal:5000", "REMOTE_ADDR": "172.17.0.2", "SERVER_PORT": "5000"}
 
     refused = app(
         {**container, "PATH_INFO": "/moto-api/data.json"}, lambda status, headers, exc_info=None: answers.append(status)

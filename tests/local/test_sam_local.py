@@ -130,12 +130,12 @@ def test_sam_itself_hands_each_function_the_emulators_endpoint_and_the_local_nam
 
 
 def test_serve_warns_when_the_emulator_listens_beyond_the_loopback():
-    from devtools.local_stack.__main__ import _exposure_warnings
+    from devtools.local_stack.__main__ import _exposure_warning
 
     assert is_loopback("127.0.0.1")
     assert not is_loopback("172.17.0.1")  # Docker's bridge, as the Linux recipe uses
-    assert _exposure_warnings("127.0.0.1", "127.0.0.1") == ""
-    warning = _exposure_warnings("127.0.0.1", "172.17.0.1")
+    assert _exposure_warning("127.0.0.1") == ""
+    warning = _exposure_warning("172.17.0.1")
     assert "the AWS emulator listens on 172.17.0.1" in warning
     assert "no authentication" in warning
 
