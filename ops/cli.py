@@ -107,9 +107,9 @@ def run_republish(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> in
 def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options, action = _target_options(arguments), arguments.action
     if action == "promote":
-        return promote.promote(held.resolve_with_events(options, arguments.events_table), arguments.body_sha256, out)
+        return promote.promote(held.resolve(options, None, webhook=False, events=True), arguments.body_sha256, out)
     webhook_url = getattr(arguments, "webhook_url", None)
-    target = held.resolve(options, webhook_url, needs_webhook=action == "redrive", needs_alarms=action == "dismiss")
+    target = held.resolve(options, webhook_url, webhook=action == "redrive", alarms=action == "dismiss")
     if action == "redrive":
         return held.redrive(target, arguments.body_sha256, out, slot=arguments.with_token)
     if action == "show":
@@ -118,9 +118,9 @@ def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return held.dismiss(target, arguments.body_sha256, arguments.note or "", out)
     if action == "purge":
         window = TimeWindow.parse(arguments.since, arguments.until).texts()
-        tokens = forensics.token_values(arguments.token, arguments.token_version)
+        tokens = forensics.token_values(arguments.token)
         if window == (None, None) and not tokens:
-            raise OperatorError("choose what to purge: --since/--until (first delivery) and/or --token-version")
+            raise OperatorError("choose what to purge: --since/--until (first delivery) and/or --token")
         return held.purge(target, held.brought(window, tokens), arguments.dry_run, out)
     found, after = held.entries(target, arguments.limit, arguments.after, [("state", "=", arguments.state)])
     held.print_entries(found, after, out, as_jsonl=arguments.format == "jsonl")
@@ -128,10 +128,10 @@ def run_held(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_forensics(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    tokens = forensics.token_values(arguments.token, arguments.token_version)
+    tokens = forensics.token_values(arguments.token)
     if not tokens:
-        raise OperatorError("name the token: --token SLOT:VERSION_ID or --token-version VERSION_ID")
-    target = held.resolve_with_events(_target_options(arguments), arguments.events_table)
+        raise OperatorError("name the token: --token SLOT:VERSION_ID")
+    target = held.resolve(_target_options(arguments), None, webhook=False, events=True)
     window = TimeWindow.parse(arguments.since, arguments.until).texts()
     if arguments.action == "list":
         return forensics.list_token(target, tokens, window, out)
@@ -147,7 +147,7 @@ def run_token(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_smoke(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    return smoke.run(_target_options(arguments), out)
+    return smoke.run(TargetOptions(arguments.stack_name, arguments.region, endpoint_url=arguments.endpoint_url), out)
 
 
 def _events_table(arguments: argparse.Namespace, **more: str | None) -> tuple[Deployment, Any, str]:
@@ -192,16 +192,16 @@ TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": f"instead of EventsT
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))
 FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table", "help": "table (default) or jsonl"}))
 BODY = _options(("body_sha256", {"metavar": "ID", "help": "its body_sha256, or the first 6 or more characters"}))
-EVENTS_TABLE = _options(("--events-table", {"metavar": "NAME", "help": "instead of the stack's EventsTableName"}))
+AWS_ENDPOINT = ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"})
+DEPLOYED = _options(*STACK, AWS_ENDPOINT, group="which stack")
 SECRET = _options(
     *STACK,
-    ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"}),
+    AWS_ENDPOINT,
     ("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}),
     group="which secret",
 )
 TOKENS = _options(
-    ("--token", {"action": "append", "metavar": "SLOT:VERSION_ID", "help": "current:V or previous:V (token_used)"}),
-    ("--token-version", {"action": "append", "metavar": "VERSION_ID", "help": "both tokens of this secret version"}),
+    ("--token", {"action": "append", "metavar": "SLOT:VERSION_ID", "help": "current:V or previous:V (token_used)"})
 )
 
 
@@ -221,7 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     queue = _command(commands, "republish", run_republish, [EVENTS, DRY_RUN, TOPIC], republishing, republish.__doc__)
     queue.add_argument("--failures-queue-url", metavar="URL", help="instead of PublicationFailuresQueueUrl")
     smoked = "after a deploy: deliver one made-up event to the stack's URL, find it stored, see it published"
-    _command(commands, "smoke", run_smoke, [EVENTS], smoked, smoke.__doc__)
+    _command(commands, "smoke", run_smoke, [DEPLOYED], smoked, smoke.__doc__)
 
     actions = _group(commands, "held", "list, show, re-drive, dismiss, purge or promote the held bodies", held.__doc__)
     listed = _command(actions, "list", run_held, [BODIES, FORMAT], "a page of held bodies, with their type and reason")
@@ -240,14 +240,14 @@ def _parser() -> argparse.ArgumentParser:
     purging = "delete held bodies first delivered in a time range, or brought by a token"
     _command(actions, "purge", run_held, [BODIES, RECEIVED, TOKENS, DRY_RUN], purging, held.purge.__doc__)
     promoting = "make a held conflicting duplicate the event of record, keeping the one it replaces held"
-    _command(actions, "promote", run_held, [BODIES, BODY, EVENTS_TABLE], promoting, promote.__doc__)
+    _command(actions, "promote", run_held, [BODIES, BODY], promoting, promote.__doc__)
 
     leaked = "list or purge what one token (a secret version, a slot) stored or held: after a leak"
     actions = _group(commands, "forensics", leaked, forensics.__doc__)
     listing = "the events the token stored and the bodies it held, as JSON lines"
-    _command(actions, "list", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE], listing)
+    _command(actions, "list", run_forensics, [BODIES, RECEIVED, TOKENS], listing)
     purging = "delete the bodies the token held; with --events, the events it stored too"
-    purge = _command(actions, "purge", run_forensics, [BODIES, RECEIVED, TOKENS, EVENTS_TABLE, DRY_RUN], purging)
+    purge = _command(actions, "purge", run_forensics, [BODIES, RECEIVED, TOKENS, DRY_RUN], purging)
     stored = "the events it stored too (nothing is published), Zenoti's own as well: narrow with --since/--until"
     purge.add_argument("--events", action="store_true", help=stored)
 

@@ -9,20 +9,18 @@ from typing import Any, TextIO
 from ops import held
 from ops.errors import EXIT_DONE, OperatorError
 from ops.items import every_item, filtered
-from zenoti_receiver.adapters.event_table import TOKEN_USED, token_used_text
+from zenoti_receiver.adapters.event_table import TOKEN_USED
 
-SLOTS = ("current", "previous")
 LISTED_EVENT = ("event_id", "event_type", "received_at", "center_id", "request_id", TOKEN_USED)
 
 
-def token_values(exact: list[str] | None, versions: list[str] | None) -> tuple[str, ...]:
-    """The `token_used` values named: each `slot:version` as the tables record it, and both slots of a version."""
-    for value in exact or ():
+def token_values(named: list[str] | None) -> tuple[str, ...]:
+    """The `token_used` values named, each `slot:version` as the tables record it."""
+    for value in named or ():
         slot, _, version = value.partition(":")
-        if slot not in SLOTS or not version:
+        if slot not in ("current", "previous") or not version:
             raise OperatorError(f"--token {value}: give SLOT:VERSION_ID, SLOT current or previous")
-    both = [token_used_text(slot, version) for version in versions or () for slot in SLOTS]
-    return tuple(dict.fromkeys([*(exact or ()), *both]))
+    return tuple(dict.fromkeys(named or ()))
 
 
 def events_of(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Window) -> list[Any]:

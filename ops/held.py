@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
@@ -55,28 +55,30 @@ class HeldTarget:
     alarms: dict[str, str] | None = None  # logical id -> alarm name, of a deployed stack
     cloudwatch: Any = None
     signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
-    events_table: str = ""  # promote's and forensics'
+    events_table: str = ""  # promote's, forensics' and smoke's
 
 
 def resolve(
-    options: TargetOptions, webhook_url: str | None, *, needs_webhook: bool, needs_alarms: bool = False
+    options: TargetOptions, webhook_url: str | None, *, webhook: bool, alarms: bool = False, events: bool = False
 ) -> HeldTarget:
-    """The held bodies' table, and for a re-drive the webhook URL and token: from the stack, or `make serve`'s."""
-    given: dict[str, str | None] = {HELD_OUTPUT: options.table}
-    if needs_webhook and not options.local:
+    """The held bodies' table, the events table if needed (promote, forensics, smoke), and for a delivery the webhook
+    URL and token: from the stack, or `make serve`'s."""
+    given: dict[str, str | None] = {HELD_OUTPUT: options.table} | ({TABLE_OUTPUT: None} if events else {})
+    if webhook and not options.local:
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
-    table, dynamodb = deployment.names[HELD_OUTPUT], deployment.client("dynamodb")
-    if not needs_webhook and needs_alarms and not options.local and options.table is None:
-        return HeldTarget(table, dynamodb, alarms=deployment.alarm_names(), cloudwatch=deployment.client("cloudwatch"))
-    if not needs_webhook:
-        return HeldTarget(table, dynamodb)
+    names = deployment.names
+    target = HeldTarget(names[HELD_OUTPUT], deployment.client("dynamodb"), events_table=names.get(TABLE_OUTPUT, ""))
+    if alarms and not options.local and options.table is None:
+        return replace(target, alarms=deployment.alarm_names(), cloudwatch=deployment.client("cloudwatch"))
+    if not webhook:
+        return target
     if options.local:
-        return HeldTarget(table, dynamodb, local_webhook_url(webhook_url or LOCAL_WEBHOOK), LOCAL_TOKEN)
+        return replace(target, webhook_url=local_webhook_url(webhook_url or LOCAL_WEBHOOK), token=LOCAL_TOKEN)
     # Checked before the token is even read: it goes to the stack's own webhook, or nowhere.
-    stack_url = deployment.names[WEBHOOK_OUTPUT]
+    stack_url = names[WEBHOOK_OUTPUT]
     url = stack_webhook_url(webhook_url or stack_url, stack_url, deployment.webhook_hosts(), options.stack_name)
-    secretsmanager, secret_id = deployment.client("secretsmanager"), deployment.names[SECRET_OUTPUT]
+    secretsmanager, secret_id = deployment.client("secretsmanager"), names[SECRET_OUTPUT]
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
 
     def token_of(slot: str, version_id: str) -> str | None:
@@ -87,15 +89,8 @@ def resolve(
         found = past.get("token" if slot == "current" else "previous_token") if isinstance(past, dict) else None
         return found if isinstance(found, str) and found else None
 
-    previous, signing = value.get("previous_token") or None, value.get("signing_secret")
-    return HeldTarget(table, dynamodb, url, value["token"], previous, token_of, signing_secret=signing)
-
-
-def resolve_with_events(options: TargetOptions, events_table: str | None) -> HeldTarget:
-    """The held bodies' table and the events table (promote, forensics): from the stack, or given."""
-    deployment = resolve_deployment(options, {HELD_OUTPUT: options.table, TABLE_OUTPUT: events_table})
-    names = deployment.names
-    return HeldTarget(names[HELD_OUTPUT], deployment.client("dynamodb"), events_table=names[TABLE_OUTPUT])
+    target = replace(target, webhook_url=url, token=value["token"], previous_token=value.get("previous_token") or None)
+    return replace(target, token_of=token_of, signing_secret=value.get("signing_secret"))
 
 
 def stack_webhook_url(url: str, stack_url: str, api_hosts: frozenset[str], stack_name: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ops import held
-from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED, OperatorError
-from ops.target import TABLE_OUTPUT, Deployment, TargetOptions, resolve_deployment
+from ops.errors import EXIT_DONE, EXIT_NOT_ACCEPTED
+from ops.target import Deployment, TargetOptions, connect
 
 SAMPLE = Path(__file__).resolve().parent.parent / "events" / "booking_created.json"
 CENTER = "00000000-0000-4000-8000-00000000c0de"  # no center of Zenoti's: filtered out by center filters
@@ -30,22 +30,19 @@ def smoke_event() -> tuple[str, bytes]:
 
 def run(options: TargetOptions, out: TextIO) -> int:
     """Deliver, look up, wait for the publication; one line for each, and EXIT_NOT_ACCEPTED at the first that fails."""
-    if options.local:
-        raise OperatorError("smoke proves a deployed stack (make demo and make serve show the local one)")
-    target = held.resolve(options, None, needs_webhook=True)  # the stack's own URL and token, checked
-    deployment = resolve_deployment(options, {TABLE_OUTPUT: options.table})
+    target = held.resolve(options, None, webhook=True, events=True)  # the stack's own URL and token, checked
     event_id, body = smoke_event()
     status, answer = held.deliver(target, body)
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":
         return EXIT_NOT_ACCEPTED
     item = target.dynamodb.get_item(
-        TableName=deployment.names[TABLE_OUTPUT], Key={"event_id": {"S": event_id}}, ConsistentRead=True
+        TableName=target.events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True
     ).get("Item")
     print(f"stored: {'yes, received ' + item['received_at']['S'] if item else 'NO'}", file=out)
     if not item:
         return EXIT_NOT_ACCEPTED
-    published = _published(deployment, event_id, WAIT_SECONDS)
+    published = _published(connect(options), event_id, WAIT_SECONDS)
     if published is None:
         print(f"published: not within {WAIT_SECONDS:.0f} s (docs/operations.md#publication)", file=out)
         return EXIT_NOT_ACCEPTED
