@@ -174,13 +174,10 @@ def aws_endpoints(service: str, region: str) -> frozenset[tuple[str, str, int, s
 def _plain(url: str) -> tuple[str, str, int, str]:
     """What decides where a request goes and who can read it; a URL with user info matches nothing."""
     parts = urlsplit(url)
-    try:
-        port = parts.port or 443
-    except ValueError:
-        return ("", "", 0, "")
-    if parts.username is not None or parts.password is not None:
-        return ("", "", 0, "")
-    return (parts.scheme.lower(), (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/"))
+    with suppress(ValueError):  # a port that is not a number
+        if parts.username is None:  # a password comes with a username, if only an empty one
+            return (parts.scheme.lower(), (parts.hostname or "").rstrip("."), parts.port or 443, parts.path.rstrip("/"))
+    return ("", "", 0, "")
 
 
 @cache

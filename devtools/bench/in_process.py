@@ -27,21 +27,20 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from devtools.bench.cold_start import bounded_config, publish_records
+from devtools.bench.cold_start import publish_records
 from devtools.bench.write_units import WriteMeter
 from devtools.local_stack.receiver import LambdaContext
 from devtools.local_stack.resources import PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import MappingSettings, StreamMapping
 from devtools.local_stack.template import REPO
 from ops.local import LOCAL_TOKEN, REGION
+from zenoti_receiver.adapters.aws import BOUNDED
 
 Event = dict[str, Any]  # what a function is given and what it answers
 Handler = Callable[[Event, Any], Event]
 
-# The bare baseline's: the timeouts and retries of the function's adapters, botocore's defaults otherwise.
-BASELINE_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}, tcp_keepalive=True
-)
+# The bare baseline's: the function's adapters' timeouts and retries, with botocore's own parameter validation.
+BASELINE_CONFIG = BOUNDED.merge(Config(parameter_validation=True))
 _OK = AWSResponse("https://stubbed.invalid", 200, {}, None)
 # What a stub answers GetSecretValue; any other call gets an empty success.
 _SECRET = {"SecretString": json.dumps({"token": LOCAL_TOKEN})}
@@ -293,7 +292,7 @@ def measure_publisher(
     os.environ.update(resources.publisher_environment)
     boto3.setup_default_session()
     module = import_handler(src, "zenoti_receiver.publisher_handler")
-    sns = boto3.client("sns", config=bounded_config())
+    sns = boto3.client("sns", config=BOUNDED)
 
     def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:
         publish_records(sns, resources.topic_arn, event["Records"])

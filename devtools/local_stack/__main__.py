@@ -21,17 +21,9 @@ from ops.local import EMULATOR_PORT, FAKE_CREDENTIALS, LOCAL_TOKEN, REGION, WEBH
 
 # One sample body of each family, events/<name>.json (events/README.md), in the catalog's order; the Makefile's FAMILY.
 FAMILY = (
-    "booking_deleted",
-    "class_schedule_created",
-    "guest_created",
-    "guest_membership_created",
-    "guest_pass_redeemed",
-    "guest_package_creation",
-    "appointment_started",
-    "appointment_group_created",
-    "employee_created",
-    "invoice_closed",
-)
+    "booking_deleted", "class_schedule_created", "guest_created", "guest_membership_created", "guest_pass_redeemed",
+    "guest_package_creation", "appointment_started", "appointment_group_created", "employee_created", "invoice_closed",
+)  # fmt: skip
 # How long serve's function keeps the token it read, instead of the deployed 300 s: a token changed with
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0

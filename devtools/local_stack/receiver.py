@@ -3,7 +3,6 @@ one execution environment each, one request at a time; and reports of what they 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib
 import json
@@ -21,10 +20,10 @@ from botocore.config import Config
 
 from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import PollResult, StreamMapping
-from devtools.local_stack.template import load_template, resource
 from ops.items import plain_event, plain_held
 from ops.local import REGION
 from zenoti_receiver.logic.parsing import received_bytes
+from zenoti_receiver.timing import PUBLISHER_TIMEOUT_SECONDS, RECEIVER_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -41,13 +40,8 @@ class LambdaContext:
         return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        """The function's Timeout in template.yaml: the remaining time never runs down here."""
-        return _timeout_ms(self.function_name)
-
-
-@functools.cache
-def _timeout_ms(function: str) -> int:
-    return int(resource(load_template(), function)["Properties"]["Timeout"]) * 1000
+        """The function's Timeout (timing.py, template.yaml's): the remaining time never runs down here."""
+        return 1000 * (RECEIVER_TIMEOUT_SECONDS if self.function_name == FUNCTION else PUBLISHER_TIMEOUT_SECONDS)
 
 
 class LocalReceiver:
