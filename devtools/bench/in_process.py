@@ -6,12 +6,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-import importlib
 import io
 import json
 import logging
 import os
-import sys
 import time
 import uuid
 from collections import Counter
@@ -19,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -29,7 +27,7 @@ from botocore.config import Config
 
 from devtools.bench.cold_start import publish_records
 from devtools.bench.write_units import WriteMeter
-from devtools.local_stack.receiver import LambdaContext
+from devtools.local_stack.receiver import LambdaContext, import_handler
 from devtools.local_stack.resources import PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import MappingSettings, StreamMapping
 from devtools.local_stack.template import REPO
@@ -114,17 +112,9 @@ class Function:
         self.aws.install(boto3.DEFAULT_SESSION)
         if write_meter is not None:
             write_meter.install(boto3.DEFAULT_SESSION)
-        self.handler: Handler = import_handler(src, "zenoti_receiver.handler").lambda_handler
+        self.handler: Handler = import_handler("zenoti_receiver.handler", src).lambda_handler
         # Where the bare baseline publishes (the receiving function no longer does).
         self.baseline = _baseline_handler(environment["EVENTS_TABLE_NAME"], topic_arn)
-
-
-def import_handler(src: Path, module: str) -> ModuleType:
-    """A function's handler module imported anew from `src`: a new execution environment in this process."""
-    if str(src) not in sys.path:
-        sys.path.insert(0, str(src))
-    sys.modules.pop(module, None)
-    return importlib.import_module(module)
 
 
 def invoke(handler: Handler, event: Event, outcome: str = "accepted", status: int = 200) -> tuple[Event, float]:
@@ -215,7 +205,7 @@ def measure_cpu(function: Function, src: Path, events: EventFactory, rounds: int
     """CPU seconds per event, a figure per round, by side: "handler" answered by the botocore hook (botocore's
     client-side work stays), "own" with stand-in clients (our own code), "baseline" stubbed too, "json" parsing."""
     with mock.patch.object(boto3, "client", StandInClient):  # the function creates its clients while it is imported
-        own = import_handler(src, "zenoti_receiver.handler").lambda_handler
+        own = import_handler("zenoti_receiver.handler", src).lambda_handler
 
     def parsing(event: Event, context: Any) -> Any:  # only the body's JSON: what any receiver does
         return json.loads(event["body"])
@@ -291,7 +281,7 @@ def measure_publisher(
     publisher on the same topic; and what one invocation of ours prints, by batch, as CloudWatch Logs ingests it."""
     os.environ.update(resources.publisher_environment)
     boto3.setup_default_session()
-    module = import_handler(src, "zenoti_receiver.publisher_handler")
+    module = import_handler("zenoti_receiver.publisher_handler", src)
     sns = boto3.client("sns", config=BOUNDED)
 
     def bare(event: dict[str, Any], context: Any) -> dict[str, Any]:

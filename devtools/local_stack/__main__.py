@@ -28,10 +28,9 @@ FAMILY = (
 # put-secret-value works at once (the tool's default, --token-cache-seconds to change).
 LOCAL_TOKEN_CACHE_SECONDS = 2.0
 MODE = "The functions run in this process (imported from src/, as Lambda imports them), against an AWS emulator"
-# What the AWS CLI commands serve prints put in front: the emulator takes any credentials, the CLI wants some.
-DUMMY_CREDENTIALS = " ".join(
-    f"{name}={FAKE_CREDENTIALS[name]}" for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-)
+# The keys the AWS CLI commands serve prints put in front (the region is their --region): the emulator takes any
+# credentials, the CLI wants some.
+DUMMY_CREDENTIALS = " ".join(f"{name}={value}" for name, value in FAKE_CREDENTIALS.items() if "_KEY" in name)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import threading
 import traceback
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +21,7 @@ from botocore.config import Config
 
 from devtools.local_stack.resources import FUNCTION, PUBLISHER_FUNCTION, LocalResources
 from devtools.local_stack.stream import PollResult, StreamMapping
+from devtools.local_stack.template import REPO
 from ops.items import plain_event, plain_held
 from ops.local import REGION
 from zenoti_receiver.logic.parsing import received_bytes
@@ -55,8 +57,8 @@ class LocalReceiver:
         self.sqs = session.client("sqs")
         # The names both functions read have the same values; each reads its own.
         os.environ.update({**resources.publisher_environment, **resources.function_environment, **(overrides or {})})
-        self._receiver = _new_execution_environment("zenoti_receiver.handler")
-        self._publisher = _new_execution_environment("zenoti_receiver.publisher_handler")
+        self._receiver = import_handler("zenoti_receiver.handler")
+        self._publisher = import_handler("zenoti_receiver.publisher_handler")
         self._receiver_lock = threading.Lock()  # one request at a time; the stream mapping invokes one batch at a time
         # moto answers the stream's API on its classic endpoint, not the account-based one botocore now prefers.
         streams = session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
@@ -88,8 +90,10 @@ class LocalReceiver:
         return answer.get("Item")  # type: ignore[no-any-return]
 
 
-def _new_execution_environment(module: str) -> ModuleType:
-    # src/, the functions' code root (CodeUri), is on the path as in Lambda: the ops package puts it there.
+def import_handler(module: str, src: Path = REPO / "src") -> ModuleType:
+    """A function's handler module imported anew from `src`, its code root (CodeUri): a new execution environment."""
+    if str(src) not in sys.path:  # src/ is there already: the ops package puts it there
+        sys.path.insert(0, str(src))
     sys.modules.pop(module, None)
     return importlib.import_module(module)
 
