@@ -20,7 +20,7 @@ from ops.local import LOCAL_TOKEN, LOCAL_WEBHOOK
 from ops.lookup import print_aligned
 from ops.target import HELD_OUTPUT, SECRET_OUTPUT, TABLE_OUTPUT, WEBHOOK_OUTPUT, TargetOptions, resolve_deployment
 from zenoti_receiver.adapters.event_table import TOKEN_USED
-from zenoti_receiver.adapters.held_bodies import HELD, STATES_HELD, held_body
+from zenoti_receiver.adapters.held_bodies import HELD, held_body
 from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.logic.signature import SIGNATURE_HEADER, expected_signature
 
@@ -187,7 +187,7 @@ def print_entries(found: list[dict[str, Any]], next_after: str | None, out: Text
         return
     cells = [{**entry, "id": entry["body_sha256"][:SHOWN_ID], "why": main_reason(entry)} for entry in found]
     print_aligned([COLUMNS, *([str(entry.get(column, "-")) for column in COLUMNS] for entry in cells)], out)
-    still = sum(1 for entry in found if entry.get("state") in STATES_HELD)
+    still = sum(1 for entry in found if entry.get("state") == HELD)
     print(f"({len(found)} bod{'y' if len(found) == 1 else 'ies'}, {still} still held)", file=out)
     if next_after:
         print(f"More: --after {next_after}", file=out)

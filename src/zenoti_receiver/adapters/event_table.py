@@ -105,11 +105,7 @@ def _item(received: ReceivedEvent) -> dict[str, Any]:
 def token_attributes(token: TokenUsed | None) -> dict[str, Any]:
     """Which token authenticated a body, `token_used`: "<slot>:<secret version id>" ("current:3f2a...")."""
     # One attribute, not two: it keeps a conflicting duplicate's held entry within one write unit.
-    return {} if token is None else {TOKEN_USED: {"S": token_used_text(token.slot, token.version_id)}}
-
-
-def token_used_text(slot: str, version_id: str) -> str:
-    return f"{slot}:{version_id}"
+    return {} if token is None else {TOKEN_USED: {"S": f"{token.slot}:{token.version_id}"}}
 
 
 def _body_sha256(item: dict[str, Any]) -> str | None:

@@ -17,7 +17,6 @@ from zenoti_receiver.logic.ports import HeldDelivery
 
 DEPENDENCY = "held_bodies_table"
 HELD = "held"
-STATES_HELD = frozenset({HELD})
 # What is kept of a body that is not JSON: enough to see what it is, not a 255 KiB sink of junk.
 KEPT_BYTES_NOT_JSON = 64 * 1024
 
