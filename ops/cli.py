@@ -92,7 +92,8 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"Nothing to replay: no stored events of {chosen}{window.describe()} in table {table}.", file=out)
         return EXIT_DONE
     sns, topic_arn = deployment.client("sns"), deployment.names[TOPIC_OUTPUT]
-    replay.replay(stored_events.in_time_order(events), sns, topic_arn, dry_run=arguments.dry_run, out=out, err=err)
+    events.sort(key=lambda event: (event.occurred_at, event.event_id))  # in time order
+    replay.replay(events, sns, topic_arn, dry_run=arguments.dry_run, out=out, err=err)
     done = f"{len(events)} event{'' if len(events) == 1 else 's'} to {topic_arn}"
     print(f"Dry run: would publish {done}; nothing was sent." if arguments.dry_run else f"Published {done}.", file=out)
     return EXIT_DONE
@@ -194,15 +195,8 @@ FORMAT = _options(("--format", {"choices": ("table", "jsonl"), "default": "table
 BODY = _options(("body_sha256", {"metavar": "ID", "help": "its body_sha256, or the first 6 or more characters"}))
 AWS_ENDPOINT = ("--endpoint-url", {"metavar": "URL", "help": "AWS endpoint to call, https only"})
 DEPLOYED = _options(*STACK, AWS_ENDPOINT, group="which stack")
-SECRET = _options(
-    *STACK,
-    AWS_ENDPOINT,
-    ("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}),
-    group="which secret",
-)
-TOKENS = _options(
-    ("--token", {"action": "append", "metavar": "SLOT:VERSION_ID", "help": "current:V or previous:V (token_used)"})
-)
+SECRET = _options(("--secret-id", {"metavar": "ARN", "help": "the secret itself, instead of the stack's output"}))
+TOKENS = _options(("--token", {"action": "append", "metavar": "SLOT:VERSION_ID", "help": "current:V or previous:V"}))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -253,11 +247,11 @@ def _parser() -> argparse.ArgumentParser:
 
     actions = _group(commands, "token", "rotate the webhook token without losing events", webhook_token.__doc__)
     rotating = "write a new token; the one in force stays accepted as previous_token"
-    rotate = _command(actions, "rotate", run_token, [SECRET], rotating, webhook_token.rotate.__doc__)
+    rotate = _command(actions, "rotate", run_token, [DEPLOYED, SECRET], rotating, webhook_token.rotate.__doc__)
     rotate.add_argument("--print-url", action="store_true", help="print the new webhook URL, token included")
     rotate.add_argument("--force", action="store_true", help="rotate even during a rotation or over a malformed secret")
     dropping = "end a rotation: stop accepting previous_token"
-    _command(actions, "drop-previous", run_token, [SECRET], dropping, webhook_token.drop_previous.__doc__)
+    _command(actions, "drop-previous", run_token, [DEPLOYED, SECRET], dropping, webhook_token.drop_previous.__doc__)
     return parser
 
 

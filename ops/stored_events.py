@@ -81,10 +81,6 @@ class StoredEvent:
         return str(self.attributes.get("occurred_at", ""))
 
 
-def in_time_order(events: list[StoredEvent]) -> list[StoredEvent]:
-    return sorted(events, key=lambda event: (event.occurred_at, event.event_id))
-
-
 def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[StoredEvent]:
     """The events with these ids; refuses all of them if one is not stored (a typo must not replay half)."""
     wanted = list(dict.fromkeys(event_ids))  # each id once, in the order given

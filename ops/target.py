@@ -33,12 +33,9 @@ FAILURES_QUEUE_OUTPUT = "PublicationFailuresQueueUrl"
 PRINT_TOKEN_OUTPUT = "PrintTokenCommand"  # noqa: S105 - an output's name
 # The option that names the same thing instead of the output.
 GIVEN_BY = {
-    TABLE_OUTPUT: "--table",
-    HELD_OUTPUT: "--table",
-    TOPIC_OUTPUT: "--topic-arn",
-    SECRET_OUTPUT: "--secret-id",
+    TABLE_OUTPUT: "--table", HELD_OUTPUT: "--table", TOPIC_OUTPUT: "--topic-arn", SECRET_OUTPUT: "--secret-id",
     FAILURES_QUEUE_OUTPUT: "--failures-queue-url",
-}
+}  # fmt: skip
 # The resources a stack's WebhookUrl may point at: its HTTP API, or its WAF front door's REST API.
 API_TYPES = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi"})
 

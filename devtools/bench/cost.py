@@ -30,13 +30,9 @@ COST_GOAL = 4.50  # USD per million new events, the publisher's invocations incl
 LOW_TRAFFIC_EVENTS_PER_SECOND = 1.0
 # What the API's access-log line holds for a request: an HTTP API request id, an IPv4 address, ...
 ACCESS_LOG_VALUES = {
-    "requestId": "JQ1ZdgGnIAMEVhQ=",
-    "identity.sourceIp": "203.0.113.10",
-    "routeKey": "POST /zenoti/webhook",
-    "status": "401",
-    "integrationLatency": "2",
-    "integrationErrorMessage": "-",
-}
+    "requestId": "JQ1ZdgGnIAMEVhQ=", "identity.sourceIp": "203.0.113.10", "routeKey": "POST /zenoti/webhook",
+    "status": "401", "integrationLatency": "2", "integrationErrorMessage": "-",
+}  # fmt: skip
 
 
 def billed_seconds(duration_s: float) -> float:
