@@ -36,11 +36,9 @@ DEFAULT_PAGE = 50
 Window = tuple[str | None, str | None]  # [since, until), as the tables write times; None: open
 # The alarm of each reason (template.yaml): dismissing the last held entry of a reason sets its alarm to OK.
 ALARM_OF_REASON = {
-    "invalid_event": "HeldBodiesAlarm",
-    "malformed_body": "HeldMalformedBodiesAlarm",
-    "undeliverable": "HeldUndeliverableBodiesAlarm",
-    "conflicting_duplicate": "ConflictingDuplicatesAlarm",
-}
+    "invalid_event": "HeldBodiesAlarm", "malformed_body": "HeldMalformedBodiesAlarm",
+    "undeliverable": "HeldUndeliverableBodiesAlarm", "conflicting_duplicate": "ConflictingDuplicatesAlarm",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,8 @@ def run(options: TargetOptions, out: TextIO) -> int:
     print(f"delivered {event_id} to {target.webhook_url}: {status} {json.dumps(answer)}", file=out)
     if status != 200 or answer.get("status") != "accepted":
         return EXIT_NOT_ACCEPTED
-    item = target.dynamodb.get_item(
-        TableName=target.events_table, Key={"event_id": {"S": event_id}}, ConsistentRead=True
-    ).get("Item")
+    key = {"event_id": {"S": event_id}}
+    item = target.dynamodb.get_item(TableName=target.events_table, Key=key, ConsistentRead=True).get("Item")
     print(f"stored: {'yes, received ' + item['received_at']['S'] if item else 'NO'}", file=out)
     if not item:
         return EXIT_NOT_ACCEPTED

@@ -86,9 +86,8 @@ def run(stack: RunningStack, events: int, senders: int, timeout: float, out: Tex
     print(f"answers:            {dict(sorted(statuses.items()))}", file=out)
     print(f"5xx answers:        {server_errors}", file=out)
     print(f"items stored:       {stored}", file=out)
-    print(
-        f"messages received:  {len(received)} ({len(set(received))} distinct events) by the subscriber queue", file=out
-    )
+    distinct = len(set(received))
+    print(f"messages received:  {len(received)} ({distinct} distinct events) by the subscriber queue", file=out)
     print(f"elapsed:            {elapsed:.1f} s, {len(answers) / elapsed:.0f} events/s", file=out)
     if latencies:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]

@@ -78,8 +78,7 @@ class LocalReceiver:
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
         """The publisher's answer to a batch of the stream (what Lambda's event source mapping sends it)."""
         context = LambdaContext(aws_request_id=str(uuid.uuid4()), function_name=PUBLISHER_FUNCTION)
-        result: dict[str, Any] = self._publisher.lambda_handler(event, context)
-        return result
+        return self._publisher.lambda_handler(event, context)  # type: ignore[no-any-return]
 
     def _send_failure(self, record: dict[str, Any]) -> None:
         self.sqs.send_message(QueueUrl=self.resources.publication_failures_queue_url, MessageBody=json.dumps(record))
