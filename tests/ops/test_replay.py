@@ -46,6 +46,14 @@ def test_replay_by_id_sends_the_stored_body_verbatim_with_the_functions_attribut
     assert result.out.splitlines()[-1] == f"Published 2 events to {stack.resources.topic_arn}."
 
 
+def test_an_event_id_given_twice_is_replayed_once(run, stack: Stack, stored: Stored, table_and_topic):
+    result = run("replay", *table_and_topic, "--event-id", SAMPLE_ID, "--event-id", SAMPLE_ID)
+
+    assert result.code == 0, result.err
+    assert replayed(stack).keys() == {SAMPLE_ID}
+    assert published_lines(result.out) == [SAMPLE_ID]
+
+
 def test_replay_of_a_center_in_a_window_publishes_only_those(run, stack: Stack, stored: Stored, table_and_topic):
     result = run("replay", *table_and_topic, "--center", CENTER_A, "--since", "2022-03-22T05:00Z")
 
