@@ -95,16 +95,6 @@ def stored(stack: Stack, invoke: Any, api_event: dict[str, Any]) -> Stored:
     return Stored(bodies=bodies, attributes=attributes)
 
 
-# The shell mocked_stack gives the function; and moto may purge a queue twice a minute.
-MOCKED_SHELL = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
-}
-
-
 @dataclass(frozen=True)
 class Built:
     """The template's resources in moto, and clients (made once) that put them back as they were built."""
