@@ -84,7 +84,8 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if arguments.event_id:
         events = stored_events.events_by_id(dynamodb, table, arguments.event_id)
     elif arguments.center:
-        events = stored_events.events_of(dynamodb, table, *INDEXES["center"], arguments.center, window)
+        # The index holds GUIDs in their canonical lower case, as lookup reads it.
+        events = stored_events.events_of(dynamodb, table, *INDEXES["center"], arguments.center.lower(), window)
     else:
         events = stored_events.events_in_window(dynamodb, table, window)
     if not events:

@@ -69,6 +69,13 @@ def test_replay_of_a_whole_center(run, stack: Stack, stored: Stored, table_and_t
     assert replayed(stack).keys() == {"a-early", SAMPLE_ID, "a-late"}
 
 
+def test_replay_of_a_center_written_in_upper_case(run, stack: Stack, stored: Stored, table_and_topic):
+    result = run("replay", *table_and_topic, "--center", CENTER_A.upper())
+
+    assert result.code == 0, result.err
+    assert replayed(stack).keys() == {"a-early", SAMPLE_ID, "a-late"}
+
+
 def test_replay_of_a_window_alone_scans_every_center(run, stack: Stack, stored: Stored, table_and_topic):
     result = run("replay", *table_and_topic, "--since", "2022-03-22T12:00:00Z", "--until", "2022-03-23")
 
