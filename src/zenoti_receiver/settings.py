@@ -29,7 +29,7 @@ class Settings(BaseModel):
     event_retention_days: int = Field(0, alias="EVENT_RETENTION_DAYS", ge=0)
     held_table_name: Name = Field(alias="HELD_TABLE_NAME")
     token_secret_id: Name = Field(alias="TOKEN_SECRET_ARN")
-    # A held body expires this many days after it was last delivered.
+    # A held body expires this many days after its first delivery (a repeat does not renew it).
     held_retention_days: int = Field(30, alias="HELD_RETENTION_DAYS", ge=1)
     token_cache_seconds: Seconds = Field(300, alias="TOKEN_CACHE_SECONDS")
     # How long the tokens read last stay good while Secrets Manager does not answer (throttled, 5xx,

@@ -22,7 +22,7 @@ KEPT_BYTES_NOT_JSON = 64 * 1024
 
 
 class HeldBodiesTable:
-    """`retention_days` after its last delivery, DynamoDB's TTL removes an entry (expires_at)."""
+    """`retention_days` after its first delivery (never renewed by a repeat), DynamoDB's TTL removes an entry."""
 
     def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 30) -> None:
         self._table_name = table_name
