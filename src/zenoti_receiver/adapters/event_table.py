@@ -70,7 +70,6 @@ def stored_event(item: dict[str, Any]) -> StoredEvent:
         event_id=item["event_id"]["S"],
         payload=stored_payload(item),
         attributes={name: item[name]["S"] for name in MESSAGE_ATTRIBUTES if name in item},
-        received_at=item.get("received_at", {}).get("S", ""),
     )
 
 

@@ -59,7 +59,6 @@ class StoredEvent:
     # The message attributes subscribers filter on, as they were stored: event_type, event_resource
     # (when the body names one) and center_id (when the event has one).
     attributes: Mapping[str, str]
-    received_at: str = ""
 
 
 @dataclass(frozen=True)
