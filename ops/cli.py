@@ -63,9 +63,8 @@ def run_lookup(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     window = TimeWindow.parse(arguments.since, arguments.until)
     _, dynamodb, table = _events_table(arguments)
     whose = next(name for name in INDEXES if getattr(arguments, name))
-    # The indexes hold GUIDs in their canonical lower case, whatever the case Zenoti (or you) wrote them in.
     value = getattr(arguments, whose)
-    events = stored_events.events_of(dynamodb, table, *INDEXES[whose], value.lower(), window)
+    events = stored_events.events_of(dynamodb, table, *INDEXES[whose], value, window)
     if not events:  # an answer, not a failure: said on stderr, so that a pipe of JSON lines stays empty
         print(f"no stored events of {whose} {value}{window.describe()} in table {table}", file=err)
     (lookup.print_jsonl if arguments.format == "jsonl" else lookup.print_table)(events, out)
@@ -84,8 +83,7 @@ def run_replay(arguments: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if arguments.event_id:
         events = stored_events.events_by_id(dynamodb, table, arguments.event_id)
     elif arguments.center:
-        # The index holds GUIDs in their canonical lower case, as lookup reads it.
-        events = stored_events.events_of(dynamodb, table, *INDEXES["center"], arguments.center.lower(), window)
+        events = stored_events.events_of(dynamodb, table, *INDEXES["center"], arguments.center, window)
     else:
         events = stored_events.events_in_window(dynamodb, table, window)
     if not events:

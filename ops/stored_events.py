@@ -93,7 +93,8 @@ def events_by_id(dynamodb: Any, table: str, event_ids: list[str]) -> list[Stored
 
 def events_of(dynamodb: Any, table: str, index: str, key: str, value: str, window: TimeWindow) -> list[StoredEvent]:
     """The events of one center, guest or employee, in time order: a Query on one of the indexes, every page."""
-    values: dict[str, Any] = {":key": {"S": value}}
+    # The indexes hold GUIDs in their canonical lower case, whatever the case Zenoti (or you) wrote them in.
+    values: dict[str, Any] = {":key": {"S": value.lower()}}
     request = {"TableName": table, "IndexName": index, "ExpressionAttributeValues": values}
     request["KeyConditionExpression"] = f"{key} = :key AND {window.condition(values)}"
     return items_by_id(dynamodb, table, [item["event_id"]["S"] for item in every_item(dynamodb.query, request)])
