@@ -25,7 +25,7 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 def plain_event(item: dict[str, Any]) -> dict[str, Any]:
     """An item of the events table, its body as text in `payload` (the receiver stores it compressed)."""
     event = {name: value for name, value in plain_item(item).items() if name != "payload_zlib"}
-    if "payload_zlib" in item or "payload" in item:
+    if "payload_zlib" in item:
         event["payload"] = stored_payload(item)
     return event
 
