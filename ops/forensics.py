@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from ops import held
 from ops.errors import EXIT_DONE, OperatorError
-from ops.items import every_item, filtered
+from ops.items import every_item, filtered, plain_item
 from zenoti_receiver.adapters.event_table import TOKEN_USED
 
 LISTED_EVENT = ("event_id", "event_type", "received_at", "center_id", "request_id", TOKEN_USED)
@@ -27,7 +27,7 @@ def events_of(target: held.HeldTarget, tokens: tuple[str, ...], window: held.Win
     """The stored events the tokens authenticated, received in the window, oldest first."""
     request = {"TableName": target.events_table, "ProjectionExpression": ", ".join(LISTED_EVENT)}
     items = every_item(target.dynamodb.scan, filtered(request, held.brought(window, tokens, at="received_at")))
-    found = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
+    found = [plain_item(item) for item in items]
     return sorted(found, key=lambda event: (event.get("received_at", ""), event["event_id"]))
 
 
