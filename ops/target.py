@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ops.errors import OperatorError
-from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, LOCAL_WEBHOOK, REGION, local_names
+from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, REGION, local_names
 
 DEFAULT_STACK_NAME = "zenoti-webhooks"  # samconfig.toml's stack_name
 
@@ -46,7 +46,6 @@ LOCAL_OUTPUTS = {
     TABLE_OUTPUT: LOCAL_TABLE,
     TOPIC_OUTPUT: LOCAL_TOPIC_ARN,
     HELD_OUTPUT: local_names().held_table_name,
-    WEBHOOK_OUTPUT: LOCAL_WEBHOOK,
     # moto's server names a queue's URL after the endpoint it was asked on, and its one account.
     FAILURES_QUEUE_OUTPUT: f"{LOCAL_ENDPOINT}/{LOCAL_ACCOUNT}/{local_names().publication_failures_queue_name}",
 }
