@@ -152,7 +152,9 @@ def entries(
     listing = {"TableName": target.table_name, "ProjectionExpression": ", ".join(LISTED)}
     request = filtered({**listing, "ExpressionAttributeNames": {"#state": "state"}}, conditions)
     if limit is not None:
-        request["Limit"] = limit
+        # Items a Scan request reads, before the filter: never fewer than a page, or an existence check
+        # (dismiss asks for one entry) would send one request per entry of the table.
+        request["Limit"] = max(limit, DEFAULT_PAGE)
     if after:
         request["ExclusiveStartKey"] = {"body_sha256": {"S": after}}
     # A filter may leave a Scan's page short: read on until the page is full or the table ends.
