@@ -218,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
 
     actions = _group(commands, "held", "list, show, re-drive, dismiss, purge or promote the held bodies", held.__doc__)
     listed = _command(actions, "list", run_held, [BODIES, FORMAT], "a page of held bodies, with their type and reason")
-    listed.add_argument("--limit", type=int, default=held.DEFAULT_PAGE, help=f"default {held.DEFAULT_PAGE}")
+    listed.add_argument("--limit", type=_positive, default=held.DEFAULT_PAGE, help=f"default {held.DEFAULT_PAGE}")
     listed.add_argument("--after", metavar="ID", help="the page after this entry (the last line of the page before)")
     listed.add_argument("--state", choices=("held", "redriven", "dismissed", "promoted"), help="only in this state")
     _command(actions, "show", run_held, [BODIES, BODY], "one held body: why, when, its header names, and the body")
@@ -266,3 +266,10 @@ def _command(
     made: argparse.ArgumentParser = commands.add_parser(name, parents=parents, help=summary, description=doc or summary)
     made.set_defaults(run=run)
     return made
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number from 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)

@@ -157,6 +157,45 @@ def test_purge_by_time_range_deletes_only_what_came_then(run, stack: Stack, invo
     assert run("held", "purge", *table).code == 2  # nothing chosen: nothing purged
 
 
+def test_dismiss_looks_for_another_held_entry_of_its_reason_a_page_at_a_time(
+    run, stack: Stack, invoke, api_event, monkeypatch
+):
+    # 60 bodies held for another reason, read before the one of this reason is found: a request an entry would
+    # be 60 Scans (a flood of thousands, thousands).
+    for number in range(60):
+        assert invoke(with_body(api_event, f"junk {number}")).status == 202
+    invoke(INVALID)
+    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
+        AlarmName="zenoti-HeldBodiesAlarm-1A2B", MetricName="EventsHeld", Namespace="ZenotiWebhooks",
+        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    deploy("zenoti-webhooks", {"HeldBodiesTableName": stack.resources.held_table_name})
+    monkeypatch.setattr(Deployment, "alarm_names", lambda self: {"HeldBodiesAlarm": "zenoti-HeldBodiesAlarm-1A2B"})
+    [invalid] = [entry for entry in stack.held_bodies() if entry["reason"]["S"] == "invalid_event"]
+    scans: list[dict[str, Any]] = []
+    every_item = ops.held.every_item
+
+    def counted(operation: Any, request: dict[str, Any]) -> Any:
+        return every_item(lambda **page: scans.append(page) or operation(**page), request)
+
+    monkeypatch.setattr(ops.held, "every_item", counted)
+    result = run("held", "dismiss", invalid["body_sha256"]["S"])
+
+    assert result.code == 0, result.err
+    assert "HeldBodiesAlarm set to OK" in result.out
+    assert len(scans) <= 3, f"{len(scans)} Scan requests"
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "ten"])
+def test_a_limit_below_one_is_a_usage_error(run, stack: Stack, limit, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run("held", "list", "--table", stack.resources.held_table_name, "--limit", limit)
+
+    assert exited.value.code == 2
+    assert f"argument --limit: {limit!r} is not a whole number from 1" in capsys.readouterr().err
+
+
 def test_dismissing_the_last_held_body_of_a_reason_sets_its_alarm_to_ok(
     run, stack: Stack, invoke, api_event, monkeypatch
 ):
