@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +274,21 @@ def test_the_local_run_keeps_its_own_endpoint_over_the_templates_empty_one(subsc
     # The template declares AWS_ENDPOINT_URL empty for sam local; copied into `make local`'s environment, it
     # would send the function's calls to AWS instead of the emulator.
     assert "AWS_ENDPOINT_URL" not in subscriber.resources.function_environment
+
+
+def test_a_copy_of_the_example_with_the_files_its_readme_vendors_reads_its_template(tmp_path):
+    # README.md, "In your own repository": the folder copied, three files of the receiver vendored beside it.
+    copy = tmp_path / "subscriber"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".venv*", ".aws-sam", "__pycache__"))
+    receiver = EXAMPLE.parent.parent
+    for vendored in ("src/zenoti_receiver/models/class_booking.py", "src/zenoti_receiver/models/envelope.py"):
+        (copy / vendored).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(receiver / vendored, copy / vendored)
+    (copy / "devtools" / "local_stack").mkdir(parents=True)
+    shutil.copy(receiver / "devtools" / "local_stack" / "template.py", copy / "devtools" / "local_stack")
+    # -E: no PYTHONPATH of the receiver's; -c puts the copy (the working directory) first on the path.
+    read = "from subscriber_local.resources import create_resources; import devtools; print(list(devtools.__path__))"
+    result = subprocess.run([sys.executable, "-E", "-c", read], cwd=copy, capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert str(copy / "devtools") in result.stdout  # the vendored reader, not the receiver's
