@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any, TextIO
@@ -54,6 +54,7 @@ class HeldTarget:
     cloudwatch: Any = None
     signing_secret: str | None = field(default=None, repr=False)  # the token secret's, when it has one
     events_table: str = ""  # promote's, forensics' and smoke's
+    parameters: Mapping[str, str] = field(default_factory=dict)  # the stack's (its retention, for promote)
 
 
 def resolve(
@@ -66,7 +67,8 @@ def resolve(
         given |= {WEBHOOK_OUTPUT: None, SECRET_OUTPUT: None}  # the stack's own, never one given
     deployment = resolve_deployment(options, given)
     names = deployment.names
-    target = HeldTarget(names[HELD_OUTPUT], deployment.client("dynamodb"), events_table=names.get(TABLE_OUTPUT, ""))
+    dynamodb, events_table = deployment.client("dynamodb"), names.get(TABLE_OUTPUT, "")
+    target = HeldTarget(names[HELD_OUTPUT], dynamodb, events_table=events_table, parameters=deployment.parameters)
     if alarms and not options.local and options.table is None:
         return replace(target, alarms=deployment.alarm_names(), cloudwatch=deployment.client("cloudwatch"))
     if not webhook:

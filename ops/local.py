@@ -18,6 +18,8 @@ WEBHOOK_PORT = 3000
 EMULATOR_PORT = 5000
 LOCAL_ENDPOINT = f"http://127.0.0.1:{EMULATOR_PORT}"
 LOCAL_WEBHOOK = f"http://127.0.0.1:{WEBHOOK_PORT}{WEBHOOK_PATH}"
+# The parameters `make serve`'s stack runs with: template.yaml's defaults (tests/ops/test_target.py holds them).
+LOCAL_PARAMETERS = {"EventRetentionDays": "35", "HeldRetentionDays": "30"}
 
 
 @dataclass(frozen=True)

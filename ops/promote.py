@@ -35,16 +35,18 @@ def promote(target: HeldTarget, body_sha256: str, out: TextIO) -> int:
 
     stored_item = {"TableName": target.events_table, "Key": {"event_id": {"S": event_id}}}
     planted = target.dynamodb.get_item(**stored_item, ConsistentRead=True).get("Item")
+    planted_key = _planted_key(planted) if planted else ""
     if planted is not None:
-        _replace(target, event_id, planted, key)
-    stored = EventTable(target.events_table, target.dynamodb).store_once(received)
+        _replace(target, event_id, planted, planted_key, key)
+    # Kept as long as the stack keeps any event, as the receiver would have stored it (EventRetentionDays).
+    retention = int(target.parameters.get("EventRetentionDays", "0"))
+    stored = EventTable(target.events_table, target.dynamodb, retention).store_once(received)
     # Stored in between by Zenoti's own redelivery of this very body: it is the event of record, published once.
     if stored is not None and stored.body_sha256 != received.body_sha256:
         raise OperatorError(
             f"event {event_id} was stored again between the two writes (body {stored.body_sha256}); "
             f"entry {key} stays held: look at it with ops lookup, then promote again"
         )
-    planted_key = _planted_key(planted) if planted else ""
     set_state(target, key, PROMOTED, {"promoted_over": {"S": planted_key}})
     replaced = f", replacing body {planted_key} (now held)" if planted else ""
     print(f"Promoted: entry {key} is the event of record of {event_id}{replaced}.", file=out)
@@ -70,7 +72,7 @@ def _received(entry: dict[str, Any], body: bytes) -> ReceivedEvent:
     )
 
 
-def _replace(target: HeldTarget, event_id: str, planted: dict[str, Any], promoted: str) -> None:
+def _replace(target: HeldTarget, event_id: str, planted: dict[str, Any], planted_key: str, promoted: str) -> None:
     """Delete the planted item, if unchanged, and hold its body: one transaction, so it is never lost."""
     body = stored_payload(planted).encode("utf-8")
     # Unless the item changed since it was read: then nothing is deleted, and the operator looks again.
@@ -92,9 +94,12 @@ def _replace(target: HeldTarget, event_id: str, planted: dict[str, Any], promote
         "state": {"S": HELD},
         "event_id": {"S": event_id},
         "deliveries": {"N": "1"},
-    } | {name: planted[name] for name in ("event_type", TOKEN_USED) if name in planted}
+    } | {name: planted[name] for name in ("event_type", TOKEN_USED, "header_names") if name in planted}
+    # Bounded like every held entry (HeldRetentionDays after it was held).
+    if days := int(target.parameters.get("HeldRetentionDays", "0")):
+        held["expires_at"] = {"N": str(int(time.time()) + days * 86_400)}
     delete = {"TableName": target.events_table, "Key": {"event_id": {"S": event_id}}, **unchanged}
-    hold = {"TableName": target.table_name, "Key": {"body_sha256": {"S": _planted_key(planted)}}, **setting(held)}
+    hold = {"TableName": target.table_name, "Key": {"body_sha256": {"S": planted_key}}, **setting(held)}
     target.dynamodb.transact_write_items(TransactItems=[{"Delete": delete}, {"Update": hold}])
 
 

@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ops.errors import OperatorError
-from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, REGION, local_names
+from ops.local import FAKE_CREDENTIALS, LOCAL_ACCOUNT, LOCAL_ENDPOINT, LOCAL_PARAMETERS, REGION, local_names
 
 DEFAULT_STACK_NAME = "zenoti-webhooks"  # samconfig.toml's stack_name
 
@@ -70,6 +70,7 @@ class Deployment:
     session: Any = field(repr=False)
     names: Mapping[str, str] = field(default_factory=dict)  # given, `make serve`'s, or the deployed stack's outputs
     outputs: Mapping[str, str] = field(default_factory=dict)  # every output of the stack, when it was read
+    parameters: Mapping[str, str] = field(default_factory=dict)  # the stack's, when it was read; `make serve`'s
 
     def client(self, service: str) -> Any:
         """A client of `service`; outside --local, refused unless the endpoint it will call is AWS's own."""
@@ -106,13 +107,14 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
     deployment = connect(options)
     names = {key: value for key, value in given.items() if value is not None}
     missing = [key for key in given if key not in names]
-    if not missing:
-        return replace(deployment, names=names)
     if options.local:
         unknown = [key for key in missing if key not in LOCAL_OUTPUTS]
         if unknown:
             raise OperatorError(f"the local stack has no {unknown[0]}; pass {GIVEN_BY.get(unknown[0], 'it')}")
-        return replace(deployment, names={**{key: LOCAL_OUTPUTS[key] for key in missing}, **names})
+        names |= {key: LOCAL_OUTPUTS[key] for key in missing}
+        return replace(deployment, names=names, parameters=LOCAL_PARAMETERS)
+    if not missing:
+        return replace(deployment, names=names)
     cloudformation = deployment.client("cloudformation")
     try:
         [stack] = cloudformation.describe_stacks(StackName=options.stack_name)["Stacks"]
@@ -130,7 +132,8 @@ def resolve_deployment(options: TargetOptions, given: Mapping[str, str | None]) 
                 f"output {key}; is it this project's stack, fully deployed?{instead}"
             )
         names[key] = outputs[key]
-    return replace(deployment, names=names, outputs=outputs)
+    parameters = {parameter["ParameterKey"]: parameter["ParameterValue"] for parameter in stack.get("Parameters", [])}
+    return replace(deployment, names=names, outputs=outputs, parameters=parameters)
 
 
 def connect(options: TargetOptions) -> Deployment:

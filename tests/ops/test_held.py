@@ -274,6 +274,10 @@ WEBHOOK_API = {"WebhookApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": 
 OWN_WEBHOOK_URL = {"Fn::Sub": "https://${WebhookApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" + WEBHOOK_PATH}
 
 
+# A deployed stack's retention, as describe_stacks gives it (the template's defaults are 35 and 30).
+RETENTION = {"EventRetentionDays": "400", "HeldRetentionDays": "20"}
+
+
 def deploy_the_stack(stack: Stack, name: str = "zenoti-webhooks", webhook_url: Any = OWN_WEBHOOK_URL) -> str:
     """A stack `ops` finds by name, with an API of its own, its outputs naming the local resources; its WebhookUrl."""
     deploy(
@@ -285,6 +289,7 @@ def deploy_the_stack(stack: Stack, name: str = "zenoti-webhooks", webhook_url: A
             "WebhookTokenSecretArn": stack.resources.secret_arn,
         },
         resources=WEBHOOK_API,
+        parameters=RETENTION,
     )
     [described] = boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName=name)["Stacks"]
     return next(o["OutputValue"] for o in described["Outputs"] if o["OutputKey"] == "WebhookUrl")

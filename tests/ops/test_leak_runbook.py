@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from typing import Any
 
 import boto3
@@ -91,9 +92,14 @@ def test_the_first_hour_after_a_leak(run, deployed, stack: Stack, invoke, api_ev
     assert stack.messages() == []  # once
     [item] = stack.items()
     assert item["token_used"] == {"S": f"current:{rotated}"}
-    # The planted body is held, with the token that brought it, for the record.
+    # Kept as long as the stack keeps any event (its EventRetentionDays), not for ever.
+    assert int(item["expires_at"]["N"]) == pytest.approx(time.time() + 400 * 86_400, abs=60)
+    # The planted body is held, with the token that brought it, for the record; bounded like any held body.
     planted_entries = [e for e in stack.held_bodies() if e.get("event_id") == {"S": FUTURE_ID}]
     assert {e["state"]["S"] for e in planted_entries} == {"held", "promoted"}
+    [planted_entry] = [e for e in planted_entries if e["state"]["S"] == "held"]
+    assert int(planted_entry["expires_at"]["N"]) == pytest.approx(time.time() + 20 * 86_400, abs=60)
+    assert planted_entry["header_names"] == item["header_names"]
 
     # 4. Purge what the leaked token held (the junk and the planted body); what else is held stays.
     purged = run("held", "purge", *leaked_token)

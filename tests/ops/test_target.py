@@ -14,7 +14,9 @@ import boto3
 import pytest
 
 from devtools.local_stack.resources import LOCAL_TOKEN, REGION
+from devtools.local_stack.template import load_template, parameter_default
 from ops.errors import OperatorError
+from ops.local import LOCAL_PARAMETERS
 from ops.target import (
     DEFAULT_STACK_NAME,
     LOCAL_TABLE,
@@ -37,9 +39,16 @@ from tests.ops.conftest import (
 )
 
 
-def deploy(name: str, outputs: dict[str, Any], resources: dict[str, Any] | None = None) -> None:
-    """A CloudFormation stack in moto with these outputs (values or intrinsics), standing in for `sam deploy`."""
+def deploy(
+    name: str,
+    outputs: dict[str, Any],
+    resources: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
+) -> None:
+    """A CloudFormation stack in moto with these outputs (values or intrinsics) and parameters, standing in for
+    `sam deploy`."""
     template = {
+        "Parameters": {key: {"Type": "String", "Default": value} for key, value in (parameters or {}).items()},
         "Resources": resources or {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
@@ -333,3 +342,9 @@ def test_a_name_the_local_stack_does_not_have_is_a_one_line_error():
         resolve_deployment(TargetOptions(local=True), {SECRET_OUTPUT: None})
 
     assert str(refused.value) == "the local stack has no WebhookTokenSecretArn; pass --secret-id"
+
+
+def test_the_local_stacks_parameters_are_the_templates_defaults():
+    template = load_template()
+
+    assert {name: str(parameter_default(template, name)) for name in LOCAL_PARAMETERS} == LOCAL_PARAMETERS
