@@ -372,7 +372,7 @@ def test_serve_publishes_what_is_stored_outside_a_request_as_lambda_reads_the_st
     # Stored by something else than a request (ops held redrive writes the same way): the stream publishes it.
     body = SAMPLE.decode()
     stored = ReceivedEvent(parse_event(body), body, "elsewhere", "2022-03-22T12:34:16.000000Z")
-    EventTable("zenoti-local-events", served.client("dynamodb")).store_once(stored)
+    EventTable("zenoti-local-events", served.client("dynamodb"), retention_days=0).store_once(stored)
 
     messages = received(served, queue_url) or received(served, queue_url)
 

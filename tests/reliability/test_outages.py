@@ -164,7 +164,7 @@ def test_a_backlog_of_5000_drains_in_order_in_batches_each_event_once(sent_to_sn
     from zenoti_receiver.logic.parsing import parse_event
     from zenoti_receiver.logic.ports import ReceivedEvent
 
-    table = EventTable(stack.resources.table_name, boto3.client("dynamodb"))
+    table = EventTable(stack.resources.table_name, boto3.client("dynamodb"), retention_days=0)
     event_ids = [f"backlog{number:05d}" for number in range(5000)]
     for event_id in event_ids:  # stored while the publisher was not running
         body = event_with_id(api_event, event_id)["body"]

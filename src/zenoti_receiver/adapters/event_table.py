@@ -11,7 +11,7 @@ import time
 import zlib
 from typing import Any
 
-from zenoti_receiver.adapters.aws import client, unavailable_on_failure
+from zenoti_receiver.adapters.aws import unavailable_on_failure
 from zenoti_receiver.clock import utc_text
 from zenoti_receiver.logic.authentication import TokenUsed
 from zenoti_receiver.logic.ports import AlreadyStored, ReceivedEvent, StoredEvent
@@ -23,11 +23,11 @@ TOKEN_USED = "token_used"  # noqa: S105 - an attribute name, not a token
 
 
 class EventTable:
-    """With `retention_days`, an event expires (DynamoDB's TTL, expires_at) that long after it was received."""
+    """With `retention_days` (0: kept for ever), an event expires (DynamoDB's TTL) that long after it is stored."""
 
-    def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 0) -> None:
+    def __init__(self, table_name: str, dynamodb: Any, retention_days: int) -> None:
         self._table_name = table_name
-        self._dynamodb = dynamodb or client("dynamodb")
+        self._dynamodb = dynamodb
         self._conflict = self._dynamodb.exceptions.ConditionalCheckFailedException
         self._retention_seconds = retention_days * 86_400
 

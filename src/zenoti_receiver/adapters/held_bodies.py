@@ -11,7 +11,7 @@ import time
 import zlib
 from typing import Any
 
-from zenoti_receiver.adapters.aws import client, unavailable_on_failure
+from zenoti_receiver.adapters.aws import unavailable_on_failure
 from zenoti_receiver.adapters.event_table import compressed, token_attributes
 from zenoti_receiver.logic.ports import HeldDelivery
 
@@ -24,9 +24,9 @@ KEPT_BYTES_NOT_JSON = 64 * 1024
 class HeldBodiesTable:
     """`retention_days` after its first delivery (never renewed by a repeat), DynamoDB's TTL removes an entry."""
 
-    def __init__(self, table_name: str, dynamodb: Any = None, retention_days: int = 30) -> None:
+    def __init__(self, table_name: str, dynamodb: Any, retention_days: int) -> None:
         self._table_name = table_name
-        self._dynamodb = dynamodb or client("dynamodb")
+        self._dynamodb = dynamodb
         self._retention_seconds = retention_days * 86_400
 
     def keep(self, held: HeldDelivery) -> None:
