@@ -93,6 +93,12 @@ def import_handler(module: str, src: Path = REPO / "src") -> ModuleType:
     """A function's handler module imported anew from `src`, its code root (CodeUri): a new execution environment."""
     if str(src) not in sys.path:  # src/ is there already: the ops package puts it there
         sys.path.insert(0, str(src))
+    package = sys.modules.get("zenoti_receiver")
+    if package is not None and Path(next(iter(package.__path__))).parent.resolve() != src.resolve():
+        # Another code root's package is loaded (the bench's --src compares two): every one of its modules goes,
+        # or the handler would be found through that package's __path__, whatever sys.path says.
+        for name in [name for name in sys.modules if name.partition(".")[0] == "zenoti_receiver"]:
+            del sys.modules[name]
     sys.modules.pop(module, None)
     return importlib.import_module(module)
 
