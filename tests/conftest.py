@@ -33,8 +33,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 from moto.sns import models as moto_sns
 
-from devtools.local_stack.receiver import LambdaContext
-from devtools.local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources, local_stack_name
+from devtools.local_stack.receiver import LambdaContext, import_handler
+from devtools.local_stack.resources import (
+    LOCAL_TOKEN,
+    REGION,
+    LocalResources,
+    create_resources,
+    local_stack_name,
+    take_messages,
+)
 from devtools.local_stack.server import emulator
 from devtools.local_stack.stream import PollResult, StreamMapping
 from ops.local import FAKE_CREDENTIALS
@@ -218,9 +225,8 @@ class Stack:
                 client.delete_item(TableName=table, Key={key: item[key]})
         sqs = boto3.client("sqs", region_name=REGION)
         for queue in (self.resources.subscriber_queue_url, self.notifications_queue_url):
-            while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-                entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(batch)]
-                sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+            while take_messages(sqs, queue):
+                pass
         self.faults.clear()
 
     def held_bodies(self) -> list[dict[str, Any]]:
@@ -234,15 +240,9 @@ class Stack:
         """
         if publish:
             self.publish()
-        sqs = boto3.client("sqs", region_name=REGION)
-        received = sqs.receive_message(
-            QueueUrl=self.notifications_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", [])
         # Taken, as a subscriber takes them: left in flight, they would come back 30 s later into
         # another test's view (reset() cannot drain what is in flight).
-        if received:
-            entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(received)]
-            sqs.delete_message_batch(QueueUrl=self.notifications_queue_url, Entries=entries)
+        received = take_messages(boto3.client("sqs", region_name=REGION), self.notifications_queue_url)
         return [json.loads(message["Body"]) for message in received]
 
 
@@ -319,8 +319,7 @@ def fresh_handler(log_stream: io.StringIO) -> ModuleType:
 
 def fresh_publisher() -> ModuleType:
     """The publisher's module imported anew (a new execution environment) in the mocked account."""
-    sys.modules.pop("zenoti_receiver.publisher_handler", None)
-    return importlib.import_module("zenoti_receiver.publisher_handler")
+    return import_handler("zenoti_receiver.publisher_handler")
 
 
 def _log_to(log_stream: io.StringIO) -> None:
