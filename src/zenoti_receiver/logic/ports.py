@@ -31,11 +31,7 @@ class ReceivedEvent:
     @property
     def attributes(self) -> dict[str, str]:
         """The message attributes subscribers filter on (docs/contracts.md), stored with the event."""
-        # Only those with a value: SNS refuses an attribute without one, and a subscriber filtering on
-        # center_id should not receive an event of no center.
-        named = {"event_type": self.event.event_type, "event_resource": self.event.event_resource}
-        attributes = {**named, "center_id": self.event.center_id}
-        return {name: value for name, value in attributes.items() if value is not None}
+        return self.event.message_attributes
 
     @cached_property
     def body_sha256(self) -> str:
