@@ -11,7 +11,7 @@ depend on pydantic alone: a subscriber vendors the two (examples/subscriber/READ
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, Literal, get_args
 
 from zenoti_receiver.models.envelope import (
     CanonicalUUID,
@@ -77,8 +77,6 @@ class ClassBookingData(ZenotiData):
 
 class ClassBookingEvent(ZenotiEvent):
     """One webhook body of the Class booking family."""
-
-    family: ClassVar[str] = "class-booking"  # catalog.CLASS_BOOKING.name, not imported: see the module's docstring
 
     event_type: ClassBookingEventType
     # Stricter than the other families (an offset required), as this family's contract has always been.

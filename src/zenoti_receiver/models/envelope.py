@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
@@ -135,9 +135,6 @@ class ZenotiEvent(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
-
-    # The family's name (catalog.Family.name): the same for all its types.
-    family: ClassVar[str]
 
     id: ZenotiId
     event_id: ZenotiId
