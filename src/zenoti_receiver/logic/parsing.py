@@ -62,8 +62,6 @@ _SNS_ENVELOPE_KEYS = frozenset(key.casefold() for key in _SNS_MESSAGE_KEYS + _SN
 
 def read_body(body: object, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it, without a byte order mark."""
-    if not body:
-        raise MalformedBody("empty body: expected a JSON event of one of Zenoti's webhooks")
     if not isinstance(body, str):  # API Gateway hands over text; anything else is no body we can read
         raise MalformedBody("body is not text: expected a JSON event of one of Zenoti's webhooks")
     # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
