@@ -17,6 +17,18 @@ if TYPE_CHECKING:  # the publisher imports these ports but never a model: its co
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One webhook request, as far as the logic cares."""
+
+    request_id: str
+    presented_tokens: tuple[str | None, ...]
+    body: str | None
+    body_is_base64: bool = False
+    header_names: tuple[str, ...] = ()  # lower case, sorted; never their values
+    signature: str | None = None  # the signature header's value, if any (logic/signature.py)
+
+
+@dataclass(frozen=True)
 class ReceivedEvent:
     """An authenticated, valid event and how it reached us."""
 

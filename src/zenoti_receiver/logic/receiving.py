@@ -12,20 +12,8 @@ from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate, SignatureMismatch, TemporaryFailure
 from zenoti_receiver.logic.authentication import TokenUsed, authenticate
 from zenoti_receiver.logic.parsing import claimed_event_type, parse_event, read_body, received_bytes
-from zenoti_receiver.logic.ports import EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
+from zenoti_receiver.logic.ports import Delivery, EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
 from zenoti_receiver.logic.signature import SignatureCheck, check_signature
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One webhook request, as far as the logic cares."""
-
-    request_id: str
-    presented_tokens: tuple[str | None, ...]
-    body: str | None
-    body_is_base64: bool = False
-    header_names: tuple[str, ...] = ()  # lower case, sorted; never their values
-    signature: str | None = None  # the signature header's value, if any (logic/signature.py)
 
 
 @dataclass(frozen=True)
