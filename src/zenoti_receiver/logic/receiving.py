@@ -67,22 +67,26 @@ class WebhookReceiver:
     def receive(self, delivery: Delivery) -> Receipt:
         accepted = self.tokens.accepted_tokens()
         token = authenticate(delivery.presented_tokens, accepted)
-        signature = self._check_signature(delivery, accepted.signing_secret)
+        # The body's bytes here only where there is a secret to check them with (most stacks have none);
+        # otherwise only a body that is held needs them.
+        body = received_bytes(delivery.body, delivery.body_is_base64) if accepted.signing_secret else None
+        signature = self._check_signature(body or b"", delivery.signature, accepted.signing_secret)
         if not delivery.body:
             # Zenoti's "test your trigger" button posts nothing: a 2xx tells the customer the URL works.
             return TriggerTested(signature)
+        received_at = iso_utc(self.clock())
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
             event = parse_event(payload)
         except BodyHeld as held:
             # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
-            self._hold(delivery, held, token, signature)
+            self._hold(delivery, body, received_at, held, token, signature)
             return Held(held, signature)
         received = ReceivedEvent(
             event=event,
             payload=payload,
             request_id=delivery.request_id,
-            received_at=iso_utc(self.clock()),
+            received_at=received_at,
             header_names=delivery.header_names,
             token=token,
             signature=signature,
@@ -98,14 +102,12 @@ class WebhookReceiver:
             f"event_id {event.event_id} is already stored with another body: "
             "the stored one stays the event of record, this one is held"
         )
-        self._hold(delivery, conflict, token, signature, event_id=event.event_id, event_type=event.event_type)
+        self._hold(delivery, body, received_at, conflict, token, signature, event.event_id, event.event_type)
         return Duplicate(event.event_id, event.event_type, conflict, signature)
 
-    def _check_signature(self, delivery: Delivery, secret: str | None) -> SignatureCheck:
+    def _check_signature(self, body: bytes, presented: str | None, secret: str | None) -> SignatureCheck:
         """The signature's outcome; refused (nothing stored) only when enforced and it does not match."""
-        # The body's bytes only where there is a secret to check them with: most stacks have none.
-        body = received_bytes(delivery.body, delivery.body_is_base64) if secret else b""
-        signature = check_signature(body, delivery.signature, secret)
+        signature = check_signature(body, presented, secret)
         if not self.enforce_signatures or signature == "matched":
             return signature
         if signature == "unchecked":
@@ -118,6 +120,8 @@ class WebhookReceiver:
     def _hold(
         self,
         delivery: Delivery,
+        body: bytes | None,
+        received_at: str,
         held: BodyHeld,
         token: TokenUsed,
         signature: SignatureCheck,
@@ -125,12 +129,13 @@ class WebhookReceiver:
         event_type: str | None = None,
     ) -> None:
         """Keep the body; a TemporaryFailure if it cannot be (then nothing holds it: a 5xx)."""
-        body = received_bytes(delivery.body, delivery.body_is_base64)
+        if body is None:  # not read for a signature
+            body = received_bytes(delivery.body, delivery.body_is_base64)
         self.held_bodies.keep(
             HeldDelivery(
                 body=body,
                 request_id=delivery.request_id,
-                received_at=iso_utc(self.clock()),
+                received_at=received_at,
                 reason=held.reason,
                 message=held.message,
                 errors=held.errors,
