@@ -1,8 +1,9 @@
 """The one use case: receive a delivery of any of Zenoti's webhooks and keep it, stored once as an event or held."""
 
 # Zenoti turns a webhook off after 20 non-2xx answers in a row and never re-sends what it produced meanwhile,
-# so every authenticated body is durably kept before a 2xx; only a wrong token or a body too large to hold is refused
-# (docs/design.md: the contract, duplicates, held bodies; docs/contracts.md: every answer).
+# so every authenticated body is durably kept before a 2xx. Refused, nothing stored: a wrong token, a body too large
+# to hold, a signature that does not match where signatures are enforced, and a verb Zenoti never uses (refused by
+# adapters/api_gateway.py). docs/design.md: the contract, duplicates, held bodies; docs/contracts.md: every answer.
 
 import time
 from collections.abc import Callable
