@@ -37,7 +37,7 @@ class ReceivedEvent:
     request_id: str
     received_at: str  # ISO 8601, UTC
     header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
-    token: TokenUsed | None = None  # which token authenticated it (None: re-stored by an operator's tool of old)
+    token: TokenUsed | None = None  # which token authenticated it (None only where a test stores an event directly)
     signature: SignatureCheck = "unchecked"
 
     @property
