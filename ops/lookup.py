@@ -8,8 +8,8 @@ from contextlib import suppress
 from typing import Any, TextIO
 
 from ops.stored_events import StoredEvent
+from zenoti_receiver.models.class_booking import BOOKING_DELETED  # stored before the family: items without event_type
 
-BOOKING_DELETED = "Class.Booking.Deleted"  # the one type stored before the family: items without event_type
 # The attributes the receiver stores of every family (adapters/event_table.py): the resource's id, and the
 # guest or employee an event concerns where the family names one.
 COLUMNS = (

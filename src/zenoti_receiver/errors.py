@@ -76,7 +76,7 @@ class BodyHeld(Exception):
 
 
 class MalformedBody(BodyHeld):
-    """Empty, not text, not base64 when flagged so, not UTF-8, not JSON, or JSON parsers read differently."""
+    """Not text, not base64 when flagged so, not UTF-8, not JSON, or JSON parsers read differently."""
 
     reason = "malformed_body"
 

@@ -24,8 +24,8 @@ from tests.conftest import EVENTS
 from zenoti_receiver.errors import WebhookRefused
 from zenoti_receiver.logic.authentication import AcceptedTokens
 from zenoti_receiver.logic.parsing import MAX_SAFE_INTEGER
-from zenoti_receiver.logic.ports import AlreadyStored, HeldDelivery, ReceivedEvent
-from zenoti_receiver.logic.receiving import Accepted, Delivery, Held, Receipt, TriggerTested, WebhookReceiver
+from zenoti_receiver.logic.ports import AlreadyStored, Delivery, HeldDelivery, ReceivedEvent
+from zenoti_receiver.logic.receiving import Accepted, Held, Receipt, TriggerTested, WebhookReceiver
 from zenoti_receiver.models.class_booking import ClassBookingEvent, parse_event_timestamp
 
 TOKEN = "t0ken-of-the-test"

@@ -63,7 +63,6 @@ def test_every_sample_is_read_by_its_familys_model(event_type):
     event = model.model_validate_json(text)
 
     assert event.event_type == event_type
-    assert event.family == family.name
     assert event.occurred_at.tzinfo is UTC
 
 

@@ -9,8 +9,8 @@ import pytest
 from tests.unit.memory import TOKEN, FixedTokens
 from zenoti_receiver.errors import PayloadTooLarge, TemporaryFailure, Unauthorized
 from zenoti_receiver.logic.parsing import MAX_BODY_BYTES
-from zenoti_receiver.logic.ports import HeldDelivery
-from zenoti_receiver.logic.receiving import Accepted, Delivery, Duplicate, Held, TriggerTested, WebhookReceiver
+from zenoti_receiver.logic.ports import Delivery, HeldDelivery
+from zenoti_receiver.logic.receiving import Accepted, Duplicate, Held, TriggerTested, WebhookReceiver
 
 SAMPLE_ID = "6239c247a961750e01dda051"
 

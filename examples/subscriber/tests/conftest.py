@@ -34,6 +34,8 @@ from subscriber_local.resources import LOCAL_TOPIC_ARN, REGION, SubscriberResour
 
 function_code.put_on_path()
 
+from zenoti_receiver.models.class_booking import ClassBookingEvent  # noqa: E402 - put on the path just above
+
 EVENTS = EXAMPLE / "events"
 SAMPLE_SQS_EVENT = EVENTS / "sqs_booking_deleted.json"
 FUNCTION_MODULES = ("booking_subscriber.handler", "booking_subscriber.action")
@@ -73,11 +75,12 @@ def notification_body(
         notification["MessageId"] = message_id
     try:
         attributes = message_attributes(attributes_of or payload)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        attributes = {}
-    notification["MessageAttributes"].update(
-        {name: {"Type": "String", "Value": value["StringValue"]} for name, value in attributes.items()}
-    )
+    except ValueError:  # no event: the sample's stay
+        pass
+    else:
+        notification["MessageAttributes"] = {
+            name: {"Type": "String", "Value": value["StringValue"]} for name, value in attributes.items()
+        }
     if replay:
         notification["MessageAttributes"]["replay"] = {"Type": "String", "Value": "true"}
     return json.dumps(notification)
@@ -103,7 +106,7 @@ def raw_sqs_event(*payloads: str, replay: bool = False, attributes_of: str | Non
     for record, payload in zip(event["Records"], payloads, strict=True):
         try:
             attributes = message_attributes(attributes_of or payload, replay=replay)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except ValueError:
             attributes = {}
         record["messageAttributes"] = {
             name: {
@@ -119,12 +122,7 @@ def raw_sqs_event(*payloads: str, replay: bool = False, attributes_of: str | Non
 
 def message_attributes(payload: str, *, replay: bool = False) -> dict[str, Any]:
     """The attributes the receiver publishes with a body (and `ops replay` adds replay=true)."""
-    event = json.loads(payload)
-    attributes = {
-        "event_type": event["event_type"],
-        "event_resource": event["event_resource"],
-        "center_id": event["data"]["center_id"].lower(),  # the receiver's canonical form
-    }
+    attributes = ClassBookingEvent.model_validate_json(payload).message_attributes
     if replay:
         attributes["replay"] = "true"
     return {name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()}

@@ -78,6 +78,24 @@ def test_each_handled_type_in_either_shape_reaches_its_action_once(subscriber: S
 
 
 @each_shape
+def test_a_booking_of_the_all_zero_center_is_handled_without_a_center_id_attribute(subscriber: Subscriber, logs):
+    # Zenoti writes the all-zero GUID where an id has no value, and the receiver publishes such an event
+    # without center_id: its attributes describe it, so it is handled, never refused to the dead-letter queue.
+    payload = payload_with("no-center", center_id="00000000-0000-0000-0000-000000000000")
+    event = subscriber.shaped(payload)
+    if subscriber.raw:
+        assert "center_id" not in event["Records"][0]["messageAttributes"]
+    else:
+        assert "center_id" not in json.loads(event["Records"][0]["body"])["MessageAttributes"]
+
+    response = subscriber.invoke(event)
+
+    assert response == {"batchItemFailures": []}
+    assert subscriber.deletions()["no-center"]["center_id"] == "00000000-0000-0000-0000-000000000000"
+    assert [line for line in logs() if line["level"] == "WARNING"] == []
+
+
+@each_shape
 @pytest.mark.parametrize("event_type", [t for t in EVENT_TYPES if t not in HANDLED])
 def test_a_type_without_an_action_fails_alone_and_says_how_to_fix_it(subscriber: Subscriber, logs, event_type):
     # Only if the subscription's filter lets it through: failed (to the dead-letter queue in the end, alarmed),

@@ -137,6 +137,27 @@ def test_an_event_zenoti_sends_is_recorded_once_by_the_subscriber(receiver: Rece
     assert subscriber.dead_letters() == []
 
 
+def test_a_booking_of_the_all_zero_center_is_published_without_center_id_and_recorded(
+    receiver: Receiver, subscriber: Subscriber
+):
+    body = json.loads(sample_payload())
+    body["data"]["center_id"] = "00000000-0000-0000-0000-000000000000"  # Zenoti's "no value"
+
+    answer = receiver.deliver(body=json.dumps(body))
+    [delivered] = subscriber.waiting()
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.change_message_visibility(
+        QueueUrl=subscriber.resources.queue_url, ReceiptHandle=delivered["ReceiptHandle"], VisibilityTimeout=0
+    )
+    invocations = subscriber.queue.drain(retry_failed_now=True)
+
+    assert answer["status"] == "accepted"
+    assert "center_id" not in json.loads(delivered["Body"])["MessageAttributes"]
+    assert [invocation.reported_failures for invocation in invocations] == [[]]
+    assert subscriber.deletions()[answer["event_id"]]["times_recorded"] == "1"
+    assert subscriber.dead_letters() == []
+
+
 def test_zenoti_retrying_and_sns_delivering_twice_still_record_it_once(receiver: Receiver, subscriber: Subscriber):
     assert receiver.deliver()["status"] == "accepted"
     assert receiver.deliver()["status"] == "duplicate"  # Zenoti's retry: stored once, not published again

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 )
 
 from zenoti_receiver.errors import MethodNotAllowed
-from zenoti_receiver.logic.receiving import Delivery
+from zenoti_receiver.logic.ports import Delivery
 from zenoti_receiver.logic.signature import SIGNATURE_HEADER
 
 ACCEPTED_METHODS = ("POST", "PUT", "PATCH")  # Zenoti lets the customer choose the verb

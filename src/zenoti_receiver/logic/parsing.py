@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
 from zenoti_receiver.errors import FieldError, InvalidEvent, MalformedBody, PayloadTooLarge, Undeliverable
-from zenoti_receiver.models.catalog import family_of
+from zenoti_receiver.models.catalog import family_of, model_for
 from zenoti_receiver.models.envelope import ZenotiEvent
 
 # The largest body the receiver takes: what it can publish, in one SNS message, and hold, compressed,
@@ -62,8 +62,6 @@ _SNS_ENVELOPE_KEYS = frozenset(key.casefold() for key in _SNS_MESSAGE_KEYS + _SN
 
 def read_body(body: object, is_base64: bool) -> str:
     """The body as text, decoded from base64 when API Gateway says it encoded it, without a byte order mark."""
-    if not body:
-        raise MalformedBody("empty body: expected a JSON event of one of Zenoti's webhooks")
     if not isinstance(body, str):  # API Gateway hands over text; anything else is no body we can read
         raise MalformedBody("body is not text: expected a JSON event of one of Zenoti's webhooks")
     # Refuse early what cannot decode to an acceptable size (4 base64 characters per 3 bytes).
@@ -106,9 +104,7 @@ def parse_event(payload: str) -> ZenotiEvent:
     if not isinstance(document, dict):
         raise InvalidEvent("body is not an event: expected a JSON object", errors=[_type_error(document)])
     event_type = document.get("event_type")
-    family = family_of(event_type) if isinstance(event_type, str) else None
-    model = family.model_for(event_type) if family is not None and isinstance(event_type, str) else None
-    if family is None or model is None:
+    if not isinstance(event_type, str) or (model := model_for(event_type)) is None:
         # No type to judge `data` by: the envelope's own fields are still listed, and why the type is not known.
         envelope = _validated(payload, ZenotiEvent)
         errors = [] if isinstance(envelope, ZenotiEvent) else [e for e in envelope if e["field"] != "event_type"]
@@ -119,6 +115,8 @@ def parse_event(payload: str) -> ZenotiEvent:
     event = _validated(payload, model)
     if isinstance(event, ZenotiEvent):
         return event
+    family = family_of(event_type)
+    assert family is not None  # model_for found the type, so its family knows it
     raise InvalidEvent(f"body is not a valid {event_type} event ({family.title} family)", errors=event)
 
 

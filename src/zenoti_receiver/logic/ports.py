@@ -17,6 +17,18 @@ if TYPE_CHECKING:  # the publisher imports these ports but never a model: its co
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One webhook request, as far as the logic cares."""
+
+    request_id: str
+    presented_tokens: tuple[str | None, ...]
+    body: str | None
+    body_is_base64: bool = False
+    header_names: tuple[str, ...] = ()  # lower case, sorted; never their values
+    signature: str | None = None  # the signature header's value, if any (logic/signature.py)
+
+
+@dataclass(frozen=True)
 class ReceivedEvent:
     """An authenticated, valid event and how it reached us."""
 
@@ -25,17 +37,13 @@ class ReceivedEvent:
     request_id: str
     received_at: str  # ISO 8601, UTC
     header_names: tuple[str, ...] = ()  # of the request, lower case, sorted; never their values
-    token: TokenUsed | None = None  # which token authenticated it (None: re-stored by an operator's tool of old)
+    token: TokenUsed | None = None  # which token authenticated it (None only where a test stores an event directly)
     signature: SignatureCheck = "unchecked"
 
     @property
     def attributes(self) -> dict[str, str]:
         """The message attributes subscribers filter on (docs/contracts.md), stored with the event."""
-        # Only those with a value: SNS refuses an attribute without one, and a subscriber filtering on
-        # center_id should not receive an event of no center.
-        named = {"event_type": self.event.event_type, "event_resource": self.event.event_resource}
-        attributes = {**named, "center_id": self.event.center_id}
-        return {name: value for name, value in attributes.items() if value is not None}
+        return self.event.message_attributes
 
     @cached_property
     def body_sha256(self) -> str:

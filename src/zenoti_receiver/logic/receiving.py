@@ -1,8 +1,9 @@
 """The one use case: receive a delivery of any of Zenoti's webhooks and keep it, stored once as an event or held."""
 
 # Zenoti turns a webhook off after 20 non-2xx answers in a row and never re-sends what it produced meanwhile,
-# so every authenticated body is durably kept before a 2xx; only a wrong token or a body too large to hold is refused
-# (docs/design.md: the contract, duplicates, held bodies; docs/contracts.md: every answer).
+# so every authenticated body is durably kept before a 2xx. Refused, nothing stored: a wrong token, a body too large
+# to hold, a signature that does not match where signatures are enforced, and a verb Zenoti never uses (refused by
+# adapters/api_gateway.py). docs/design.md: the contract, duplicates, held bodies; docs/contracts.md: every answer.
 
 import time
 from collections.abc import Callable
@@ -12,20 +13,8 @@ from zenoti_receiver.clock import iso_utc
 from zenoti_receiver.errors import BodyHeld, ConflictingDuplicate, SignatureMismatch, TemporaryFailure
 from zenoti_receiver.logic.authentication import TokenUsed, authenticate
 from zenoti_receiver.logic.parsing import claimed_event_type, parse_event, read_body, received_bytes
-from zenoti_receiver.logic.ports import EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
+from zenoti_receiver.logic.ports import Delivery, EventStore, HeldBodies, HeldDelivery, ReceivedEvent, TokenSource
 from zenoti_receiver.logic.signature import SignatureCheck, check_signature
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One webhook request, as far as the logic cares."""
-
-    request_id: str
-    presented_tokens: tuple[str | None, ...]
-    body: str | None
-    body_is_base64: bool = False
-    header_names: tuple[str, ...] = ()  # lower case, sorted; never their values
-    signature: str | None = None  # the signature header's value, if any (logic/signature.py)
 
 
 @dataclass(frozen=True)
@@ -79,22 +68,26 @@ class WebhookReceiver:
     def receive(self, delivery: Delivery) -> Receipt:
         accepted = self.tokens.accepted_tokens()
         token = authenticate(delivery.presented_tokens, accepted)
-        signature = self._check_signature(delivery, accepted.signing_secret)
+        # The body's bytes here only where there is a secret to check them with (most stacks have none);
+        # otherwise only a body that is held needs them.
+        body = received_bytes(delivery.body, delivery.body_is_base64) if accepted.signing_secret else None
+        signature = self._check_signature(body or b"", delivery.signature, accepted.signing_secret)
         if not delivery.body:
             # Zenoti's "test your trigger" button posts nothing: a 2xx tells the customer the URL works.
             return TriggerTested(signature)
+        received_at = iso_utc(self.clock())
         try:
             payload = read_body(delivery.body, delivery.body_is_base64)
             event = parse_event(payload)
         except BodyHeld as held:
             # Zenoti sent it with our token: keep it, so it can be re-driven once the cause is fixed.
-            self._hold(delivery, held, token, signature)
+            self._hold(delivery, body, received_at, held, token, signature)
             return Held(held, signature)
         received = ReceivedEvent(
             event=event,
             payload=payload,
             request_id=delivery.request_id,
-            received_at=iso_utc(self.clock()),
+            received_at=received_at,
             header_names=delivery.header_names,
             token=token,
             signature=signature,
@@ -110,14 +103,12 @@ class WebhookReceiver:
             f"event_id {event.event_id} is already stored with another body: "
             "the stored one stays the event of record, this one is held"
         )
-        self._hold(delivery, conflict, token, signature, event_id=event.event_id, event_type=event.event_type)
+        self._hold(delivery, body, received_at, conflict, token, signature, event.event_id, event.event_type)
         return Duplicate(event.event_id, event.event_type, conflict, signature)
 
-    def _check_signature(self, delivery: Delivery, secret: str | None) -> SignatureCheck:
+    def _check_signature(self, body: bytes, presented: str | None, secret: str | None) -> SignatureCheck:
         """The signature's outcome; refused (nothing stored) only when enforced and it does not match."""
-        # The body's bytes only where there is a secret to check them with: most stacks have none.
-        body = received_bytes(delivery.body, delivery.body_is_base64) if secret else b""
-        signature = check_signature(body, delivery.signature, secret)
+        signature = check_signature(body, presented, secret)
         if not self.enforce_signatures or signature == "matched":
             return signature
         if signature == "unchecked":
@@ -130,6 +121,8 @@ class WebhookReceiver:
     def _hold(
         self,
         delivery: Delivery,
+        body: bytes | None,
+        received_at: str,
         held: BodyHeld,
         token: TokenUsed,
         signature: SignatureCheck,
@@ -137,12 +130,13 @@ class WebhookReceiver:
         event_type: str | None = None,
     ) -> None:
         """Keep the body; a TemporaryFailure if it cannot be (then nothing holds it: a 5xx)."""
-        body = received_bytes(delivery.body, delivery.body_is_base64)
+        if body is None:  # not read for a signature
+            body = received_bytes(delivery.body, delivery.body_is_base64)
         self.held_bodies.keep(
             HeldDelivery(
                 body=body,
                 request_id=delivery.request_id,
-                received_at=iso_utc(self.clock()),
+                received_at=received_at,
                 reason=held.reason,
                 message=held.message,
                 errors=held.errors,

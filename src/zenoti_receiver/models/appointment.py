@@ -6,7 +6,7 @@ fields its own way here (`TherapistId`, `serviceduration_in_miutes`); they are k
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import APPOINTMENT
 from zenoti_receiver.models.envelope import (
@@ -39,8 +39,6 @@ class AppointmentData(ZenotiData):
 
 class AppointmentEvent(ZenotiEvent):
     """An appointment started, or was completed."""
-
-    family: ClassVar[str] = APPOINTMENT.name
 
     event_type: AppointmentEventType
     data: AppointmentData

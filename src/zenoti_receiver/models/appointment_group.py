@@ -6,7 +6,7 @@ the guest, Status (the group's status, an integer) has neither.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import APPOINTMENT_GROUP
 from zenoti_receiver.models.envelope import (
@@ -43,8 +43,6 @@ class AppointmentGroupCreatedData(AppointmentGroupData):
 
 class AppointmentGroupEvent(ZenotiEvent):
     """What the family's types share: where the resource, the center and the guest are."""
-
-    family: ClassVar[str] = APPOINTMENT_GROUP.name
 
     data: AppointmentGroupData
 

@@ -42,7 +42,7 @@ def inferred(name: str, model: str) -> EventType:
 class Family:
     """Zenoti's events about one kind of resource, published under one prefix subscribers filter on."""
 
-    name: str  # the event's `family`, its schema's and its samples' names: "guest-membership"
+    name: str  # its schema's and its samples' names: "guest-membership"
     title: str  # as Zenoti's pages say it: "Guest membership"
     prefix: str  # what every type's name starts with, for SNS's prefix matching: "Guest.Membership."
     module: str  # the module of zenoti_receiver.models that holds its models

@@ -4,14 +4,14 @@ Zenoti's six class-booking events share one envelope and one `data` shape; only 
 them apart, so one model serves them all and the type is part of the event. `Class.Booking.Approved`
 and `Class.Booking.Rejected` are inferred names: their pages show only `data` (models/catalog.py).
 
-The shared pieces (the id, GUID and timestamp types) live in models/envelope.py and are named here
-too, where the example subscriber and the tests have always imported them. This module and that one
-depend on pydantic alone: a subscriber vendors the two (examples/subscriber/README.md).
+The shared pieces (the id, GUID and timestamp types) live in models/envelope.py; `parse_event_timestamp`
+is named here too, for the tests that read a booking's timestamp as the model does. This module and that
+one depend on pydantic alone: a subscriber vendors the two (examples/subscriber/README.md).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, Literal, get_args
 
 from zenoti_receiver.models.envelope import (
     CanonicalUUID,
@@ -20,7 +20,6 @@ from zenoti_receiver.models.envelope import (
     Person,
     ZenotiData,
     ZenotiEvent,
-    ZenotiId,
     guest,
     guid_text,
     parse_event_timestamp,
@@ -29,12 +28,9 @@ from zenoti_receiver.models.envelope import (
 __all__ = [
     "BOOKING_DELETED",
     "EVENT_TYPES",
-    "CanonicalUUID",
     "ClassBookingData",
     "ClassBookingEvent",
     "ClassBookingEventType",
-    "NumericId",
-    "ZenotiId",
     "parse_event_timestamp",
 ]
 
@@ -77,8 +73,6 @@ class ClassBookingData(ZenotiData):
 
 class ClassBookingEvent(ZenotiEvent):
     """One webhook body of the Class booking family."""
-
-    family: ClassVar[str] = "class-booking"  # catalog.CLASS_BOOKING.name, not imported: see the module's docstring
 
     event_type: ClassBookingEventType
     # Stricter than the other families (an offset required), as this family's contract has always been.

@@ -5,7 +5,7 @@ All four names are Zenoti's own (its samples show them); the four share one `dat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import CLASS_SCHEDULE
 from zenoti_receiver.models.envelope import CanonicalUUID, NumericId, ZenotiData, ZenotiEvent, guid_text
@@ -29,8 +29,6 @@ class ClassScheduleData(ZenotiData):
 
 class ClassScheduleEvent(ZenotiEvent):
     """One webhook body of the Class schedule family."""
-
-    family: ClassVar[str] = CLASS_SCHEDULE.name
 
     event_type: ClassScheduleEventType
     data: ClassScheduleData

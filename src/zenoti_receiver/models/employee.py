@@ -6,7 +6,7 @@ the all-zero GUID where a value is absent (`birth_date`, `created_by`); kept as 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import EMPLOYEE
 from zenoti_receiver.models.envelope import CanonicalUUID, Person, ZenotiData, ZenotiEvent, employee, guid_text
@@ -26,8 +26,6 @@ class EmployeeData(ZenotiData):
 
 class EmployeeEvent(ZenotiEvent):
     """An employee was created, updated or deleted."""
-
-    family: ClassVar[str] = EMPLOYEE.name
 
     event_type: EmployeeEventType
     data: EmployeeData

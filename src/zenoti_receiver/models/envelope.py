@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
@@ -136,9 +136,6 @@ class ZenotiEvent(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    # The family's name (catalog.Family.name): the same for all its types.
-    family: ClassVar[str]
-
     id: ZenotiId
     event_id: ZenotiId
     event_type: str
@@ -169,3 +166,11 @@ class ZenotiEvent(BaseModel):
     def person(self) -> Person | None:
         """The guest or employee the event concerns, where the family names one."""
         return None
+
+    @property
+    def message_attributes(self) -> dict[str, str]:
+        """The message attributes the receiver publishes the event with, for filter policies (docs/contracts.md)."""
+        # Only those with a value: SNS refuses an attribute without one, and a subscriber filtering on
+        # center_id should not receive an event of no center (the all-zero GUID is none).
+        named = {"event_type": self.event_type, "event_resource": self.event_resource, "center_id": self.center_id}
+        return {name: value for name, value in named.items() if value is not None}

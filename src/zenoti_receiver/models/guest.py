@@ -8,7 +8,7 @@ opted-out shape is assumed). Both shapes carry personal data: names, e-mail, pho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import GUEST
 from zenoti_receiver.models.envelope import CanonicalUUID, Person, ZenotiData, ZenotiEvent, guest, guid_text
@@ -30,8 +30,6 @@ class GuestData(ZenotiData):
 
 class GuestEvent(ZenotiEvent):
     """A guest's record was created, updated, deleted or merged."""
-
-    family: ClassVar[str] = GUEST.name
 
     event_type: GuestEventType
     data: GuestData
@@ -61,8 +59,6 @@ class GuestCommunicationData(ZenotiData):
 
 class GuestCommunicationEvent(ZenotiEvent):
     """A guest opted out of, or into, a kind of communication on a channel."""
-
-    family: ClassVar[str] = GUEST.name
 
     event_type: GuestCommunicationEventType
     data: GuestCommunicationData

@@ -6,7 +6,7 @@ the other four are inferred from their pages' titles, which show only `data`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from zenoti_receiver.models.catalog import GUEST_MEMBERSHIP
 from zenoti_receiver.models.envelope import (
@@ -44,8 +44,6 @@ class GuestMembershipData(ZenotiData):
 
 class GuestMembershipEvent(ZenotiEvent):
     """One webhook body of the Guest membership family."""
-
-    family: ClassVar[str] = GUEST_MEMBERSHIP.name
 
     event_type: GuestMembershipEventType
     data: GuestMembershipData

@@ -7,7 +7,7 @@ Zenoti's samples name no guest: a package event concerns no person the receiver 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import GUEST_PACKAGE
 from zenoti_receiver.models.envelope import CanonicalUUID, ZenotiData, ZenotiEvent, guid_text
@@ -28,8 +28,6 @@ class GuestPackageData(ZenotiData):
 
 class GuestPackageEvent(ZenotiEvent):
     """One webhook body of the Guest package family."""
-
-    family: ClassVar[str] = GUEST_PACKAGE.name
 
     event_type: GuestPackageEventType
     data: GuestPackageData

@@ -6,7 +6,7 @@ Inferred name: the page's prose writes it (with a lower-case `redeemed`), but it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import GUEST_PASS
 from zenoti_receiver.models.envelope import CanonicalUUID, Person, ZenotiData, ZenotiEvent, guest
@@ -26,8 +26,6 @@ class GuestPassData(ZenotiData):
 
 class GuestPassEvent(ZenotiEvent):
     """A guest pass was redeemed."""
-
-    family: ClassVar[str] = GUEST_PASS.name
 
     event_type: GuestPassEventType
     data: GuestPassData

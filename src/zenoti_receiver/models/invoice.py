@@ -6,7 +6,7 @@ its guest (whose `mobile_phone` is a string here, an object elsewhere), items an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 from zenoti_receiver.models.catalog import INVOICE
 from zenoti_receiver.models.envelope import (
@@ -41,8 +41,6 @@ class InvoiceData(ZenotiData):
 
 class InvoiceEvent(ZenotiEvent):
     """An invoice was closed."""
-
-    family: ClassVar[str] = INVOICE.name
 
     event_type: InvoiceEventType
     data: InvoiceData

@@ -45,8 +45,6 @@ class AttributesDisagree(Exception):
 
     def __init__(self, event: ClassBookingEvent, missing: list[str], disagreeing: list[str]) -> None:
         self.event_id = event.event_id
-        self.missing = missing
-        self.disagreeing = disagreeing
         problems = [f"missing: {', '.join(missing)}"] if missing else []
         problems += [f"describing another event: {', '.join(disagreeing)}"] if disagreeing else []
         super().__init__(f"its message attributes do not describe the event it holds ({'; '.join(problems)})")
@@ -90,14 +88,10 @@ def read_delivery(record: SqsRecordModel, *, raw_message_delivery: bool) -> Deli
 
 
 def _check_attributes(attributes: Mapping[str, str | None], event: ClassBookingEvent) -> None:
-    # The receiver publishes each event with these (src/zenoti_receiver/adapters/event_topic.py), and filter
-    # policies choose messages by them: a message whose attributes describe another event got past a filter
-    # meant for another, and acting on it would act on what no one chose to receive.
-    expected = {
-        "event_type": event.event_type,
-        "event_resource": event.event_resource,
-        "center_id": str(event.data.center_id),  # the receiver's lower-case form
-    }
+    # The receiver publishes each event with these (the model's own rule: no center_id for the all-zero
+    # GUID), and filter policies choose messages by them: a message whose attributes describe another
+    # event got past a filter meant for another, and acting on it would act on what no one chose to receive.
+    expected = event.message_attributes
     missing = [name for name in expected if attributes.get(name) is None]
     disagreeing = [name for name, value in expected.items() if attributes.get(name) not in (None, value)]
     if missing or disagreeing:
