@@ -22,7 +22,7 @@ NEXT_STEPS = """Next:
        {command}
      and set Zenoti's webhook URL to {url}?token=<the new token>.
   3. Once Zenoti's deliveries carry it (UnauthorizedAlarm stays quiet), stop accepting the old one:
-       .venv/bin/python -m ops token drop-previous"""
+       .venv/bin/python -m ops token drop-previous{where}"""
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,22 @@ class TokenTarget:
     secretsmanager: Any
     webhook_url: str | None  # the stack's WebhookUrl output; unknown with --secret-id
     print_token_command: str
+    where: str = ""  # the options that chose this secret, for the commands printed next
 
 
 def resolve(options: TargetOptions, secret_id: str | None) -> TokenTarget:
     """The secret to change: the stack's WebhookTokenSecretArn output, or the one named."""
     deployment = resolve_deployment(options, {SECRET_OUTPUT: secret_id})
+    chosen: dict[str, str | None] = {"--secret-id": secret_id} if secret_id else {"--stack-name": options.stack_name}
+    chosen |= {"--region": options.region, "--endpoint-url": options.endpoint_url}
+    where = "".join(f" {option} {value}" for option, value in chosen.items() if value)
     secret_id, outputs = deployment.names[SECRET_OUTPUT], deployment.outputs
     printing = outputs.get(PRINT_TOKEN_OUTPUT) or (
         f"aws secretsmanager get-secret-value --secret-id {secret_id} --query SecretString --output text"
         " | python3 -c \"import json, sys; print(json.load(sys.stdin)['token'])\""
     )
-    return TokenTarget(secret_id, deployment.client("secretsmanager"), outputs.get(WEBHOOK_OUTPUT), printing)
+    webhook_url = outputs.get(WEBHOOK_OUTPUT)
+    return TokenTarget(secret_id, deployment.client("secretsmanager"), webhook_url, printing, where)
 
 
 def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: bool = False) -> int:
@@ -53,8 +58,8 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     if value.get("previous_token") and not force:
         raise OperatorError(
             "a rotation is under way: the secret still holds previous_token, which Zenoti may be using. "
-            "Finish it first (`.venv/bin/python -m ops token drop-previous`, once Zenoti uses the new token), "
-            "or pass --force to replace the token in force and keep only it as previous_token"
+            f"Finish it first (`.venv/bin/python -m ops token drop-previous{target.where}`, once Zenoti uses the new "
+            "token), or pass --force to replace the token in force and keep only it as previous_token"
         )
     if not has_token and not force:
         raise OperatorError(
@@ -67,7 +72,7 @@ def rotate(target: TokenTarget, out: TextIO, *, force: bool = False, print_url: 
     kept = "the token it replaces is kept as previous_token" if has_token else "there was no token to keep"
     print(f"Wrote a new token to {target.secret_id} (version {version}); {kept}.", file=out)
     still = ", and still the old one" if has_token else ""
-    print(NEXT_STEPS.format(still=still, command=target.print_token_command, url=url), file=out)
+    print(NEXT_STEPS.format(still=still, command=target.print_token_command, url=url, where=target.where), file=out)
     if print_url:
         print(f"{url}?token={new}", file=out)
     return EXIT_DONE

@@ -78,6 +78,18 @@ def test_a_rotation_keeps_zenotis_url_working_until_the_previous_token_is_droppe
     assert invoke(delivery(api_event, new, "new-url-later")).status == 200
 
 
+def test_the_next_steps_name_the_stack_or_secret_that_was_rotated(run, deployed, stack: Stack):
+    # Pasted as printed, the last step must finish this rotation, not one of the default stack.
+    by_stack = run("token", "rotate", "--stack-name", "zenoti-webhooks", "--region", REGION)
+    assert by_stack.code == 0, by_stack.err
+    assert f"python -m ops token drop-previous --stack-name zenoti-webhooks --region {REGION}\n" in by_stack.out
+    assert run("token", "drop-previous").code == 0
+
+    by_secret = run("token", "rotate", "--secret-id", stack.resources.secret_arn, "--region", REGION)
+    assert by_secret.code == 0, by_secret.err
+    assert f"ops token drop-previous --secret-id {stack.resources.secret_arn} --region {REGION}\n" in by_secret.out
+
+
 def test_the_new_url_is_printed_when_asked(run, deployed, stack: Stack):
     rotated = run("token", "rotate", "--print-url")
 
