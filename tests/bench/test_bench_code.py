@@ -1,4 +1,4 @@
-"""`make bench BENCH_ARGS="--src OTHER/src"` (docs/performance.md): what runs in the bench's process is OTHER's code."""
+"""`make bench`: what runs in its process is the code root it is given, and what its cold-start child copies agrees."""
 
 from __future__ import annotations
 
@@ -31,3 +31,19 @@ def test_a_module_is_imported_from_the_code_root_it_is_given(tmp_path, monkeypat
         for name in _ours():
             del sys.modules[name]
         sys.modules.update(checkout)  # type: ignore[arg-type]
+
+
+def test_the_cold_start_childs_copies_are_the_functions_settings():
+    # The child process that measures a cold start imports nothing of src/ before the clock starts: its copies of
+    # the timeouts and of the adapters' botocore settings are held to the originals here.
+    from botocore.config import Config
+
+    from devtools.bench.cold_start import TIMEOUT_MS, bounded_config
+    from zenoti_receiver.adapters.aws import BOUNDED
+    from zenoti_receiver.timing import PUBLISHER_TIMEOUT_SECONDS, RECEIVER_TIMEOUT_SECONDS
+
+    assert TIMEOUT_MS == {"receiver": RECEIVER_TIMEOUT_SECONDS * 1000, "publisher": PUBLISHER_TIMEOUT_SECONDS * 1000}
+    copy, original = bounded_config(), BOUNDED
+    assert isinstance(copy, Config)
+    for setting in ("connect_timeout", "read_timeout", "retries", "tcp_keepalive", "parameter_validation"):
+        assert getattr(copy, setting) == getattr(original, setting), setting
