@@ -246,17 +246,21 @@ class Stack:
         return [json.loads(message["Body"]) for message in received]
 
 
+# The shell the function runs in against moto: its region and credentials of no one.
+MOCKED_SHELL = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
 @contextmanager
 def mocked_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The template's resources in moto, the function's environment set as the template sets it."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # mock_aws does not intercept when it is set
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
+    for name, value in MOCKED_SHELL.items():
         monkeypatch.setenv(name, value)
     faults = Faults()
     with mock_aws():

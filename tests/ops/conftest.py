@@ -21,7 +21,7 @@ from moto.dynamodb.models import dynamodb_backends
 from devtools.local_stack.resources import LOCAL_TOKEN, REGION, LocalResources, create_resources
 from devtools.local_stack.server import free_port
 from ops.cli import main
-from tests.conftest import Faults, Stack, start_serve, subscribe_notifications, with_payload
+from tests.conftest import MOCKED_SHELL, Faults, Stack, start_serve, subscribe_notifications, with_payload
 
 CENTER_A = "e1693623-bda5-4b3e-a2a7-611ea4f1f7ad"  # the sample's
 CENTER_B = "5a0c4b3e-6d2f-4c1e-9b8a-7f6e5d4c3b2a"
@@ -127,20 +127,14 @@ class Built:
 
 
 # The shell mocked_stack gives the function; and moto may purge a queue more than once a minute.
-MOCKED_SHELL = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
-}
+SHELL = {**MOCKED_SHELL, "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}
 
 
 @pytest.fixture(scope="module")
 def built() -> Iterator[Built]:
     """The template's resources in moto, made once for a module (moto keeps them while it is off between tests)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for name, value in MOCKED_SHELL.items():
+        for name, value in SHELL.items():
             monkeypatch.setenv(name, value)
         mock = mock_aws()
         mock.start()
@@ -160,7 +154,7 @@ def stack(built: Built, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     resources = built.resources
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for name, value in {**MOCKED_SHELL, **resources.publisher_environment, **resources.function_environment}.items():
+    for name, value in {**SHELL, **resources.publisher_environment, **resources.function_environment}.items():
         monkeypatch.setenv(name, value)
     mock = mock_aws()
     mock.start(reset=False)
