@@ -1,5 +1,6 @@
-"""python -m ops: look stored events up, replay or republish them, and deal with held bodies and the token, in the
-deployed stack (--stack-name, default zenoti-webhooks) or the one `make serve` runs (--local): docs/operations.md."""
+"""python -m ops: look stored events up, replay or republish them, deal with held bodies, what a token brought in
+(forensics) and the token itself, and prove a deployment (smoke), in the deployed stack (--stack-name, default
+zenoti-webhooks) or the one `make serve` runs (--local): docs/operations.md."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from ops import forensics, held, lookup, promote, replay, republish, smoke, stored_events, webhook_token
 from ops.errors import EXIT_DONE, EXIT_REFUSED, OperatorError
-from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK
+from ops.local import LOCAL_ENDPOINT, LOCAL_WEBHOOK, local_names
 from ops.stored_events import TimeWindow
 from ops.target import (
     DEFAULT_STACK_NAME,
@@ -170,14 +171,14 @@ def _options(*adding: tuple[str, dict[str, Any]], group: str | None = None) -> a
     return parent
 
 
-def _where(table: str) -> argparse.ArgumentParser:
-    local = f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {LOCAL_TABLE} (dummy credentials)"
+def _where(table: str, local_table: str, kept: str) -> argparse.ArgumentParser:
+    local = f"the stack that `make serve` runs: {LOCAL_ENDPOINT}, table {local_table} (dummy credentials)"
     return _options(
         *STACK,
         ("--local", {"action": "store_true", "help": local}),
         ("--endpoint-url", {"metavar": "URL", "help": f"AWS's own, https (--local: any, default {LOCAL_ENDPOINT})"}),
         ("--table", {"metavar": "NAME", "help": f"{table}, instead of the stack's output"}),
-        group="where the events are",
+        group=f"where the {kept} are",
     )
 
 
@@ -186,7 +187,8 @@ def _window(compared: str) -> argparse.ArgumentParser:
     return _options(("--since", {"metavar": "ISO", "help": since}), ("--until", {"metavar": "ISO", "help": "excluded"}))
 
 
-EVENTS, BODIES = _where("DynamoDB table name (EventsTableName)"), _where("held bodies table (HeldBodiesTableName)")
+EVENTS = _where("DynamoDB table name (EventsTableName)", LOCAL_TABLE, "events")
+BODIES = _where("held bodies table (HeldBodiesTableName)", local_names().held_table_name, "held bodies")
 OCCURRED, RECEIVED = _window("the event's occurred_at"), _window("when a body was first held or an event received")
 TOPIC = _options(("--topic-arn", {"metavar": "ARN", "help": f"instead of EventsTopicArn (--local: {LOCAL_TOPIC_ARN})"}))
 DRY_RUN = _options(("--dry-run", {"action": "store_true", "help": "say what would be done; change nothing"}))

@@ -17,7 +17,7 @@ BATCH_GET_KEYS = 100  # BatchGetItem's limit
 
 @dataclass(frozen=True)
 class TimeWindow:
-    """[since, until) on occurred_at; either end may be open."""
+    """[since, until), either end open: on occurred_at, or what a command compares (first_seen, received_at)."""
 
     since: datetime | None = None
     until: datetime | None = None
