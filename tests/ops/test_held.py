@@ -157,6 +157,18 @@ def test_purge_by_time_range_deletes_only_what_came_then(run, stack: Stack, invo
     assert run("held", "purge", *table).code == 2  # nothing chosen: nothing purged
 
 
+def with_held_bodies_alarm(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployed stack whose HeldBodiesAlarm is zenoti-HeldBodiesAlarm-1A2B (in moto's CloudWatch)."""
+    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
+        AlarmName="zenoti-HeldBodiesAlarm-1A2B", MetricName="EventsHeld", Namespace="ZenotiWebhooks",
+        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    deploy("zenoti-webhooks", {"HeldBodiesTableName": stack.resources.held_table_name})
+    # What list_stack_resources names for the stack's alarm (moto's CloudFormation makes no alarms).
+    monkeypatch.setattr(Deployment, "alarm_names", lambda self: {"HeldBodiesAlarm": "zenoti-HeldBodiesAlarm-1A2B"})
+
+
 def test_dismiss_looks_for_another_held_entry_of_its_reason_a_page_at_a_time(
     run, stack: Stack, invoke, api_event, monkeypatch
 ):
@@ -165,13 +177,7 @@ def test_dismiss_looks_for_another_held_entry_of_its_reason_a_page_at_a_time(
     for number in range(60):
         assert invoke(with_body(api_event, f"junk {number}")).status == 202
     invoke(INVALID)
-    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
-        AlarmName="zenoti-HeldBodiesAlarm-1A2B", MetricName="EventsHeld", Namespace="ZenotiWebhooks",
-        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )  # fmt: skip
-    deploy("zenoti-webhooks", {"HeldBodiesTableName": stack.resources.held_table_name})
-    monkeypatch.setattr(Deployment, "alarm_names", lambda self: {"HeldBodiesAlarm": "zenoti-HeldBodiesAlarm-1A2B"})
+    with_held_bodies_alarm(stack, monkeypatch)
     [invalid] = [entry for entry in stack.held_bodies() if entry["reason"]["S"] == "invalid_event"]
     scans: list[dict[str, Any]] = []
     every_item = ops.held.every_item
@@ -199,15 +205,8 @@ def test_a_limit_below_one_is_a_usage_error(run, stack: Stack, limit, capsys):
 def test_dismissing_the_last_held_body_of_a_reason_sets_its_alarm_to_ok(
     run, stack: Stack, invoke, api_event, monkeypatch
 ):
+    with_held_bodies_alarm(stack, monkeypatch)
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
-        AlarmName="zenoti-HeldBodiesAlarm-1A2B", MetricName="EventsHeld", Namespace="ZenotiWebhooks",
-        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )  # fmt: skip
-    deploy("zenoti-webhooks", {"HeldBodiesTableName": stack.resources.held_table_name})
-    # What list_stack_resources names for the stack's alarm (moto's CloudFormation makes no alarms).
-    monkeypatch.setattr(Deployment, "alarm_names", lambda self: {"HeldBodiesAlarm": "zenoti-HeldBodiesAlarm-1A2B"})
 
     def alarm_state() -> str:
         [alarm] = cloudwatch.describe_alarms(AlarmNames=["zenoti-HeldBodiesAlarm-1A2B"])["MetricAlarms"]
